@@ -1,0 +1,80 @@
+"""Database engine settings: SQLite in WAL mode with a busy timeout, and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from tracker.extensions import db
+
+#: Milliseconds a SQLite writer waits for another worker's lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL lets readers run beside one writer; the busy timeout queues writers."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except Exception:  # noqa: BLE001 - an in-memory database has no WAL; that is fine
+        pass
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+#: True while serving a request that only reads (GET, HEAD, OPTIONS).
+read_only: ContextVar[bool] = ContextVar("tracker_read_only", default=False)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the per-connection settings for SQLite engines."""
+    if engine.dialect.name != "sqlite":
+        return
+    if getattr(engine, "_tracker_configured", False):
+        return
+    engine._tracker_configured = True  # type: ignore[attr-defined]
+    # pysqlite's own transaction handling is turned off so that BEGIN is ours.
+    event.listen(engine, "connect", _sqlite_pragmas)
+
+    @event.listens_for(engine, "connect")
+    def _no_autobegin(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # A transaction that may write takes the write lock at once (BEGIN IMMEDIATE):
+        # a deferred one that reads first and writes later can fail at once with
+        # "database is locked" when another worker committed in between, which the busy
+        # timeout does not cover.  Reads stay deferred and run beside the writer (WAL).
+        conn.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    """Configure the engine once the app has one; reads take no write lock."""
+    with app.app_context():
+        configure_engine(db.engine)
+
+    @app.before_request
+    def _mark_read_only() -> None:
+        from flask import request
+
+        read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit the session at the end of a block, or roll back everything on error."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,197 @@
+"""Domain errors and the one handler that turns every error into JSON or a page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A refusal that the user can understand; maps to one HTTP status."""
+
+    status = 400
+    reason = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        errors: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.errors = errors or {}
+
+
+class ValidationError(DomainError):
+    """Input that is well-formed but invalid (422)."""
+
+    status = 422
+    reason = "invalid"
+
+
+class NotFound(DomainError):
+    """Missing, or outside the caller's read scope (404, so ids cannot be probed)."""
+
+    status = 404
+    reason = "not_found"
+
+
+class Forbidden(DomainError):
+    """Readable, but the role or ownership does not allow the action (403)."""
+
+    status = 403
+    reason = "forbidden"
+
+
+class Conflict(DomainError):
+    """The issue's state does not allow the action (409)."""
+
+    status = 409
+    reason = "conflict"
+
+
+class StaleVersion(DomainError):
+    """The client's If-Match version is not the current one (412)."""
+
+    status = 412
+    reason = "stale_version"
+
+
+class Unauthorized(DomainError):
+    """Not logged in, or the credentials are wrong (401)."""
+
+    status = 401
+    reason = "unauthorized"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins in the window (429)."""
+
+    status = 429
+    reason = "too_many_attempts"
+
+
+class UnsupportedFile(DomainError):
+    """A file type that is not accepted as evidence (415)."""
+
+    status = 415
+    reason = "unsupported_file_type"
+
+
+class TooLarge(DomainError):
+    """An upload larger than the limit (413)."""
+
+    status = 413
+    reason = "too_large"
+
+
+def wants_json() -> bool:
+    """Whether this request should be answered with JSON rather than a page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_body(
+    status: int, message: str, reason: str, errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON error document of SPEC §6."""
+    from http import HTTPStatus
+
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return {
+        "code": status,
+        "status": phrase,
+        "message": message,
+        "errors": errors or {},
+        "reason": reason,
+    }
+
+
+def error_response(
+    status: int,
+    message: str,
+    reason: str,
+    errors: dict[str, Any] | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> Response:
+    """Answer an error as JSON or as a page, keeping headers such as ``Allow``."""
+    if wants_json():
+        resp = jsonify(error_body(status, message, reason, errors))
+    else:
+        resp = Response(
+            render_template(
+                "error.html", status=status, message=message, reason=reason, errors=errors or {}
+            ),
+            mimetype="text/html",
+        )
+    resp.status_code = status
+    for name, value in headers or []:
+        if name.lower() in {"allow", "www-authenticate", "retry-after"}:
+            resp.headers[name] = value
+    return resp
+
+
+_REASONS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "stale_version",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_attempts",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers for domain errors and HTTP errors."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        from tracker.extensions import db
+
+        db.session.rollback()
+        return error_response(exc.status, exc.message, exc.reason, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        from tracker.extensions import db
+
+        db.session.rollback()
+        status = exc.code or 500
+        errors: dict[str, Any] = {}
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict) and "messages" in data:
+            # webargs/flask-smorest validation errors: keyed by location.
+            errors = data["messages"]
+        message = exc.description or ""
+        if status == 422 and not message.strip(". "):
+            message = "The request contains invalid fields."
+        if status == 413:
+            message = "The upload is larger than the limit."
+        headers = list(exc.get_headers()) if status in (405, 401, 429) else []
+        return error_response(status, message, _REASONS.get(status, "error"), errors, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        from tracker.extensions import db
+
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return error_response(500, "Internal server error.", "internal_error")

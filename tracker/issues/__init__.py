@@ -1,0 +1,1 @@
+"""Campaigns, categories, ledger items, evidence, history, extensions and reports."""

@@ -1,0 +1,235 @@
+"""The ledger: campaigns, categories, issues, evidence, events and extensions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.owners.models import Org, User
+from tracker.timeutil import utcnow
+
+
+class Status(enum.StrEnum):
+    """The lifecycle states of an issue."""
+
+    open = "open"  # 待整改
+    in_progress = "in_progress"  # 整改中
+    submitted = "submitted"  # 待验收
+    closed = "closed"  # 已销号
+
+
+STATUSES = [s.value for s in Status]
+
+
+class Category(db.Model):
+    """A problem category (问题类别)."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Campaign(db.Model):
+    """One inspection round (自查/整改工作) with its reminder policy."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(
+            "overdue_repeat_days IS NULL OR overdue_repeat_days > 0", name="repeat_positive"
+        ),
+        CheckConstraint(
+            "escalate_after_days IS NULL OR escalate_after_days >= 0", name="escalate_nonneg"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    #: Days before due_on on which owners are reminded; None uses the global default.
+    remind_days_before: Mapped[list[int] | None] = mapped_column(JSON)
+    #: Once overdue, remind again every this many days; None uses the global default.
+    overdue_repeat_days: Mapped[int | None] = mapped_column(Integer)
+    #: Escalate to supervisors once this many days overdue; None uses the global default.
+    escalate_after_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    org: Mapped[Org] = relationship(lazy="joined")
+
+
+class Issue(db.Model):
+    """One ledger item (问题/整改事项)."""
+
+    __tablename__ = "issues"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'in_progress', 'submitted', 'closed')", name="status_known"
+        ),
+        CheckConstraint("due_on >= starts_on", name="due_after_start"),
+        # The evidence rule, held by the database as well as by the service.
+        CheckConstraint(
+            "status NOT IN ('submitted', 'closed') OR evidence_count > 0",
+            name="evidence_required",
+        ),
+        CheckConstraint("evidence_count >= 0", name="evidence_count_nonneg"),
+        CheckConstraint(
+            "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
+        ),
+        # The owner never verifies their own issue.
+        CheckConstraint(
+            "closed_by_id IS NULL OR closed_by_id <> owner_id", name="owner_cannot_verify"
+        ),
+        UniqueConstraint("campaign_id", "org_id", "title", name="uq_issues_campaign_org_title"),
+        Index("ix_issues_org_due", "org_id", "due_on"),
+        Index("ix_issues_owner_status_due", "owner_id", "status", "due_on"),
+        Index("ix_issues_status_due", "status", "due_on"),
+        Index("ix_issues_due", "due_on"),
+        Index("ix_issues_category", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    #: The first due date, kept when an extension moves due_on.
+    original_due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=Status.open.value)
+    #: Number of evidence files attached now (kept by the evidence service).
+    evidence_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Number of approved extensions; > 0 means the issue needed more time.
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Local calendar date of closure, so that "closed late" is a plain date comparison.
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
+    org: Mapped[Org] = relationship(lazy="raise")
+    category: Mapped[Category] = relationship(lazy="raise")
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def days_overdue_on(self, as_of: date) -> int:
+        """Days past due_on on ``as_of`` (0 when not overdue or closed)."""
+        if self.status == Status.closed.value or as_of <= self.due_on:
+            return 0
+        return (as_of - self.due_on).days
+
+    def is_overdue_on(self, as_of: date) -> bool:
+        """Whether the issue is not closed and ``as_of`` is after due_on."""
+        return self.days_overdue_on(as_of) > 0
+
+
+class Evidence(db.Model):
+    """A file attached to an issue (佐证材料)."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    #: The name the user gave the file (may be Chinese); never used on disk.
+    filename: Mapped[str] = mapped_column(String(255))
+    #: Generated name under TRACKER_EVIDENCE_DIR.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Event(db.Model):
+    """One append-only entry of an issue's history (操作记录)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_issue_at", "issue_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Who acted when no user did, e.g. the command line of an import.
+    actor_label: Mapped[str | None] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: {field: [before, after]}
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+@event.listens_for(Event, "before_update")
+def _events_are_append_only(mapper: Any, connection: Any, target: Event) -> None:
+    """Refuse to change a recorded event."""
+    raise RuntimeError("events are append-only")
+
+
+@event.listens_for(Event, "before_delete")
+def _events_are_never_deleted(mapper: Any, connection: Any, target: Event) -> None:
+    """Refuse to delete a recorded event."""
+    raise RuntimeError("events are append-only")
+
+
+class ExtensionStatus(enum.StrEnum):
+    """The states of a deadline extension request."""
+
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+
+
+class Extension(db.Model):
+    """A request for a later due date (延期)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'approved', 'refused')", name="status_known"
+        ),
+        Index("ix_extensions_issue", "issue_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"))
+    requested_due_on: Mapped[date] = mapped_column(Date)
+    #: due_on when the request was made.
+    previous_due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ExtensionStatus.pending.value)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_comment: Mapped[str] = mapped_column(Text, default="")

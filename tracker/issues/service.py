@@ -1,0 +1,375 @@
+"""The ledger's rules: who may read and change an issue, and its lifecycle.
+
+Every interface (API, pages, import, CLI, scheduler) calls these functions; they check
+permission and state, change the models, write the Event and flush.  The caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from tracker.errors import Conflict, Forbidden, NotFound, StaleVersion
+from tracker.errors import ValidationError as Invalid
+from tracker.extensions import db
+from tracker.issues.models import Campaign, Category, Event, Issue, Status
+from tracker.owners import service as owners
+from tracker.owners.models import Role, User
+from tracker.timeutil import local_date_of, utcnow
+
+#: The fields a registrar may set when registering or editing an issue.
+EDITABLE_FIELDS = (
+    "campaign_id", "org_id", "category_id", "title", "description", "cause", "measures",
+    "owner_id", "starts_on", "due_on",
+)
+
+#: action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "start": ((Status.open.value,), Status.in_progress.value),
+    "submit": ((Status.open.value, Status.in_progress.value), Status.submitted.value),
+    "close": ((Status.in_progress.value, Status.submitted.value), Status.closed.value),
+    "reject": ((Status.submitted.value,), Status.in_progress.value),
+    "reopen": ((Status.closed.value,), Status.in_progress.value),
+}
+ACTIONS = tuple(TRANSITIONS)
+COMMENT_REQUIRED = ("reject", "reopen")
+EDITORS = (Role.registrar.value, Role.supervisor.value, Role.admin.value)
+VERIFIERS = (Role.supervisor.value, Role.admin.value)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def readable_clause(user: User) -> ColumnElement[bool]:
+    """WHERE clause for the issues ``user`` may read (SPEC §3)."""
+    if user.role == Role.admin.value:
+        return true()
+    if user.org_id is None:
+        return false()
+    if user.role == Role.officer.value:
+        return or_(Issue.owner_id == user.id, Issue.org_id == user.org_id)
+    return Issue.org_id.in_(owners.subtree_ids(user.org_id))
+
+
+def can_read(user: User, issue: Issue) -> bool:
+    """Whether ``user`` may read ``issue``."""
+    if user.role == Role.admin.value:
+        return True
+    if user.role == Role.officer.value:
+        return issue.owner_id == user.id or issue.org_id == user.org_id
+    return owners.in_scope(user, issue.org_id)
+
+
+def get_issue(user: User, issue_id: int, *, for_update: bool = False) -> Issue:
+    """The issue with this id if ``user`` may read it; 404 otherwise (ids cannot be probed)."""
+    stmt = select(Issue).where(Issue.id == issue_id)
+    if for_update and db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    issue = db.session.scalar(stmt)
+    if issue is None or not can_read(user, issue):
+        raise NotFound("No such issue.")
+    return issue
+
+
+# --- permissions -------------------------------------------------------------------------
+
+
+def can_work(user: User, issue: Issue) -> bool:
+    """Notes, evidence, start, submit, extension requests: the owner, or an editor in scope."""
+    if issue.owner_id == user.id:
+        return True
+    return user.role in EDITORS and owners.in_scope(user, issue.org_id)
+
+
+def can_edit(user: User, issue: Issue) -> bool:
+    """Changing the issue's fields: registrars, supervisors, admins in scope."""
+    return user.role in EDITORS and owners.in_scope(user, issue.org_id)
+
+
+def can_verify(user: User, issue: Issue) -> bool:
+    """Close, reject, reopen, decide extensions: supervisors/admins in scope, never the owner."""
+    return (
+        user.role in VERIFIERS
+        and owners.in_scope(user, issue.org_id)
+        and issue.owner_id != user.id
+    )
+
+
+def require_work(user: User, issue: Issue) -> None:
+    """Refuse with 403 unless ``user`` may work on ``issue``."""
+    if not can_work(user, issue):
+        raise Forbidden("Only the owner or a registrar or supervisor in scope may do this.",
+                        reason="not_owner")
+
+
+def require_verifier(user: User, issue: Issue) -> None:
+    """Refuse with 403 unless ``user`` may verify ``issue``; the owner never may."""
+    if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
+        raise Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
+    if issue.owner_id == user.id:
+        raise Forbidden("The owner of an issue cannot verify it.", reason="owner_cannot_verify")
+
+
+def allowed_actions(user: User, issue: Issue) -> list[str]:
+    """The lifecycle actions ``user`` may take on ``issue`` now (for pages)."""
+    result = []
+    for action, (sources, _target) in TRANSITIONS.items():
+        if issue.status not in sources:
+            continue
+        if action in ("start", "submit"):
+            if not can_work(user, issue):
+                continue
+            if action == "submit" and issue.evidence_count == 0:
+                continue
+        else:
+            if not can_verify(user, issue):
+                continue
+            if action == "close" and issue.evidence_count == 0:
+                continue
+        result.append(action)
+    return result
+
+
+def check_version(issue: Issue, if_match: str | int | None) -> None:
+    """Refuse with 412 when the client's ``If-Match`` version is not the current one."""
+    if if_match is None or if_match == "":
+        return
+    wanted = str(if_match).strip().removeprefix("W/").strip('"').strip()
+    if wanted == "*":
+        return
+    if wanted != str(issue.version):
+        raise StaleVersion(
+            f"The issue changed since you loaded it (now version {issue.version}).",
+            reason="stale_version",
+        )
+
+
+def require_not_closed(issue: Issue) -> None:
+    """Refuse with 409 when the issue is closed (read-only until reopened)."""
+    if issue.status == Status.closed.value:
+        raise Conflict("A closed issue is read-only until reopened.", reason="issue_closed")
+
+
+def require_evidence(issue: Issue) -> None:
+    """The evidence rule: submitting or closing needs at least one evidence file."""
+    if issue.evidence_count <= 0:
+        raise Conflict("Attach at least one evidence file first.", reason="evidence_required")
+
+
+# --- history -----------------------------------------------------------------------------
+
+
+def record(
+    issue: Issue,
+    kind: str,
+    actor: User | None,
+    changes: dict[str, Any] | None = None,
+    comment: str = "",
+    actor_label: str | None = None,
+) -> Event:
+    """Append an event to the issue's history."""
+    ev = Event(
+        issue_id=issue.id,
+        kind=kind,
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor_label,
+        at=utcnow(),
+        changes=_jsonable(changes or {}),
+        comment=comment or "",
+    )
+    db.session.add(ev)
+    return ev
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, date) else v
+
+    return {k: [conv(a), conv(b)] for k, (a, b) in changes.items()}
+
+
+# --- registering and editing -------------------------------------------------------------
+
+
+def _validate_fields(actor: User, values: dict[str, Any], current: Issue | None) -> None:
+    """Check references and dates of the (merged) field values; 422 naming each field."""
+    errors: dict[str, list[str]] = {}
+    for name in ("title",):
+        if not str(values.get(name) or "").strip():
+            errors[name] = ["Required."]
+    org_id = values.get("org_id")
+    if org_id is None:
+        errors["org_id"] = ["Required."]
+    else:
+        org = db.session.get(owners.Org, org_id)
+        if org is None or not owners.in_scope(actor, org_id):
+            errors["org_id"] = ["No such org in your scope."]
+    if values.get("campaign_id") is None or db.session.get(
+        Campaign, values["campaign_id"]
+    ) is None:
+        errors["campaign_id"] = ["No such campaign."]
+    if values.get("category_id") is None or db.session.get(
+        Category, values["category_id"]
+    ) is None:
+        errors["category_id"] = ["No such category."]
+    owner_id = values.get("owner_id")
+    owner = db.session.get(User, owner_id) if owner_id is not None else None
+    if owner is None or not owner.active:
+        errors["owner_id"] = ["No such active user."]
+    elif "org_id" not in errors and (
+        owner.org_id is None or not owners.orgs_on_line(owner.org_id, org_id)
+    ):
+        errors["owner_id"] = ["The owner's home org must be the issue's org, above or below it."]
+    starts_on, due_on = values.get("starts_on"), values.get("due_on")
+    if starts_on is None:
+        errors["starts_on"] = ["Required."]
+    if due_on is None:
+        errors["due_on"] = ["Required."]
+    if starts_on is not None and due_on is not None and due_on < starts_on:
+        errors["due_on"] = ["The due date cannot be before the start date."]
+    if errors:
+        raise Invalid("Some fields are invalid.", errors=errors)
+    dup = select(
+        exists().where(
+            Issue.campaign_id == values["campaign_id"],
+            Issue.org_id == org_id,
+            Issue.title == values["title"].strip(),
+            Issue.id != (current.id if current is not None else -1),
+        )
+    )
+    if db.session.scalar(dup):
+        raise Conflict("This org already has an issue with this title in this campaign.",
+                       reason="duplicate", errors={"title": ["Already registered."]})
+
+
+def register_issue(
+    actor: User | None, values: dict[str, Any], *, actor_label: str | None = None,
+    check_actor: User | None = None,
+) -> Issue:
+    """Register a finding as a new open issue.
+
+    ``actor`` is the user acting; the importer without ``--as`` passes ``actor=None`` with
+    ``check_actor`` an admin-equivalent user for the scope check and an ``actor_label``.
+    """
+    checker = actor or check_actor
+    if checker is None:
+        raise Forbidden("Registering needs an actor.")
+    if checker.role not in EDITORS:
+        raise Forbidden("Only registrars, supervisors and admins register findings.",
+                        reason="registrar_only")
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+    values = dict(values)
+    for name in ("title", "description", "cause", "measures"):
+        values[name] = (values.get(name) or "").strip()
+    _validate_fields(checker, values, None)
+    issue = Issue(
+        **values,
+        original_due_on=values["due_on"],
+        status=Status.open.value,
+        evidence_count=0,
+        extension_count=0,
+        created_by_id=actor.id if actor else None,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    db.session.add(issue)
+    db.session.flush()
+    record(issue, "created", actor,
+           {k: (None, getattr(issue, k)) for k in EDITABLE_FIELDS}, actor_label=actor_label)
+    return issue
+
+
+def update_issue(
+    issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None
+) -> Issue:
+    """Change an issue's fields (while not closed), recording before and after."""
+    if not can_edit(actor, issue):
+        raise Forbidden("Only registrars, supervisors and admins in scope edit issues.",
+                        reason="registrar_only")
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+    merged = {k: getattr(issue, k) for k in EDITABLE_FIELDS}
+    for name in ("title", "description", "cause", "measures"):
+        if name in values and values[name] is not None:
+            values[name] = values[name].strip()
+    merged.update(values)
+    _validate_fields(actor, merged, issue)
+    require_not_closed(issue)
+    check_version(issue, if_match)
+    changes = {k: (getattr(issue, k), v) for k, v in values.items() if getattr(issue, k) != v}
+    if not changes:
+        return issue
+    for k, (_before, after) in changes.items():
+        setattr(issue, k, after)
+    if "due_on" in changes and issue.extension_count == 0:
+        # Before any extension, editing the deadline corrects it; it is not an extension.
+        issue.original_due_on = issue.due_on
+    issue.updated_at = utcnow()
+    db.session.flush()
+    record(issue, "updated", actor, changes)
+    return issue
+
+
+def add_note(issue: Issue, actor: User, comment: str, *, if_match: str | None = None) -> Event:
+    """Add a progress note (before closure)."""
+    require_work(actor, issue)
+    if not (comment or "").strip():
+        raise Invalid("A note needs some text.", errors={"comment": ["Required."]})
+    require_not_closed(issue)
+    check_version(issue, if_match)
+    issue.updated_at = utcnow()
+    db.session.flush()
+    return record(issue, "note", actor, {}, comment.strip())
+
+
+# --- lifecycle ---------------------------------------------------------------------------
+
+
+def transition(
+    issue: Issue,
+    actor: User,
+    action: str,
+    comment: str = "",
+    *,
+    if_match: str | None = None,
+) -> Issue:
+    """Move the issue through its lifecycle (SPEC §4), checking role, input, state, version."""
+    if action not in TRANSITIONS:
+        raise Invalid(f"Unknown action {action!r}.",
+                      errors={"action": [f"Must be one of {list(ACTIONS)}."]})
+    sources, target = TRANSITIONS[action]
+    if action in ("start", "submit"):
+        require_work(actor, issue)
+    else:
+        require_verifier(actor, issue)
+    comment = (comment or "").strip()
+    if action in COMMENT_REQUIRED and not comment:
+        raise Invalid("A comment is required to reject or reopen.",
+                      errors={"comment": ["Required."]})
+    if issue.status not in sources:
+        if issue.status == Status.closed.value:
+            raise Conflict("A closed issue is read-only until reopened.", reason="issue_closed")
+        raise Conflict(f"Cannot {action} an issue that is {issue.status}.",
+                       reason="invalid_transition")
+    if action in ("submit", "close"):
+        require_evidence(issue)
+    check_version(issue, if_match)
+    before = issue.status
+    issue.status = target
+    now = utcnow()
+    issue.updated_at = now
+    changes: dict[str, Any] = {"status": (before, target)}
+    if target == Status.closed.value:
+        issue.closed_at, issue.closed_by_id, issue.closed_on = now, actor.id, local_date_of(now)
+        changes["closed_at"] = (None, now.isoformat())
+    elif before == Status.closed.value:
+        changes["closed_at"] = (issue.closed_at.isoformat() if issue.closed_at else None, None)
+        issue.closed_at, issue.closed_by_id, issue.closed_on = None, None, None
+    db.session.flush()
+    record(issue, action, actor, changes, comment)
+    return issue

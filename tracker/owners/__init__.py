@@ -1,0 +1,1 @@
+"""Organisations, users, roles, scope, login and API tokens."""

@@ -1,0 +1,51 @@
+"""Who is asking: session login for pages, bearer tokens for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from sqlalchemy import select
+
+from tracker.errors import Unauthorized
+from tracker.extensions import db, login_manager
+from tracker.owners import service
+from tracker.owners.models import User
+
+
+def init_app(app: Flask) -> None:
+    """Install the session user loader."""
+    login_manager.login_view = "owners.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def _load(session_id: str) -> User | None:
+        # The session id carries the password generation: a changed password logs it out.
+        try:
+            user_id, generation = (int(x) for x in session_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.scalar(select(User).where(User.id == user_id))
+        if user is None or not user.active or user.auth_generation != generation:
+            return None
+        return user
+
+
+def api_user() -> User:
+    """The user behind the request's bearer token; 401 when there is none or it is dead."""
+    cached = g.get("api_user")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.",
+                           reason="login_required")
+    user = service.user_for_token(token.strip())
+    if user is None:
+        raise Unauthorized("The token is unknown, expired or revoked.", reason="invalid_token")
+    g.api_user = user
+    return user
+
+
+def client_address() -> str:
+    """The caller's address (the proxy's X-Forwarded-For is honoured only behind ProxyFix)."""
+    return request.remote_addr or "unknown"

@@ -1,0 +1,388 @@
+"""Orgs, users, scope, credentials: the rules every interface shares."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
+from tracker.errors import ValidationError as Invalid
+from tracker.extensions import db
+from tracker.owners.models import (
+    ORG_KINDS,
+    ROLES,
+    ApiToken,
+    LoginFailure,
+    Org,
+    OrgClosure,
+    Role,
+    User,
+)
+from tracker.timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 8
+
+
+# --- scope -------------------------------------------------------------------------------
+
+
+def subtree_ids(org_id: int) -> Select[tuple[int]]:
+    """A SELECT of the ids of ``org_id`` and every org below it."""
+    return select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org_id)
+
+
+def ancestor_ids(org_id: int) -> Select[tuple[int]]:
+    """A SELECT of the ids of ``org_id`` and every org above it."""
+    return select(OrgClosure.ancestor_id).where(OrgClosure.descendant_id == org_id)
+
+
+def org_in_subtree(org_id: int, root_id: int) -> bool:
+    """Whether ``org_id`` is ``root_id`` or lies below it."""
+    if org_id == root_id:
+        return True
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    OrgClosure.ancestor_id == root_id, OrgClosure.descendant_id == org_id
+                )
+            )
+        )
+    )
+
+
+def orgs_on_line(a: int, b: int) -> bool:
+    """Whether one org is the other, an ancestor of it, or a descendant of it."""
+    return org_in_subtree(a, b) or org_in_subtree(b, a)
+
+
+def in_scope(user: User, org_id: int) -> bool:
+    """Whether ``org_id`` lies in the user's scope (their home org's subtree; all for admin)."""
+    if user.role == Role.admin.value:
+        return True
+    if user.org_id is None:
+        return False
+    return org_in_subtree(org_id, user.org_id)
+
+
+def scope_clause(user: User, org_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause limiting ``org_column`` to the user's scope."""
+    from sqlalchemy import false, true
+
+    if user.role == Role.admin.value:
+        return true()
+    if user.org_id is None:
+        return false()
+    return org_column.in_(subtree_ids(user.org_id))
+
+
+def require_admin(actor: User) -> None:
+    """Refuse anyone but an admin."""
+    if actor.role != Role.admin.value:
+        raise Forbidden("Only an administrator may do this.", reason="admin_only")
+
+
+# --- orgs --------------------------------------------------------------------------------
+
+
+def get_org(org_id: int) -> Org:
+    """The org with this id, or 404."""
+    org = db.session.get(Org, org_id)
+    if org is None:
+        raise NotFound("No such org.", errors={"org_id": ["No such org."]})
+    return org
+
+
+def _check_kind(kind: str, parent: Org | None) -> None:
+    if kind not in ORG_KINDS:
+        raise Invalid("Unknown kind of org.", errors={"kind": [f"Must be one of {ORG_KINDS}."]})
+    if parent is not None and ORG_KINDS.index(kind) <= ORG_KINDS.index(parent.kind):
+        raise Invalid(
+            f"A {kind} cannot sit under a {parent.kind}.",
+            errors={"parent_id": ["The parent must be of a higher level."]},
+        )
+
+
+def create_org(code: str, name: str, kind: str, parent_id: int | None) -> Org:
+    """Add an org to the tree, with its closure rows."""
+    code, name = code.strip(), name.strip()
+    if not code or not name:
+        raise Invalid("Code and name are required.", errors={"code": ["Required."]})
+    parent = get_org(parent_id) if parent_id is not None else None
+    _check_kind(kind, parent)
+    if db.session.scalar(select(exists().where(Org.code == code))):
+        raise Conflict("An org with this code exists.", reason="duplicate",
+                       errors={"code": ["Already used."]})
+    org = Org(code=code, name=name, kind=kind, parent_id=parent_id,
+              depth=(parent.depth + 1) if parent else 0)
+    db.session.add(org)
+    db.session.flush()
+    db.session.execute(insert(OrgClosure).values(ancestor_id=org.id, descendant_id=org.id,
+                                                  distance=0))
+    if parent is not None:
+        db.session.execute(
+            insert(OrgClosure).from_select(
+                ["ancestor_id", "descendant_id", "distance"],
+                select(OrgClosure.ancestor_id, org.id, OrgClosure.distance + 1).where(
+                    OrgClosure.descendant_id == parent.id
+                ),
+            )
+        )
+    return org
+
+
+def update_org(org: Org, **fields: Any) -> Org:
+    """Change an org's code, name, kind or parent (moving its whole subtree)."""
+    if "code" in fields and fields["code"] != org.code:
+        code = fields["code"].strip()
+        if db.session.scalar(select(exists().where(Org.code == code, Org.id != org.id))):
+            raise Conflict("An org with this code exists.", reason="duplicate",
+                           errors={"code": ["Already used."]})
+        org.code = code
+    if "name" in fields:
+        if not fields["name"].strip():
+            raise Invalid("Name is required.", errors={"name": ["Required."]})
+        org.name = fields["name"].strip()
+    new_parent_id = fields.get("parent_id", org.parent_id)
+    kind = fields.get("kind", org.kind)
+    parent = get_org(new_parent_id) if new_parent_id is not None else None
+    _check_kind(kind, parent)
+    org.kind = kind
+    if new_parent_id != org.parent_id:
+        if new_parent_id is not None and org_in_subtree(new_parent_id, org.id):
+            raise Invalid("An org cannot move under itself.",
+                          errors={"parent_id": ["Would make a cycle."]})
+        _move_subtree(org, parent)
+    db.session.flush()
+    return org
+
+
+def _move_subtree(org: Org, parent: Org | None) -> None:
+    """Re-link the closure rows of org's subtree under a new parent."""
+    sub = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org.id)
+    above = select(OrgClosure.ancestor_id).where(
+        OrgClosure.descendant_id == org.id, OrgClosure.ancestor_id != org.id
+    )
+    db.session.execute(
+        delete(OrgClosure).where(
+            OrgClosure.descendant_id.in_(sub.scalar_subquery()),
+            OrgClosure.ancestor_id.in_(above.scalar_subquery()),
+        ).execution_options(synchronize_session=False)
+    )
+    if parent is not None:
+        up = select(OrgClosure.ancestor_id, OrgClosure.distance).where(
+            OrgClosure.descendant_id == parent.id
+        ).subquery()
+        down = select(OrgClosure.descendant_id, OrgClosure.distance).where(
+            OrgClosure.ancestor_id == org.id
+        ).subquery()
+        db.session.execute(
+            insert(OrgClosure).from_select(
+                ["ancestor_id", "descendant_id", "distance"],
+                select(up.c.ancestor_id, down.c.descendant_id,
+                       up.c.distance + down.c.distance + 1),
+            )
+        )
+    org.parent_id = parent.id if parent else None
+    delta = ((parent.depth + 1) if parent else 0) - org.depth
+    if delta:
+        from sqlalchemy import update
+
+        db.session.execute(
+            update(Org).where(Org.id.in_(sub.scalar_subquery())).values(depth=Org.depth + delta)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.expire_all()
+
+
+def org_paths(org_ids: set[int]) -> dict[int, str]:
+    """Names from the top joined by " / " for each org, in one query."""
+    if not org_ids:
+        return {}
+    rows = db.session.execute(
+        select(OrgClosure.descendant_id, Org.name, OrgClosure.distance)
+        .join(Org, Org.id == OrgClosure.ancestor_id)
+        .where(OrgClosure.descendant_id.in_(org_ids))
+        .order_by(OrgClosure.descendant_id, OrgClosure.distance.desc())
+    ).all()
+    parts: dict[int, list[str]] = {}
+    for org_id, name, _distance in rows:
+        parts.setdefault(org_id, []).append(name)
+    return {org_id: " / ".join(names) for org_id, names in parts.items()}
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def get_user(user_id: int) -> User:
+    """The user with this id, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.", errors={"user_id": ["No such user."]})
+    return user
+
+
+def _hash_password(password: str) -> str:
+    # Tests use a cheap method; production keeps Werkzeug's default (scrypt).
+    method = current_app.config.get("TRACKER_PASSWORD_METHOD") or "scrypt"
+    return generate_password_hash(password, method=method)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
+            errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
+        )
+
+
+def _check_role_org(role: str, org_id: int | None) -> None:
+    if role not in ROLES:
+        raise Invalid("Unknown role.", errors={"role": [f"Must be one of {ROLES}."]})
+    if role != Role.admin.value and org_id is None:
+        raise Invalid("Every user but an admin needs a home org.",
+                      errors={"org_id": ["Required for this role."]})
+    if org_id is not None:
+        get_org(org_id)
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    org_id: int | None,
+    display_name: str | None = None,
+    email: str | None = None,
+    active: bool = True,
+) -> User:
+    """Add a user with a hashed password."""
+    username = username.strip()
+    if not username:
+        raise Invalid("A username is required.", errors={"username": ["Required."]})
+    _check_role_org(role, org_id)
+    _check_password(password)
+    if db.session.scalar(select(exists().where(User.username == username))):
+        raise Conflict("This username is taken.", reason="duplicate",
+                       errors={"username": ["Already used."]})
+    user = User(
+        username=username,
+        display_name=(display_name or username).strip(),
+        email=email or None,
+        role=role,
+        org_id=org_id,
+        password_hash=_hash_password(password),
+        active=active,
+        auth_generation=0,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, **fields: Any) -> User:
+    """Change a user's profile, role, org, password or active flag."""
+    role = fields.get("role", user.role)
+    org_id = fields.get("org_id", user.org_id)
+    _check_role_org(role, org_id)
+    user.role, user.org_id = role, org_id
+    for name in ("display_name", "email", "locale"):
+        if name in fields:
+            setattr(user, name, fields[name])
+    if "active" in fields and fields["active"] != user.active:
+        user.active = bool(fields["active"])
+        if not user.active:
+            _revoke(user)
+    if fields.get("password"):
+        set_password(user, fields["password"])
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password; every session and token of the old one dies."""
+    _check_password(password)
+    user.password_hash = _hash_password(password)
+    _revoke(user)
+
+
+def _revoke(user: User) -> None:
+    user.auth_generation = (user.auth_generation or 0) + 1
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+# --- login and tokens --------------------------------------------------------------------
+
+
+def _too_many_failures(username: str, address: str) -> bool:
+    cfg = current_app.config
+    since = utcnow() - timedelta(minutes=cfg["TRACKER_LOGIN_WINDOW_MINUTES"])
+    limit = cfg["TRACKER_LOGIN_MAX_FAILURES"]
+    by_name = db.session.scalar(
+        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
+    )
+    by_address = db.session.scalar(
+        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    )
+    # An address may be a whole office behind one gateway: allow it more tries.
+    return (by_name or 0) >= limit or (by_address or 0) >= limit * 4
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check a username and password, limiting failures per username and per address.
+
+    A failure is recorded and committed even though the caller's request fails, so that the
+    limit holds across workers and hosts.
+    """
+    username = (username or "").strip()
+    if _too_many_failures(username, address):
+        raise TooManyAttempts(
+            "Too many failed logins. Try again later.", reason="too_many_attempts"
+        )
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        db.session.add(LoginFailure(username=username[:80], address=address[:64]))
+        db.session.commit()
+        raise Unauthorized("Wrong username or password.", reason="bad_credentials")
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    """Make a bearer token for the user; returns the token and when it expires."""
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=current_app.config["TRACKER_TOKEN_HOURS"])
+    db.session.add(ApiToken(token_hash=_hash_token(token), user_id=user.id,
+                            auth_generation=user.auth_generation, expires_at=expires_at))
+    db.session.flush()
+    return token, expires_at
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    user = row.user
+    if not user.active or user.auth_generation != row.auth_generation:
+        return None
+    return user
+
+
+def create_admin(username: str, password: str) -> User:
+    """Create the first administrator (no home org needed)."""
+    return create_user(username, password, Role.admin.value, None, display_name=username)
+
+
+def refuse_unless(condition: bool, message: str, reason: str = "forbidden") -> None:
+    """Raise 403 with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise Forbidden(message, reason=reason)
