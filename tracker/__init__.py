@@ -29,6 +29,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ext.login_manager.init_app(app)
     ext.csrf.init_app(app)
     ext.api.init_app(app)
+    ext.api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"}
+    )
 
     from tracker import database
 
@@ -49,8 +52,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     owners_api.register(ext.api)
 
     from tracker.issues import api as issues_api
+    from tracker.issues import evidence_api, extensions_api, reports_api
 
     issues_api.register(ext.api)
+    evidence_api.register(ext.api)
+    reports_api.register(ext.api)
+    extensions_api.register(ext.api)
 
     from tracker.notify import api as notify_api
 

@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         )
         return resp
 
+    from tracker.issues import import_views
     from tracker.issues import views as issue_views
     from tracker.notify import views as notify_views
     from tracker.owners import views as owner_views
@@ -51,3 +52,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(owner_views.bp)
     app.register_blueprint(issue_views.bp)
     app.register_blueprint(notify_views.bp)
+    app.register_blueprint(import_views.bp)

@@ -1,0 +1,114 @@
+"""Shared pieces of the REST API: authentication, pagination, versions, common schemas."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import marshmallow as ma
+from flask import Response, request
+from flask_smorest import Blueprint
+from sqlalchemy import Select, func, select
+
+from tracker.extensions import csrf, db
+from tracker.owners.auth import api_user
+from tracker.owners.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    """A flask-smorest blueprint under /api/v1, exempt from CSRF (it is token-authenticated)."""
+    blp = Blueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)
+    csrf.exempt(blp)
+    return blp
+
+
+def login_required(fn: F) -> F:
+    """Require a bearer token; the user is then ``current_api_user()``."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        api_user()
+        return fn(*args, **kwargs)
+
+    # Documented in OpenAPI as needing the bearer scheme.
+    doc = getattr(wrapper, "_apidoc", {})
+    doc.setdefault("manual_doc", {}).setdefault("security", [{"bearerAuth": []}])
+    wrapper._apidoc = doc  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def current_api_user() -> User:
+    """The authenticated API user (call only behind ``login_required``)."""
+    return api_user()
+
+
+class StrictSchema(ma.Schema):
+    """Request bodies: unknown fields are an error (422 naming them)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class QuerySchema(ma.Schema):
+    """Query strings: unknown parameters are ignored."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class PageArgs(QuerySchema):
+    """``page`` and ``page_size`` (at most 500)."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000_000))
+    page_size = ma.fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
+
+
+def paginate(stmt: Select[Any], page: int, page_size: int) -> tuple[list[Any], dict[str, int]]:
+    """Run one page of ``stmt`` and count the whole; returns rows and pagination metadata.
+
+    Two statements whatever the page size: the count and the page.
+    """
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = list(db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
+    meta = {
+        "total": int(total or 0),
+        "total_pages": max(1, math.ceil((total or 0) / page_size)),
+        "page": page,
+        "page_size": page_size,
+    }
+    return rows, meta
+
+
+def pagination_header(meta: dict[str, int]) -> dict[str, str]:
+    """The ``X-Pagination`` header: a JSON string, documented as such."""
+    return {"X-Pagination": json.dumps(meta)}
+
+
+#: OpenAPI description of the X-Pagination header (a string holding JSON).
+PAGINATION_HEADER_DOC = {
+    "X-Pagination": {
+        "description": "JSON: total, total_pages, page, page_size",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def etag(resp: Response, version: int) -> Response:
+    """Set ``ETag: "<version>"`` on a single-issue answer."""
+    resp.headers["ETag"] = f'"{version}"'
+    return resp
+
+
+def if_match() -> str | None:
+    """The client's ``If-Match`` header, if any."""
+    return request.headers.get("If-Match")

@@ -1,0 +1,7 @@
+"""Pages for importing findings from a spreadsheet."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("imports", __name__)
