@@ -1,0 +1,598 @@
+"""Importing findings from a spreadsheet (xlsx or csv): all rows or none.
+
+Every row goes through ``issues.service.register_issue``, so the import follows exactly the
+rules of the form and the API.  Rows are streamed from the file; orgs, categories and owners
+are looked up once per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import DBAPIError
+
+from tracker.errors import DomainError, NotFound, UnsupportedFile
+from tracker.errors import ValidationError as Invalid
+from tracker.extensions import db
+from tracker.issues import service as issues
+from tracker.issues.models import Campaign, Category, Event, Issue
+from tracker.owners.models import Org, Role, User
+
+#: Canonical column -> the headers accepted for it (compared after normalising).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "no": ("序号", "no", "no.", "#"),
+    "org": ("单位", "责任单位", "org", "unit"),
+    "category": ("问题类别", "类别", "category"),
+    "title": ("问题", "title", "problem"),
+    "description": ("问题描述", "description"),
+    "cause": ("原因分析", "cause"),
+    "measures": ("整改措施", "measures"),
+    "owner": ("责任人", "owner"),
+    "window": ("整改时限", "window"),
+    "starts_on": ("开始日期", "starts_on", "start"),
+    "due_on": ("完成时限", "完成日期", "due_on", "due"),
+}
+_HEADER_LOOKUP = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
+
+#: The Chinese headers of the template, in order.
+TEMPLATE_HEADERS = ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施",
+                    "责任人", "整改时限"]
+
+#: One example row from the seed report (玛多县行政服务中心, the report's first finding).
+TEMPLATE_EXAMPLE = [
+    1,
+    "MD-ZX",
+    '审批事项"不集中",群众办事"来回跑"',
+    "窗口人员业务能力有限,流程不明时群众办事“来回跑”",
+    "各单位窗口或多或少地普遍存在这一现象:群众来办事时,对一些流程不明时还要去原单位"
+    "找单位主要负责人或办公室骨干人员咨询办理。",
+    "各单位工作骨干人员紧缺,业务能力强的人员都留在单位内部,不愿意派到窗口工作;"
+    "配备到窗口的大多是刚参加工作或业务能力有限的人员。",
+    "以开办培训班的方式对各单位窗口人员进行业务知识和技能培训,重点学习所涉及的国家各项"
+    "政策法规和规章制度,不断提高综合办事能力。",
+    "maduo.officer1",
+    "2018年7月7日至2019年1月7日",
+]
+
+#: The service's field names -> the canonical column that holds them.
+FIELD_COLUMN = {
+    "org_id": "org", "category_id": "category", "title": "title", "description": "description",
+    "cause": "cause", "measures": "measures", "owner_id": "owner", "starts_on": "starts_on",
+    "due_on": "due_on", "campaign_id": "title",
+}
+
+TITLE_MAX = 300  # issues.title is String(300); PostgreSQL refuses longer ones outright
+ACTOR_LABEL_MAX = 300
+#: Rows flushed and let go of at a time, so that a long import keeps memory bounded.
+BATCH = 500
+
+# A date as people type it: 2018-07-07, 2018/7/7, 2018.7.7, 2018年7月7日 (日 optional),
+# 20180707.  No capturing groups, so it can be embedded in the window pattern.
+_DATE = (
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日?"
+    r"|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}"
+    r"|\d{8}"
+)
+# The second date of a window may leave out the year (2018年8月1日至8月9日).
+_SHORT_DATE = r"\d{1,2}\s*月\s*\d{1,2}\s*日?"
+_SEPARATORS = r"至|到|~|～|〜|—+|–|－|-|to"
+_WINDOW_RE = re.compile(
+    rf"^[\s(（\[【]*(?P<a>{_DATE})\s*(?:{_SEPARATORS})\s*(?P<b>{_DATE}|{_SHORT_DATE})[\s)）\]】]*$",
+    re.IGNORECASE,
+)
+_DATE_RE = re.compile(rf"^[\s(（]*(?:{_DATE})[\s)）]*$")
+_NUMBERS_RE = re.compile(r"\d+")
+
+
+class ImportFailed(Invalid):
+    """Some rows of an import are wrong: nothing was saved (422, every error listed)."""
+
+    reason = "import_failed"
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(
+            f"{len(report.errors)} error(s) in {report.rows} row(s); nothing was imported.",
+            errors={"rows": [e.as_dict() for e in report.errors]},
+        )
+        self.report = report
+
+
+@dataclass
+class RowError:
+    """One problem in one row: the sheet's own row number (header = 1), column, reason."""
+
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"row": self.row, "column": self.column, "message": self.message,
+                "text": str(self)}
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行 (row {self.row})"
+        if self.column:
+            return f"{where}, {self.column}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would have done): counts, skipped rows and errors."""
+
+    filename: str
+    rows: int = 0
+    created: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "filename": self.filename,
+            "rows": self.rows,
+            "created": self.created,
+            "skipped": self.skipped,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+def _date_from_text(text: str, year: int | None = None) -> date:
+    """A date from one of the typed forms; ``year`` fills in a window's short second date."""
+    numbers = [int(n) for n in _NUMBERS_RE.findall(text)]
+    if len(numbers) == 1 and len(str(numbers[0])) == 8:
+        n = numbers[0]
+        numbers = [n // 10000, n // 100 % 100, n % 100]
+    if len(numbers) == 2 and year is not None:
+        numbers = [year, *numbers]
+    if len(numbers) != 3:
+        raise ValueError(text)
+    return date(numbers[0], numbers[1], numbers[2])
+
+
+def parse_date(value: Any) -> date:
+    """One date from a cell: a date/datetime, an Excel serial number, or typed text.
+
+    Raises ValueError with a message users understand.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # An Excel date cell whose format was lost arrives as its serial number.
+        if 1 <= value < 2958466:
+            from openpyxl.utils.datetime import from_excel
+
+            return from_excel(value).date()  # type: ignore[union-attr]
+        raise ValueError(f"{value!r} is not a date")
+    text = str(value or "").strip()
+    if not text:
+        raise ValueError("A date is required.")
+    if not _DATE_RE.match(text):
+        raise ValueError(f"{text!r} is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日)")
+    try:
+        return _date_from_text(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+
+
+def parse_window(value: Any) -> tuple[date, date]:
+    """A deadline window (整改时限): two dates joined by 至, 到, ~, - or —."""
+    text = str(value or "").strip()
+    if not text:
+        raise ValueError("A deadline window is required (e.g. 2018年7月7日至2019年1月7日).")
+    match = _WINDOW_RE.match(text)
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a window of two dates (e.g. 2018年7月7日至2019年1月7日)"
+        )
+    try:
+        starts = _date_from_text(match["a"])
+        due = _date_from_text(match["b"], year=starts.year)
+    except ValueError:
+        raise ValueError(f"{text!r} holds a date that does not exist") from None
+    return starts, due
+
+
+def format_window(starts_on: date, due_on: date) -> str:
+    """A window as the ledger writes it: 2018年7月7日至2019年1月7日."""
+    return f"{format_cn_date(starts_on)}至{format_cn_date(due_on)}"
+
+
+def format_cn_date(d: date) -> str:
+    """A date as 2018年7月7日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# --- reading files -------------------------------------------------------------------------
+
+
+def _normalise_header(value: Any) -> str:
+    text = str(value or "").strip().replace("\u3000", " ")
+    return re.sub(r"\s+", "", text).strip("*:：").lower()
+
+
+def _sniff(path: str, filename: str) -> str:
+    """The file's kind from its content and name: "xlsx" or "csv"; 415 otherwise."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    name = filename.lower()
+    if head.startswith(b"PK\x03\x04"):
+        if name.endswith((".xlsx", ".xlsm")) or not name.endswith(".csv"):
+            return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedFile(
+            "Old Excel .xls files cannot be read: save the sheet as .xlsx or as CSV.",
+            errors={"file": ["Save as .xlsx or CSV."]},
+        )
+    if name.endswith((".csv", ".txt")) and b"\x00" not in head:
+        return "csv"
+    raise UnsupportedFile(
+        f"{filename!r} is not an .xlsx or .csv spreadsheet.",
+        errors={"file": ["Upload an .xlsx or .csv file."]},
+    )
+
+
+def _csv_encoding(path: str) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes strictly; GB18030 otherwise."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 16), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+def _rows_csv(path: str) -> Iterator[list[Any]]:
+    encoding = _csv_encoding(path)
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            try:
+                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+            except csv.Error:
+                dialect = csv.excel
+            yield from csv.reader(fh, dialect)
+    except UnicodeDecodeError as exc:
+        raise UnsupportedFile("The CSV file is neither UTF-8 nor GB18030 text.",
+                              errors={"file": ["Save the CSV as UTF-8."]}) from exc
+
+
+def _rows_xlsx(path: str) -> Iterator[list[Any]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    with warnings.catch_warnings():
+        # Files not written by Excel warn about missing default styles; harmless here.
+        warnings.simplefilter("ignore")
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            raise UnsupportedFile("The file is not a readable .xlsx workbook.",
+                                  errors={"file": ["Upload an .xlsx or .csv file."]}) from exc
+        try:
+            ws = wb.worksheets[0]
+            for row in ws.iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            wb.close()
+
+
+def read_rows(path: str, filename: str) -> Iterator[list[Any]]:
+    """Stream the first sheet's rows (lists of cell values) from an xlsx or csv file."""
+    kind = _sniff(path, filename)
+    return _rows_xlsx(path) if kind == "xlsx" else _rows_csv(path)
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+
+class _Lookups:
+    """Orgs, categories and owners by code/name, each distinct value queried once."""
+
+    def __init__(self) -> None:
+        self.categories: dict[str, list[int]] = {}
+        for cat in db.session.scalars(select(Category)):
+            self.categories.setdefault(cat.code.strip().lower(), []).append(cat.id)
+            self.categories.setdefault(_squash(cat.name), []).append(cat.id)
+        self._orgs: dict[str, Org | str] = {}
+        self._owners: dict[str, User | str] = {}
+
+    def category(self, text: str) -> int:
+        ids = self.categories.get(text.strip().lower()) or self.categories.get(_squash(text))
+        if not ids:
+            raise ValueError(f"No category with code or name {text!r}.")
+        return ids[0]
+
+    def org(self, text: str) -> Org:
+        key = text.strip()
+        if key not in self._orgs:
+            found = list(db.session.scalars(
+                select(Org).where(or_(Org.code == key, Org.name == key)).limit(5)
+            ))
+            by_code = [o for o in found if o.code == key]
+            if by_code:
+                self._orgs[key] = by_code[0]
+            elif len(found) == 1:
+                self._orgs[key] = found[0]
+            elif found:
+                self._orgs[key] = f"Several orgs are named {key!r}: use the org's code."
+            else:
+                self._orgs[key] = f"No org with code or name {key!r}."
+        hit = self._orgs[key]
+        if isinstance(hit, str):
+            raise ValueError(hit)
+        return hit
+
+    def owner(self, text: str) -> User:
+        key = text.strip()
+        if key not in self._owners:
+            found = list(db.session.scalars(
+                select(User).where(or_(User.username == key, User.display_name == key)).limit(5)
+            ))
+            by_username = [u for u in found if u.username == key]
+            if by_username:
+                self._owners[key] = by_username[0]
+            elif len(found) == 1:
+                self._owners[key] = found[0]
+            elif found:
+                self._owners[key] = (
+                    f"Several users are called {key!r}: write the username instead."
+                )
+            else:
+                self._owners[key] = f"No user with username or name {key!r}."
+        hit = self._owners[key]
+        if isinstance(hit, str):
+            raise ValueError(hit)
+        return hit
+
+
+def _squash(text: str) -> str:
+    """Category names compared without spaces and with ASCII/full-width punctuation alike."""
+    table = str.maketrans({",": ",", "“": '"', "”": '"', "、": ",", ";": ";", ":": ":"})
+    return re.sub(r"\s+", "", text).translate(table).lower()
+
+
+# --- the import ----------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str, int],
+                                                                       dict[str, str]]:
+    """Column positions and the header text the file uses for each canonical column."""
+    positions: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for index, value in enumerate(header_row):
+        key = _HEADER_LOOKUP.get(_normalise_header(value))
+        if key is None:
+            continue  # extra columns (备注, 完成情况, …) are allowed and ignored
+        if key in positions:
+            report.errors.append(RowError(1, str(value).strip(), "This column appears twice."))
+            continue
+        positions[key] = index
+        labels[key] = str(value).strip()
+    missing = [k for k in ("org", "category", "title", "owner") if k not in positions]
+    if "window" not in positions and not ("starts_on" in positions and "due_on" in positions):
+        missing.append("window")
+    for key in missing:
+        zh, en = HEADERS[key][0], key
+        hint = " (or 开始日期 and 完成时限)" if key == "window" else ""
+        report.errors.append(RowError(1, zh, f"The column {zh} / {en} is missing{hint}."))
+    for key, (zh, *_rest) in HEADERS.items():
+        labels.setdefault(key, zh)
+    return positions, labels
+
+
+def import_findings(
+    path: str,
+    filename: str,
+    campaign_id: int,
+    actor: User | None,
+    *,
+    actor_label: str | None = None,
+) -> ImportReport:
+    """Register every row of the spreadsheet at ``path`` as an issue of the campaign.
+
+    All or nothing: every row is validated by the registration service inside one savepoint;
+    if any row is wrong, the savepoint is rolled back and ``ImportFailed`` lists every error.
+    A row whose campaign, org and title already exist is skipped.  ``actor=None`` is the
+    command line: it registers with an administrator's scope and ``actor_label`` in history.
+    """
+    if db.session.get(Campaign, campaign_id) is None:
+        raise NotFound(f"No campaign with id {campaign_id}.",
+                       errors={"campaign_id": ["No such campaign."]})
+    check_actor = actor
+    if actor is None:
+        # The command line acts with an administrator's scope; history names the command.
+        check_actor = User(role=Role.admin.value, username="(command line)", active=True)
+        actor_label = (actor_label or "flask import")[:ACTOR_LABEL_MAX]
+    report = ImportReport(filename=filename)
+    rows = read_rows(path, filename)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise Invalid("The file is empty.", errors={"file": ["No header row."]}) from None
+    positions, labels = _map_headers(header, report)
+    if report.errors:
+        raise ImportFailed(report)
+
+    lookups = _Lookups()
+    seen: dict[tuple[int, str], int] = {}
+    savepoint = db.session.begin_nested()
+    try:
+        for row_number, cells in enumerate(rows, start=2):
+            values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
+            if all(_cell_text(v) == "" for k, v in values.items() if k != "no"):
+                continue  # blank lines between blocks are common in hand-kept sheets
+            report.rows += 1
+            if not _import_row(row_number, values, labels, campaign_id, actor, check_actor,
+                               actor_label, lookups, seen, report):
+                break
+            if report.rows % BATCH == 0:
+                _release_batch()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if report.errors:
+        savepoint.rollback()
+        raise ImportFailed(report)
+    if report.rows == 0:
+        savepoint.rollback()
+        raise Invalid("The file has a header row but no findings.",
+                      errors={"file": ["No rows below the header."]})
+    savepoint.commit()
+    return report
+
+
+def _release_batch() -> None:
+    """Write the batch and let the session forget it: memory stays bounded on long files."""
+    db.session.flush()
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Issue | Event):
+            db.session.expunge(obj)
+
+
+def _import_row(
+    row_number: int,
+    cells: dict[str, Any],
+    labels: dict[str, str],
+    campaign_id: int,
+    actor: User | None,
+    check_actor: User | None,
+    actor_label: str | None,
+    lookups: _Lookups,
+    seen: dict[tuple[int, str], int],
+    report: ImportReport,
+) -> bool:
+    """Validate and register one row; False when the database refused it (stop there)."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"campaign_id": campaign_id}
+
+    title = _cell_text(cells.get("title"))
+    if not title:
+        errors["title"] = "The problem (问题) is required."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"At most {TITLE_MAX} characters ({len(title)} given)."
+        title = ""
+    values["title"] = title
+    for key in ("description", "cause", "measures"):
+        values[key] = _cell_text(cells.get(key))
+
+    for key, find in (("org", lookups.org), ("category", lookups.category),
+                      ("owner", lookups.owner)):
+        text = _cell_text(cells.get(key))
+        values[f"{key}_id"] = None
+        if not text:
+            errors[key] = "Required."
+            continue
+        try:
+            hit = find(text)  # type: ignore[operator]
+        except ValueError as exc:
+            errors[key] = str(exc)
+            continue
+        values[f"{key}_id"] = hit if isinstance(hit, int) else hit.id
+
+    # Dates come from the window (整改时限) when it is filled in, else from the two columns.
+    window_used = "window" in cells and _cell_text(cells.get("window")) != "" or (
+        "starts_on" not in cells or "due_on" not in cells
+    )
+    values["starts_on"] = values["due_on"] = None
+    if window_used:
+        try:
+            values["starts_on"], values["due_on"] = parse_window(cells.get("window"))
+        except ValueError as exc:
+            errors["window"] = str(exc)
+    else:
+        for key in ("starts_on", "due_on"):
+            try:
+                values[key] = parse_date(cells.get(key))
+            except ValueError as exc:
+                errors[key] = str(exc)
+
+    org_id = values["org_id"]
+    if org_id is not None and title:
+        first = seen.get((org_id, title))
+        if first is not None:
+            report.skipped.append({"row": row_number, "title": title,
+                                   "reason": f"Same org and title as row {first}."})
+            return True
+        seen[(org_id, title)] = row_number
+        if db.session.scalar(select(exists().where(
+            Issue.campaign_id == campaign_id, Issue.org_id == org_id, Issue.title == title
+        ))):
+            report.skipped.append({"row": row_number, "title": title,
+                                   "reason": "Already registered in this campaign."})
+            return True
+
+    # The service is the rule: it runs even on a row with errors (the wrong fields are
+    # blank, so it refuses without writing) to report what else is wrong with the row.
+    try:
+        issues.register_issue(actor, values, actor_label=actor_label, check_actor=check_actor)
+        if not errors:
+            report.created += 1
+    except DomainError as exc:
+        for name, messages in (exc.errors or {"": [exc.message]}).items():
+            key = FIELD_COLUMN.get(name, name)
+            if key in ("starts_on", "due_on") and window_used:
+                key = "window"
+            errors.setdefault(key, " ".join(str(m) for m in messages))
+    except DBAPIError as exc:
+        # PostgreSQL aborts the transaction on a refused statement: stop validating there.
+        report.errors.append(RowError(
+            row_number, "", f"The database refused this row ({exc.orig.__class__.__name__}); "
+            "rows after it were not checked."))
+        return False
+    for key, message in errors.items():
+        report.errors.append(RowError(row_number, labels.get(key, key), message))
+    return True
+
+
+def template_xlsx() -> bytes:
+    """The import template: the Chinese headers and one example row from the seed report."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "整改台账"
+    ws.append(TEMPLATE_HEADERS)
+    ws.append(TEMPLATE_EXAMPLE)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [6, 14, 30, 40, 40, 40, 40, 16, 30]
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width
+    for cell in ws[2]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
