@@ -1,0 +1,1 @@
+"""Benchmarks at a country's scale: ``make bench`` (see bench/README.md)."""

@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 #: Bump when the generated data changes shape, so cached ledgers are rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 #: The one password every generated user has (hashed once).
 BENCH_PASSWORD = "bench-pass-1"
 BATCH = 10_000
@@ -406,23 +406,41 @@ def bench_app(url: str, **config: Any) -> Any:
 
 def generate(url: str, shape: Shape, *, log: Any = print) -> Ledger:
     """Build the ledger described by ``shape`` into the (emptied) database at ``url``."""
-    from werkzeug.security import generate_password_hash
-
-    from tracker.demo_data import CATEGORIES
-
     started = time.perf_counter()
     prepare_database(url)
     migrate(url)
-    rng = random.Random(shape.seed)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA synchronous = OFF")
+        ledger = fill(conn, shape, log=log)
+    analyze(engine)
+    engine.dispose()
+    ledger.seconds = round(time.perf_counter() - started, 1)
+    write_marker(url, shape, ledger)
+    log(f"  analysed; ledger ready in {ledger.seconds:.1f} s")
+    return ledger
+
+
+@dataclass
+class _World:
+    orgs: list[_Org]
+    users: list[dict[str, Any]]
+    campaigns: dict[int, list[tuple[int, date]]]
+    campaign_rows: list[tuple[Any, ...]]
+    categories: list[tuple[int, str]]
+
+
+def _world(shape: Shape) -> _World:
+    """The org tree, users and campaigns of ``shape`` (the same every time for one seed)."""
+    from tracker.demo_data import CATEGORIES
+
     orgs = _org_tree(shape.orgs)
-    users = _users(orgs, shape.users, rng)
-    # One scrypt hash for everyone: hashing ten thousand would take many minutes.
-    password_hash = generate_password_hash(BENCH_PASSWORD)
+    users = _users(orgs, shape.users, random.Random(shape.seed))
     now = _at(shape.today)
-    prefectures = [o for o in orgs if o.kind == "prefecture"]
     campaigns: dict[int, list[tuple[int, date]]] = {}
-    campaign_rows = []
-    for pref in prefectures:
+    campaign_rows: list[tuple[Any, ...]] = []
+    for pref in (o for o in orgs if o.kind == "prefecture"):
         for k, years_ago in enumerate((2, 1, 0), start=1):
             cid = len(campaign_rows) + 1
             start = date(shape.today.year - years_ago, 3, 1)
@@ -432,54 +450,74 @@ def generate(url: str, shape: Shape, *, log: Any = print) -> Ledger:
                                   f"{pref.code}行公〔{start.year}〕{k}号", pref.id, start, now))
             campaigns.setdefault(pref.id, []).append((cid, start))
     categories = [(i, code) for i, (code, _name) in enumerate(CATEGORIES, start=1)]
+    return _World(orgs, users, campaigns, campaign_rows, categories)
 
-    engine = create_engine(url)
+
+def fill(conn: Any, shape: Shape, *, log: Any = print, password_hash: str | None = None
+         ) -> Ledger:
+    """Write the whole ledger of ``shape`` through ``conn`` into empty, migrated tables."""
+    from werkzeug.security import generate_password_hash
+
+    from tracker.demo_data import CATEGORIES
+
+    started = time.perf_counter()
+    world = _world(shape)
+    orgs, users = world.orgs, world.users
+    # One scrypt hash for everyone: hashing ten thousand would take many minutes.
+    password_hash = password_hash or generate_password_hash(BENCH_PASSWORD)
+    now = _at(shape.today)
     counts: dict[str, int] = {}
-    with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA synchronous = OFF")
-        counts["orgs"] = bulk_insert(
-            conn, "orgs", ("id", "code", "name", "kind", "parent_id", "depth", "created_at"),
-            ((o.id, o.code, o.name, o.kind, o.parent.id if o.parent else None, o.depth, now)
-             for o in orgs))
-        counts["org_closure"] = bulk_insert(
-            conn, "org_closure", ("ancestor_id", "descendant_id", "distance"),
-            ((a.id, o.id, o.depth - a.depth) for o in orgs for a in o.line_up()))
-        counts["users"] = bulk_insert(
-            conn, "users", ("id", "username", "display_name", "email", "org_id", "role",
-                            "password_hash", "active", "locale", "auth_generation",
-                            "created_at"),
-            ((u["id"], u["username"], u["display_name"], u["email"], u["org_id"], u["role"],
-              password_hash, True, None, 0, now) for u in users))
-        counts["categories"] = bulk_insert(
-            conn, "categories", ("id", "code", "name"),
-            ((i, code, name) for i, (code, name) in enumerate(CATEGORIES, start=1)))
-        counts["campaigns"] = bulk_insert(
-            conn, "campaigns", ("id", "title", "reference", "org_id", "starts_on",
-                                "created_at"), campaign_rows)
-        log(f"  orgs, users, campaigns written ({time.perf_counter() - started:.1f} s)")
-        counts["issues"] = bulk_insert(
-            conn, "issues", ISSUE_COLUMNS,
-            issue_rows(shape, orgs, campaigns, categories, rng))
-        log(f"  {counts['issues']:,} issues written ({time.perf_counter() - started:.1f} s)")
-        if conn.dialect.name == "postgresql":
-            for table in ("orgs", "users", "categories", "campaigns", "issues"):
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"))
-    analyze(engine)
-    engine.dispose()
+    counts["orgs"] = bulk_insert(
+        conn, "orgs", ("id", "code", "name", "kind", "parent_id", "depth", "created_at"),
+        ((o.id, o.code, o.name, o.kind, o.parent.id if o.parent else None, o.depth, now)
+         for o in orgs))
+    counts["org_closure"] = bulk_insert(
+        conn, "org_closure", ("ancestor_id", "descendant_id", "distance"),
+        ((a.id, o.id, o.depth - a.depth) for o in orgs for a in o.line_up()))
+    counts["users"] = bulk_insert(
+        conn, "users", ("id", "username", "display_name", "email", "org_id", "role",
+                        "password_hash", "active", "locale", "auth_generation", "created_at"),
+        ((u["id"], u["username"], u["display_name"], u["email"], u["org_id"], u["role"],
+          password_hash, True, None, 0, now) for u in users))
+    counts["categories"] = bulk_insert(
+        conn, "categories", ("id", "code", "name"),
+        ((i, code, name) for i, (code, name) in enumerate(CATEGORIES, start=1)))
+    counts["campaigns"] = bulk_insert(
+        conn, "campaigns", ("id", "title", "reference", "org_id", "starts_on", "created_at"),
+        world.campaign_rows)
+    log(f"  orgs, users, campaigns written ({time.perf_counter() - started:.1f} s)")
+    counts["issues"] = append_issues(conn, shape, shape.issues, first_id=1, world=world)
+    log(f"  {counts['issues']:,} issues written ({time.perf_counter() - started:.1f} s)")
     county = next(o for o in orgs if o.kind == "county")
     pref = next(o for o in orgs if o.kind == "prefecture")
-    ledger = Ledger(
+    return Ledger(
         issues=shape.issues, orgs=len(orgs), users=len(users), today=shape.today.isoformat(),
         admin="admin1", prefecture_id=pref.id, prefecture_supervisor=f"sup.{pref.code}.1",
         county_id=county.id, county_supervisor=f"sup.{county.code}.1",
         seconds=round(time.perf_counter() - started, 1), counts=counts,
     )
-    write_marker(url, shape, ledger)
-    log(f"  analysed; ledger ready in {ledger.seconds:.1f} s")
-    return ledger
+
+
+def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
+                  world: _World | None = None) -> int:
+    """Add ``count`` generated issues with ids from ``first_id`` to the ledger of ``shape``."""
+    world = world or _world(shape)
+    rng = random.Random(shape.seed * 1_000_003 + first_id)
+    n = bulk_insert(conn, "issues", ISSUE_COLUMNS,
+                    issue_rows(shape, world.orgs, world.campaigns, world.categories, rng,
+                               first_id=first_id, count=count))
+    reset_sequences(conn)
+    return n
+
+
+def reset_sequences(conn: Any) -> None:
+    """After rows with explicit ids, PostgreSQL's sequences must continue after them."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in ("orgs", "users", "categories", "campaigns", "issues"):
+        conn.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"))
 
 
 def analyze(engine: Any) -> None:

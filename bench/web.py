@@ -1,0 +1,152 @@
+"""Read benchmarks through the real app: issue list page, overdue report, summary.
+
+Each request goes through the real Flask app (test client, bearer token, the real endpoint)
+and is compared with a floor measured in the same process and run: a bare endpoint,
+registered only inside the bench, that returns the very same JSON from memory (what the
+framework costs at least); the summary with the raw SQL aggregate alone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from sqlalchemy import Date, bindparam, select, text
+
+from bench.common import Result, Settings, interleaved_medians, say
+from bench.generate import Ledger, bench_app
+
+#: The summary's figures as one GROUP BY: every child of the org, per category.
+RAW_SUMMARY_SQL = text("""
+SELECT c.ancestor_id AS org_id, i.category_id AS category_id,
+       count(*) AS total,
+       sum(CASE WHEN i.status = 'closed' THEN 1 ELSE 0 END) AS closed,
+       sum(CASE WHEN i.status = 'closed' AND i.closed_on > i.due_on THEN 1 ELSE 0 END)
+         AS closed_late,
+       sum(CASE WHEN i.extension_count > 0 THEN 1 ELSE 0 END) AS extended,
+       sum(CASE WHEN i.status <> 'closed' AND i.due_on < :as_of THEN 1 ELSE 0 END) AS overdue
+FROM orgs o
+JOIN org_closure c ON c.ancestor_id = o.id
+JOIN issues i ON i.org_id = c.descendant_id
+WHERE o.parent_id = :org_id
+GROUP BY c.ancestor_id, i.category_id
+""").bindparams(bindparam("as_of", type_=Date()))
+
+FLOOR_PATH = "/bench-floor/<name>"
+
+
+def add_floor(app: Flask, payloads: dict[str, tuple[Any, dict[str, str]]]) -> None:
+    """The framework's floor: the same JSON and headers, from memory, no database, no auth."""
+
+    def floor(name: str) -> Response:
+        body, headers = payloads[name]
+        resp = jsonify(body)
+        resp.headers.update(headers)
+        return resp
+
+    app.add_url_rule(FLOOR_PATH, "bench_floor", floor)
+
+
+def token_for(app: Flask, username: str) -> str:
+    """A bearer token for a generated user, made by the product's own service."""
+    from tracker.extensions import db
+    from tracker.owners.models import User
+    from tracker.owners.service import issue_token
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        assert user is not None, username
+        token, _expires = issue_token(user)
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
+def _get(client: Any, path: str, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.get(path, headers=headers)
+
+
+def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]:
+    """The list, overdue and summary benchmarks on one database."""
+    wanted = [n for n in ("list", "overdue", "summary") if n in settings.only]
+    if not wanted:
+        return []
+    app = bench_app(url)
+    payloads: dict[str, tuple[Any, dict[str, str]]] = {}
+    add_floor(app, payloads)
+    client = app.test_client()
+    results: list[Result] = []
+    as_of = date.fromisoformat(ledger.today)
+    county_token = token_for(app, ledger.county_supervisor)
+    pref_token = token_for(app, ledger.prefecture_supervisor)
+
+    def compare(name: str, path: str, token: str, target: float, expect_rows: bool) -> None:
+        resp = _get(client, path, token)
+        if resp.status_code != 200:
+            say(f"  skip {name}: {path} answered {resp.status_code} "
+                f"{resp.get_data(as_text=True)[:200]}")
+            return
+        body = resp.get_json()
+        if expect_rows and not body:
+            say(f"  skip {name}: {path} returned no rows")
+            return
+        headers = {k: v for k, v in resp.headers.items() if k in ("X-Pagination", "ETag")}
+        payloads[name] = (body, headers)
+        floor_path = FLOOR_PATH.replace("<name>", name)
+        assert _get(client, floor_path).get_data() == resp.get_data(), "floor differs"
+        times = interleaved_medians({
+            "real": lambda: _get(client, path, token),
+            "floor": lambda: _get(client, floor_path),
+        }, settings.repeat)
+        rows = len(body) if isinstance(body, list) else 0
+        total = json.loads(headers.get("X-Pagination", "{}")).get("total")
+        results.append(Result(
+            name, kind, ledger.issues, times["real"] * 1000, times["floor"] * 1000, "ms",
+            target, note=f"{rows} rows of {total}" if total is not None else f"{rows} rows",
+        ))
+        say(results[-1].line())
+
+    if "list" in wanted:
+        compare("issue list page (county)",
+                f"/api/v1/issues?org_id={ledger.county_id}&sort=due_on&page_size=50",
+                county_token, 2.0, True)
+    if "overdue" in wanted:
+        compare("overdue report page 1",
+                f"/api/v1/reports/overdue?org_id={ledger.prefecture_id}"
+                f"&as_of={as_of.isoformat()}",
+                pref_token, 3.0, True)
+    if "summary" in wanted:
+        path = (f"/api/v1/reports/summary?org_id={ledger.prefecture_id}"
+                f"&as_of={as_of.isoformat()}")
+        resp = _get(client, path, pref_token)
+        if resp.status_code != 200:
+            say(f"  skip summary: {path} answered {resp.status_code}")
+        else:
+            from tracker.extensions import db
+
+            def raw() -> list[Any]:
+                with app.app_context():
+                    rows = db.session.execute(
+                        RAW_SUMMARY_SQL, {"org_id": ledger.prefecture_id, "as_of": as_of}
+                    ).all()
+                    db.session.remove()
+                    return rows
+
+            times = interleaved_medians({
+                "real": lambda: _get(client, path, pref_token),
+                "raw": raw,
+            }, max(5, settings.repeat // 3))
+            results.append(Result(
+                "summary (prefecture)", kind, ledger.issues, times["real"] * 1000,
+                times["raw"] * 1000, "ms", 1.5,
+                note=f"{len(resp.get_json())} rows; baseline: the raw GROUP BY",
+            ))
+            say(results[-1].line())
+    with app.app_context():
+        from tracker.extensions import db
+
+        db.engine.dispose()
+    return results
