@@ -1,9 +1,131 @@
-"""REST API: extensions endpoints under /api/v1."""
+"""REST API: deadline extensions (延期) under /api/v1/issues/<id>/extensions."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import marshmallow as ma
+from flask import g
+from flask.views import MethodView
 from flask_smorest import Api
+
+from tracker.api_common import (
+    ID,
+    IF_MATCH_PARAM,
+    StrictSchema,
+    Text,
+    UtcDateTime,
+    api_blueprint,
+    current_api_user,
+    if_match,
+    login_required,
+    precheck,
+    require_json_body,
+)
+from tracker.extensions import db
+from tracker.issues import extensions as service
+from tracker.issues.models import Extension
+from tracker.issues.service import get_issue, require_verifier, require_work
+
+blp = api_blueprint(
+    "extensions", __name__, "/issues",
+    "Deadline extensions (延期): the owner asks for a later due date, a supervisor decides.",
+)
+
+
+class ExtensionSchema(ma.Schema):
+    """An extension request as the API shows it."""
+
+    id = ma.fields.Integer(dump_only=True)
+    issue_id = ma.fields.Integer(dump_only=True)
+    requested_due_on = ma.fields.Date(dump_only=True)
+    previous_due_on = ma.fields.Date(dump_only=True)
+    reason = ma.fields.String(dump_only=True)
+    status = ma.fields.String(dump_only=True, metadata={"enum": ["pending", "approved",
+                                                                 "refused"]})
+    requested_by = ma.fields.Integer(attribute="requested_by_id", dump_only=True,
+                                     allow_none=True)
+    requested_at = UtcDateTime(dump_only=True)
+    decided_by = ma.fields.Integer(attribute="decided_by_id", dump_only=True, allow_none=True)
+    decided_at = UtcDateTime(dump_only=True, allow_none=True)
+    decision_comment = ma.fields.String(dump_only=True)
+
+
+class ExtensionRequestSchema(StrictSchema):
+    """A request for a new due date."""
+
+    requested_due_on = ma.fields.Date(required=True,
+                                      metadata={"description": "The new due date (ISO)."})
+    reason = Text(max_length=service.MAX_REASON_LENGTH, required=True, not_blank=True)
+
+
+class DecisionSchema(StrictSchema):
+    """A supervisor's decision on a pending request."""
+
+    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(service.DECISIONS))
+    comment = Text(max_length=service.MAX_REASON_LENGTH, load_default="")
+
+
+def _worker(issue_id: int, **_kw: Any) -> None:
+    # 404 outside the read scope, then 403 unless owner or editor in scope, before the body.
+    g.issue = get_issue(current_api_user(), issue_id, for_update=True)
+    require_work(current_api_user(), g.issue)
+
+
+def _verifier(issue_id: int, extension_id: int, **_kw: Any) -> None:
+    g.issue = get_issue(current_api_user(), issue_id, for_update=True)
+    g.extension = service.get_extension(g.issue, extension_id)
+    require_verifier(current_api_user(), g.issue)
+
+
+@blp.route(f"/<{ID}:issue_id>/extensions")
+class Extensions(MethodView):
+    """The extension requests of one issue."""
+
+    @login_required
+    @blp.response(200, ExtensionSchema(many=True))
+    def get(self, issue_id: int) -> list[Extension]:
+        """List an issue's extension requests, oldest first."""
+        return service.list_extensions(get_issue(current_api_user(), issue_id))
+
+    @login_required
+    @precheck(_worker)
+    @require_json_body
+    @blp.arguments(ExtensionRequestSchema)
+    @blp.response(201, ExtensionSchema)
+    @blp.alt_response(409, description="The issue is closed, or a request awaits a decision.")
+    @blp.doc(parameters=[IF_MATCH_PARAM])
+    def post(self, args: dict[str, Any], issue_id: int) -> Extension:
+        """Ask for a new due date with a reason (owner, or registrar/supervisor in scope)."""
+        ext = service.request_extension(g.issue, current_api_user(), args["requested_due_on"],
+                                        args["reason"], if_match=if_match())
+        db.session.commit()
+        return ext
+
+
+@blp.route(f"/<{ID}:issue_id>/extensions/<{ID}:extension_id>/decision")
+class Decision(MethodView):
+    """The decision on one request."""
+
+    @login_required
+    @precheck(_verifier)
+    @require_json_body
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, ExtensionSchema)
+    @blp.alt_response(409, description="The request was decided already, or the issue is "
+                                       "closed.")
+    @blp.doc(parameters=[IF_MATCH_PARAM])
+    def post(self, args: dict[str, Any], issue_id: int, extension_id: int) -> Extension:
+        """Approve (the new date becomes due_on) or refuse (comment required) a request."""
+        ext = service.decide_extension(g.extension, current_api_user(), args["decision"],
+                                       args["comment"], if_match=if_match())
+        db.session.commit()
+        return ext
 
 
 def register(api: Api) -> None:
-    """Register this module's API blueprints."""
+    """Register the extension endpoints and the spreadsheet import endpoints."""
+    from tracker.issues import import_api
+
+    api.register_blueprint(blp)
+    import_api.register(api)

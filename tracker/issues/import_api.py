@@ -1,0 +1,152 @@
+"""REST API: spreadsheet import of findings under /api/v1/imports."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Api
+
+from tracker.api_common import api_blueprint, current_api_user, login_required
+from tracker.errors import Forbidden
+from tracker.errors import ValidationError as Invalid
+from tracker.extensions import db
+from tracker.issues import importer
+from tracker.issues.service import EDITORS
+from tracker.owners.models import User
+
+blp = api_blueprint(
+    "import_api", __name__, "/imports",
+    "Importing findings from an .xlsx or .csv ledger: all rows or none.",
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE_NAME = "整改台账导入模板.xlsx"
+
+
+class SkippedSchema(ma.Schema):
+    """A row left out because its campaign, org and title exist already."""
+
+    row = ma.fields.Integer()
+    title = ma.fields.String()
+    reason = ma.fields.String()
+
+
+class ImportReportSchema(ma.Schema):
+    """What an import did."""
+
+    filename = ma.fields.String()
+    rows = ma.fields.Integer(metadata={"description": "Findings read (blank lines not counted)"})
+    created = ma.fields.Integer()
+    skipped = ma.fields.List(ma.fields.Nested(SkippedSchema))
+
+
+UPLOAD_BODY_DOC = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "campaign_id"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "campaign_id": {"type": "integer", "minimum": 1},
+                },
+            }
+        }
+    },
+}
+
+
+def require_importer(user: User) -> None:
+    """Only those who register findings may import them (403 otherwise)."""
+    if user.role not in EDITORS:
+        raise Forbidden("Only registrars, supervisors and admins import findings.",
+                        reason="registrar_only")
+
+
+def run_upload(user: User, upload: Any, campaign_text: str | None) -> importer.ImportReport:
+    """Save an uploaded file to a temporary file and import it as ``user`` (no commit)."""
+    errors: dict[str, list[str]] = {}
+    if upload is None or not upload.filename:
+        errors["file"] = ["Choose an .xlsx or .csv file."]
+    try:
+        campaign_id = int(str(campaign_text or "").strip())
+        if campaign_id < 1:
+            raise ValueError
+    except ValueError:
+        errors["campaign_id"] = ["A campaign id is required."]
+    if errors:
+        raise Invalid("The upload is incomplete.", errors=errors)
+    fd, path = tempfile.mkstemp(prefix="tracker-import-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            upload.save(fh)
+        return importer.import_findings(path, os.path.basename(upload.filename), campaign_id,
+                                        user)
+    finally:
+        os.unlink(path)
+
+
+@blp.before_request
+def _read_upload_first() -> None:
+    # Parse the multipart body before any database work (SQLite's write lock must not wait
+    # on a slow client); Werkzeug spools large files to disk.
+    if request.method == "POST" and request.mimetype == "multipart/form-data":
+        _ = request.files
+
+
+@blp.route("")
+class Imports(MethodView):
+    """Spreadsheet imports."""
+
+    @login_required
+    @blp.doc(requestBody=UPLOAD_BODY_DOC)
+    @blp.response(201, ImportReportSchema)
+    @blp.alt_response(415, description="Not an .xlsx or .csv file.")
+    @blp.alt_response(422, description="Some rows are wrong (errors.rows lists each with its "
+                                       "row number, column and reason); nothing was saved.")
+    def post(self) -> Any:
+        """Import findings (multipart ``file`` and ``campaign_id``): all rows or none."""
+        user = current_api_user()
+        require_importer(user)
+        is_form = request.mimetype == "multipart/form-data"
+        report = run_upload(user, request.files.get("file") if is_form else None,
+                            request.form.get("campaign_id") if is_form else None)
+        db.session.commit()
+        return report.as_dict()
+
+
+@blp.route("/template")
+class Template(MethodView):
+    """The import template."""
+
+    @login_required
+    @blp.doc(responses={"200": {"description": "The template workbook",
+                                "content": {XLSX: {"schema": {"type": "string",
+                                                              "format": "binary"}}}}})
+    def get(self) -> Response:
+        """Download the import template (Chinese headers, one example row)."""
+        current_api_user()
+        return template_response()
+
+
+def template_response() -> Response:
+    """The template as an attachment (shared by the page and the API)."""
+    from urllib.parse import quote
+
+    resp = Response(importer.template_xlsx(), mimetype=XLSX)
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=import-template.xlsx; filename*=UTF-8''{quote(TEMPLATE_NAME)}"
+    )
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+def register(api: Api) -> None:
+    """Register the import endpoints."""
+    api.register_blueprint(blp)
