@@ -1,9 +1,160 @@
-"""REST API: evidence endpoints under /api/v1."""
+"""REST API: evidence files of an issue under /api/v1/issues/<id>/evidence."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, request, send_file
+from flask.views import MethodView
 from flask_smorest import Api
+
+from tracker.api_common import (
+    PAGINATION_HEADER_DOC,
+    PageArgs,
+    api_blueprint,
+    current_api_user,
+    if_match,
+    login_required,
+    paginate,
+    pagination_header,
+)
+from tracker.errors import NotFound, ValidationError
+from tracker.extensions import db
+from tracker.issues import evidence as service
+from tracker.issues.service import get_issue
+
+blp = api_blueprint(
+    "evidence", __name__, "/issues",
+    "Evidence files (佐证材料): upload, list, download, withdraw before closure.",
+)
+
+
+class EvidenceSchema(ma.Schema):
+    """An evidence file as the API shows it."""
+
+    id = ma.fields.Integer(dump_only=True)
+    issue_id = ma.fields.Integer(dump_only=True)
+    filename = ma.fields.String(dump_only=True)
+    content_type = ma.fields.String(dump_only=True)
+    size = ma.fields.Integer(dump_only=True)
+    sha256 = ma.fields.String(dump_only=True)
+    note = ma.fields.String(dump_only=True)
+    uploaded_by = ma.fields.Integer(attribute="uploaded_by_id", dump_only=True, allow_none=True)
+    uploaded_at = ma.fields.DateTime(dump_only=True)
+
+
+UPLOAD_BODY_DOC = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "note": {"type": "string", "maxLength": service.MAX_NOTE_LENGTH},
+                },
+            }
+        }
+    },
+}
+
+DOWNLOAD_DOC = {
+    "responses": {
+        "200": {
+            "description": "The file, as an attachment under its original name.",
+            "content": {ct: {"schema": {"type": "string", "format": "binary"}}
+                        for ct in service.DOWNLOAD_CONTENT_TYPES},
+        }
+    }
+}
+
+
+@blp.before_request
+def _read_upload_first() -> None:
+    # Parse the multipart body before any database work: on SQLite a write transaction
+    # holds the database's write lock, which must not wait on a slow client's upload.
+    # Werkzeug spools large files to a temporary file, so memory stays bounded.
+    if request.method == "POST" and request.mimetype == "multipart/form-data":
+        _ = request.files
+
+
+@blp.route("/<int:issue_id>/evidence")
+class EvidenceCollection(MethodView):
+    """The evidence files of one issue."""
+
+    @login_required
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, EvidenceSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any], issue_id: int) -> Any:
+        """List an issue's evidence files."""
+        user = current_api_user()
+        issue = get_issue(user, issue_id)
+        rows, meta = paginate(service.list_evidence(user, issue), args["page"], args["page_size"])
+        return rows, 200, pagination_header(meta)
+
+    @login_required
+    @blp.doc(requestBody=UPLOAD_BODY_DOC)
+    @blp.response(201, EvidenceSchema)
+    @blp.alt_response(409, description="The issue is closed.")
+    @blp.alt_response(413, description="Larger than TRACKER_MAX_UPLOAD_MB.")
+    @blp.alt_response(415, description="Not an accepted file type.")
+    def post(self, issue_id: int) -> Any:
+        """Upload an evidence file (multipart ``file``, optional ``note``)."""
+        user = current_api_user()
+        issue = get_issue(user, issue_id, for_update=True)
+        upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
+        note = request.form.get("note", "") if upload is not None else ""
+        if upload is None:
+            service.issues.require_work(user, issue)
+            raise ValidationError(
+                "Send the file as multipart/form-data in the field 'file'.",
+                errors={"file": ["Missing data for required field."]},
+            )
+        ev = service.add_evidence(
+            user, issue, upload.stream, upload.filename or "", note, if_match=if_match()
+        )
+        db.session.commit()
+        return ev
+
+
+@blp.route("/<int:issue_id>/evidence/<int:evidence_id>")
+class EvidenceItem(MethodView):
+    """One evidence file."""
+
+    @login_required
+    @blp.doc(**DOWNLOAD_DOC)
+    def get(self, issue_id: int, evidence_id: int) -> Response:
+        """Download an evidence file as an attachment under its original name."""
+        user = current_api_user()
+        issue = get_issue(user, issue_id)
+        ev = service.get_evidence(user, issue, evidence_id)
+        path = service.evidence_path(ev)
+        if not os.path.isfile(path):
+            current_app.logger.error("evidence %s: file %s is missing", ev.id, path)
+            raise NotFound("The evidence file is missing from storage.", reason="file_missing")
+        resp = send_file(
+            path, mimetype=ev.content_type, as_attachment=True, download_name=ev.filename,
+            etag=ev.sha256, conditional=True, max_age=0,
+        )
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Cache-Control"] = "private, no-cache"
+        return resp
+
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(409, description="The issue is closed, or this is its last evidence "
+                                       "file while it awaits verification.")
+    def delete(self, issue_id: int, evidence_id: int) -> None:
+        """Withdraw an evidence file (before closure)."""
+        user = current_api_user()
+        issue = get_issue(user, issue_id, for_update=True)
+        service.withdraw_evidence(user, issue, evidence_id, if_match=if_match())
+        db.session.commit()
 
 
 def register(api: Api) -> None:
     """Register this module's API blueprints."""
+    api.register_blueprint(blp)

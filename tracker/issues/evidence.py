@@ -1,0 +1,349 @@
+"""Evidence files (佐证材料): upload, list, download and withdraw.
+
+Files are streamed to ``TRACKER_EVIDENCE_DIR`` under a generated name, hashed with SHA-256
+on the way, and checked from their content as well as their name.  The original name (often
+Chinese) is kept in the database only.  A file and its row live and die together: a new
+file is removed when its transaction rolls back, a withdrawn file only once the withdrawal
+is committed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import IO, Any
+
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from tracker.errors import Conflict, NotFound, TooLarge, UnsupportedFile
+from tracker.errors import ValidationError as Invalid
+from tracker.extensions import db
+from tracker.issues import service as issues
+from tracker.issues.models import Evidence, Issue, Status
+from tracker.owners.models import User
+from tracker.timeutil import utcnow
+
+#: Bytes copied at a time: memory stays bounded whatever the upload's size.
+CHUNK_SIZE = 64 * 1024
+#: Bytes kept from the start of the file for the magic-number check.
+HEAD_SIZE = 8 * 1024
+MAX_NOTE_LENGTH = 2000
+MAX_FILENAME_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One accepted kind of evidence file."""
+
+    content_type: str
+    extensions: tuple[str, ...]
+    label: str
+
+
+PDF = FileKind("application/pdf", (".pdf",), "PDF")
+PNG = FileKind("image/png", (".png",), "PNG")
+JPEG = FileKind("image/jpeg", (".jpg", ".jpeg"), "JPEG")
+GIF = FileKind("image/gif", (".gif",), "GIF")
+WEBP = FileKind("image/webp", (".webp",), "WebP")
+DOCX = FileKind(
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), "Word"
+)
+XLSX = FileKind(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), "Excel"
+)
+PPTX = FileKind(
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",),
+    "PowerPoint",
+)
+DOC = FileKind("application/msword", (".doc",), "Word 97-2003")
+XLS = FileKind("application/vnd.ms-excel", (".xls",), "Excel 97-2003")
+PPT = FileKind("application/vnd.ms-powerpoint", (".ppt",), "PowerPoint 97-2003")
+TXT = FileKind("text/plain; charset=utf-8", (".txt",), "text")
+CSV = FileKind("text/csv; charset=utf-8", (".csv",), "CSV")
+
+KINDS = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, DOC, XLS, PPT, TXT, CSV)
+#: Every accepted file name extension.
+ALLOWED_EXTENSIONS = tuple(ext for kind in KINDS for ext in kind.extensions)
+#: Every content type a download may carry (for the OpenAPI document).
+DOWNLOAD_CONTENT_TYPES = tuple(
+    sorted({k.content_type.split(";")[0] for k in KINDS})
+)
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: The part an Office Open XML package must hold for each kind.
+OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "ppt/presentation.xml"}
+
+
+def _refuse(message: str) -> UnsupportedFile:
+    allowed = " ".join(ALLOWED_EXTENSIONS)
+    return UnsupportedFile(
+        f"{message} Accepted: PDF, images (PNG, JPEG, GIF, WebP), Office documents and "
+        f"plain text ({allowed}).",
+        reason="unsupported_file_type",
+        errors={"file": [message]},
+    )
+
+
+def _kind_for_extension(filename: str) -> FileKind:
+    ext = os.path.splitext(filename)[1].lower()
+    for kind in KINDS:
+        if ext in kind.extensions:
+            return kind
+    raise _refuse(f"Files named {ext or 'without an extension'} are not accepted.")
+
+
+class _TextCheck:
+    """Whether a stream, fed in chunks, is text: no NUL, valid UTF-8 or GB18030."""
+
+    def __init__(self) -> None:
+        self.decoders = {
+            "utf-8": codecs.getincrementaldecoder("utf-8")(),
+            "gb18030": codecs.getincrementaldecoder("gb18030")(),
+        }
+        self.has_nul = False
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        if b"\x00" in chunk:
+            self.has_nul = True
+        for name, decoder in list(self.decoders.items()):
+            try:
+                decoder.decode(chunk, final)
+            except UnicodeDecodeError:
+                del self.decoders[name]
+
+    @property
+    def ok(self) -> bool:
+        return not self.has_nul and bool(self.decoders)
+
+
+def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> None:
+    """Refuse (415) unless the file's content is of the kind its name claims."""
+    if kind is PDF:
+        ok = head.startswith(b"%PDF-")
+    elif kind is PNG:
+        ok = head.startswith(b"\x89PNG\r\n\x1a\n")
+    elif kind is JPEG:
+        ok = head.startswith(b"\xff\xd8\xff")
+    elif kind is GIF:
+        ok = head.startswith((b"GIF87a", b"GIF89a"))
+    elif kind is WEBP:
+        ok = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    elif kind in (DOC, XLS, PPT):
+        ok = head.startswith(OLE2_MAGIC)
+    elif kind in OOXML_MAIN_PART:
+        ok = head.startswith(b"PK\x03\x04") and _ooxml_holds(path, OOXML_MAIN_PART[kind])
+    else:  # TXT, CSV
+        ok = text.ok
+    if not ok:
+        raise _refuse(f"The content is not a {kind.label} file.")
+
+
+def _ooxml_holds(path: str, main_part: str) -> bool:
+    """Whether the zip at ``path`` is an Office package with ``main_part`` and no macros."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        return False
+    return "[Content_Types].xml" in names and main_part in names
+
+
+def evidence_dir() -> str:
+    """The directory holding evidence files (made on first use)."""
+    path: str = current_app.config["TRACKER_EVIDENCE_DIR"]
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def evidence_path(evidence: Evidence) -> str:
+    """Where the stored file of ``evidence`` lives on disk."""
+    return os.path.join(evidence_dir(), evidence.stored_name)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+# --- files follow their transaction ------------------------------------------------------
+
+_NEW = "tracker_evidence_new_files"
+_WITHDRAWN = "tracker_evidence_withdrawn_files"
+
+
+def _remove_on_rollback(path: str) -> None:
+    db.session.info.setdefault(_NEW, []).append(path)
+
+
+def _remove_on_commit(path: str) -> None:
+    db.session.info.setdefault(_WITHDRAWN, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    """The withdrawal is durable: its files go; new files are now owned by their rows."""
+    session.info.pop(_NEW, None)
+    for path in session.info.pop(_WITHDRAWN, []):
+        _remove(path)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    """The rows are gone: so are the files written for them; withdrawn files stay."""
+    session.info.pop(_WITHDRAWN, None)
+    for path in session.info.pop(_NEW, []):
+        _remove(path)
+
+
+# --- the service -------------------------------------------------------------------------
+
+
+def list_evidence(actor: User, issue: Issue) -> Any:
+    """A SELECT of the evidence of ``issue`` (the caller got it through ``get_issue``)."""
+    if not issues.can_read(actor, issue):
+        raise NotFound("No such issue.")
+    return select(Evidence).where(Evidence.issue_id == issue.id).order_by(Evidence.id)
+
+
+def get_evidence(actor: User, issue: Issue, evidence_id: int) -> Evidence:
+    """One evidence file of ``issue``; 404 when it belongs to another issue."""
+    if not issues.can_read(actor, issue):
+        raise NotFound("No such issue.")
+    ev = db.session.get(Evidence, evidence_id)
+    if ev is None or ev.issue_id != issue.id:
+        raise NotFound("No such evidence file.")
+    return ev
+
+
+def add_evidence(
+    actor: User,
+    issue: Issue,
+    stream: IO[bytes],
+    filename: str,
+    note: str = "",
+    *,
+    if_match: str | None = None,
+) -> Evidence:
+    """Store an uploaded file as evidence of ``issue`` and record it.
+
+    Permission (403), input (422), state (409 when closed), version (412), then the content:
+    413 over ``TRACKER_MAX_UPLOAD_MB``, 422 when empty, 415 when not an accepted kind.
+    """
+    issues.require_work(actor, issue)
+    filename = os.path.basename((filename or "").replace("\\", "/")).strip()
+    note = (note or "").strip()
+    if not filename:
+        raise Invalid("Choose a file to upload.", errors={"file": ["A named file is required."]})
+    if len(filename) > MAX_FILENAME_LENGTH or any(ord(c) < 32 for c in filename):
+        raise Invalid("The file name is too long or holds control characters.",
+                      errors={"file": ["Invalid file name."]})
+    if len(note) > MAX_NOTE_LENGTH:
+        raise Invalid(f"The note is longer than {MAX_NOTE_LENGTH} characters.",
+                      errors={"note": [f"At most {MAX_NOTE_LENGTH} characters."]})
+    issues.require_not_closed(issue)
+    issues.check_version(issue, if_match)
+    kind = _kind_for_extension(filename)
+
+    limit = int(current_app.config["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
+    directory = evidence_dir()
+    fd, tmp_path = tempfile.mkstemp(prefix=".upload-", dir=directory)
+    try:
+        digest, size, head, text = _copy(stream, fd, limit)
+        if size == 0:
+            raise Invalid("The file is empty.", errors={"file": ["The file is empty."]})
+        _check_content(kind, head, tmp_path, text)
+        stored_name = uuid.uuid4().hex
+        final_path = os.path.join(directory, stored_name)
+        os.replace(tmp_path, final_path)
+    except BaseException:
+        _remove(tmp_path)
+        raise
+
+    _remove_on_rollback(final_path)
+    try:
+        ev = Evidence(
+            issue_id=issue.id, filename=filename, stored_name=stored_name,
+            content_type=kind.content_type, size=size, sha256=digest, note=note,
+            uploaded_by_id=actor.id, uploaded_at=utcnow(),
+        )
+        db.session.add(ev)
+        issue.evidence_count = issue.evidence_count + 1
+        issue.updated_at = utcnow()
+        db.session.flush()
+        issues.record(
+            issue, "evidence_added", actor,
+            {"evidence": (None, {"id": ev.id, "filename": filename, "sha256": digest,
+                                 "size": size})},
+            note,
+        )
+        db.session.flush()
+    except BaseException:
+        # No row without its file, and no file without its row.
+        _remove(final_path)
+        raise
+    return ev
+
+
+def _copy(stream: IO[bytes], fd: int, limit: int) -> tuple[str, int, bytes, _TextCheck]:
+    """Copy ``stream`` into ``fd`` in chunks: SHA-256, size, first bytes, text check."""
+    digest = hashlib.sha256()
+    text = _TextCheck()
+    head = b""
+    size = 0
+    with os.fdopen(fd, "wb") as out:
+        while True:
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(
+                    f"The file is larger than {limit // (1024 * 1024)} MB.",
+                    reason="too_large", errors={"file": ["Too large."]},
+                )
+            if len(head) < HEAD_SIZE:
+                head += chunk[: HEAD_SIZE - len(head)]
+            digest.update(chunk)
+            text.feed(chunk)
+            out.write(chunk)
+        text.feed(b"", final=True)
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest(), size, head, text
+
+
+def withdraw_evidence(
+    actor: User, issue: Issue, evidence_id: int, *, if_match: str | None = None
+) -> Evidence:
+    """Withdraw an evidence file before closure; its file goes once the change is committed."""
+    ev = get_evidence(actor, issue, evidence_id)
+    issues.require_work(actor, issue)
+    issues.require_not_closed(issue)
+    if issue.status == Status.submitted.value and issue.evidence_count <= 1:
+        raise Conflict(
+            "A submitted issue keeps at least one evidence file; reject it first or add "
+            "another file.",
+            reason="evidence_required",
+        )
+    issues.check_version(issue, if_match)
+    path = evidence_path(ev)
+    details = {"id": ev.id, "filename": ev.filename, "sha256": ev.sha256, "size": ev.size}
+    db.session.delete(ev)
+    issue.evidence_count = issue.evidence_count - 1
+    issue.updated_at = utcnow()
+    db.session.flush()
+    issues.record(issue, "evidence_withdrawn", actor, {"evidence": (details, None)})
+    db.session.flush()
+    _remove_on_commit(path)
+    return ev
