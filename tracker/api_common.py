@@ -112,3 +112,109 @@ def etag(resp: Response, version: int) -> Response:
 def if_match() -> str | None:
     """The client's ``If-Match`` header, if any."""
     return request.headers.get("If-Match")
+
+
+# --- pieces shared by the JSON endpoints ------------------------------------------------
+
+#: Largest id the databases hold (PostgreSQL ``integer``); larger ids in a path answer 404.
+MAX_ID = 2_147_483_647
+#: Route converter for ids: ``f"/<{ID}:issue_id>"``.
+ID = f"int(min=1, max={MAX_ID})"
+
+
+class IdField(ma.fields.Integer):
+    """A reference to a row by id in a JSON body: a positive 32-bit JSON integer (else 422)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strict", True)
+        super().__init__(validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class IdParam(IdField):
+    """A reference to a row by id in a query string (digits)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=False, **kwargs)
+
+
+def _no_nul(value: str) -> None:
+    # PostgreSQL refuses NUL in text; refuse it as bad input before it reaches the database.
+    if "\x00" in value:
+        raise ma.ValidationError("NUL characters are not allowed.")
+
+
+class Text(ma.fields.String):
+    """A string of at most ``max_length`` characters without NUL (``not_blank``: some text)."""
+
+    def __init__(self, max_length: int | None = None, *, min_length: int | None = None,
+                 not_blank: bool = False, **kwargs: Any) -> None:
+        validators: list[Any] = [_no_nul]
+        if max_length is not None or min_length is not None:
+            validators.append(ma.validate.Length(min=min_length, max=max_length))
+        if not_blank:
+            validators.append(ma.validate.Regexp(r"\S", error="Must not be blank."))
+        super().__init__(validate=validators, **kwargs)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A stored (naive UTC) timestamp written as ISO 8601 with ``Z``."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return str(value.replace(microsecond=0).isoformat()) + "Z"
+
+
+def require_json_body(fn: F) -> F:
+    """Refuse a body that is not JSON with 415 (before the schema sees an empty body)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.is_json:
+            from tracker.errors import UnsupportedMediaType
+
+            raise UnsupportedMediaType("Send a JSON body with 'Content-Type: application/json'.")
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(fn: F) -> F:
+    """Refuse anyone but an admin with 403 (after authentication, before the body is read)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tracker.owners.service import require_admin
+
+        require_admin(api_user())
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+#: OpenAPI description of the optional ``If-Match`` header of issue writes.
+IF_MATCH_PARAM = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": 'The version from the ETag ("3" or 3); a stale one answers 412.',
+    "schema": {"type": "string"},
+}
+
+
+def precheck(check: Callable[..., Any]) -> Callable[[F], F]:
+    """Run ``check(**path_args)`` before the body is parsed: 404 and 403 come before 422.
+
+    SPEC §3 orders refusals 401, 404, 403, 400/422, 409, 412; flask-smorest parses the body
+    before the view runs, so scope and role checks that must win go here.
+    """
+
+    def decorator(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            check(**kwargs)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

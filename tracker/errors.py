@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -84,11 +85,32 @@ class UnsupportedFile(DomainError):
     reason = "unsupported_file_type"
 
 
+class UnsupportedMediaType(DomainError):
+    """A request body that is not JSON where JSON is expected (415)."""
+
+    status = 415
+    reason = "unsupported_media_type"
+
+
 class TooLarge(DomainError):
     """An upload larger than the limit (413)."""
 
     status = 413
     reason = "too_large"
+
+
+class ErrorSchema(ma.Schema):
+    """The JSON error document of SPEC §6, as documented in OpenAPI."""
+
+    code = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    status = ma.fields.String(metadata={"description": "HTTP status name"})
+    message = ma.fields.String(metadata={"description": "What went wrong, for people"})
+    errors = ma.fields.Dict(
+        metadata={"description": "The offending fields (by location for query/body errors)"}
+    )
+    reason = ma.fields.String(
+        metadata={"description": "A machine-readable word: evidence_required, stale_version, …"}
+    )
 
 
 def wants_json() -> bool:

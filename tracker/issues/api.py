@@ -1,9 +1,353 @@
-"""REST API of the issues domain under /api/v1."""
+"""REST API of the ledger under /api/v1: categories, campaigns, issues, transitions, history.
+
+Categories and campaigns are readable by every logged-in user and written by admins. Issues
+follow SPEC §3 through the service: ``readable_clause``/``get_issue`` (404 outside the read
+scope), then the role checks (403), then the body (400/422), state (409) and version (412).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, g, url_for
+from flask.views import MethodView
 from flask_smorest import Api
+from sqlalchemy import Select, or_, select
+
+from tracker.api_common import (
+    ID,
+    IF_MATCH_PARAM,
+    PAGINATION_HEADER_DOC,
+    PageArgs,
+    admin_required,
+    api_blueprint,
+    current_api_user,
+    if_match,
+    login_required,
+    paginate,
+    pagination_header,
+    precheck,
+    require_json_body,
+)
+from tracker.errors import NotFound
+from tracker.extensions import db
+from tracker.issues import service
+from tracker.issues.models import Campaign, Category, Event, Issue, Status
+from tracker.issues.schemas import (
+    CampaignCreateSchema,
+    CampaignPatchSchema,
+    CampaignQuerySchema,
+    CampaignSchema,
+    CategoryCreateSchema,
+    CategorySchema,
+    EventSchema,
+    IssueCreateSchema,
+    IssuePatchSchema,
+    IssueQuerySchema,
+    IssueSchema,
+    NoteSchema,
+    TransitionSchema,
+    request_today,
+)
+from tracker.owners import service as owners
+from tracker.owners.models import User
+
+categories_blp = api_blueprint("categories", __name__, "/categories", "Problem categories")
+campaigns_blp = api_blueprint("campaigns", __name__, "/campaigns",
+                              "Inspection rounds and their reminder policy")
+issues_blp = api_blueprint("issues_api", __name__, "/issues",
+                           "The ledger: findings, their lifecycle and history")
+
+#: Response headers of a single issue.
+ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
+                            "schema": {"type": "string"}}}
+#: The spreadsheet downloads of the issue list.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LIST_DESCRIPTION = "One page as JSON; with format=csv or xlsx, the whole filtered ledger."
+#: OpenAPI schema of a file download.
+BINARY = {"type": "string", "format": "binary"}
 
 
 def register(api: Api) -> None:
     """Register this domain's API blueprints."""
+    for blp in (categories_blp, campaigns_blp, issues_blp):
+        api.register_blueprint(blp)
+
+
+# --- categories --------------------------------------------------------------------------
+
+
+@categories_blp.route("")
+class Categories(MethodView):
+    """The problem categories."""
+
+    @login_required
+    @categories_blp.arguments(PageArgs, location="query")
+    @categories_blp.response(200, CategorySchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the problem categories (any logged-in user), by code."""
+        rows, meta = paginate(select(Category).order_by(Category.code, Category.id),
+                              args["page"], args["page_size"])
+        return rows, pagination_header(meta)
+
+    @login_required
+    @admin_required
+    @require_json_body
+    @categories_blp.arguments(CategoryCreateSchema)
+    @categories_blp.response(201, CategorySchema)
+    def post(self, args: dict[str, Any]) -> Category:
+        """Add a problem category (admin)."""
+        cat = service.create_category(current_api_user(), args["code"], args["name"])
+        db.session.commit()
+        return cat
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    camp = db.session.get(Campaign, campaign_id)
+    if camp is None:
+        raise NotFound("No such campaign.")
+    return camp
+
+
+@campaigns_blp.route("")
+class Campaigns(MethodView):
+    """The inspection rounds."""
+
+    @login_required
+    @campaigns_blp.arguments(CampaignQuerySchema, location="query")
+    @campaigns_blp.response(200, CampaignSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List campaigns (any logged-in user), newest first."""
+        stmt = select(Campaign)
+        if "org_id" in args:
+            stmt = stmt.where(Campaign.org_id == args["org_id"])
+        rows, meta = paginate(stmt.order_by(Campaign.starts_on.desc(), Campaign.id.desc()),
+                              args["page"], args["page_size"])
+        return rows, pagination_header(meta)
+
+    @login_required
+    @admin_required
+    @require_json_body
+    @campaigns_blp.arguments(CampaignCreateSchema)
+    @campaigns_blp.response(201, CampaignSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Start a campaign with its reminder policy (admin); null policy fields use defaults."""
+        camp = service.create_campaign(current_api_user(), args)
+        db.session.commit()
+        return camp, {"Location": url_for("campaigns.CampaignItem", campaign_id=camp.id)}
+
+
+@campaigns_blp.route(f"/<{ID}:campaign_id>")
+class CampaignItem(MethodView):
+    """One campaign."""
+
+    @login_required
+    @campaigns_blp.response(200, CampaignSchema)
+    def get(self, campaign_id: int) -> Campaign:
+        """Read a campaign (any logged-in user)."""
+        return _campaign(campaign_id)
+
+    @login_required
+    @precheck(_campaign)
+    @admin_required
+    @require_json_body
+    @campaigns_blp.arguments(CampaignPatchSchema)
+    @campaigns_blp.response(200, CampaignSchema)
+    def patch(self, args: dict[str, Any], campaign_id: int) -> Campaign:
+        """Change a campaign or its reminder policy (admin)."""
+        camp = service.update_campaign(current_api_user(), _campaign(campaign_id), args)
+        db.session.commit()
+        return camp
+
+
+# --- issues ------------------------------------------------------------------------------
+
+
+def issue_first(
+    check: Callable[[User, Issue], None] | None = None, *, for_update: bool = False
+) -> Callable[[Any], Any]:
+    """Load the path's issue (404 outside the read scope), run ``check`` (403), keep it in g.
+
+    Runs before the body is parsed, so refusals come in the order of SPEC §3.
+    """
+
+    def decorator(fn: Any) -> Any:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_api_user()
+            issue = service.get_issue(user, kwargs["issue_id"], for_update=for_update)
+            if check is not None:
+                check(user, issue)
+            g.issue = issue
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _precheck_register(**_kwargs: Any) -> None:
+    service.require_registrar(current_api_user())
+
+
+def _filtered(args: dict[str, Any], user: User) -> Select[tuple[Issue]]:
+    """The issue list's statement: the caller's read scope, the filters, the sort."""
+    stmt = select(Issue).where(service.readable_clause(user))
+    if args.get("status"):
+        stmt = stmt.where(Issue.status.in_(args["status"]))
+    if "org_id" in args:
+        stmt = stmt.where(Issue.org_id.in_(owners.subtree_ids(args["org_id"])))
+    for name in ("category_id", "campaign_id", "owner_id"):
+        if name in args:
+            stmt = stmt.where(getattr(Issue, name) == args[name])
+    if "overdue" in args:
+        as_of = request_today()
+        late = (Issue.status != Status.closed.value) & (Issue.due_on < as_of)
+        stmt = stmt.where(late if args["overdue"] else ~late)
+    if "due_before" in args:
+        stmt = stmt.where(Issue.due_on <= args["due_before"])
+    if "due_after" in args:
+        stmt = stmt.where(Issue.due_on >= args["due_after"])
+    if args.get("q"):
+        q = args["q"]
+        stmt = stmt.where(or_(*(getattr(Issue, f).icontains(q, autoescape=True)
+                                for f in ("title", "description", "cause", "measures"))))
+    sort = args.get("sort") or "due_on"
+    column = getattr(Issue, sort.lstrip("-"))
+    if sort.startswith("-"):
+        stmt = stmt.order_by(column.desc(), Issue.id.desc())
+    else:
+        stmt = stmt.order_by(column.asc(), Issue.id.asc())
+    return stmt
+
+
+def _issue_answer(issue: Issue, status: int = 200, **headers: str) -> Any:
+    """The issue with its ETag (and any other headers)."""
+    return issue, status, {"ETag": f'"{issue.version}"', **headers}
+
+
+@issues_blp.route("")
+class Issues(MethodView):
+    """The ledger."""
+
+    @login_required
+    @issues_blp.arguments(IssueQuerySchema, location="query")
+    @issues_blp.response(200, IssueSchema(many=True), headers=PAGINATION_HEADER_DOC,
+                         description=LIST_DESCRIPTION)
+    @issues_blp.alt_response(200, schema=BINARY, content_type="text/csv", success=True,
+                             description=LIST_DESCRIPTION)
+    @issues_blp.alt_response(200, schema=BINARY, content_type=XLSX, success=True,
+                             description=LIST_DESCRIPTION)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the issues the caller may read, filtered and sorted (default: due_on, id).
+
+        ``format=csv`` or ``format=xlsx`` downloads the whole filtered ledger as a 整改台账
+        spreadsheet instead of one page of JSON.
+        """
+        stmt = _filtered(args, current_api_user())
+        if args["format"] in ("csv", "xlsx"):
+            # Imported here: the export module is optional for the JSON list.
+            from tracker.issues.export import export_ledger
+
+            result: Response = export_ledger(stmt, args["format"])
+            return result
+        rows, meta = paginate(stmt, args["page"], args["page_size"])
+        return rows, pagination_header(meta)
+
+    @login_required
+    @precheck(_precheck_register)
+    @require_json_body
+    @issues_blp.arguments(IssueCreateSchema)
+    @issues_blp.response(201, IssueSchema, headers=ETAG_HEADER_DOC)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Register a finding (registrars, supervisors, admins; its org in their scope)."""
+        issue = service.register_issue(current_api_user(), args)
+        db.session.commit()
+        return _issue_answer(issue, 201,
+                             Location=url_for("issues_api.IssueItem", issue_id=issue.id))
+
+
+@issues_blp.route(f"/<{ID}:issue_id>")
+class IssueItem(MethodView):
+    """One issue."""
+
+    @login_required
+    @issues_blp.response(200, IssueSchema, headers=ETAG_HEADER_DOC)
+    def get(self, issue_id: int) -> Any:
+        """Read an issue; the ETag carries its version for If-Match."""
+        return _issue_answer(service.get_issue(current_api_user(), issue_id))
+
+    @login_required
+    @issue_first(service.require_edit, for_update=True)
+    @require_json_body
+    @issues_blp.arguments(IssuePatchSchema)
+    @issues_blp.response(200, IssueSchema, headers=ETAG_HEADER_DOC)
+    @issues_blp.doc(parameters=[IF_MATCH_PARAM])
+    def patch(self, args: dict[str, Any], issue_id: int) -> Any:
+        """Change an issue's fields while it is not closed (If-Match optional; stale: 412)."""
+        issue = service.update_issue(g.issue, current_api_user(), args, if_match=if_match())
+        db.session.commit()
+        return _issue_answer(issue)
+
+
+@issues_blp.route(f"/<{ID}:issue_id>/transitions")
+class Transitions(MethodView):
+    """The lifecycle."""
+
+    @login_required
+    @issue_first(for_update=True)
+    @require_json_body
+    @issues_blp.arguments(TransitionSchema)
+    @issues_blp.response(200, IssueSchema, headers=ETAG_HEADER_DOC)
+    @issues_blp.doc(parameters=[IF_MATCH_PARAM])
+    def post(self, args: dict[str, Any], issue_id: int) -> Any:
+        """Take a lifecycle action: start, submit, close, reject, reopen (SPEC §4).
+
+        Submitting and closing need evidence (409 evidence_required); the owner never closes
+        (403 owner_cannot_verify); reject and reopen need a comment (422).
+        """
+        issue = service.transition(g.issue, current_api_user(), args["action"],
+                                   args["comment"], if_match=if_match())
+        db.session.commit()
+        return _issue_answer(issue)
+
+
+@issues_blp.route(f"/<{ID}:issue_id>/events")
+class Events(MethodView):
+    """The history."""
+
+    @login_required
+    @issue_first()
+    @issues_blp.arguments(PageArgs, location="query")
+    @issues_blp.response(200, EventSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any], issue_id: int) -> Any:
+        """The issue's append-only history, oldest first."""
+        stmt = select(Event).where(Event.issue_id == issue_id).order_by(Event.id)
+        rows, meta = paginate(stmt, args["page"], args["page_size"])
+        return rows, pagination_header(meta)
+
+
+@issues_blp.route(f"/<{ID}:issue_id>/notes")
+class Notes(MethodView):
+    """Progress notes."""
+
+    @login_required
+    @issue_first(service.require_work, for_update=True)
+    @require_json_body
+    @issues_blp.arguments(NoteSchema)
+    @issues_blp.response(201, EventSchema)
+    @issues_blp.doc(parameters=[IF_MATCH_PARAM])
+    def post(self, args: dict[str, Any], issue_id: int) -> Event:
+        """Add a progress note (owner, or a registrar/supervisor in scope; before closure).
+
+        The note becomes a ``note`` event of the history.
+        """
+        event = service.add_note(g.issue, current_api_user(), args["comment"],
+                                 if_match=if_match())
+        db.session.commit()
+        return event

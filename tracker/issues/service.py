@@ -104,6 +104,20 @@ def require_work(user: User, issue: Issue) -> None:
                         reason="not_owner")
 
 
+def require_registrar(user: User) -> None:
+    """Refuse with 403 unless ``user`` has a role that registers findings."""
+    if user.role not in EDITORS:
+        raise Forbidden("Only registrars, supervisors and admins register findings.",
+                        reason="registrar_only")
+
+
+def require_edit(user: User, issue: Issue) -> None:
+    """Refuse with 403 unless ``user`` may change ``issue``'s fields."""
+    if not can_edit(user, issue):
+        raise Forbidden("Only registrars, supervisors and admins in scope edit issues.",
+                        reason="registrar_only")
+
+
 def require_verifier(user: User, issue: Issue) -> None:
     """Refuse with 403 unless ``user`` may verify ``issue``; the owner never may."""
     if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
@@ -256,9 +270,7 @@ def register_issue(
     checker = actor or check_actor
     if checker is None:
         raise Forbidden("Registering needs an actor.")
-    if checker.role not in EDITORS:
-        raise Forbidden("Only registrars, supervisors and admins register findings.",
-                        reason="registrar_only")
+    require_registrar(checker)
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
@@ -287,9 +299,7 @@ def update_issue(
     issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None
 ) -> Issue:
     """Change an issue's fields (while not closed), recording before and after."""
-    if not can_edit(actor, issue):
-        raise Forbidden("Only registrars, supervisors and admins in scope edit issues.",
-                        reason="registrar_only")
+    require_edit(actor, issue)
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
@@ -373,3 +383,75 @@ def transition(
     db.session.flush()
     record(issue, action, actor, changes, comment)
     return issue
+
+
+# --- categories and campaigns ------------------------------------------------------------
+
+
+def create_category(actor: User, code: str, name: str) -> Category:
+    """Add a problem category (admin); code and name are unique."""
+    owners.require_admin(actor)
+    code, name = (code or "").strip(), (name or "").strip()
+    errors = {k: ["Required."] for k, v in (("code", code), ("name", name)) if not v}
+    if errors:
+        raise Invalid("Code and name are required.", errors=errors)
+    taken = db.session.scalar(
+        select(exists().where(or_(Category.code == code, Category.name == name)))
+    )
+    if taken:
+        raise Conflict("A category with this code or name exists.", reason="duplicate",
+                       errors={"code": ["Code or name already used."]})
+    cat = Category(code=code, name=name)
+    db.session.add(cat)
+    db.session.flush()
+    return cat
+
+
+#: The fields of a campaign an admin sets.
+CAMPAIGN_FIELDS = (
+    "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
+    "escalate_after_days",
+)
+
+
+def _check_campaign(values: dict[str, Any]) -> None:
+    """Title, org and reminder policy of a campaign; 422 naming the field."""
+    from tracker.notify.policy import validate_policy
+
+    if not str(values.get("title") or "").strip():
+        raise Invalid("A title is required.", errors={"title": ["Required."]})
+    if values.get("org_id") is None or db.session.get(owners.Org, values["org_id"]) is None:
+        raise Invalid("No such org.", errors={"org_id": ["No such org."]})
+    if values.get("starts_on") is None:
+        raise Invalid("A start date is required.", errors={"starts_on": ["Required."]})
+    validate_policy(values.get("remind_days_before"), values.get("overdue_repeat_days"),
+                    values.get("escalate_after_days"))
+
+
+def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
+    """Start an inspection round with its reminder policy (admin)."""
+    owners.require_admin(actor)
+    values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
+    values["title"] = str(values.get("title") or "").strip()
+    _check_campaign(values)
+    camp = Campaign(**values)
+    db.session.add(camp)
+    db.session.flush()
+    return camp
+
+
+def update_campaign(actor: User, campaign: Campaign, values: dict[str, Any]) -> Campaign:
+    """Change a campaign's title, reference, org, start or reminder policy (admin)."""
+    owners.require_admin(actor)
+    unknown = set(values) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+    merged = {k: getattr(campaign, k) for k in CAMPAIGN_FIELDS}
+    merged.update(values)
+    if "title" in values:
+        merged["title"] = str(values["title"] or "").strip()
+    _check_campaign(merged)
+    for k in values:
+        setattr(campaign, k, merged[k])
+    db.session.flush()
+    return campaign

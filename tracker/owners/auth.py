@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 from sqlalchemy import select
 
 from tracker.errors import Unauthorized
@@ -31,7 +31,8 @@ def init_app(app: Flask) -> None:
 
 def api_user() -> User:
     """The user behind the request's bearer token; 401 when there is none or it is dead."""
-    cached = g.get("api_user")
+    # Cached per request (not in g: an app context may outlive one request, as in tests).
+    cached = request.environ.get("tracker.api_user")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
@@ -42,7 +43,7 @@ def api_user() -> User:
     user = service.user_for_token(token.strip())
     if user is None:
         raise Unauthorized("The token is unknown, expired or revoked.", reason="invalid_token")
-    g.api_user = user
+    request.environ["tracker.api_user"] = user
     return user
 
 

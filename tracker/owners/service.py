@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
@@ -99,6 +99,14 @@ def get_org(org_id: int) -> Org:
     return org
 
 
+def _org_ref(org_id: int, field: str) -> Org:
+    """The org a request body refers to; an unknown one is invalid input (422), not 404."""
+    org = db.session.get(Org, org_id)
+    if org is None:
+        raise Invalid("No such org.", errors={field: ["No such org."]})
+    return org
+
+
 def _check_kind(kind: str, parent: Org | None) -> None:
     if kind not in ORG_KINDS:
         raise Invalid("Unknown kind of org.", errors={"kind": [f"Must be one of {ORG_KINDS}."]})
@@ -114,7 +122,7 @@ def create_org(code: str, name: str, kind: str, parent_id: int | None) -> Org:
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise Invalid("Code and name are required.", errors={"code": ["Required."]})
-    parent = get_org(parent_id) if parent_id is not None else None
+    parent = _org_ref(parent_id, "parent_id") if parent_id is not None else None
     _check_kind(kind, parent)
     if db.session.scalar(select(exists().where(Org.code == code))):
         raise Conflict("An org with this code exists.", reason="duplicate",
@@ -151,7 +159,7 @@ def update_org(org: Org, **fields: Any) -> Org:
         org.name = fields["name"].strip()
     new_parent_id = fields.get("parent_id", org.parent_id)
     kind = fields.get("kind", org.kind)
-    parent = get_org(new_parent_id) if new_parent_id is not None else None
+    parent = _org_ref(new_parent_id, "parent_id") if new_parent_id is not None else None
     _check_kind(kind, parent)
     org.kind = kind
     if new_parent_id != org.parent_id:
@@ -185,12 +193,16 @@ def _move_subtree(org: Org, parent: Org | None) -> None:
         db.session.execute(
             insert(OrgClosure).from_select(
                 ["ancestor_id", "descendant_id", "distance"],
+                # Every ancestor above the new parent times every org of the moved subtree.
                 select(up.c.ancestor_id, down.c.descendant_id,
-                       up.c.distance + down.c.distance + 1),
+                       up.c.distance + down.c.distance + 1).select_from(up)
+                .join(down, true()),
             )
         )
     org.parent_id = parent.id if parent else None
     delta = ((parent.depth + 1) if parent else 0) - org.depth
+    # Write the org's own pending changes before expire_all() below would drop them.
+    db.session.flush()
     if delta:
         from sqlalchemy import update
 
@@ -249,7 +261,7 @@ def _check_role_org(role: str, org_id: int | None) -> None:
         raise Invalid("Every user but an admin needs a home org.",
                       errors={"org_id": ["Required for this role."]})
     if org_id is not None:
-        get_org(org_id)
+        _org_ref(org_id, "org_id")
 
 
 def create_user(
@@ -386,3 +398,32 @@ def refuse_unless(condition: bool, message: str, reason: str = "forbidden") -> N
     """Raise 403 with ``message`` unless ``condition`` holds."""
     if not condition:
         raise Forbidden(message, reason=reason)
+
+
+def users_readable_clause(viewer: User) -> ColumnElement[bool]:
+    """WHERE clause for the users ``viewer`` may read.
+
+    Admins read everyone; others read the users whose home org lies on their own home org's
+    line (their subtree and the orgs above it), the people they may pick as owners.
+    """
+    from sqlalchemy import false, or_
+
+    if viewer.role == Role.admin.value:
+        return true()
+    if viewer.org_id is None:
+        return false()
+    return or_(
+        User.id == viewer.id,
+        User.org_id.in_(subtree_ids(viewer.org_id)),
+        User.org_id.in_(ancestor_ids(viewer.org_id)),
+    )
+
+
+def get_readable_user(viewer: User, user_id: int) -> User:
+    """The user with this id if ``viewer`` may read them; 404 otherwise."""
+    user = db.session.scalar(
+        select(User).where(User.id == user_id, users_readable_clause(viewer))
+    )
+    if user is None:
+        raise NotFound("No such user.")
+    return user

@@ -1,0 +1,245 @@
+"""Request and response schemas of the ledger API: categories, campaigns, issues, history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import marshmallow as ma
+from flask import g
+
+from tracker.api_common import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
+from tracker.issues.models import STATUSES, Issue
+from tracker.issues.service import ACTIONS
+from tracker.timeutil import today
+
+#: Longest free text (description, cause, measures, comments) accepted, in characters.
+LONG_TEXT = 20_000
+
+
+def _required_text(max_length: int, **kwargs: Any) -> Text:
+    """A text that must not be blank."""
+    return Text(max_length, min_length=1, not_blank=True, **kwargs)
+
+
+def request_today() -> date:
+    """Today in TRACKER_TIMEZONE, computed once per request so every row agrees."""
+    if "tracker_today" not in g:
+        g.tracker_today = today()
+    return g.tracker_today  # type: ignore[no-any-return]
+
+
+# --- categories --------------------------------------------------------------------------
+
+
+class CategorySchema(ma.Schema):
+    """A problem category."""
+
+    id = ma.fields.Integer(dump_only=True)
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class CategoryCreateSchema(StrictSchema):
+    """A new problem category."""
+
+    code = _required_text(32, required=True)
+    name = _required_text(200, required=True)
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+class CampaignSchema(ma.Schema):
+    """An inspection round with its reminder policy (null: the global default)."""
+
+    id = ma.fields.Integer(dump_only=True)
+    title = ma.fields.String()
+    reference = ma.fields.String(allow_none=True)
+    org_id = ma.fields.Integer()
+    starts_on = ma.fields.Date()
+    remind_days_before = ma.fields.List(ma.fields.Integer(), allow_none=True)
+    overdue_repeat_days = ma.fields.Integer(allow_none=True)
+    escalate_after_days = ma.fields.Integer(allow_none=True)
+    created_at = UtcDateTime(dump_only=True)
+
+
+_days_list = {
+    "allow_none": True,
+    "validate": ma.validate.Length(max=30),
+    "metadata": {"uniqueItems": True,
+                 "description": "Days before due_on on which owners are reminded."},
+}
+
+
+class CampaignCreateSchema(StrictSchema):
+    """A new inspection round."""
+
+    title = _required_text(200, required=True)
+    reference = Text(100, allow_none=True, load_default=None)
+    org_id = IdField(required=True)
+    starts_on = ma.fields.Date(required=True)
+    remind_days_before = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=366)),
+        load_default=None, **_days_list,
+    )
+    overdue_repeat_days = ma.fields.Integer(
+        strict=True, allow_none=True, load_default=None,
+        validate=ma.validate.Range(min=1, max=366),
+    )
+    escalate_after_days = ma.fields.Integer(
+        strict=True, allow_none=True, load_default=None,
+        validate=ma.validate.Range(min=0, max=366),
+    )
+
+
+class CampaignPatchSchema(StrictSchema):
+    """Changes to an inspection round."""
+
+    title = _required_text(200)
+    reference = Text(100, allow_none=True)
+    org_id = IdField()
+    starts_on = ma.fields.Date()
+    remind_days_before = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=366)),
+        **_days_list,
+    )
+    overdue_repeat_days = ma.fields.Integer(
+        strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366)
+    )
+    escalate_after_days = ma.fields.Integer(
+        strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=366)
+    )
+
+
+class CampaignQuerySchema(PageArgs):
+    """Filters of the campaign list."""
+
+    org_id = IdParam(metadata={"description": "Campaigns run by this org."})
+
+
+# --- issues ------------------------------------------------------------------------------
+
+
+class IssueSchema(ma.Schema):
+    """A ledger item; ``overdue`` and ``days_overdue`` are computed for today."""
+
+    id = ma.fields.Integer()
+    campaign_id = ma.fields.Integer()
+    org_id = ma.fields.Integer()
+    category_id = ma.fields.Integer()
+    title = ma.fields.String()
+    description = ma.fields.String()
+    cause = ma.fields.String()
+    measures = ma.fields.String()
+    owner_id = ma.fields.Integer()
+    starts_on = ma.fields.Date()
+    due_on = ma.fields.Date()
+    original_due_on = ma.fields.Date()
+    status = ma.fields.String(metadata={"enum": STATUSES})
+    overdue = ma.fields.Method("_overdue", metadata={"type": "boolean"})
+    days_overdue = ma.fields.Method("_days_overdue", metadata={"type": "integer"})
+    evidence_count = ma.fields.Integer()
+    extension_count = ma.fields.Integer()
+    version = ma.fields.Integer()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
+    closed_by_id = ma.fields.Integer(allow_none=True)
+
+    def _overdue(self, issue: Issue) -> bool:
+        return issue.is_overdue_on(request_today())
+
+    def _days_overdue(self, issue: Issue) -> int:
+        return issue.days_overdue_on(request_today())
+
+
+class IssueCreateSchema(StrictSchema):
+    """A new finding (registered as open)."""
+
+    campaign_id = IdField(required=True)
+    org_id = IdField(required=True)
+    category_id = IdField(required=True)
+    title = _required_text(300, required=True)
+    description = Text(LONG_TEXT, load_default="")
+    cause = Text(LONG_TEXT, load_default="")
+    measures = Text(LONG_TEXT, load_default="")
+    owner_id = IdField(required=True)
+    starts_on = ma.fields.Date(required=True)
+    due_on = ma.fields.Date(required=True, metadata={"description": "Not before starts_on."})
+
+
+class IssuePatchSchema(StrictSchema):
+    """Changes to an issue's fields (not its status: see transitions)."""
+
+    campaign_id = IdField()
+    org_id = IdField()
+    category_id = IdField()
+    title = _required_text(300)
+    description = Text(LONG_TEXT)
+    cause = Text(LONG_TEXT)
+    measures = Text(LONG_TEXT)
+    owner_id = IdField()
+    starts_on = ma.fields.Date()
+    due_on = ma.fields.Date()
+
+
+#: ``sort`` values of the issue list; a leading ``-`` sorts descending.
+SORT_KEYS = ("due_on", "id", "updated_at", "created_at", "status", "title", "starts_on")
+SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
+
+
+class IssueQuerySchema(PageArgs):
+    """Filters, sort and format of the issue list."""
+
+    status = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(STATUSES)),
+        metadata={"description": "One or more statuses (repeat the parameter)."},
+    )
+    org_id = IdParam(metadata={"description": "This org and its whole subtree."})
+    category_id = IdParam()
+    campaign_id = IdParam()
+    owner_id = IdParam()
+    overdue = ma.fields.Boolean(
+        metadata={"description": "true: not closed and past due_on today; false: the others."}
+    )
+    due_before = ma.fields.Date(metadata={"description": "due_on on or before this date."})
+    due_after = ma.fields.Date(metadata={"description": "due_on on or after this date."})
+    q = Text(200, metadata={"description": "Text in title, description, cause or measures."})
+    sort = ma.fields.String(
+        load_default="due_on", validate=ma.validate.OneOf(SORTS),
+        metadata={"description": "A field, '-' first for descending; ties by id."},
+    )
+    format = ma.fields.String(
+        load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "csv or xlsx downloads the whole filtered ledger."},
+    )
+
+
+class TransitionSchema(StrictSchema):
+    """A lifecycle action; ``comment`` is required to reject or reopen."""
+
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(ACTIONS))
+    comment = Text(LONG_TEXT, load_default="")
+
+
+class NoteSchema(StrictSchema):
+    """A progress note."""
+
+    comment = _required_text(LONG_TEXT, required=True)
+
+
+class EventSchema(ma.Schema):
+    """One entry of an issue's history: who, when, what changed (before, after), comment."""
+
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    actor_id = ma.fields.Integer(allow_none=True)
+    actor_label = ma.fields.String(allow_none=True)
+    at = UtcDateTime()
+    changes = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.List(ma.fields.Raw(allow_none=True)),
+        metadata={"description": "{field: [before, after]}"},
+    )
+    comment = ma.fields.String()
+
