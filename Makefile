@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := tracker
 
-.PHONY: run test test-sqlite test-postgresql lint venv bench screenshots clean
+.PHONY: run test test-sqlite test-postgresql lint venv bench screenshots clean translations
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,9 @@ $(BIN)/flask: pyproject.toml
 
 venv: $(BIN)/flask
 
-# Compiled message catalogues (zh_Hans is the source language, en and bo are translations).
+# Compiled message catalogues (English msgids; zh_Hans, the default, and en are catalogues).
 translations: venv
-	@if [ -d tracker/translations ]; then $(BIN)/pybabel compile -q -d tracker/translations || true; fi
+	@if [ -d tracker/translations ]; then $(BIN)/pybabel -q compile -d tracker/translations; fi
 
 run: venv translations
 	$(BIN)/flask --app tracker db upgrade

@@ -1,7 +1,672 @@
-"""Pages of the issues domain."""
+"""Pages of the issues domain: home pages, the ledger, an issue's page, reports, admin lists.
+
+Views are thin: they read a form, call the service function every interface calls, commit once,
+and show the refusal's reason when the service refuses.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from tracker.api_common import paginate
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.issues import service as issues
+from tracker.issues.forms import (
+    CampaignForm,
+    CategoryForm,
+    EvidenceForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    IssueForm,
+    NoteForm,
+    TransitionForm,
+    WithdrawForm,
+)
+from tracker.issues.models import (
+    STATUSES,
+    Campaign,
+    Category,
+    Event,
+    Evidence,
+    Extension,
+    Issue,
+    Status,
+)
+from tracker.owners import service as owners
+from tracker.owners.models import Org, Role, User
+from tracker.owners.views import actor, show_field_errors
+from tracker.timeutil import today
+from tracker.web import flash_refusal
 
 bp = Blueprint("issues", __name__)
+
+PAGE_SIZE = 50
+#: Items an officer's home page lists (their open work; the ledger page has the rest).
+HOME_LIMIT = 200
+
+
+# --- choices for forms -------------------------------------------------------------------
+
+
+def org_choices(user: User) -> list[tuple[int, str]]:
+    """The orgs in the user's scope, top-down, for a select."""
+    rows = db.session.execute(
+        select(Org.id, Org.name, Org.depth)
+        .where(owners.scope_clause(user, Org.id))
+        .order_by(Org.depth, Org.code)
+    )
+    return [(org_id, name) for org_id, name, _depth in rows]
+
+
+def owner_choices(user: User) -> list[tuple[int, str]]:
+    """Active users who may own an issue registered by ``user`` (in scope or above it)."""
+    stmt = (
+        select(User.id, User.display_name, User.username, Org.name)
+        .join(Org, Org.id == User.org_id)
+        .where(User.active.is_(True))
+        .order_by(Org.depth, Org.code, User.display_name)
+    )
+    if user.role != Role.admin.value:
+        if user.org_id is None:
+            return []
+        stmt = stmt.where(
+            or_(User.org_id.in_(owners.subtree_ids(user.org_id)),
+                User.org_id.in_(owners.ancestor_ids(user.org_id)))
+        )
+    return [(uid, f"{name} ({username}) · {org}") for uid, name, username, org
+            in db.session.execute(stmt)]
+
+
+def fill_issue_form(form: IssueForm, user: User) -> None:
+    """Set the choices of the register/edit form."""
+    form.campaign_id.choices = [
+        (c.id, f"{c.title} {c.reference or ''}".strip())
+        for c in db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))
+    ]
+    form.org_id.choices = org_choices(user)
+    form.category_id.choices = [
+        (c.id, f"{c.code} {c.name}")
+        for c in db.session.scalars(select(Category).order_by(Category.code))
+    ]
+    form.owner_id.choices = owner_choices(user)
+
+
+def new_issue_form(user: User) -> IssueForm:
+    """The registration form with defaults: the user's unit, today, the latest campaign."""
+    form = IssueForm()
+    fill_issue_form(form, user)
+    if request.method == "GET":
+        if form.campaign_id.choices:
+            form.campaign_id.data = form.campaign_id.choices[0][0]
+        if user.org_id is not None:
+            form.org_id.data = user.org_id
+        form.starts_on.data = today()
+    return form
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+def _with_relations(stmt: Select[Any]) -> Select[Any]:
+    return stmt.options(
+        joinedload(Issue.org), joinedload(Issue.category), joinedload(Issue.owner)
+    )
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
+def list_filters() -> dict[str, Any]:
+    """The issue list's filters, read from the query string."""
+    status = request.args.get("status") or None
+    return {
+        "status": status if status in STATUSES else None,
+        "org_id": _int_arg("org_id"),
+        "category_id": _int_arg("category_id"),
+        "campaign_id": _int_arg("campaign_id"),
+        "owner": (request.args.get("owner") or "").strip()[:80] or None,
+        "overdue": request.args.get("overdue") in ("1", "true", "on"),
+        "q": (request.args.get("q") or "").strip()[:200] or None,
+    }
+
+
+def filtered_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[Any]:
+    """The issues ``user`` may read that match the filters, soonest due first."""
+    stmt = select(Issue).where(issues.readable_clause(user))
+    if filters.get("status"):
+        stmt = stmt.where(Issue.status == filters["status"])
+    if filters.get("org_id"):
+        stmt = stmt.where(Issue.org_id.in_(owners.subtree_ids(filters["org_id"])))
+    if filters.get("category_id"):
+        stmt = stmt.where(Issue.category_id == filters["category_id"])
+    if filters.get("campaign_id"):
+        stmt = stmt.where(Issue.campaign_id == filters["campaign_id"])
+    if filters.get("owner_id"):
+        stmt = stmt.where(Issue.owner_id == filters["owner_id"])
+    if filters.get("owner"):
+        who = filters["owner"]
+        stmt = stmt.where(Issue.owner_id.in_(
+            select(User.id).where(or_(User.username == who,
+                                     User.display_name.icontains(who, autoescape=True)))
+        ))
+    if filters.get("overdue"):
+        stmt = stmt.where(Issue.status != Status.closed.value, Issue.due_on < as_of)
+    if filters.get("q"):
+        q = filters["q"]
+        stmt = stmt.where(or_(*(getattr(Issue, f).icontains(q, autoescape=True)
+                                for f in ("title", "description", "cause", "measures"))))
+    return stmt.order_by(Issue.due_on, Issue.id)
+
+
+# --- home pages --------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    """The home page of the user's role."""
+    user = actor()
+    as_of = today()
+    if user.role == Role.officer.value:
+        # Not closed; ascending due date puts the overdue first, the most overdue on top.
+        stmt = _with_relations(
+            select(Issue)
+            .where(Issue.owner_id == user.id, Issue.status != Status.closed.value)
+            .order_by(Issue.due_on, Issue.id)
+            .limit(HOME_LIMIT)
+        )
+        items = list(db.session.scalars(stmt))
+        return render_template("issues/home_officer.html", items=items, as_of=as_of)
+    if user.role == Role.registrar.value:
+        form = new_issue_form(user)
+        page = max(1, request.args.get("page", 1, type=int) or 1)
+        stmt = _with_relations(
+            select(Issue).where(issues.readable_clause(user))
+            .order_by(Issue.created_at.desc(), Issue.id.desc())
+        )
+        rows, meta = paginate(stmt, page, PAGE_SIZE)
+        return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
+                               as_of=as_of)
+    return render_template("issues/home_supervisor.html", as_of=as_of,
+                           **supervisor_dashboard(user, as_of))
+
+
+def supervisor_dashboard(user: User, as_of: date) -> dict[str, Any]:
+    """The overdue dashboard: summary table, overdue per county, most overdue items."""
+    from tracker.issues import reports
+
+    summary = reports.summary(user, as_of=as_of)
+    overdue_rows = reports.overdue(user, as_of=as_of, limit=15)
+    # The table: one row per child org (a county for the prefecture), one column per category.
+    categories: dict[int, str] = {}
+    table: dict[int, dict[str, Any]] = {}
+    for row in summary:
+        entry = table.setdefault(row["org_id"], {"org_id": row["org_id"],
+                                                 "org_name": row["org_name"], "cells": {},
+                                                 "total": None})
+        if row["category_id"] is None:
+            entry["total"] = row
+        else:
+            categories.setdefault(row["category_id"], row["category_name"])
+            entry["cells"][row["category_id"]] = row
+    counties = list(table.values())
+    peak = max([(c["total"] or {}).get("overdue", 0) for c in counties] + [0])
+    return {"categories": categories, "counties": counties, "peak": peak,
+            "most_overdue": overdue_rows}
+
+
+# --- the ledger --------------------------------------------------------------------------
+
+
+@bp.get("/issues")
+@login_required
+def issue_list() -> str:
+    """The ledger with filters and pagination."""
+    user = actor()
+    as_of = today()
+    filters = list_filters()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, meta = paginate(_with_relations(filtered_issues(user, filters, as_of)), page,
+                          PAGE_SIZE)
+    categories = db.session.scalars(select(Category).order_by(Category.code)).all()
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    orgs = [] if user.role == Role.officer.value else org_choices(user)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("issues/list.html", items=rows, meta=meta, filters=filters,
+                           categories=categories, campaigns=campaigns, orgs=orgs,
+                           as_of=as_of, args=args)
+
+
+@bp.route("/issues/new", methods=["GET", "POST"])
+@login_required
+def register() -> Any:
+    """Register a finding (registrars, supervisors, admins)."""
+    user = actor()
+    if user.role not in issues.EDITORS:
+        from tracker.errors import Forbidden
+
+        raise Forbidden("Only registrars, supervisors and admins register findings.",
+                        reason="registrar_only")
+    form = new_issue_form(user)
+    if form.validate_on_submit():
+        try:
+            issue = issues.register_issue(user, form.values())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_field_errors(form, exc)
+        else:
+            flash(_("Registered: %(title)s", title=issue.title), "success")
+            return redirect(url_for("issues.issue_page", issue_id=issue.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("issues/register.html", form=form), status
+
+
+@bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(issue_id: int) -> Any:
+    """Edit a finding's fields (while not closed)."""
+    user = actor()
+    issue = issues.get_issue(user, issue_id)
+    if not issues.can_edit(user, issue):
+        from tracker.errors import Forbidden
+
+        raise Forbidden("Only registrars, supervisors and admins in scope edit issues.",
+                        reason="registrar_only")
+    form = IssueForm(obj=issue)
+    fill_issue_form(form, user)
+    if request.method == "GET":
+        form.version.data = str(issue.version)
+    if form.validate_on_submit():
+        try:
+            issues.update_issue(issue, user, form.values(), if_match=form.version.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_field_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("issues.issue_page", issue_id=issue.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("issues/edit.html", form=form, issue=issue), status
+
+
+@bp.get("/issues/<int:issue_id>")
+@login_required
+def issue_page(issue_id: int) -> str:
+    """An issue: its fields, history, evidence, and the actions this user may take."""
+    user = actor()
+    issue = db.session.scalar(
+        _with_relations(select(Issue).where(Issue.id == issue_id)).options(
+            joinedload(Issue.campaign))
+    )
+    if issue is None or not issues.can_read(user, issue):
+        issues.get_issue(user, issue_id)  # the one place that says 404
+    assert issue is not None
+    as_of = today()
+    events = db.session.execute(
+        select(Event, User.display_name)
+        .outerjoin(User, User.id == Event.actor_id)
+        .where(Event.issue_id == issue.id)
+        .order_by(Event.id.desc())
+    ).all()
+    evidence = db.session.execute(
+        select(Evidence, User.display_name)
+        .outerjoin(User, User.id == Evidence.uploaded_by_id)
+        .where(Evidence.issue_id == issue.id)
+        .order_by(Evidence.id)
+    ).all()
+    extensions = db.session.execute(
+        select(Extension, User.display_name)
+        .outerjoin(User, User.id == Extension.requested_by_id)
+        .where(Extension.issue_id == issue.id)
+        .order_by(Extension.id.desc())
+    ).all()
+    closed = issue.status == Status.closed.value
+    can_work = issues.can_work(user, issue)
+    version = str(issue.version)
+    forms = {
+        action: TransitionForm(formdata=None, action=action, version=version)
+        for action in issues.allowed_actions(user, issue)
+    }
+    from tracker.issues import extensions as extension_service
+
+    return render_template(
+        "issues/detail.html",
+        issue=issue, as_of=as_of, events=events, evidence=evidence, extensions=extensions,
+        actions=forms,
+        can_edit=issues.can_edit(user, issue) and not closed,
+        note_form=NoteForm(formdata=None, version=version) if can_work and not closed else None,
+        evidence_form=EvidenceForm(formdata=None) if can_work and not closed else None,
+        withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
+        extension_form=(ExtensionRequestForm(formdata=None)
+                        if extension_service.can_request(user, issue) else None),
+        decision_form=(ExtensionDecisionForm(formdata=None)
+                       if extension_service.can_decide(user, issue) else None),
+    )
+
+
+def _back(issue_id: int) -> Response:
+    return redirect(url_for("issues.issue_page", issue_id=issue_id), code=303)
+
+
+@bp.post("/issues/<int:issue_id>/transition")
+@login_required
+def transition(issue_id: int) -> Response:
+    """Take a lifecycle action; a refusal is shown with its reason."""
+    user = actor()
+    issue = issues.get_issue(user, issue_id, for_update=True)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete; nothing was changed."), "danger")
+        return _back(issue_id)
+    try:
+        issues.transition(issue, user, form.action.data or "", form.comment.data or "",
+                          if_match=form.version.data or None)
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        from tracker.web import ACTION_LABELS
+
+        label = ACTION_LABELS.get(form.action.data or "", form.action.data)
+        flash(_("Done: %(action)s.", action=label), "success")
+    return _back(issue_id)
+
+
+@bp.post("/issues/<int:issue_id>/notes")
+@login_required
+def add_note(issue_id: int) -> Response:
+    """Add a progress note."""
+    user = actor()
+    issue = issues.get_issue(user, issue_id, for_update=True)
+    form = NoteForm()
+    form.validate_on_submit()
+    try:
+        issues.add_note(issue, user, form.comment.data or "", if_match=form.version.data or None)
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("Note added."), "success")
+    return _back(issue_id)
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+def _report_args() -> dict[str, Any]:
+    """The reports' filters from the query string: as_of, org, category, campaign."""
+    from datetime import date as _date
+
+    as_of = today()
+    raw = request.args.get("as_of")
+    if raw:
+        try:
+            as_of = _date.fromisoformat(raw)
+        except ValueError:
+            flash(_("Not a valid date: %(value)s", value=raw), "danger")
+    return {"as_of": as_of, "org_id": _int_arg("org_id"), "category_id": _int_arg("category_id"),
+            "campaign_id": _int_arg("campaign_id")}
+
+
+@bp.get("/reports/overdue")
+@login_required
+def report_overdue() -> Any:
+    """The overdue report: most overdue first, with csv and xlsx downloads."""
+    from tracker.issues import reports
+
+    user = actor()
+    args = _report_args()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, meta = reports.overdue_page(user, page=page, page_size=PAGE_SIZE, **args)
+    categories = db.session.scalars(select(Category).order_by(Category.code)).all()
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
+    return render_template("issues/report_overdue.html", rows=rows, meta=meta, args=args,
+                           query=query, orgs=org_choices(user), categories=categories,
+                           campaigns=campaigns)
+
+
+@bp.get("/reports/summary")
+@login_required
+def report_summary() -> Any:
+    """The summary table (汇总表) by unit and category, with csv and xlsx downloads."""
+    user = actor()
+    args = _report_args()
+    data = supervisor_dashboard(user, args["as_of"], org_id=args["org_id"],
+                                campaign_id=args["campaign_id"], most_overdue=False)
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
+    return render_template("issues/report_summary.html", args=args, query=query,
+                           orgs=org_choices(user), campaigns=campaigns, as_of=args["as_of"],
+                           **data)
+
+
+# --- evidence and extensions ------------------------------------------------------------
+
+
+@bp.post("/issues/<int:issue_id>/evidence")
+@login_required
+def upload_evidence(issue_id: int) -> Response:
+    """Upload an evidence file (streamed to disk by the evidence service)."""
+    from tracker.issues import evidence as evidence_service
+
+    user = actor()
+    issue = issues.get_issue(user, issue_id, for_update=True)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            from tracker.errors import ValidationError
+
+            raise ValidationError("Choose a file to upload.",
+                                  errors={"file": ["A named file is required."]})
+        ev = evidence_service.add_evidence(user, issue, upload.stream, upload.filename,
+                                           request.form.get("note") or "")
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("Uploaded: %(name)s", name=ev.filename), "success")
+    return _back(issue_id)
+
+
+@bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>")
+@login_required
+def download_evidence(issue_id: int, evidence_id: int) -> Response:
+    """Download an evidence file as an attachment under its original name."""
+    from flask import send_file
+
+    from tracker.issues import evidence as evidence_service
+
+    user = actor()
+    issue = issues.get_issue(user, issue_id)
+    ev = evidence_service.get_evidence(user, issue, evidence_id)
+    resp = send_file(evidence_service.evidence_path(ev), mimetype=ev.content_type,
+                     as_attachment=True, download_name=ev.filename)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.post("/issues/<int:issue_id>/evidence/<int:evidence_id>/withdraw")
+@login_required
+def withdraw_evidence(issue_id: int, evidence_id: int) -> Response:
+    """Withdraw an evidence file (before closure)."""
+    from tracker.issues import evidence as evidence_service
+
+    user = actor()
+    issue = issues.get_issue(user, issue_id, for_update=True)
+    WithdrawForm()
+    try:
+        evidence_service.withdraw_evidence(user, issue, evidence_id)
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("Evidence withdrawn."), "success")
+    return _back(issue_id)
+
+
+@bp.post("/issues/<int:issue_id>/extensions")
+@login_required
+def request_extension(issue_id: int) -> Response:
+    """Ask for a later due date."""
+    from tracker.issues import extensions as extension_service
+
+    user = actor()
+    issue = issues.get_issue(user, issue_id, for_update=True)
+    form = ExtensionRequestForm()
+    if not form.validate_on_submit():
+        flash(_("Give the new due date and a reason."), "danger")
+        return _back(issue_id)
+    try:
+        extension_service.request_extension(issue, user, form.requested_due_on.data,
+                                            form.reason.data or "")
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("Extension requested."), "success")
+    return _back(issue_id)
+
+
+@bp.post("/issues/<int:issue_id>/extensions/<int:extension_id>/decision")
+@login_required
+def decide_extension(issue_id: int, extension_id: int) -> Response:
+    """Approve or refuse an extension request (supervisors in scope, never the owner)."""
+    from tracker.issues import extensions as extension_service
+
+    user = actor()
+    issue = issues.get_issue(user, issue_id, for_update=True)
+    form = ExtensionDecisionForm()
+    form.validate_on_submit()
+    try:
+        extension = extension_service.get_extension(issue, extension_id)
+        extension_service.decide_extension(extension, user, form.decision.data or "",
+                                           form.comment.data or "")
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("Decision recorded."), "success")
+    return _back(issue_id)
+
+
+# --- admin: categories and campaigns -----------------------------------------------------
+
+
+@bp.get("/admin/categories")
+@login_required
+def admin_categories() -> str:
+    """Problem categories."""
+    owners.require_admin(actor())
+    rows = db.session.scalars(select(Category).order_by(Category.code)).all()
+    return render_template("admin/categories.html", categories=rows)
+
+
+@bp.route("/admin/categories/new", methods=["GET", "POST"])
+@bp.route("/admin/categories/<int:category_id>", methods=["GET", "POST"])
+@login_required
+def admin_category(category_id: int | None = None) -> Any:
+    """Create or edit a category."""
+    owners.require_admin(actor())
+    category = db.session.get(Category, category_id) if category_id is not None else None
+    if category_id is not None and category is None:
+        from tracker.errors import NotFound
+
+        raise NotFound("No such category.")
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        code, name = (form.code.data or "").strip(), (form.name.data or "").strip()
+        clash = db.session.scalar(
+            select(Category).where(or_(Category.code == code, Category.name == name),
+                                   Category.id != (category.id if category else -1))
+        )
+        if clash is not None:
+            field = form.code if clash.code == code else form.name
+            field.errors = list(field.errors) + [_("Already used.")]
+        else:
+            try:
+                if category is None:
+                    issues.create_category(actor(), code, name)
+                else:
+                    # Renaming: uniqueness checked above and held by the UNIQUE constraints.
+                    category.code, category.name = code, name
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                show_field_errors(form, exc)
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("issues.admin_categories"))
+    return render_template("admin/category_form.html", form=form, category=category)
+
+
+@bp.get("/admin/campaigns")
+@login_required
+def admin_campaigns() -> str:
+    """Campaigns."""
+    owners.require_admin(actor())
+    rows = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    return render_template("admin/campaigns.html", campaigns=rows)
+
+
+@bp.route("/admin/campaigns/new", methods=["GET", "POST"])
+@bp.route("/admin/campaigns/<int:campaign_id>", methods=["GET", "POST"])
+@login_required
+def admin_campaign(campaign_id: int | None = None) -> Any:
+    """Create or edit a campaign and its reminder policy."""
+    user = actor()
+    owners.require_admin(user)
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
+    if campaign_id is not None and campaign is None:
+        from tracker.errors import NotFound
+
+        raise NotFound("No such campaign.")
+    form = CampaignForm(obj=campaign)
+    form.org_id.choices = org_choices(user)
+    if request.method == "GET" and campaign is not None and campaign.remind_days_before:
+        form.remind_days_before.data = ",".join(str(d) for d in campaign.remind_days_before)
+    if form.validate_on_submit():
+        try:
+            values = {
+                "title": form.title.data or "",
+                "reference": (form.reference.data or "").strip() or None,
+                "org_id": form.org_id.data,
+                "starts_on": form.starts_on.data,
+                "remind_days_before": _day_list(form.remind_days_before.data),
+                "overdue_repeat_days": form.overdue_repeat_days.data,
+                "escalate_after_days": form.escalate_after_days.data,
+            }
+            if campaign is None:
+                issues.create_campaign(user, values)
+            else:
+                issues.update_campaign(user, campaign, values)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_field_errors(form, exc)
+        except ValueError:
+            form.remind_days_before.errors = [_("Whole numbers separated by commas.")]
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("issues.admin_campaigns"))
+    return render_template("admin/campaign_form.html", form=form, campaign=campaign)
+
+
+def _day_list(text: str | None) -> list[int] | None:
+    """``"7,3,1,0"`` → ``[7, 3, 1, 0]``; empty → None (the defaults)."""
+    if not text or not text.strip():
+        return None
+    return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]

@@ -1,7 +1,186 @@
-"""Pages of the owners domain."""
+"""Pages of the owners domain: login, logout, and the admin pages for orgs and users."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import or_, select
+from werkzeug.wrappers import Response
+
+from tracker.api_common import paginate
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.owners import service as owners
+from tracker.owners.auth import client_address
+from tracker.owners.forms import LoginForm, LogoutForm, OrgForm, UserForm
+from tracker.owners.models import Org, User
+from tracker.web import ORG_KIND_LABELS, ROLE_LABELS, explain, field_errors, safe_next
 
 bp = Blueprint("owners", __name__)
+
+PAGE_SIZE = 100
+
+
+def actor() -> User:
+    """The logged-in user as a model instance (not the proxy)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def show_field_errors(form: Any, exc: DomainError) -> None:
+    """Put a refusal's per-field errors beside the form's fields, else on top of the form."""
+    placed = False
+    for name, messages in field_errors(exc).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors or []) + messages
+            placed = True
+    if not placed or exc.reason not in ("invalid",):
+        flash(explain(exc), "danger")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The login form; failures are limited per username and per address."""
+    if current_user.is_authenticated:
+        return redirect(url_for("issues.home"))
+    form = LoginForm()
+    status = 200
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = owners.authenticate(form.username.data or "", form.password.data or "",
+                                       client_address())
+        except DomainError as exc:
+            db.session.rollback()
+            error, status = explain(exc), exc.status
+        else:
+            # A fresh session on login, so that nothing from before it carries over.
+            session.clear()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), url_for("issues.home")))
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+    return render_template("owners/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Log out (POST with the CSRF token) and return to the login page."""
+    LogoutForm()  # CSRFProtect has already checked the token
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("owners.login"))
+
+
+# --- administration ----------------------------------------------------------------------
+
+
+@bp.get("/admin")
+@login_required
+def admin_index() -> str:
+    """Links to the admin pages."""
+    owners.require_admin(actor())
+    return render_template("admin/index.html")
+
+
+def _org_choices(empty: bool) -> list[tuple[Any, str]]:
+    paths = db.session.execute(select(Org.id, Org.code, Org.name).order_by(Org.depth, Org.code))
+    choices: list[tuple[Any, str]] = [("", _("(none)"))] if empty else []
+    choices += [(org_id, f"{code} {name}") for org_id, code, name in paths]
+    return choices
+
+
+@bp.get("/admin/orgs")
+@login_required
+def admin_orgs() -> str:
+    """The org tree as a list, with a search box."""
+    owners.require_admin(actor())
+    q = (request.args.get("q") or "").strip()
+    stmt = select(Org).order_by(Org.depth, Org.code)
+    if q:
+        stmt = stmt.where(or_(Org.code.contains(q), Org.name.contains(q)))
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, meta = paginate(stmt, page, PAGE_SIZE)
+    return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
+
+
+@bp.route("/admin/orgs/new", methods=["GET", "POST"])
+@bp.route("/admin/orgs/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def admin_org(org_id: int | None = None) -> Any:
+    """Create or edit an org."""
+    owners.require_admin(actor())
+    org = owners.get_org(org_id) if org_id is not None else None
+    form = OrgForm(obj=org)
+    form.kind.choices = [(k, str(v)) for k, v in ORG_KIND_LABELS.items()]
+    form.parent_id.choices = [c for c in _org_choices(True) if org is None or c[0] != org.id]
+    if form.validate_on_submit():
+        try:
+            if org is None:
+                org = owners.create_org(form.code.data or "", form.name.data or "",
+                                        form.kind.data or "", form.parent_id.data)
+            else:
+                owners.update_org(org, code=form.code.data or "", name=form.name.data or "",
+                                  kind=form.kind.data, parent_id=form.parent_id.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_field_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("owners.admin_orgs"))
+    return render_template("admin/org_form.html", form=form, org=org)
+
+
+@bp.get("/admin/users")
+@login_required
+def admin_users() -> str:
+    """Users, with a search box."""
+    owners.require_admin(actor())
+    q = (request.args.get("q") or "").strip()
+    stmt = select(User).order_by(User.username)
+    if q:
+        stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, meta = paginate(stmt, page, PAGE_SIZE)
+    return render_template("admin/users.html", users=rows, meta=meta, q=q)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def admin_user(user_id: int | None = None) -> Any:
+    """Create or edit a user (role, home unit, password, active)."""
+    owners.require_admin(actor())
+    user = owners.get_user(user_id) if user_id is not None else None
+    form = UserForm(obj=user)
+    form.role.choices = [(k, str(v)) for k, v in ROLE_LABELS.items()]
+    form.org_id.choices = _org_choices(True)
+    if request.method == "GET" and user is not None:
+        form.password.data = ""
+    if form.validate_on_submit():
+        try:
+            if user is None:
+                user = owners.create_user(
+                    form.username.data or "", form.password.data or "", form.role.data or "",
+                    form.org_id.data, display_name=form.display_name.data,
+                    email=form.email.data or None, active=bool(form.active.data),
+                )
+            else:
+                owners.update_user(
+                    user, role=form.role.data, org_id=form.org_id.data,
+                    display_name=form.display_name.data, email=form.email.data or None,
+                    active=bool(form.active.data), password=form.password.data or None,
+                )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_field_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("owners.admin_users"))
+    return render_template("admin/user_form.html", form=form, user=user)

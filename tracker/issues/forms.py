@@ -1,0 +1,137 @@
+"""Page forms of the issues domain (Flask-WTF: every form carries its CSRF token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+REQUIRED = _l("Required.")
+
+
+def _int_or_none(value: Any) -> int | None:
+    """Coerce a select's value to an id (an empty choice is None)."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class IssueForm(FlaskForm):
+    """Register or edit a finding."""
+
+    campaign_id = SelectField(_l("Campaign"), coerce=_int_or_none,
+                              validators=[InputRequired(REQUIRED)])
+    org_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[InputRequired(REQUIRED)])
+    category_id = SelectField(_l("Category"), coerce=_int_or_none,
+                              validators=[InputRequired(REQUIRED)])
+    title = StringField(_l("Problem"), validators=[
+        DataRequired(REQUIRED), Length(max=300, message=_l("At most 300 characters."))])
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    cause = TextAreaField(_l("Cause"), validators=[Optional()])
+    measures = TextAreaField(_l("Measures"), validators=[Optional()])
+    owner_id = SelectField(_l("Responsible officer"), coerce=_int_or_none,
+                           validators=[InputRequired(REQUIRED)])
+    starts_on = DateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
+    due_on = DateField(_l("Due on"), validators=[InputRequired(REQUIRED)])
+    version = HiddenField()
+
+    def validate_due_on(self, field: DateField) -> None:
+        """The due date cannot come before the start date (the service checks it too)."""
+        from wtforms.validators import ValidationError
+
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(_l("The due date cannot be before the start date."))
+
+    def values(self) -> dict[str, Any]:
+        """The field values the service takes."""
+        return {
+            "campaign_id": self.campaign_id.data,
+            "org_id": self.org_id.data,
+            "category_id": self.category_id.data,
+            "title": self.title.data or "",
+            "description": self.description.data or "",
+            "cause": self.cause.data or "",
+            "measures": self.measures.data or "",
+            "owner_id": self.owner_id.data,
+            "starts_on": self.starts_on.data,
+            "due_on": self.due_on.data,
+        }
+
+
+class TransitionForm(FlaskForm):
+    """One lifecycle action, with an optional (or required) comment."""
+
+    action = HiddenField(validators=[DataRequired(REQUIRED)])
+    comment = TextAreaField(_l("Comment"), validators=[Optional()])
+    version = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    """A progress note."""
+
+    comment = TextAreaField(_l("Progress note"), validators=[DataRequired(REQUIRED)])
+    version = HiddenField()
+
+
+class EvidenceForm(FlaskForm):
+    """Upload one evidence file."""
+
+    file = FileField(_l("File"), validators=[FileRequired(REQUIRED)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw an evidence file (before closure)."""
+
+
+class ExtensionRequestForm(FlaskForm):
+    """Ask for a later due date."""
+
+    requested_due_on = DateField(_l("New due date"), validators=[InputRequired(REQUIRED)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED)])
+
+
+class ExtensionDecisionForm(FlaskForm):
+    """Approve or refuse an extension request."""
+
+    decision = HiddenField(validators=[DataRequired(REQUIRED)])
+    comment = TextAreaField(_l("Comment"), validators=[Optional()])
+
+
+class CategoryForm(FlaskForm):
+    """Create or edit a problem category."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
+class CampaignForm(FlaskForm):
+    """Create or edit a campaign and its reminder policy."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=100)])
+    org_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[InputRequired(REQUIRED)])
+    starts_on = DateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
+    remind_days_before = StringField(
+        _l("Remind days before the due date"), validators=[Optional()],
+        description=_l("Comma-separated, e.g. 7,3,1,0; empty uses the defaults."),
+    )
+    overdue_repeat_days = IntegerField(
+        _l("Repeat overdue reminders every (days)"),
+        validators=[Optional(), NumberRange(min=1, message=_l("At least 1."))],
+    )
+    escalate_after_days = IntegerField(
+        _l("Escalate after (days overdue)"),
+        validators=[Optional(), NumberRange(min=0, message=_l("At least 0."))],
+    )

@@ -1,0 +1,48 @@
+"""Page forms of the owners domain: login and administration."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from tracker.issues.forms import REQUIRED, _int_or_none
+from tracker.owners.models import ORG_KINDS, ROLES
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
+
+
+class LogoutForm(FlaskForm):
+    """Log out (a POST, so that a link on another site cannot log anyone out)."""
+
+
+class OrgForm(FlaskForm):
+    """Create or edit an org."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    kind = SelectField(_l("Level"), choices=[(k, k) for k in ORG_KINDS],
+                       validators=[InputRequired(REQUIRED)])
+    parent_id = SelectField(_l("Parent"), coerce=_int_or_none, validators=[Optional()])
+
+
+class UserForm(FlaskForm):
+    """Create or edit a user."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    display_name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    email = StringField(_l("Email"), validators=[
+        Optional(), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not a valid email address."))])
+    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES],
+                       validators=[InputRequired(REQUIRED)])
+    org_id = SelectField(_l("Home unit"), coerce=_int_or_none, validators=[Optional()])
+    password = PasswordField(_l("Password"), validators=[Optional()],
+                             description=_l("At least 8 characters; leave empty to keep."))
+    active = BooleanField(_l("Active"), default=True)
