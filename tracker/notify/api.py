@@ -1,9 +1,77 @@
-"""REST API of the notify domain under /api/v1."""
+"""REST API of the notify domain under /api/v1: the caller's in-app inbox."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
 from flask_smorest import Api
+
+from tracker.api_common import (
+    ID,
+    PAGINATION_HEADER_DOC,
+    PageArgs,
+    UtcDateTime,
+    api_blueprint,
+    current_api_user,
+    login_required,
+    paginate,
+    pagination_header,
+)
+from tracker.extensions import db
+from tracker.notify import service
+
+blp = api_blueprint(
+    "notifications", __name__, "/notifications",
+    "The in-app inbox: reminder and escalation digests, each about one or more issues",
+)
 
 
 def register(api: Api) -> None:
     """Register this domain's API blueprints."""
+    api.register_blueprint(blp)
+
+
+class NotificationSchema(ma.Schema):
+    """One notice of the inbox."""
+
+    id = ma.fields.Integer(dump_only=True)
+    kind = ma.fields.String(metadata={"enum": ["reminder", "escalation", "info"]})
+    subject = ma.fields.String()
+    issue_ids = ma.fields.List(ma.fields.Integer())
+    created_at = UtcDateTime()
+    read_at = UtcDateTime(allow_none=True)
+
+
+class InboxArgs(PageArgs):
+    """Paging, and ``unread=true`` for the unread notices only."""
+
+    unread = ma.fields.Boolean(load_default=None, allow_none=True)
+
+
+@blp.route("")
+class Inbox(MethodView):
+    """The caller's notifications."""
+
+    @login_required
+    @blp.arguments(InboxArgs, location="query")
+    @blp.response(200, NotificationSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the caller's own notifications, newest first."""
+        rows, meta = paginate(service.inbox(current_api_user(), args.get("unread")),
+                              args["page"], args["page_size"])
+        return rows, pagination_header(meta)
+
+
+@blp.route(f"/<{ID}:notification_id>/read")
+class Read(MethodView):
+    """Reading a notification."""
+
+    @login_required
+    @blp.response(200, NotificationSchema)
+    def post(self, notification_id: int) -> Any:
+        """Mark one of the caller's notifications read (404 for anyone else's)."""
+        notice = service.mark_read(current_api_user(), notification_id)
+        db.session.commit()
+        return notice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -64,3 +65,47 @@ def policy_for(campaign: Any | None) -> Policy:
             escalate if escalate is not None else cfg["TRACKER_ESCALATE_AFTER_DAYS"]
         ),
     )
+
+
+# --- reminder steps ----------------------------------------------------------------------
+#
+# A step is named for its place relative to the due date: "before:7", "before:3",
+# "before:1" and "due" for owners before the deadline, "overdue:1", "overdue:8", … after it,
+# and "escalate:3", "escalate:10", … for supervisors.  A step falls on due_on + offset.
+
+#: Escalation repeats weekly (SPEC §5), whatever the owners' repeat.
+ESCALATION_REPEAT_DAYS = 7
+
+
+def step_offset(step: str) -> int:
+    """Days from due_on to the day of ``step`` (negative before the deadline)."""
+    if step == "due":
+        return 0
+    name, _, days = step.partition(":")
+    return -int(days) if name == "before" else int(days)
+
+
+def owner_step(policy: Policy, due_on: date, as_of: date) -> tuple[str, date] | None:
+    """The owner's latest step whose day is on or before ``as_of``, with that day."""
+    if as_of > due_on:
+        overdue = (as_of - due_on).days
+        repeat = policy.overdue_repeat_days
+        days = 1 + ((overdue - 1) // repeat) * repeat
+        return f"overdue:{days}", due_on + timedelta(days=days)
+    left = (due_on - as_of).days
+    reached = [n for n in policy.remind_days_before if n >= left]
+    if not reached:
+        return None
+    n = min(reached)
+    return ("due" if n == 0 else f"before:{n}"), due_on - timedelta(days=n)
+
+
+def escalation_step(policy: Policy, due_on: date, as_of: date) -> tuple[str, date] | None:
+    """The latest escalation step whose day is on or before ``as_of``, with that day."""
+    overdue = (as_of - due_on).days
+    # Nothing is overdue on the due day itself: "0 days" escalates on the first overdue day.
+    first = max(policy.escalate_after_days, 1)
+    if overdue < first:
+        return None
+    days = first + ((overdue - first) // ESCALATION_REPEAT_DAYS) * ESCALATION_REPEAT_DAYS
+    return f"escalate:{days}", due_on + timedelta(days=days)

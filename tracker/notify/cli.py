@@ -1,0 +1,55 @@
+"""Commands of the notify domain: ``remind`` (one pass) and ``scheduler`` (daily passes)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command("remind")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Reckon the steps for this date (YYYY-MM-DD) instead of today.")
+@click.option("--dry-run", is_flag=True,
+              help="Print one line per recipient, issue and step; send and record nothing.")
+@with_appcontext
+def remind_command(as_of: datetime | None, dry_run: bool) -> None:
+    """Run one reminder pass: claim the steps now due, mail one digest per recipient."""
+    from tracker.notify.service import run_pass
+
+    result = run_pass(as_of.date() if as_of else None, dry_run=dry_run)
+    for username, issue_id, step in result.planned:
+        click.echo(f"{username}\t{issue_id}\t{step}")
+    click.echo(result.summary())
+    if not result.ok:
+        # The pass has logged the reason in one line on stderr; the exit status tells cron,
+        # systemd and scripts that something is still pending.
+        raise SystemExit(1)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the daily reminder pass in the foreground (exactly one per deployment)."""
+    from tracker.notify.scheduler import catch_up_due, run_scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The scheduler's log: one timestamped line per pass on stderr (journald keeps it).
+    logger = logging.getLogger("tracker.notify")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    click.echo(
+        f"Reminder scheduler: a pass daily at {app.config['TRACKER_REMIND_AT']} "
+        f"({app.config['TRACKER_TIMEZONE']})"
+        + ("; today's time has passed, so one catch-up pass now." if catch_up_due(app) else ".")
+    )
+    run_scheduler(app)
+
+
+commands = [remind_command, scheduler_command]

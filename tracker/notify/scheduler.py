@@ -1,0 +1,92 @@
+"""The daily reminder pass under APScheduler, in its own foreground process.
+
+Never start this inside web workers: every gunicorn worker would run its own copy.  Run
+exactly one ``flask --app tracker scheduler`` (deploy/tracker-scheduler.service); should a
+second one run by mistake, the claims of the pass still keep every reminder exactly-once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+#: A pass missed by up to this many seconds (machine asleep, a long previous pass) still runs
+#: once when the scheduler notices; coalescing folds several missed runs into that one.
+MISFIRE_GRACE_SECONDS = 23 * 3600
+
+JOB_ID = "daily-reminder-pass"
+
+
+def parse_remind_at(value: str) -> time:
+    """``TRACKER_REMIND_AT`` as a time of day: ``HH:MM`` (or ``HH:MM:SS``)."""
+    parts = (value or "").strip().split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        return time(*(int(p) for p in parts))
+    except ValueError:
+        raise ValueError(f"TRACKER_REMIND_AT must be HH:MM, not {value!r}") from None
+
+
+def scheduled_pass(app: Flask) -> None:
+    """The job: one reminder pass for today; errors are logged in one line, never raised,
+    so that the scheduler keeps running for tomorrow."""
+    from tracker.notify.service import run_pass
+
+    with app.app_context():
+        try:
+            result = run_pass()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad pass
+            log.error("Reminder pass failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        (log.info if result.ok else log.error)("%s", result.summary())
+
+
+def build_scheduler(
+    app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
+) -> BaseScheduler:
+    """A scheduler firing ``scheduled_pass`` daily at TRACKER_REMIND_AT in TRACKER_TIMEZONE."""
+    zone = ZoneInfo(app.config["TRACKER_TIMEZONE"])
+    at = parse_remind_at(app.config["TRACKER_REMIND_AT"])
+    scheduler = scheduler_cls(
+        timezone=zone,
+        job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+                      "max_instances": 1},
+    )
+    scheduler.add_job(
+        scheduled_pass, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                                    timezone=zone),
+        args=[app], id=JOB_ID, name="daily reminder pass", replace_existing=True,
+    )
+    return scheduler
+
+
+def catch_up_due(app: Flask, now: datetime | None = None) -> bool:
+    """Whether today's pass time has already passed when the scheduler starts.
+
+    The scheduler keeps no state between runs, so after downtime it runs one pass at once;
+    a pass is idempotent, so this is harmless when today's pass already ran.
+    """
+    zone = ZoneInfo(app.config["TRACKER_TIMEZONE"])
+    local = (now or datetime.now(zone)).astimezone(zone)
+    return local.time() >= parse_remind_at(app.config["TRACKER_REMIND_AT"])
+
+
+def run_scheduler(app: Flask) -> None:
+    """Run the scheduler in the foreground until interrupted."""
+    scheduler = build_scheduler(app)
+    if catch_up_due(app):
+        scheduler.add_job(scheduled_pass, args=[app], id="catch-up-pass",
+                          name="catch-up reminder pass at start")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass

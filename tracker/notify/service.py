@@ -1,0 +1,597 @@
+"""The reminder pass (SPEC §5) and the in-app inbox.
+
+A pass runs in three steps, each its own short transaction:
+
+1. **Claim.**  Find every step now due (indexed SQL over the issues whose due date can have a
+   step in the window, see ``find_due_steps``) and insert one ``ReminderDelivery`` row per
+   (issue, recipient, step, due date) with ``INSERT … ON CONFLICT DO NOTHING``.  The UNIQUE
+   constraint makes the claim exactly-once across passes, processes and hosts.  Claims left
+   pending by an earlier pass (mail failed, or the process died) are taken over in the same
+   transaction, under a lease so that two passes never hold the same claim.
+2. **Send.**  One digest per recipient and kind (owners' reminders, supervisors' escalations),
+   outside any transaction: a slow mail server never holds a database lock.
+3. **Record.**  Per digest: ``sent_at``, the in-app notification and its items, committed
+   together.  A failed mail leaves its claims pending (``attempts`` + 1, ``last_error``) for
+   the next pass: nothing lost, nothing doubled.
+
+The one window this cannot close is a crash between the mail server accepting a digest and
+step 3 committing: the lease then expires and the digest goes out again (at-least-once there).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker import database
+from tracker.errors import NotFound
+from tracker.extensions import db
+from tracker.issues.models import Campaign, Issue, Status
+from tracker.notify import mail
+from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
+from tracker.notify.policy import (
+    Policy,
+    escalation_step,
+    owner_step,
+    policy_for,
+    step_offset,
+)
+from tracker.owners.models import OrgClosure, Role, User
+from tracker.owners.service import org_paths
+from tracker.timeutil import today, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Statuses whose owners are reminded; a submitted issue waits on its verifier.
+REMINDED = (Status.open.value, Status.in_progress.value)
+#: How long a pass holds a claim it is sending before another pass may take it over.
+LEASE = timedelta(minutes=30)
+#: How many days back a pass looks for steps missed while no pass ran (default).
+DEFAULT_CATCH_UP_DAYS = 7
+#: Rows per statement where ids or claims are sent as lists (SQLite's variable limit).
+CHUNK = 500
+
+DELIVERIES = ReminderDelivery.__table__
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, order=True)
+class DueStep:
+    """One step now due for one recipient of one issue."""
+
+    issue_id: int
+    recipient_id: int
+    step: str
+    due_on: date
+    kind: str  # "reminder" (owner) or "escalation" (supervisors, admins)
+
+
+@dataclass
+class PassResult:
+    """What a pass did, for the command line and the scheduler's log."""
+
+    as_of: date
+    since: date
+    smtp: bool
+    dry_run: bool = False
+    claimed: int = 0
+    retried: int = 0
+    dropped: int = 0
+    digests: int = 0
+    mailed: int = 0
+    in_app_only: int = 0
+    failed: int = 0
+    failed_steps: int = 0
+    error: str | None = None
+    #: (username, issue id, step) of each delivery a dry run would make.
+    planned: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every digest was delivered."""
+        return self.failed == 0
+
+    def summary(self) -> str:
+        """One line saying what happened."""
+        if self.dry_run:
+            return (f"Dry run for {self.as_of}: {len(self.planned)} step(s) would be delivered; "
+                    "nothing was sent or recorded.")
+        line = (f"Reminder pass for {self.as_of}: {self.claimed} step(s) claimed, "
+                f"{self.retried} pending retried; {self.digests} digest(s) delivered "
+                f"({self.mailed} by mail, {self.in_app_only} in-app only)")
+        if not self.smtp:
+            line += " [TRACKER_SMTP_HOST is not set: in-app inbox only]"
+        if self.failed:
+            line += (f"; {self.failed} digest(s) NOT delivered, {self.failed_steps} step(s) "
+                     f"stay pending for the next pass: {self.error}")
+        return line + "."
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# --- finding what is due -----------------------------------------------------------------
+
+
+def catch_up_since(as_of: date) -> date:
+    """The first day whose steps this pass still sends.
+
+    That is the day after the as-of date of the last claim made (the previous pass), so a
+    daily pass looks at today only; after downtime it looks back over the missed days, at
+    most ``TRACKER_REMIND_CATCH_UP_DAYS`` (default 7).  The last claim is found by primary
+    key, one indexed row.
+    """
+    limit = int(current_app.config.get("TRACKER_REMIND_CATCH_UP_DAYS", DEFAULT_CATCH_UP_DAYS))
+    earliest = as_of - timedelta(days=max(limit, 0))
+    last = db.session.scalar(
+        select(ReminderDelivery.as_of).order_by(ReminderDelivery.id.desc()).limit(1)
+    )
+    if last is None:
+        return earliest
+    return min(as_of, max(earliest, last + timedelta(days=1)))
+
+
+def _earliest_due() -> date | None:
+    """The earliest due date of any reminded issue: two index seeks, one statement."""
+    firsts = [
+        select(func.min(Issue.due_on)).where(Issue.status == status).scalar_subquery()
+        for status in REMINDED
+    ]
+    found = [d for d in db.session.execute(select(*firsts)).one() if d is not None]
+    return min(found) if found else None
+
+
+def _calendar(
+    policy: Policy, as_of: date, since: date, earliest: date
+) -> tuple[dict[date, str], dict[date, str]]:
+    """For each due date that has a step in [since, as_of]: the latest such step.
+
+    Returns the owners' calendar and the escalation calendar.  Only the latest step of a due
+    date counts, so a pass after missed days sends the most urgent step, not every missed one.
+    """
+    owners: dict[date, str] = {}
+    escalations: dict[date, str] = {}
+    last = as_of + timedelta(days=max(policy.remind_days_before, default=0))
+    day = earliest
+    while day <= last:
+        found = owner_step(policy, day, as_of)
+        if found and found[1] >= since:
+            owners[day] = found[0]
+        found = escalation_step(policy, day, as_of)
+        if found and found[1] >= since:
+            escalations[day] = found[0]
+        day += timedelta(days=1)
+    return owners, escalations
+
+
+def _dates_clause(column: Any, dates: Iterable[date]) -> ColumnElement[bool]:
+    """``column`` in a set of dates: runs become BETWEEN, the rest one IN list (indexed)."""
+    runs: list[list[date]] = []
+    for day in sorted(dates):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    singles = [d for a, b in runs for d in _days(a, b) if (b - a).days < 2]
+    clauses: list[ColumnElement[bool]] = [column.between(a, b) for a, b in runs
+                                          if (b - a).days >= 2]
+    if singles:
+        clauses.append(column.in_(singles))
+    return or_(*clauses)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _policy_groups() -> dict[Policy, list[int]]:
+    """Campaign ids by reminder policy (usually one group: the global defaults)."""
+    groups: dict[Policy, list[int]] = defaultdict(list)
+    rows = db.session.execute(
+        select(Campaign.id, Campaign.remind_days_before, Campaign.overdue_repeat_days,
+               Campaign.escalate_after_days)
+    )
+    for row in rows:
+        groups[policy_for(row)].append(row.id)
+    return groups
+
+
+def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
+    """Every step due in [since, as_of], the latest per issue and recipient, claimed or not.
+
+    The issues are selected by status and an explicit set of due dates (the dates that have
+    a step in the window), which the index ``ix_issues_status_due`` answers on both
+    databases; the number of statements does not depend on the number of issues.
+    """
+    since = since or as_of
+    earliest = _earliest_due()
+    if earliest is None:
+        return []
+    groups = _policy_groups()
+    steps: list[DueStep] = []
+    escalated: list[tuple[int, int, date, str]] = []
+    for policy, campaign_ids in groups.items():
+        owner_cal, escalation_cal = _calendar(policy, as_of, since, earliest)
+        # With one policy for every campaign, no campaign filter is needed.
+        campaign_filter = [Issue.campaign_id.in_(campaign_ids)] if len(groups) > 1 else []
+        if owner_cal:
+            rows = db.session.execute(
+                select(Issue.id, Issue.owner_id, Issue.due_on)
+                .join(User, User.id == Issue.owner_id)
+                .where(Issue.status.in_(REMINDED), _dates_clause(Issue.due_on, owner_cal),
+                       User.active.is_(True), *campaign_filter)
+            )
+            steps.extend(DueStep(issue_id, owner_id, owner_cal[due_on], due_on, "reminder")
+                         for issue_id, owner_id, due_on in rows)
+        if escalation_cal:
+            rows = db.session.execute(
+                select(Issue.id, Issue.org_id, Issue.due_on)
+                .where(Issue.status.in_(REMINDED),
+                       _dates_clause(Issue.due_on, escalation_cal), *campaign_filter)
+            )
+            escalated.extend((issue_id, org_id, due_on, escalation_cal[due_on])
+                             for issue_id, org_id, due_on in rows)
+    if escalated:
+        told = escalation_recipients({org_id for _i, org_id, _d, _s in escalated})
+        for issue_id, org_id, due_on, step in escalated:
+            steps.extend(DueStep(issue_id, user_id, step, due_on, "escalation")
+                         for user_id in told.get(org_id, ()))
+    return sorted(steps)
+
+
+def escalation_recipients(org_ids: set[int]) -> dict[int, list[int]]:
+    """For each org: the active supervisors of the nearest org on its path to the root
+    (itself included) that has any; the active admins where none has."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(sorted(org_ids)):
+        ranked = (
+            select(
+                OrgClosure.descendant_id.label("org_id"),
+                User.id.label("user_id"),
+                func.rank().over(partition_by=OrgClosure.descendant_id,
+                                 order_by=OrgClosure.distance).label("nearest"),
+            )
+            .join(User, and_(User.org_id == OrgClosure.ancestor_id,
+                             User.role == Role.supervisor.value, User.active.is_(True)))
+            .where(OrgClosure.descendant_id.in_(chunk))
+            .subquery()
+        )
+        for org_id, user_id in db.session.execute(
+            select(ranked.c.org_id, ranked.c.user_id).where(ranked.c.nearest == 1)
+            .order_by(ranked.c.org_id, ranked.c.user_id)
+        ):
+            found[org_id].append(user_id)
+    missing = org_ids - set(found)
+    if missing:
+        admins = list(db.session.scalars(
+            select(User.id).where(User.role == Role.admin.value, User.active.is_(True))
+            .order_by(User.id)
+        ))
+        for org_id in missing:
+            found[org_id] = admins
+    return dict(found)
+
+
+# --- the pass ----------------------------------------------------------------------------
+
+
+def _insert_claims(steps: Sequence[DueStep], as_of: date, token: str, now: datetime) -> int:
+    """Insert claims, skipping those that exist (ON CONFLICT DO NOTHING); returns how many
+    this pass won.  Rows go in key order so that concurrent passes never deadlock."""
+    dialect = db.session.get_bind().dialect.name
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    won = 0
+    for chunk in _chunks(sorted(steps)):
+        stmt = insert_for(DELIVERIES).values([
+            {"issue_id": s.issue_id, "recipient_id": s.recipient_id, "kind": s.kind,
+             "step": s.step, "due_on": s.due_on, "as_of": as_of, "claimed_at": now,
+             "claim_token": token, "attempts": 0}
+            for s in chunk
+        ]).on_conflict_do_nothing(
+            index_elements=["issue_id", "recipient_id", "step", "due_on"]
+        ).returning(DELIVERIES.c.id)
+        # RETURNING names the rows this pass inserted (psycopg reports no rowcount here).
+        won += len(db.session.execute(stmt).all())
+    return won
+
+
+def _take_pending(token: str, now: datetime) -> int:
+    """Take over claims not yet sent whose holder gave up or whose lease ran out."""
+    result = db.session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.sent_at.is_(None),
+               or_(DELIVERIES.c.claim_token.is_(None), DELIVERIES.c.claimed_at < now - LEASE))
+        .values(claim_token=token, claimed_at=now)
+    )
+    return max(result.rowcount, 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    issue_id: int
+    recipient_id: int
+    kind: str
+    step: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    locale: str | None
+    active: bool
+
+
+@dataclass
+class _Digest:
+    recipient: _Recipient
+    kind: str
+    items: list[mail.DigestItem]
+    claim_ids: list[int]
+
+
+def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
+    """The digests of the claims this pass holds, and how many stale claims it dropped.
+
+    A claim is stale when its issue is no longer reminded (closed or submitted meanwhile),
+    its due date moved, its owner changed, or its recipient was deactivated: the step no
+    longer applies, so it is released (deleted) rather than sent.
+    """
+    claims = [
+        _Claim(*row) for row in db.session.execute(
+            select(DELIVERIES.c.id, DELIVERIES.c.issue_id, DELIVERIES.c.recipient_id,
+                   DELIVERIES.c.kind, DELIVERIES.c.step, DELIVERIES.c.due_on)
+            .where(DELIVERIES.c.sent_at.is_(None), DELIVERIES.c.claim_token == token)
+            .order_by(DELIVERIES.c.id)
+        )
+    ]
+    if not claims:
+        return [], 0
+    issue_ids = sorted({c.issue_id for c in claims})
+    issues: dict[int, Any] = {}
+    for chunk in _chunks(issue_ids):
+        for row in db.session.execute(
+            select(Issue.id, Issue.title, Issue.org_id, Issue.owner_id, Issue.due_on,
+                   Issue.status, User.display_name.label("owner_name"))
+            .join(User, User.id == Issue.owner_id)
+            .where(Issue.id.in_(chunk))
+        ):
+            issues[row.id] = row
+    recipients: dict[int, _Recipient] = {}
+    for chunk in _chunks(sorted({c.recipient_id for c in claims})):
+        for row in db.session.execute(
+            select(User.id, User.username, User.display_name, User.email, User.locale,
+                   User.active).where(User.id.in_(chunk))
+        ):
+            recipients[row.id] = _Recipient(*row)
+    paths = org_paths({row.org_id for row in issues.values()})
+
+    stale: list[int] = []
+    grouped: dict[tuple[int, str], dict[int, list[_Claim]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for claim in claims:
+        issue = issues[claim.issue_id]
+        recipient = recipients[claim.recipient_id]
+        if (issue.status not in REMINDED or issue.due_on != claim.due_on
+                or not recipient.active
+                or (claim.kind == "reminder" and issue.owner_id != claim.recipient_id)):
+            stale.append(claim.id)
+            continue
+        grouped[(claim.recipient_id, claim.kind)][claim.issue_id].append(claim)
+    for chunk in _chunks(stale):
+        db.session.execute(delete(DELIVERIES).where(DELIVERIES.c.id.in_(chunk)))
+
+    digests = []
+    for (recipient_id, kind), by_issue in sorted(grouped.items()):
+        items = []
+        claim_ids = []
+        for issue_id, held in by_issue.items():
+            # Pending claims of older steps of the same issue ride along with the newest,
+            # so the recipient reads each issue once, at its most urgent step.
+            newest = max(held, key=lambda c: step_offset(c.step))
+            issue = issues[issue_id]
+            items.append(mail.DigestItem(
+                issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
+                owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
+                days=(as_of - issue.due_on).days,
+            ))
+            claim_ids.extend(c.id for c in held)
+        items.sort(key=lambda item: (-item.days, item.issue_id))
+        digests.append(_Digest(recipients[recipient_id], kind, items, sorted(claim_ids)))
+    return digests, len(stale)
+
+
+def _renew_lease(claim_ids: list[int], token: str) -> bool:
+    """Refresh this pass's lease on a digest's claims; False when another pass took any."""
+    result = db.session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(claim_ids), DELIVERIES.c.claim_token == token,
+               DELIVERIES.c.sent_at.is_(None))
+        .values(claimed_at=utcnow())
+    )
+    db.session.commit()
+    return bool(result.rowcount == len(claim_ids))  # type: ignore[attr-defined]
+
+
+def _record_delivery(digest: _Digest, token: str) -> None:
+    """Mark the digest's claims sent and put the notice in the recipient's inbox."""
+    now = utcnow()
+    notice = Notification(
+        user_id=digest.recipient.id, kind=digest.kind, created_at=now,
+        subject=mail.subject_for(digest.kind, len(digest.items), digest.recipient.locale),
+    )
+    db.session.add(notice)
+    db.session.flush()
+    db.session.execute(insert(NotificationItem), [
+        {"notification_id": notice.id, "issue_id": item.issue_id, "step": item.step}
+        for item in digest.items
+    ])
+    db.session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(digest.claim_ids), DELIVERIES.c.claim_token == token)
+        .values(sent_at=now, attempts=DELIVERIES.c.attempts + 1, last_error=None,
+                notification_id=notice.id)
+    )
+    db.session.commit()
+
+
+def _record_failure(digest: _Digest, token: str, error: str) -> None:
+    """Leave the digest's claims pending for the next pass, saying why."""
+    db.session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(digest.claim_ids), DELIVERIES.c.claim_token == token)
+        .values(attempts=DELIVERIES.c.attempts + 1, last_error=error[:2000], claim_token=None)
+    )
+    db.session.commit()
+
+
+def plan_pass(as_of: date) -> list[tuple[str, int, str]]:
+    """What a pass would deliver now: (username, issue id, step), writing nothing."""
+    token = database.read_only.set(True)  # plain reads: no SQLite write lock
+    try:
+        steps = find_due_steps(as_of, catch_up_since(as_of))
+        claimed: set[tuple[int, int, str, date]] = set()
+        issue_ids = sorted({s.issue_id for s in steps})
+        for chunk in _chunks(issue_ids):
+            claimed.update(
+                tuple(row) for row in db.session.execute(  # type: ignore[misc]
+                    select(DELIVERIES.c.issue_id, DELIVERIES.c.recipient_id,
+                           DELIVERIES.c.step, DELIVERIES.c.due_on)
+                    .where(DELIVERIES.c.issue_id.in_(chunk))
+                )
+            )
+        planned = [(s.recipient_id, s.issue_id, s.step) for s in steps
+                   if (s.issue_id, s.recipient_id, s.step, s.due_on) not in claimed]
+        pending = db.session.execute(
+            select(DELIVERIES.c.recipient_id, DELIVERIES.c.issue_id, DELIVERIES.c.step)
+            .join(Issue, Issue.id == DELIVERIES.c.issue_id)
+            .where(DELIVERIES.c.sent_at.is_(None), Issue.status.in_(REMINDED),
+                   Issue.due_on == DELIVERIES.c.due_on)
+        )
+        planned.extend(tuple(row) for row in pending)  # type: ignore[misc]
+        names: dict[int, str] = {}
+        for chunk in _chunks(sorted({p[0] for p in planned})):
+            names.update((user_id, username) for user_id, username in db.session.execute(
+                select(User.id, User.username).where(User.id.in_(chunk))
+            ))
+        db.session.rollback()
+        return sorted({(names[r], issue_id, step) for r, issue_id, step in planned})
+    finally:
+        database.read_only.reset(token)
+
+
+def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
+    """Run one reminder pass for ``as_of`` (default: today in TRACKER_TIMEZONE).
+
+    This is a job boundary, like a request: it commits (claims first, then each delivery).
+    """
+    as_of = as_of or today()
+    smtp = mail.smtp_configured()
+    if dry_run:
+        result = PassResult(as_of=as_of, since=catch_up_since(as_of), smtp=smtp, dry_run=True)
+        result.planned = plan_pass(as_of)
+        return result
+
+    token = secrets.token_hex(16)
+    now = utcnow()
+    db.session.rollback()  # start from a fresh transaction: the claim phase is one unit
+    since = catch_up_since(as_of)
+    result = PassResult(as_of=as_of, since=since, smtp=smtp)
+    steps = find_due_steps(as_of, since)
+    result.claimed = _insert_claims(steps, as_of, token, now)
+    result.retried = _take_pending(token, now)
+    db.session.commit()
+
+    digests, result.dropped = _held_digests(token, as_of)
+    db.session.commit()  # nothing stays open while mail is sent
+    if not smtp and digests:
+        log.info("TRACKER_SMTP_HOST is not set: reminders go to the in-app inbox only.")
+
+    with mail.Mailer() if smtp else _NoMailer() as mailer:
+        for digest in digests:
+            if not _renew_lease(digest.claim_ids, token):
+                continue  # another pass took these over after our lease ran out
+            recipient = digest.recipient
+            if smtp and recipient.email:
+                try:
+                    mailer.send(mail.build_digest(
+                        to_name=recipient.display_name, to_address=recipient.email,
+                        kind=digest.kind, items=digest.items, as_of=as_of,
+                        locale=recipient.locale,
+                    ))
+                    result.mailed += 1
+                except mail.InvalidAddress as exc:
+                    log.warning("Reminder for %s: %s; delivered in-app only.",
+                                recipient.username, exc)
+                    result.in_app_only += 1
+                except mail.MailError as exc:
+                    _record_failure(digest, token, str(exc))
+                    result.failed += 1
+                    result.failed_steps += len(digest.claim_ids)
+                    result.error = result.error or str(exc)
+                    continue
+            else:
+                result.in_app_only += 1
+            _record_delivery(digest, token)
+            result.digests += 1
+    if result.failed:
+        log.error("Reminder pass for %s: %d digest(s) not delivered, %d step(s) left pending "
+                  "for the next pass: %s", as_of, result.failed, result.failed_steps,
+                  result.error)
+    return result
+
+
+class _NoMailer:
+    """Stands in for the mailer when no SMTP server is configured."""
+
+    def send(self, msg: Any) -> None:  # pragma: no cover - never called without SMTP
+        raise mail.MailError("no SMTP server configured")
+
+    def __enter__(self) -> _NoMailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# --- the in-app inbox --------------------------------------------------------------------
+
+
+def inbox(user: User, unread: bool | None = None) -> Select[tuple[Notification]]:
+    """The user's own notifications, newest first (``unread`` filters by read state)."""
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (404 for anyone else's); idempotent."""
+    notice = db.session.get(Notification, notification_id)
+    if notice is None or notice.user_id != user.id:
+        raise NotFound("No such notification.")
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+        db.session.flush()
+    return notice
