@@ -1,0 +1,429 @@
+"""The overdue report and the summary table (汇总表), aggregated in SQL.
+
+Both reports are plain functions of the actor and plain values, so that the API, the web
+pages and the benchmarks share them.  ``as_of`` replaces today in the date arithmetic only
+(overdue, days overdue); statuses are always the current ones.  Each report runs a fixed
+number of statements whatever the size of the ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from typing import IO, Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from tracker.errors import Forbidden, NotFound
+from tracker.errors import ValidationError as Invalid
+from tracker.extensions import db
+from tracker.issues.models import Campaign, Category, Issue, Status
+from tracker.owners import service as owners
+from tracker.owners.models import Org, OrgClosure, Role, User
+from tracker.timeutil import today
+
+#: Roles that may read the reports (SPEC §3): officers may not.
+REPORT_ROLES = (Role.registrar.value, Role.supervisor.value, Role.admin.value)
+
+#: Chinese labels of the statuses, for spreadsheets.
+STATUS_LABELS = {
+    Status.open.value: "待整改",
+    Status.in_progress.value: "整改中",
+    Status.submitted.value: "待验收",
+    Status.closed.value: "已销号",
+}
+
+OVERDUE_HEADERS = ["问题编号", "问题", "状态", "单位", "责任人", "完成时限", "逾期天数"]
+SUMMARY_HEADERS = ["单位", "问题类别", "问题总数", "已销号", "逾期办结", "延期", "逾期未改",
+                   "完成率"]
+#: Rows fetched at a time when a download walks the whole overdue list.
+DOWNLOAD_BATCH = 1000
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def require_report_reader(user: User) -> None:
+    """Refuse officers (403): the reports are for registrars, supervisors and admins."""
+    if user.role not in REPORT_ROLES:
+        raise Forbidden("Only registrars, supervisors and admins see the reports.",
+                        reason="reports_forbidden")
+
+
+def _org_in_scope(user: User, org_id: int) -> Org:
+    """The org, when it exists and lies in the user's scope; 404 otherwise."""
+    org = db.session.get(Org, org_id)
+    if org is None or not owners.in_scope(user, org_id):
+        raise NotFound("No such org in your scope.", errors={"org_id": ["No such org."]})
+    return org
+
+
+def _campaign(campaign_id: int | None) -> Campaign | None:
+    if campaign_id is None:
+        return None
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise Invalid("No such campaign.", errors={"campaign_id": ["No such campaign."]})
+    return campaign
+
+
+def _check_category(category_id: int | None) -> None:
+    if category_id is not None and db.session.get(Category, category_id) is None:
+        raise Invalid("No such category.", errors={"category_id": ["No such category."]})
+
+
+# --- the overdue report ------------------------------------------------------------------
+
+
+def overdue_query(
+    user: User,
+    as_of: date | None = None,
+    org_id: int | None = None,
+    category_id: int | None = None,
+    campaign_id: int | None = None,
+) -> Select[Any]:
+    """The SELECT of overdue issues in the user's scope, most overdue first."""
+    require_report_reader(user)
+    as_of = as_of or today()
+    stmt = (
+        select(Issue.id, Issue.title, Issue.status, Issue.org_id, Issue.owner_id,
+               User.display_name.label("owner_name"), Issue.due_on)
+        .join(User, User.id == Issue.owner_id)
+        .where(Issue.status != Status.closed.value, Issue.due_on < as_of)
+    )
+    if org_id is not None:
+        _org_in_scope(user, org_id)
+        stmt = stmt.where(Issue.org_id.in_(owners.subtree_ids(org_id)))
+    else:
+        stmt = stmt.where(owners.scope_clause(user, Issue.org_id))
+    _check_category(category_id)
+    if category_id is not None:
+        stmt = stmt.where(Issue.category_id == category_id)
+    _campaign(campaign_id)
+    if campaign_id is not None:
+        stmt = stmt.where(Issue.campaign_id == campaign_id)
+    return stmt.order_by(Issue.due_on, Issue.id)
+
+
+def _overdue_dicts(rows: list[Any], as_of: date) -> list[dict[str, Any]]:
+    """Rows of a page as dicts, with each org's path fetched in one query."""
+    paths = owners.org_paths({r.org_id for r in rows})
+    return [
+        {
+            "id": r.id, "title": r.title, "status": r.status, "org_id": r.org_id,
+            "org_path": paths.get(r.org_id, ""), "owner_id": r.owner_id,
+            "owner_name": r.owner_name, "due_on": r.due_on,
+            "days_overdue": (as_of - r.due_on).days,
+        }
+        for r in rows
+    ]
+
+
+def overdue_rows(
+    user: User,
+    as_of: date | None = None,
+    org_id: int | None = None,
+    category_id: int | None = None,
+    campaign_id: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One page of the overdue report and its pagination metadata (X-Pagination)."""
+    as_of = as_of or today()
+    stmt = overdue_query(user, as_of, org_id, category_id, campaign_id)
+    total = int(db.session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    ) or 0)
+    rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    meta = {"total": total, "total_pages": max(1, math.ceil(total / page_size)),
+            "page": page, "page_size": page_size}
+    return _overdue_dicts(list(rows), as_of), meta
+
+
+def overdue(user: User, as_of: date | None = None, limit: int = 15,
+            **filters: Any) -> list[dict[str, Any]]:
+    """The ``limit`` most overdue issues (for dashboards)."""
+    rows, _meta = overdue_rows(user, as_of, page=1, page_size=limit, **filters)
+    return rows
+
+
+def iter_overdue(
+    user: User,
+    as_of: date | None = None,
+    org_id: int | None = None,
+    category_id: int | None = None,
+    campaign_id: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every overdue row, fetched in batches so that memory stays bounded."""
+    as_of = as_of or today()
+    stmt = overdue_query(user, as_of, org_id, category_id, campaign_id)
+    result = db.session.execute(stmt.execution_options(yield_per=DOWNLOAD_BATCH))
+    for batch in result.partitions():
+        yield from _overdue_dicts(list(batch), as_of)
+
+
+# --- the summary table -------------------------------------------------------------------
+
+
+def _summary_parents(user: User, org_id: int | None) -> list[int]:
+    """The orgs whose children make the rows: org_id, else the home org, else the roots."""
+    if org_id is not None:
+        _org_in_scope(user, org_id)
+        return [org_id]
+    if user.role == Role.admin.value and user.org_id is None:
+        return list(db.session.scalars(select(Org.id).where(Org.parent_id.is_(None))))
+    if user.org_id is None:
+        raise NotFound("No such org in your scope.", errors={"org_id": ["No such org."]})
+    return [user.org_id]
+
+
+def _ratio(closed: int, total: int) -> float:
+    return round(closed / total, 4) if total else 0.0
+
+
+def summary_rows(
+    user: User,
+    campaign_id: int | None = None,
+    as_of: date | None = None,
+    org_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The 汇总表: per child org of ``org_id`` and category, then a total row per child.
+
+    Each child counts its whole subtree (closure table).  Findings registered on the parent
+    org itself, which belong to no child, get rows of their own under the parent's id, so
+    that the table adds up to the whole scope.  Every category appears, zeros included.
+    """
+    require_report_reader(user)
+    as_of = as_of or today()
+    parents = _summary_parents(user, org_id)
+    _campaign(campaign_id)
+
+    org_rows = db.session.execute(
+        select(Org.id, Org.name, Org.parent_id)
+        .where(or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
+        .order_by(Org.depth, Org.id)
+    ).all()
+    categories = db.session.execute(
+        select(Category.id, Category.name).order_by(Category.code, Category.id)
+    ).all()
+
+    unit = aliased(Org)
+    closed = Issue.status == Status.closed.value
+    stmt = (
+        select(
+            OrgClosure.ancestor_id.label("org_id"),
+            Issue.category_id,
+            func.count(Issue.id).label("total"),
+            func.sum(case((closed, 1), else_=0)).label("closed"),
+            func.sum(case((and_(closed, Issue.closed_on > Issue.due_on), 1), else_=0))
+            .label("closed_late"),
+            func.sum(case((Issue.extension_count > 0, 1), else_=0)).label("extended"),
+            func.sum(case((and_(~closed, Issue.due_on < as_of), 1), else_=0))
+            .label("overdue"),
+        )
+        .select_from(Issue)
+        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
+        .join(unit, unit.id == OrgClosure.ancestor_id)
+        .where(or_(
+            unit.parent_id.in_(parents),
+            and_(OrgClosure.ancestor_id.in_(parents), OrgClosure.distance == 0),
+        ))
+        .group_by(OrgClosure.ancestor_id, Issue.category_id)
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(Issue.campaign_id == campaign_id)
+    counts = {(r.org_id, r.category_id): r for r in db.session.execute(stmt)}
+
+    fields = ("total", "closed", "closed_late", "extended", "overdue")
+    result: list[dict[str, Any]] = []
+    for org in org_rows:
+        is_parent = org.id in parents
+        if is_parent and not any(key[0] == org.id for key in counts):
+            continue  # nothing registered on the parent itself: no row for it
+        sums = dict.fromkeys(fields, 0)
+        for cat in categories:
+            found = counts.get((org.id, cat.id))
+            values = {f: int(getattr(found, f) or 0) if found else 0 for f in fields}
+            for f in fields:
+                sums[f] += values[f]
+            result.append({"org_id": org.id, "org_name": org.name, "category_id": cat.id,
+                           "category_name": cat.name, **values,
+                           "completion_rate": _ratio(values["closed"], values["total"])})
+        result.append({"org_id": org.id, "org_name": org.name, "category_id": None,
+                       "category_name": None, **sums,
+                       "completion_rate": _ratio(sums["closed"], sums["total"])})
+    # The parent's own findings (if any) come after its children, as 本级 does in print.
+    result.sort(key=lambda r: r["org_id"] in parents)
+    return result
+
+
+#: The pages call it by this name.
+summary = summary_rows
+
+
+# --- downloads ---------------------------------------------------------------------------
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
+
+
+def _spool() -> IO[bytes]:
+    # In memory while small, on disk beyond a megabyte: bounded memory for any ledger.
+    return tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
+
+
+def _csv_file(rows: Iterator[list[Any]]) -> IO[bytes]:
+    """A CSV file (UTF-8 with BOM, so that Excel in China opens it) of ``rows``."""
+    out = _spool()
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    for row in rows:
+        writer.writerow(row)
+    text.flush()
+    text.detach()
+    out.seek(0)
+    return out
+
+
+def summary_title(campaign: Campaign | None, as_of: date) -> str:
+    """The title line of the printed summary table."""
+    head = f"{campaign.reference or ''} {campaign.title}".strip() if campaign else "自查整改工作"
+    return f"{head} 整改情况汇总表(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)"
+
+
+def _summary_lines(rows: list[dict[str, Any]], parents: set[int]) -> Iterator[list[Any]]:
+    """Table lines: org, category, counts, rate; 小计 per org and a 合计 at the end."""
+    fields = ("total", "closed", "closed_late", "extended", "overdue")
+    grand = dict.fromkeys(fields, 0)
+    for r in rows:
+        name = r["org_name"] + ("(本级)" if r["org_id"] in parents else "")
+        if r["category_id"] is None:
+            for f in fields:
+                grand[f] += r[f]
+            yield [name, "小计", *[r[f] for f in fields], r["completion_rate"]]
+        else:
+            yield [name, r["category_name"], *[r[f] for f in fields], r["completion_rate"]]
+    yield ["合计", "", *[grand[f] for f in fields], _ratio(grand["closed"], grand["total"])]
+
+
+def summary_csv(user: User, campaign_id: int | None = None, as_of: date | None = None,
+                org_id: int | None = None) -> IO[bytes]:
+    """The summary as CSV: a header line in Chinese, then the table."""
+    as_of = as_of or today()
+    rows = summary_rows(user, campaign_id, as_of, org_id)
+    parents = set(_summary_parents(user, org_id))
+
+    def lines() -> Iterator[list[Any]]:
+        yield SUMMARY_HEADERS
+        for line in _summary_lines(rows, parents):
+            yield [*line[:-1], _percent(line[-1])]
+
+    return _csv_file(lines())
+
+
+def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None = None,
+                 org_id: int | None = None) -> IO[bytes]:
+    """The summary as the 汇总表 a prefecture prints: title, header, rows, totals."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    as_of = as_of or today()
+    rows = summary_rows(user, campaign_id, as_of, org_id)
+    parents = set(_summary_parents(user, org_id))
+    campaign = _campaign(campaign_id)
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("汇总表")
+    for letter, width in zip("ABCDEFGH", (30, 34, 10, 10, 10, 8, 10, 10), strict=True):
+        ws.column_dimensions[letter].width = width
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    bold = Font(bold=True)
+
+    def cell(value: Any, *, font: Font | None = None, fmt: str | None = None,
+             boxed: bool = True) -> WriteOnlyCell:
+        c = WriteOnlyCell(ws, value=value)
+        if font is not None:
+            c.font = font
+        if fmt is not None:
+            c.number_format = fmt
+        if boxed:
+            c.border = border
+        return c
+
+    title = cell(summary_title(campaign, as_of), font=Font(bold=True, size=14), boxed=False)
+    title.alignment = Alignment(horizontal="center")
+    ws.append([title])
+    ws.merged_cells.add("A1:H1")
+    ws.append([cell(h, font=bold) for h in SUMMARY_HEADERS])
+    ws.freeze_panes = "A3"
+    ws.print_title_rows = "1:2"
+    for line in _summary_lines(rows, parents):
+        strong = bold if line[1] in ("小计", "") else None
+        ws.append([cell(v, font=strong) for v in line[:-1]]
+                  + [cell(line[-1], font=strong, fmt="0.0%")])
+    return _save(wb)
+
+
+def _save(wb: Any) -> IO[bytes]:
+    out = _spool()
+    wb.save(out)
+    out.seek(0)
+    return out
+
+
+def _overdue_lines(user: User, as_of: date, filters: dict[str, Any]) -> Iterator[list[Any]]:
+    for r in iter_overdue(user, as_of, **filters):
+        yield [r["id"], r["title"], STATUS_LABELS.get(r["status"], r["status"]), r["org_path"],
+               r["owner_name"], r["due_on"], r["days_overdue"]]
+
+
+def overdue_csv(user: User, as_of: date | None = None, **filters: Any) -> IO[bytes]:
+    """The whole overdue list as CSV (UTF-8 with BOM)."""
+    as_of = as_of or today()
+    lines = _overdue_lines(user, as_of, filters)
+
+    def all_lines() -> Iterator[list[Any]]:
+        yield OVERDUE_HEADERS
+        for line in lines:
+            yield [*line[:5], line[5].isoformat(), line[6]]
+
+    return _csv_file(all_lines())
+
+
+def overdue_xlsx(user: User, as_of: date | None = None, **filters: Any) -> IO[bytes]:
+    """The whole overdue list as a spreadsheet (write-only: bounded memory)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    as_of = as_of or today()
+    lines = _overdue_lines(user, as_of, filters)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("逾期问题")
+    for letter, width in zip("ABCDEFG", (10, 60, 10, 50, 12, 12, 10), strict=True):
+        ws.column_dimensions[letter].width = width
+    title = WriteOnlyCell(
+        ws, value=f"逾期未整改问题清单(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)"
+    )
+    title.font = Font(bold=True, size=14)
+    ws.append([title])
+    header = []
+    for h in OVERDUE_HEADERS:
+        c = WriteOnlyCell(ws, value=h)
+        c.font = Font(bold=True)
+        header.append(c)
+    ws.append(header)
+    ws.freeze_panes = "A3"
+    for line in lines:
+        due = WriteOnlyCell(ws, value=line[5])
+        due.number_format = "yyyy-mm-dd"
+        ws.append([*line[:5], due, line[6]])
+    return _save(wb)
