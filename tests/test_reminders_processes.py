@@ -1,0 +1,175 @@
+"""Reminders across real processes: two concurrent passes, and the scheduler's trigger."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.smtp import Mailbox, smtp_server, text_of
+from tracker.extensions import db
+from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """A real SMTP server for the child processes."""
+    with smtp_server() as box:
+        yield box
+
+
+def child_env(app, box: Mailbox, **extra: str) -> dict[str, str]:
+    """The environment of a ``flask --app tracker`` child on this test's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(
+        TRACKER_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        TRACKER_SECRET_KEY="test-secret",
+        TRACKER_SMTP_HOST=box.host,
+        TRACKER_SMTP_PORT=str(box.port),
+        TRACKER_MAIL_FROM="tracker@example.gov.cn",
+        TRACKER_BASE_URL="http://tracker.test",
+        PYTHONWARNINGS="error::DeprecationWarning:tracker",
+    )
+    env.update(extra)
+    return env
+
+
+def flask(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "tracker", *args]
+
+
+def test_two_concurrent_passes_in_two_processes_send_nothing_twice(app, world, make, smtp):
+    due = date(2019, 1, 7)
+    owners = [world.officer, world.officer2, world.other_officer]
+    orgs = [world.centre, world.department, world.other_centre]
+    expected: set[tuple[str, int]] = set()
+    for n in range(24):
+        owner, org = owners[n % 3], orgs[n % 3]
+        # Due dates around the pass day: before:7/3/1, due, overdue and escalation steps.
+        offset = (7, 3, 1, 0, -1, -3, -10, -8)[n % 8]
+        issue = make.issue(org, owner, world.campaign, world.category,
+                           due_on=due + timedelta(days=offset))
+        expected.add((owner.email, issue.id))
+    recipients = {owner.email for owner in owners} | {
+        world.county_supervisor.email, world.other_supervisor.email}
+    db.session.commit()  # end our transaction: SQLite would otherwise hold its write lock
+    env = child_env(app, smtp)
+    procs = [subprocess.Popen(flask("remind", "--as-of", due.isoformat()), cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, (out, err)
+        assert "Traceback" not in err
+    # Every (recipient, issue) went out exactly once, in one digest per recipient.
+    seen: Counter[tuple[str, int]] = Counter()
+    for message in smtp.messages:
+        address = message["To"].addresses[0].addr_spec
+        for issue_id in re.findall(r"http://tracker\.test/issues/(\d+)", text_of(message)):
+            seen[(address, int(issue_id))] += 1
+    assert max(seen.values()) == 1
+    assert {k for k in seen if k[0] in {o.email for o in owners}} == expected
+    per_recipient = Counter(m["To"].addresses[0].addr_spec for m in smtp.messages)
+    assert set(per_recipient) == recipients and set(per_recipient.values()) == {1}
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ReminderDelivery)
+                             .where(ReminderDelivery.sent_at.is_(None))) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == len(recipients)
+    assert db.session.scalar(select(func.count()).select_from(NotificationItem)) == sum(
+        seen.values())
+
+
+def _zone_away_from_midnight() -> str:
+    """A time zone whose local time is far from midnight now, so HH:MM:SS maths holds."""
+    for name in ("UTC", "Etc/GMT-6", "Etc/GMT-12", "Etc/GMT+6"):
+        if 1 <= datetime.now(ZoneInfo(name)).hour <= 22:
+            return name
+    raise AssertionError("unreachable: one of the zones is away from midnight")
+
+
+def _wait_for_mail(box: Mailbox, proc: subprocess.Popen[str], seconds: float) -> float | None:
+    """Wait until a message arrives; return when (time.monotonic()), None if none did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if box.messages:
+            return time.monotonic()
+        if proc.poll() is not None:
+            return None
+        time.sleep(0.05)
+    return None
+
+
+def _scheduler(app, box: Mailbox, zone: str, remind_at: str, log) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        flask("scheduler"), cwd=ROOT, text=True, stdout=log, stderr=subprocess.STDOUT,
+        env=child_env(app, box, TRACKER_TIMEZONE=zone, TRACKER_REMIND_AT=remind_at),
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, make, smtp):
+    zone = _zone_away_from_midnight()
+    local_today = datetime.now(ZoneInfo(zone)).date()
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                       due_on=local_today + timedelta(days=7))
+    issue_id = issue.id
+    db.session.commit()
+    fire_at = datetime.now(ZoneInfo(zone)) + timedelta(seconds=4)
+    with tempfile.TemporaryFile("w+") as log:
+        proc = _scheduler(app, smtp, zone, fire_at.strftime("%H:%M:%S"), log)
+        try:
+            arrived = _wait_for_mail(smtp, proc, 30)
+            fired_at = datetime.now(UTC)
+        finally:
+            _stop(proc)
+        log.seek(0)
+        output = log.read()
+    assert arrived is not None, output
+    # Not a catch-up at start: the pass ran when the trigger fired.
+    assert "catch-up" not in output
+    assert fired_at >= fire_at.astimezone(UTC).replace(microsecond=0), output
+    message = smtp.messages[0]
+    assert "还剩 7 天" in text_of(message) and f"/issues/{issue_id}" in text_of(message)
+    assert "Traceback" not in output
+
+
+def test_the_scheduler_catches_up_once_at_start_when_the_time_has_passed(app, world, make,
+                                                                          smtp):
+    zone = _zone_away_from_midnight()
+    local_today = datetime.now(ZoneInfo(zone)).date()
+    make.issue(world.centre, world.officer, world.campaign, world.category,
+               due_on=local_today + timedelta(days=3))
+    db.session.commit()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = _scheduler(app, smtp, zone, "00:00", log)
+        try:
+            arrived = _wait_for_mail(smtp, proc, 30)
+            time.sleep(1.0)  # a second pass would have been quick to follow; none does
+        finally:
+            _stop(proc)
+        log.seek(0)
+        output = log.read()
+    assert arrived is not None, output
+    assert "catch-up pass now" in output
+    assert len(smtp.messages) == 1
+    assert "还剩 3 天" in text_of(smtp.messages[0])
