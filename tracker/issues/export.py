@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, stream_with_context
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
@@ -162,6 +162,15 @@ def _xlsx_file(stmt: Select[Any]) -> str:
     return path
 
 
+def _file_chunks(fh: Any) -> Iterator[bytes]:
+    """Stream an open file and close it, also when the client goes away early."""
+    try:
+        while chunk := fh.read(1 << 16):
+            yield chunk
+    finally:
+        fh.close()
+
+
 def export_ledger(stmt: Select[Any], fmt: str) -> Response:
     """The issues ``stmt`` selects (filtered, ordered) as a 整改台账 download, csv or xlsx."""
     if fmt == "csv":
@@ -170,10 +179,11 @@ def export_ledger(stmt: Select[Any], fmt: str) -> Response:
         resp.headers["Content-Disposition"] = _disposition("csv")
     elif fmt == "xlsx":
         path = _xlsx_file(stmt)
-        fh = open(path, "rb")  # noqa: SIM115 - send_file streams it and closes it
+        fh = open(path, "rb")  # noqa: SIM115 - closed by _file_chunks
         os.unlink(path)  # the open handle keeps the data until the download ends
-        resp = send_file(fh, mimetype=XLSX, as_attachment=True,
-                         download_name=_filename("xlsx")[1], max_age=0)
+        resp = Response(_file_chunks(fh), mimetype=XLSX)
+        resp.headers["Content-Length"] = str(os.fstat(fh.fileno()).st_size)
+        resp.headers["Content-Disposition"] = _disposition("xlsx")
     else:
         raise Invalid("Export format must be csv or xlsx.",
                       errors={"format": ["Must be csv or xlsx."]})
