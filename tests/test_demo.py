@@ -1,0 +1,124 @@
+"""``flask --app tracker demo``: the seed report's world, loaded once, and sensible reports."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import func, select
+
+from tracker import demo_data
+from tracker.extensions import db
+from tracker.issues import evidence, reports
+from tracker.issues.models import Campaign, Category, Event, Evidence, Issue
+from tracker.owners.models import Org, OrgClosure, User
+from tracker.timeutil import local_date_of
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def test_demo_loads_the_seed_world(runner, ctx):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "maduo.officer1" in result.output and demo_data.DEMO_PASSWORD in result.output
+
+    assert _count(Org) == len(demo_data.ORGS) == 36
+    assert _count(User) == len(demo_data.USERS)
+    assert _count(Category) == 7
+    assert _count(Campaign) == 1
+    assert db.session.scalar(select(Campaign.reference)) == "果行公〔2018〕20号"
+    assert _count(Issue) == len(demo_data.FINDINGS) == 33
+    # The closure table knows every ancestor: 果洛州 sees all 36 orgs.
+    root = db.session.scalar(select(Org).where(Org.code == "GL"))
+    assert db.session.scalar(select(func.count()).where(OrgClosure.ancestor_id == root.id)) == 36
+
+    statuses = Counter(db.session.scalars(select(Issue.status)))
+    assert statuses == Counter(f["status"] for f in demo_data.FINDINGS)
+    files = sum(len(f.get("evidence", [])) for f in demo_data.FINDINGS)
+    assert _count(Evidence) == files
+    assert db.session.scalar(select(func.sum(Issue.evidence_count))) == files
+
+    by_title = {i.title: i for i in db.session.scalars(select(Issue))}
+    for f in demo_data.FINDINGS:
+        issue = by_title[f["title"]]
+        assert issue.status == f["status"]
+        assert issue.owner_id == _user(f["owner_username"]).id
+        assert (issue.starts_on, issue.due_on) == (f["starts_on"], f["due_on"])
+        if f["status"] == "closed":
+            # The ledger's closing date, not the day the demo was loaded.
+            assert issue.closed_on == f["closed_on"]
+            assert local_date_of(issue.closed_at) == f["closed_on"]
+            assert issue.closed_by_id == _user(f["closed_by"]).id
+            kinds = list(db.session.scalars(
+                select(Event.kind).where(Event.issue_id == issue.id).order_by(Event.id)))
+            assert kinds[-2:] == ["close", "updated"]  # the back-dating is on record
+    # Evidence files are on disk with the recorded SHA-256.
+    for ev in db.session.scalars(select(Evidence)):
+        with open(evidence.evidence_path(ev), "rb") as fh:
+            assert hashlib.sha256(fh.read()).hexdigest() == ev.sha256
+
+
+def test_demo_refuses_to_load_twice_and_if_empty_skips(runner, ctx):
+    assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0
+    issues_before = _count(Issue)
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code != 0
+    assert "already holds data" in again.output
+    skipped = runner.invoke(args=["demo", "--if-empty"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "not loaded again" in skipped.output
+    assert _count(Issue) == issues_before
+    assert _count(Org) == 36
+
+
+def test_demo_logins_work(runner, ctx, client):
+    runner.invoke(args=["demo"])
+    resp = client.post("/api/v1/auth/tokens",
+                       json={"username": "maduo.officer1", "password": demo_data.DEMO_PASSWORD})
+    assert resp.status_code == 201, resp.get_json()
+
+
+def test_reports_over_the_demo_are_sensible(runner, ctx):
+    runner.invoke(args=["demo"])
+    zhou = _user("zhou.supervisor")
+    rows = reports.summary_rows(zhou, as_of=date(2018, 12, 1))
+    totals = {r["org_name"]: r for r in rows if r["category_id"] is None}
+    # The prefecture centre and the six counties, each with its own findings.
+    assert set(totals) == {"果洛州行政服务和公共资源交易中心", "玛沁县", "甘德县", "达日县",
+                           "玛多县", "班玛县", "久治县"}
+    assert totals["玛多县"]["total"] == 7
+    assert totals["甘德县"]["total"] == 7 and totals["久治县"]["total"] == 7
+    assert sum(t["total"] for t in totals.values()) == 33
+    assert sum(t["closed"] for t in totals.values()) == 5
+    # 玛多县 closed its category-5 item on 2018-08-10, three days after 2018-08-07.
+    assert totals["玛多县"]["closed"] == 2 and totals["玛多县"]["closed_late"] == 1
+    # 久治县 closed its attendance item on 2018-10-08, after its 2018-09-30 deadline.
+    assert totals["久治县"]["closed_late"] == 1
+    maduo = [r for r in rows if r["org_name"] == "玛多县" and r["category_id"] is not None]
+    assert len(maduo) == 7 and all(r["total"] == 1 for r in maduo)
+
+    # Nothing is overdue on the campaign's first day; almost everything is by 2019-08.
+    assert reports.overdue_rows(zhou, as_of=date(2018, 7, 7))[1]["total"] == 0
+    late, meta = reports.overdue_rows(zhou, as_of=date(2019, 8, 1), page_size=500)
+    assert meta["total"] == 33 - 5
+    assert late[0]["days_overdue"] >= late[-1]["days_overdue"]
+    assert late[0]["org_path"].startswith("果洛州 / ")
+    # The 玛多县 supervisor sees 玛多县 only, through its centre.
+    maduo_sup = _user("maduo.supervisor")
+    own = reports.summary_rows(maduo_sup, as_of=date(2018, 12, 1))
+    assert {r["org_name"] for r in own} == {"玛多县行政服务中心"}
+    assert [r["total"] for r in own if r["category_id"] is None] == [7]
+
+
+def test_demo_evidence_dir_holds_only_the_demo_files(runner, ctx, app):
+    runner.invoke(args=["demo"])
+    stored = set(os.listdir(app.config["TRACKER_EVIDENCE_DIR"]))
+    assert stored == set(db.session.scalars(select(Evidence.stored_name)))

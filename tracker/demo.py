@@ -1,0 +1,177 @@
+"""``flask --app tracker demo``: load the seed report's world (tracker/demo_data.py).
+
+Everything goes through the same services as the API: orgs with their closure rows, users
+with hashed passwords, findings registered by a registrar, evidence files stored like
+uploads, and lifecycle transitions by the owner and the named supervisor.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import exists, select
+from sqlalchemy.exc import DBAPIError
+
+from tracker import demo_data
+from tracker.extensions import db
+from tracker.issues import evidence
+from tracker.issues import service as issues
+from tracker.issues.models import Issue, Status
+from tracker.owners import service as owners
+from tracker.owners.models import Org, Role, User
+from tracker.timeutil import local_zone
+
+#: Who the history names for what the loader itself does (not a user's action).
+LOADER_LABEL = "flask --app tracker demo"
+ROLE_LABELS = {"admin": "管理员", "supervisor": "督查(验收销号)", "registrar": "登记员",
+               "officer": "责任人"}
+
+
+def has_data() -> bool:
+    """Whether the database holds any org (then the demo is not loaded)."""
+    return bool(db.session.scalar(select(exists().where(Org.id.isnot(None)))))
+
+
+def _closing_time(closed_on: date) -> datetime:
+    """Five in the afternoon, local time, on ``closed_on``, as a stored UTC timestamp."""
+    local = datetime(closed_on.year, closed_on.month, closed_on.day, 17, 0, tzinfo=local_zone())
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def load_demo() -> dict[str, int]:
+    """Insert the demo world through the services; flushes, the caller commits."""
+    orgs: dict[str, Org] = {}
+    for spec in demo_data.ORGS:
+        parent = orgs[spec["parent_code"]].id if spec["parent_code"] else None
+        orgs[spec["code"]] = owners.create_org(spec["code"], spec["name"], spec["kind"], parent)
+
+    users: dict[str, User] = {}
+    for u in demo_data.USERS:
+        existing = db.session.scalar(select(User).where(User.username == u["username"]))
+        if existing is not None:
+            # e.g. an administrator made with create-admin before the demo: keep it as it is.
+            users[u["username"]] = existing
+            continue
+        users[u["username"]] = owners.create_user(
+            u["username"], demo_data.DEMO_PASSWORD, u["role"],
+            orgs[u["org_code"]].id if u["org_code"] else None,
+            display_name=u["display_name"], email=u["email"],
+        )
+    admin = users["admin"]
+
+    categories = {code: issues.create_category(admin, code, name)
+                  for code, name in demo_data.CATEGORIES}
+    spec = demo_data.CAMPAIGN
+    campaign = issues.create_campaign(admin, {
+        "title": spec["title"], "reference": spec["reference"],
+        "org_id": orgs[spec["org_code"]].id, "starts_on": spec["starts_on"],
+    })
+
+    registrars = [u for u in users.values() if u.role == Role.registrar.value]
+    files = 0
+    for f in demo_data.FINDINGS:
+        org = orgs[f["org_code"]]
+        owner = users[f["owner_username"]]
+        # The registrar of the centre the finding belongs to registers it.
+        registrar = next((r for r in registrars if r.org_id is not None
+                          and owners.org_in_subtree(org.id, r.org_id)), admin)
+        issue = issues.register_issue(registrar, {
+            "campaign_id": campaign.id, "org_id": org.id,
+            "category_id": categories[f["category_code"]].id, "title": f["title"],
+            "description": f["description"], "cause": f["cause"], "measures": f["measures"],
+            "owner_id": owner.id, "starts_on": f["starts_on"], "due_on": f["due_on"],
+        })
+        status = f["status"]
+        if status != Status.open.value:
+            issues.transition(issue, owner, "start", "已着手整改。")
+        for filename, content in f.get("evidence", []):
+            evidence.add_evidence(owner, issue, io.BytesIO(content.encode("utf-8")), filename,
+                                  "演示佐证材料")
+            files += 1
+        if status in (Status.submitted.value, Status.closed.value):
+            issues.transition(issue, owner, "submit", "整改完成,提交验收。")
+        if status == Status.closed.value:
+            _close_as_recorded(issue, users[f["closed_by"]], f["closed_on"])
+    db.session.flush()
+    return {"orgs": len(orgs), "users": len(users), "categories": len(categories),
+            "campaigns": 1, "findings": len(demo_data.FINDINGS), "evidence": files}
+
+
+def _close_as_recorded(issue: Issue, verifier: User, closed_on: date) -> None:
+    """Close through the service, then set the closing date the ledger gives, and say so."""
+    issues.transition(issue, verifier, "close", "核查属实,同意销号。")
+    before_at, before_on = issue.closed_at, issue.closed_on
+    issue.closed_at, issue.closed_on = _closing_time(closed_on), closed_on
+    db.session.flush()
+    # The history is append-only: the back-dating is a change of its own, by the loader.
+    issues.record(
+        issue, "updated", None,
+        {"closed_at": (before_at.isoformat() if before_at else None,
+                       issue.closed_at.isoformat()),
+         "closed_on": (before_on, closed_on)},
+        "演示数据:销号日期按原台账回填。", actor_label=LOADER_LABEL,
+    )
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a terminal width, counting a Chinese character as two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - shown)
+
+
+def logins_table() -> str:
+    """The demo logins, one line per user, for the terminal."""
+    names = {o["code"]: o["name"] for o in demo_data.ORGS}
+    lines = [f"  Demo logins (password {demo_data.DEMO_PASSWORD}):",
+             "    " + _pad("username", 19) + _pad("role", 17) + _pad("name", 11) + "org"]
+    for u in demo_data.USERS:
+        org = names.get(u["org_code"] or "", "(all)")
+        lines.append("    " + _pad(u["username"], 19) + _pad(ROLE_LABELS[u["role"]], 17)
+                     + _pad(u["display_name"], 11) + org)
+    return "\n".join(lines)
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True,
+              help="Do nothing (successfully) when the database already holds data.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load the seed report's prefecture, counties, categories, findings and demo users."""
+    from tracker.errors import DomainError
+
+    try:
+        present = has_data()
+    except DBAPIError as exc:
+        raise click.ClickException(
+            "The database has no tables yet: run `flask --app tracker db upgrade` first."
+        ) from exc
+    if present:
+        if if_empty:
+            click.echo("The database already holds data: the demo is not loaded again.")
+            click.echo(logins_table())
+            return
+        raise click.ClickException(
+            "The database already holds data; the demo loads only into an empty one. "
+            "Use a fresh database (or --if-empty to skip quietly)."
+        )
+    try:
+        counts: dict[str, Any] = load_demo()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"The demo could not be loaded: {exc.message} "
+                                   f"{exc.errors or ''}".strip()) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
+    click.echo("Loaded the demo: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+    click.echo(logins_table())
+
+
+#: Picked up by tracker/cli.py.
+commands = [demo_command]
