@@ -105,3 +105,19 @@ def test_unknown_export_format_is_refused(app, world):
 
     with app.test_request_context(), pytest.raises(ValidationError):
         export_ledger(select(Issue), "pdf")
+
+
+def test_issue_list_downloads_the_filtered_ledger(api, world, ledger):
+    resp = api.get(f"/api/v1/issues?format=csv&org_id={world.county.id}&sort=title",
+                   user=world.supervisor)
+    assert resp.status_code == 200, resp.data[:300]
+    assert resp.mimetype == "text/csv"
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    assert rows[0] == COLUMNS
+    assert sorted(r[4] for r in rows[1:]) == sorted(["群众办事来回跑", "排队等待时间长",
+                                                    "便民设施不便民"])
+    resp = api.get("/api/v1/issues?format=xlsx", user=world.other_officer)
+    assert resp.status_code == 200
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    assert [r[4] for r in ws.iter_rows(min_row=2, values_only=True)] == ["办事指引不清楚"]
