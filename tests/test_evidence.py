@@ -139,6 +139,12 @@ def test_refused_kinds(app, world, issue, name, data):
     assert _stored_files(app) == []
 
 
+def test_gb18030_text_is_served_as_such(world, issue):
+    data = "玛多县行政服务中心 考勤汇总".encode("gb18030")
+    ev = evidence.add_evidence(world.officer, issue, io.BytesIO(data), "考勤.txt")
+    assert ev.content_type == "text/plain; charset=gb18030"
+
+
 def test_empty_file_is_invalid(app, world, issue):
     with pytest.raises(Invalid):
         evidence.add_evidence(world.officer, issue, io.BytesIO(b""), "空.txt")
@@ -241,7 +247,7 @@ def test_api_upload_list_download_and_withdraw(client, app, world, issue):
     assert body["filename"] == "整改 证据.txt"
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
     assert body["note"] == "第一份" and body["uploaded_by"] == world.officer.id
-    assert body["content_type"].startswith("text/plain")
+    assert body["content_type"] == "text/plain; charset=utf-8"
 
     listing = client.get(f"/api/v1/issues/{issue.id}/evidence", headers=_auth(world.registrar))
     assert listing.status_code == 200
@@ -253,6 +259,7 @@ def test_api_upload_list_download_and_withdraw(client, app, world, issue):
     assert got.status_code == 200
     assert got.data == content
     assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert got.headers["Content-Type"] == "text/plain; charset=utf-8"
     disposition = got.headers["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert "filename*=UTF-8''" + quote("整改 证据.txt") in disposition

@@ -65,8 +65,8 @@ PPTX = FileKind(
 DOC = FileKind("application/msword", (".doc",), "Word 97-2003")
 XLS = FileKind("application/vnd.ms-excel", (".xls",), "Excel 97-2003")
 PPT = FileKind("application/vnd.ms-powerpoint", (".ppt",), "PowerPoint 97-2003")
-TXT = FileKind("text/plain; charset=utf-8", (".txt",), "text")
-CSV = FileKind("text/csv; charset=utf-8", (".csv",), "CSV")
+TXT = FileKind("text/plain", (".txt",), "text")
+CSV = FileKind("text/csv", (".csv",), "CSV")
 
 KINDS = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, DOC, XLS, PPT, TXT, CSV)
 #: Every accepted file name extension.
@@ -123,8 +123,8 @@ class _TextCheck:
         return not self.has_nul and bool(self.decoders)
 
 
-def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> None:
-    """Refuse (415) unless the file's content is of the kind its name claims."""
+def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> str:
+    """The content type, or 415 unless the file's content is of the kind its name claims."""
     if kind is PDF:
         ok = head.startswith(b"%PDF-")
     elif kind is PNG:
@@ -143,6 +143,11 @@ def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> 
         ok = text.ok
     if not ok:
         raise _refuse(f"The content is not a {kind.label} file.")
+    if kind in (TXT, CSV):
+        # Served with the encoding it was written in: UTF-8, else GB18030 (older Windows).
+        charset = "utf-8" if "utf-8" in text.decoders else "gb18030"
+        return f"{kind.content_type}; charset={charset}"
+    return kind.content_type
 
 
 def _ooxml_holds(path: str, main_part: str) -> bool:
@@ -262,7 +267,7 @@ def add_evidence(
         digest, size, head, text = _copy(stream, fd, limit)
         if size == 0:
             raise Invalid("The file is empty.", errors={"file": ["The file is empty."]})
-        _check_content(kind, head, tmp_path, text)
+        content_type = _check_content(kind, head, tmp_path, text)
         stored_name = uuid.uuid4().hex
         final_path = os.path.join(directory, stored_name)
         os.replace(tmp_path, final_path)
@@ -274,7 +279,7 @@ def add_evidence(
     try:
         ev = Evidence(
             issue_id=issue.id, filename=filename, stored_name=stored_name,
-            content_type=kind.content_type, size=size, sha256=digest, note=note,
+            content_type=content_type, size=size, sha256=digest, note=note,
             uploaded_by_id=actor.id, uploaded_at=utcnow(),
         )
         db.session.add(ev)

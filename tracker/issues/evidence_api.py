@@ -139,6 +139,9 @@ class EvidenceItem(MethodView):
             path, mimetype=ev.content_type, as_attachment=True, download_name=ev.filename,
             etag=ev.sha256, conditional=True, max_age=0,
         )
+        # The type found from the content at upload, with its charset for text (send_file
+        # would add a second, possibly wrong, charset).
+        resp.headers["Content-Type"] = ev.content_type
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Cache-Control"] = "private, no-cache"
         return resp
