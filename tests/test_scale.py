@@ -1,0 +1,242 @@
+"""Scale guards, untimed: what the benchmarks under bench/ found must stay true.
+
+A small generated ledger (bench/generate.py, the same generator as the benchmarks) is loaded
+into this run's database.  The guards: the number of statements a request runs does not grow
+with the ledger, and the statements of the list page, the overdue report and the reminder
+selection read ``issues`` through an index (SQLite: no plain ``SCAN issues`` in
+``EXPLAIN QUERY PLAN``; PostgreSQL: no ``Seq Scan on issues`` with sequential scans made
+expensive, as they are on a large table).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, func, select, text
+from werkzeug.security import generate_password_hash
+
+from bench.generate import Ledger, Shape, append_issues, fill, local_today
+from tests.factories import PASSWORD
+from tracker.extensions import db
+
+#: Small enough to load in a fraction of a second, big enough for the planners to care.
+SHAPE = Shape(issues=3_000, orgs=400, users=600, seed=7, today=local_today())
+
+
+@pytest.fixture
+def ledger(app: Flask, ctx: None) -> Ledger:
+    """A generated ledger (one prefecture, ten counties), analysed like the bench's."""
+    cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    with db.engine.begin() as conn:
+        result = fill(conn, SHAPE, log=lambda _msg: None, password_hash=cheap)
+    _analyze()
+    return result
+
+
+def _analyze() -> None:
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+def _grow(by: int) -> None:
+    """Add ``by`` more issues to the ledger, spread like the others."""
+    with db.engine.begin() as conn:
+        first = conn.scalar(text("SELECT max(id) FROM issues")) + 1
+        append_issues(conn, SHAPE, by, first_id=first)
+    _analyze()
+
+
+@contextmanager
+def statements() -> Iterator[list[tuple[str, Any]]]:
+    """Capture the SQL statements (and their parameters) run inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def listen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|SELECT 1\b)",
+                        statement, re.I):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+
+
+def _plan(statement: str, parameters: Any) -> str:
+    """The database's plan for one captured statement, as text."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        # On a table of millions a sequential scan is the expensive choice; here, on a few
+        # thousand rows, it is cheap, so make it as unattractive as it is at scale.
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+        conn.exec_driver_sql("RESET enable_seqscan")
+        conn.rollback()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+def _full_scans_of_issues(plan: str) -> list[str]:
+    """Plan lines that read the whole issues table (or a whole index of it)."""
+    # SQLite: "SCAN issues" (the table, or a whole index in order) instead of "SEARCH".
+    return [line for line in plan.splitlines()
+            if re.match(r"\s*SCAN issues\b", line) or re.search(r"Seq Scan on issues\b", line)]
+
+
+def _issue_selects(seen: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [(s, p) for s, p in seen
+            if s.lstrip().upper().startswith("SELECT") and re.search(r"\bissues\b", s)]
+
+
+def _assert_indexed(seen: list[tuple[str, Any]]) -> None:
+    selects = _issue_selects(seen)
+    assert selects, "no statement read the issues table"
+    for statement, parameters in selects:
+        plan = _plan(statement, parameters)
+        assert not _full_scans_of_issues(plan), f"full scan of issues:\n{statement}\n{plan}"
+
+
+def _count_statements(request: Callable[[], Any]) -> int:
+    request()  # warm: the token, caches
+    with statements() as seen:
+        request()
+    return len(seen)
+
+
+# --- the generator ---------------------------------------------------------------------
+
+
+def test_generated_ledger_is_realistic_and_consistent(ledger: Ledger) -> None:
+    from tracker.issues.models import Issue
+    from tracker.owners.models import Org, OrgClosure, User
+
+    assert db.session.scalar(select(func.count()).select_from(Issue)) == SHAPE.issues
+    kinds = dict(db.session.execute(select(Org.kind, func.count()).group_by(Org.kind)).all())
+    assert set(kinds) == {"prefecture", "county", "centre", "department"}
+    assert kinds["department"] > kinds["centre"] >= kinds["county"] > kinds["prefecture"]
+    roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+    assert set(roles) == {"admin", "supervisor", "registrar", "officer"}
+    # Every org is its own ancestor and has one closure row per org above it.
+    assert db.session.scalar(select(func.count()).select_from(OrgClosure)) == \
+        db.session.scalar(select(func.sum(Org.depth + 1)))
+    # Every owner's home org lies on the line of the issue's org.
+    off_line = db.session.scalar(
+        select(func.count()).select_from(Issue).join(User, User.id == Issue.owner_id).where(
+            ~select(OrgClosure.ancestor_id).where(
+                ((OrgClosure.ancestor_id == User.org_id)
+                 & (OrgClosure.descendant_id == Issue.org_id))
+                | ((OrgClosure.ancestor_id == Issue.org_id)
+                   & (OrgClosure.descendant_id == User.org_id))
+            ).exists()
+        ))
+    assert off_line == 0
+    statuses = dict(db.session.execute(
+        select(Issue.status, func.count()).group_by(Issue.status)).all())
+    assert set(statuses) == {"open", "in_progress", "submitted", "closed"}
+    today = local_today()
+    overdue = db.session.scalar(select(func.count()).select_from(Issue).where(
+        Issue.status != "closed", Issue.due_on < today))
+    assert 0.04 * SHAPE.issues < overdue < 0.2 * SHAPE.issues
+    late = db.session.scalar(select(func.count()).select_from(Issue).where(
+        Issue.closed_on > Issue.due_on))
+    assert late > 0
+    extended = db.session.scalar(select(func.count()).select_from(Issue).where(
+        Issue.extension_count > 0, Issue.original_due_on < Issue.due_on))
+    assert extended > 0
+    assert today - timedelta(days=541) <= db.session.scalar(select(func.min(Issue.due_on)))
+
+
+# --- the issue list --------------------------------------------------------------------
+
+
+def _list_path(ledger: Ledger) -> str:
+    return f"/api/v1/issues?org_id={ledger.county_id}&sort=due_on&page_size=50"
+
+
+def test_issue_list_page_statements_do_not_grow_with_the_ledger(
+    ledger: Ledger, api: Any
+) -> None:
+    def page() -> Any:
+        resp = api.get(_list_path(ledger), user=ledger.county_supervisor)
+        assert resp.status_code == 200, resp.get_json()
+        assert len(resp.get_json()) == 50
+        return resp
+
+    small = _count_statements(page)
+    _grow(SHAPE.issues)
+    assert _count_statements(page) == small
+    assert small <= 4, "token, page, count and at most one more"
+
+
+def test_issue_list_page_reads_issues_through_an_index(ledger: Ledger, api: Any) -> None:
+    api.get(_list_path(ledger), user=ledger.county_supervisor)
+    with statements() as seen:
+        resp = api.get(_list_path(ledger), user=ledger.county_supervisor)
+    assert resp.status_code == 200
+    _assert_indexed(seen)
+
+
+def test_officer_list_reads_issues_through_an_index(ledger: Ledger, api: Any) -> None:
+    from tracker.issues.models import Issue
+    from tracker.owners.models import User
+
+    officer = db.session.scalar(
+        select(User.username).join(Issue, Issue.owner_id == User.id).limit(1))
+    api.get("/api/v1/issues?page_size=50", user=officer)
+    with statements() as seen:
+        resp = api.get("/api/v1/issues?page_size=50", user=officer)
+    assert resp.status_code == 200 and resp.get_json()
+    _assert_indexed(seen)
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+def _overdue_path(ledger: Ledger) -> str:
+    return f"/api/v1/reports/overdue?org_id={ledger.county_id}&as_of={ledger.today}"
+
+
+def test_overdue_report_statements_do_not_grow_with_the_ledger(
+    ledger: Ledger, api: Any
+) -> None:
+    def page() -> Any:
+        resp = api.get(_overdue_path(ledger), user=ledger.prefecture_supervisor)
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()
+        return resp
+
+    small = _count_statements(page)
+    _grow(SHAPE.issues)
+    assert _count_statements(page) == small
+
+
+def test_overdue_report_reads_issues_through_an_index(ledger: Ledger, api: Any) -> None:
+    api.get(_overdue_path(ledger), user=ledger.prefecture_supervisor)
+    with statements() as seen:
+        resp = api.get(_overdue_path(ledger), user=ledger.prefecture_supervisor)
+    assert resp.status_code == 200 and resp.get_json()
+    _assert_indexed(seen)
+
+
+def test_summary_statements_do_not_grow_with_the_ledger(ledger: Ledger, api: Any) -> None:
+    path = f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&as_of={ledger.today}"
+
+    def summary() -> Any:
+        resp = api.get(path, user=ledger.prefecture_supervisor)
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()
+        return resp
+
+    small = _count_statements(summary)
+    _grow(SHAPE.issues)
+    assert _count_statements(summary) == small
