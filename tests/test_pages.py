@@ -246,3 +246,176 @@ def test_language_switch_to_english_is_remembered(client: FlaskClient, world: An
     fresh = PageClient(client.application, client.application.response_class)
     login(fresh, "off")
     assert "My items" in fresh.get("/").text
+
+
+def _overdue_world(world: Any, make: Any) -> Any:
+    from datetime import date
+
+    return make.issue(world.centre, world.officer, world.campaign, world.category,
+                      title="群众办事来回跑", starts_on=date(2018, 7, 7), due_on=date(2019, 1, 7))
+
+
+def test_supervisor_home_is_the_overdue_dashboard(client: FlaskClient, world: Any,
+                                                  make: Any) -> None:
+    issue = _overdue_world(world, make)
+    make.issue(world.other_centre, world.other_officer, world.campaign, world.category2,
+               status="closed")
+    login(client, "zhou")
+    home = client.get("/")
+    assert home.status_code == 200
+    table = home.text.split('data-testid="summary-table"')[1].split("</table>")[0]
+    assert "玛多县" in table and "久治县" in table
+    assert "100%" in table  # 久治县 closed its one finding
+    chart = home.text.split('data-testid="overdue-chart"')[1].split("</svg>")[0]
+    assert "<rect" in chart and "玛多县" in chart
+    most = home.text.split('data-testid="most-overdue"')[1].split("</table>")[0]
+    assert f'href="/issues/{issue.id}"' in most
+
+
+def test_admin_home_links_to_admin_pages_and_shows_the_dashboard(client: FlaskClient,
+                                                                 world: Any) -> None:
+    login(client, "admin")
+    home = client.get("/")
+    assert 'href="/admin/orgs"' in home.text and 'href="/admin/campaigns"' in home.text
+    assert 'data-testid="summary-table"' in home.text
+
+
+def test_reports_pages_and_downloads(client: FlaskClient, world: Any, make: Any) -> None:
+    issue = _overdue_world(world, make)
+    login(client, "zhou")
+    page = client.get("/reports/overdue")
+    assert page.status_code == 200
+    assert issue.title in page.text
+    assert 'href="/reports/overdue?format=xlsx"' in page.text
+    csv = client.get("/reports/overdue?format=csv")
+    assert csv.status_code == 200
+    assert "attachment" in csv.headers["Content-Disposition"]
+    assert issue.title in csv.data.decode("utf-8-sig")
+    csv.close()
+    xlsx = client.get("/reports/summary?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    xlsx.close()
+    summary = client.get("/reports/summary")
+    assert "完成率" in summary.text and "玛多县" in summary.text
+
+
+def test_officer_may_not_see_reports(client: FlaskClient, world: Any) -> None:
+    login(client, "off")
+    assert client.get("/reports/summary").status_code == 403
+    assert client.get("/reports/overdue").status_code == 403
+
+
+def test_officer_uploads_evidence_then_may_submit(client: FlaskClient, world: Any,
+                                                  make: Any) -> None:
+    import io
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "off")
+    page = client.get(f"/issues/{issue.id}")
+    assert 'data-testid="action-submit"' not in page.text
+    resp = client.post(f"/issues/{issue.id}/evidence", data={
+        "csrf_token": csrf_token(page.text), "note": "现场照片说明",
+        "file": (io.BytesIO("整改完成情况说明".encode()), "整改说明.txt"),
+    }, content_type="multipart/form-data")
+    assert resp.status_code == 303
+    page = client.get(f"/issues/{issue.id}")
+    assert "整改说明.txt" in page.text
+    assert 'data-testid="action-submit"' in page.text
+    link = re.search(r'href="(/issues/\d+/evidence/\d+)"', page.text)
+    assert link
+    download = client.get(link.group(1))
+    assert download.data == "整改完成情况说明".encode()
+    assert "attachment" in download.headers["Content-Disposition"]
+    download.close()
+
+
+def test_a_refused_upload_says_why(client: FlaskClient, world: Any, make: Any) -> None:
+    import io
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "off")
+    page = client.get(f"/issues/{issue.id}")
+    resp = client.post(f"/issues/{issue.id}/evidence", data={
+        "csrf_token": csrf_token(page.text),
+        "file": (io.BytesIO(b"<script>alert(1)</script>"), "page.html"),
+    }, content_type="multipart/form-data")
+    page = client.get(resp.headers["Location"])
+    assert "不接受这种文件作为佐证材料" in page.text
+    assert "尚无佐证材料" in page.text
+
+
+def test_extension_requested_and_approved(client: FlaskClient, world: Any, make: Any) -> None:
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "off")
+    post_form(client, f"/issues/{issue.id}", f"/issues/{issue.id}/extensions",
+              {"requested_due_on": "2019-03-07", "reason": "需协调多个部门"})
+    page = client.get(f"/issues/{issue.id}")
+    assert "需协调多个部门" in page.text and "待审批" in page.text
+    assert 'data-testid="extension-approve"' not in page.text
+    client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+    login(client, "zhou")
+    page = client.get(f"/issues/{issue.id}")
+    ext = re.search(r'action="(/issues/\d+/extensions/\d+/decision)"', page.text)
+    assert ext
+    client.post(ext.group(1), data={"csrf_token": csrf_token(page.text),
+                                    "decision": "approve", "comment": "同意"})
+    page = client.get(f"/issues/{issue.id}")
+    assert "2019年3月7日" in page.text and "已批准" in page.text
+
+
+def test_inbox_lists_notices_and_marks_them_read(client: FlaskClient, world: Any,
+                                                 make: Any) -> None:
+    from tracker.extensions import db
+    from tracker.notify.models import Notification, NotificationItem
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    notice = Notification(user_id=world.officer.id, kind="reminder", subject="整改事项即将到期")
+    db.session.add(notice)
+    db.session.flush()
+    db.session.add(NotificationItem(notification_id=notice.id, issue_id=issue.id,
+                                    step="before:7"))
+    db.session.commit()
+    login(client, "off")
+    page = client.get("/notifications")
+    assert "整改事项即将到期" in page.text and f'href="/issues/{issue.id}"' in page.text
+    resp = client.post(f"/notifications/{notice.id}/read",
+                       data={"csrf_token": csrf_token(page.text)})
+    assert resp.status_code == 303
+    assert "已读于" in client.get("/notifications").text
+
+
+def test_admin_creates_an_org_a_user_a_category_and_a_campaign(client: FlaskClient,
+                                                               world: Any) -> None:
+    login(client, "admin")
+    resp = post_form(client, "/admin/orgs/new", "/admin/orgs/new", {
+        "code": "DR", "name": "达日县", "kind": "county", "parent_id": world.prefecture.id})
+    assert resp.status_code == 302
+    assert "达日县" in client.get("/admin/orgs").text
+    resp = post_form(client, "/admin/users/new", "/admin/users/new", {
+        "username": "dari.officer1", "display_name": "达日责任人", "role": "officer",
+        "org_id": world.county.id, "password": "long-enough-1", "active": "y"})
+    assert resp.status_code == 302, resp.text
+    assert "达日责任人" in client.get("/admin/users").text
+    resp = post_form(client, "/admin/categories/new", "/admin/categories/new", {
+        "code": "C9", "name": "审批服务乱收费"})
+    assert resp.status_code == 302
+    assert "审批服务乱收费" in client.get("/admin/categories").text
+    resp = post_form(client, "/admin/campaigns/new", "/admin/campaigns/new", {
+        "title": "第二轮自查", "reference": "果行公〔2019〕3号", "org_id": world.prefecture.id,
+        "starts_on": "2019-03-01", "remind_days_before": "7,3,1"})
+    assert resp.status_code == 302, resp.text
+    assert "果行公〔2019〕3号" in client.get("/admin/campaigns").text
+
+
+def test_admin_form_errors_are_shown_beside_fields(client: FlaskClient, world: Any) -> None:
+    login(client, "admin")
+    resp = post_form(client, "/admin/users/new", "/admin/users/new", {
+        "username": "reg", "display_name": "重复", "role": "officer",
+        "org_id": world.county.id, "password": "long-enough-1"})
+    assert resp.status_code == 200
+    assert 'data-field-error="username"' in resp.text and "已被使用" in resp.text
+
+
+def test_admin_pages_are_for_admins_only(client: FlaskClient, world: Any) -> None:
+    login(client, "zhou")
+    assert client.get("/admin/users").status_code == 403

@@ -202,12 +202,14 @@ def home() -> str:
                            **supervisor_dashboard(user, as_of))
 
 
-def supervisor_dashboard(user: User, as_of: date) -> dict[str, Any]:
-    """The overdue dashboard: summary table, overdue per county, most overdue items."""
+def supervisor_dashboard(
+    user: User, as_of: date, *, org_id: int | None = None, campaign_id: int | None = None,
+    most_overdue: bool = True,
+) -> dict[str, Any]:
+    """The overdue dashboard: summary table, overdue per unit, most overdue items."""
     from tracker.issues import reports
 
-    summary = reports.summary(user, as_of=as_of)
-    overdue_rows = reports.overdue(user, as_of=as_of, limit=15)
+    summary = reports.summary_rows(user, campaign_id, as_of, org_id)
     # The table: one row per child org (a county for the prefecture), one column per category.
     categories: dict[int, str] = {}
     table: dict[int, dict[str, Any]] = {}
@@ -222,8 +224,11 @@ def supervisor_dashboard(user: User, as_of: date) -> dict[str, Any]:
             entry["cells"][row["category_id"]] = row
     counties = list(table.values())
     peak = max([(c["total"] or {}).get("overdue", 0) for c in counties] + [0])
-    return {"categories": categories, "counties": counties, "peak": peak,
-            "most_overdue": overdue_rows}
+    return {
+        "categories": categories, "counties": counties, "peak": peak,
+        "most_overdue": (reports.overdue(user, as_of, limit=15, org_id=org_id,
+                                         campaign_id=campaign_id) if most_overdue else None),
+    }
 
 
 # --- the ledger --------------------------------------------------------------------------
@@ -421,6 +426,18 @@ def _report_args() -> dict[str, Any]:
             "campaign_id": _int_arg("campaign_id")}
 
 
+def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
+    """Send a report file as an attachment, never cached."""
+    from flask import send_file
+
+    mimetype = ("text/csv; charset=utf-8" if fmt == "csv" else
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp = send_file(fh, mimetype=mimetype, as_attachment=True,
+                     download_name=f"{stem}_{as_of.isoformat()}.{fmt}", max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
 @bp.get("/reports/overdue")
 @login_required
 def report_overdue() -> Any:
@@ -430,7 +447,11 @@ def report_overdue() -> Any:
     user = actor()
     args = _report_args()
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, meta = reports.overdue_page(user, page=page, page_size=PAGE_SIZE, **args)
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        export = reports.overdue_csv if fmt == "csv" else reports.overdue_xlsx
+        return _download(export(user, **args), fmt, "逾期问题", args["as_of"])
+    rows, meta = reports.overdue_rows(user, page=page, page_size=PAGE_SIZE, **args)
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
@@ -443,8 +464,16 @@ def report_overdue() -> Any:
 @login_required
 def report_summary() -> Any:
     """The summary table (汇总表) by unit and category, with csv and xlsx downloads."""
+    from tracker.issues import reports
+
     user = actor()
     args = _report_args()
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        export = reports.summary_csv if fmt == "csv" else reports.summary_xlsx
+        return _download(export(user, args["campaign_id"], args["as_of"], args["org_id"]), fmt,
+                         "汇总表", args["as_of"])
+    reports.require_report_reader(user)
     data = supervisor_dashboard(user, args["as_of"], org_id=args["org_id"],
                                 campaign_id=args["campaign_id"], most_overdue=False)
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()

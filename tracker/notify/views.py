@@ -13,7 +13,6 @@ from tracker.api_common import paginate
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.issues.models import Issue
-from tracker.notify.models import Notification
 from tracker.owners.views import actor
 from tracker.web import flash_refusal
 
@@ -32,12 +31,9 @@ def inbox() -> str:
     """The user's notices, newest first, each with links to its issues."""
     user = actor()
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    stmt = (
-        select(Notification)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    )
-    rows, meta = paginate(stmt, page, PAGE_SIZE)
+    from tracker.notify import service
+
+    rows, meta = paginate(service.inbox(user), page, PAGE_SIZE)
     issue_ids = {item.issue_id for n in rows for item in n.items}
     titles = dict(
         db.session.execute(select(Issue.id, Issue.title).where(Issue.id.in_(issue_ids))).all()

@@ -8,7 +8,6 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from tracker.issues.forms import REQUIRED, _int_or_none
-from tracker.owners.models import ORG_KINDS, ROLES
 
 
 class LoginForm(FlaskForm):
@@ -27,7 +26,7 @@ class OrgForm(FlaskForm):
 
     code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    kind = SelectField(_l("Level"), choices=[(k, k) for k in ORG_KINDS],
+    kind = SelectField(_l("Level"),
                        validators=[InputRequired(REQUIRED)])
     parent_id = SelectField(_l("Parent"), coerce=_int_or_none, validators=[Optional()])
 
@@ -40,7 +39,7 @@ class UserForm(FlaskForm):
     email = StringField(_l("Email"), validators=[
         Optional(), Length(max=254),
         Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not a valid email address."))])
-    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES],
+    role = SelectField(_l("Role"),
                        validators=[InputRequired(REQUIRED)])
     org_id = SelectField(_l("Home unit"), coerce=_int_or_none, validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[Optional()],
