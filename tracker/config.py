@@ -51,6 +51,8 @@ class Config:
         )
         self.TRACKER_OVERDUE_REPEAT_DAYS = int(env.get("TRACKER_OVERDUE_REPEAT_DAYS", "7"))
         self.TRACKER_ESCALATE_AFTER_DAYS = int(env.get("TRACKER_ESCALATE_AFTER_DAYS", "3"))
+        #: After downtime, a reminder pass still sends steps missed up to this many days ago.
+        self.TRACKER_REMIND_CATCH_UP_DAYS = int(env.get("TRACKER_REMIND_CATCH_UP_DAYS", "7"))
         self.TRACKER_TOKEN_HOURS = int(env.get("TRACKER_TOKEN_HOURS", "12"))
         self.TRACKER_LOGIN_MAX_FAILURES = int(env.get("TRACKER_LOGIN_MAX_FAILURES", "5"))
         self.TRACKER_LOGIN_WINDOW_MINUTES = int(env.get("TRACKER_LOGIN_WINDOW_MINUTES", "15"))

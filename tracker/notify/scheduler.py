@@ -31,7 +31,8 @@ def parse_remind_at(value: str) -> time:
     try:
         if len(parts) not in (2, 3):
             raise ValueError
-        return time(*(int(p) for p in parts))
+        numbers = [int(p) for p in parts]
+        return time(numbers[0], numbers[1], numbers[2] if len(numbers) == 3 else 0)
     except ValueError:
         raise ValueError(f"TRACKER_REMIND_AT must be HH:MM, not {value!r}") from None
 

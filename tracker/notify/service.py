@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import database
@@ -59,6 +59,8 @@ LEASE = timedelta(minutes=30)
 DEFAULT_CATCH_UP_DAYS = 7
 #: Rows per statement where ids or claims are sent as lists (SQLite's variable limit).
 CHUNK = 500
+#: Due dates per candidate query; a daily pass needs one statement per policy and kind.
+DATES_PER_STATEMENT = 2000
 
 DELIVERIES = ReminderDelivery.__table__
 T = TypeVar("T")
@@ -175,29 +177,6 @@ def _calendar(
     return owners, escalations
 
 
-def _dates_clause(column: Any, dates: Iterable[date]) -> ColumnElement[bool]:
-    """``column`` in a set of dates: runs become BETWEEN, the rest one IN list (indexed)."""
-    runs: list[list[date]] = []
-    for day in sorted(dates):
-        if runs and day - runs[-1][1] == timedelta(days=1):
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    singles = [d for a, b in runs for d in _days(a, b) if (b - a).days < 2]
-    clauses: list[ColumnElement[bool]] = [column.between(a, b) for a, b in runs
-                                          if (b - a).days >= 2]
-    if singles:
-        clauses.append(column.in_(singles))
-    return or_(*clauses)
-
-
-def _days(first: date, last: date) -> Iterator[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=1)
-
-
 def _policy_groups() -> dict[Policy, list[int]]:
     """Campaign ids by reminder policy (usually one group: the global defaults)."""
     groups: dict[Policy, list[int]] = defaultdict(list)
@@ -215,7 +194,8 @@ def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
 
     The issues are selected by status and an explicit set of due dates (the dates that have
     a step in the window), which the index ``ix_issues_status_due`` answers on both
-    databases; the number of statements does not depend on the number of issues.
+    databases; the number of statements depends on the policies and the span of due dates,
+    never on the number of issues.
     """
     since = since or as_of
     earliest = _earliest_due()
@@ -228,20 +208,21 @@ def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
         owner_cal, escalation_cal = _calendar(policy, as_of, since, earliest)
         # With one policy for every campaign, no campaign filter is needed.
         campaign_filter = [Issue.campaign_id.in_(campaign_ids)] if len(groups) > 1 else []
-        if owner_cal:
+        # A plain IN list of dates (never OR-ed ranges, which SQLite cannot seek): the index
+        # (status, due_on) answers it with one seek per status and date on both databases.
+        for dates in _chunks(sorted(owner_cal), DATES_PER_STATEMENT):
             rows = db.session.execute(
                 select(Issue.id, Issue.owner_id, Issue.due_on)
                 .join(User, User.id == Issue.owner_id)
-                .where(Issue.status.in_(REMINDED), _dates_clause(Issue.due_on, owner_cal),
+                .where(Issue.status.in_(REMINDED), Issue.due_on.in_(dates),
                        User.active.is_(True), *campaign_filter)
             )
             steps.extend(DueStep(issue_id, owner_id, owner_cal[due_on], due_on, "reminder")
                          for issue_id, owner_id, due_on in rows)
-        if escalation_cal:
+        for dates in _chunks(sorted(escalation_cal), DATES_PER_STATEMENT):
             rows = db.session.execute(
                 select(Issue.id, Issue.org_id, Issue.due_on)
-                .where(Issue.status.in_(REMINDED),
-                       _dates_clause(Issue.due_on, escalation_cal), *campaign_filter)
+                .where(Issue.status.in_(REMINDED), Issue.due_on.in_(dates), *campaign_filter)
             )
             escalated.extend((issue_id, org_id, due_on, escalation_cal[due_on])
                              for issue_id, org_id, due_on in rows)
@@ -377,11 +358,11 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             issues[row.id] = row
     recipients: dict[int, _Recipient] = {}
     for chunk in _chunks(sorted({c.recipient_id for c in claims})):
-        for row in db.session.execute(
+        for user in db.session.execute(
             select(User.id, User.username, User.display_name, User.email, User.locale,
                    User.active).where(User.id.in_(chunk))
         ):
-            recipients[row.id] = _Recipient(*row)
+            recipients[user.id] = _Recipient(*user)
     paths = org_paths({row.org_id for row in issues.values()})
 
     stale: list[int] = []
@@ -402,8 +383,8 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
 
     digests = []
     for (recipient_id, kind), by_issue in sorted(grouped.items()):
-        items = []
-        claim_ids = []
+        items: list[mail.DigestItem] = []
+        claim_ids: list[int] = []
         for issue_id, held in by_issue.items():
             # Pending claims of older steps of the same issue ride along with the newest,
             # so the recipient reads each issue once, at its most urgent step.
