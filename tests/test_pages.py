@@ -419,3 +419,17 @@ def test_admin_form_errors_are_shown_beside_fields(client: FlaskClient, world: A
 def test_admin_pages_are_for_admins_only(client: FlaskClient, world: Any) -> None:
     login(client, "zhou")
     assert client.get("/admin/users").status_code == 403
+
+
+def test_missing_compiled_catalogue_is_compiled_at_start(tmp_path: Any) -> None:
+    import shutil
+
+    from tracker.web import ensure_compiled
+
+    src = __import__("tracker").__path__[0] + "/translations/zh_Hans"
+    shutil.copytree(src, tmp_path / "zh_Hans", ignore=shutil.ignore_patterns("*.mo"))
+    ensure_compiled(str(tmp_path))
+    from babel.support import Translations
+
+    zh = Translations.load(str(tmp_path), ["zh_Hans"])
+    assert zh.gettext("Log in") == "登录"

@@ -296,15 +296,44 @@ def set_language() -> Response:
     return resp  # type: ignore[return-value]
 
 
+def ensure_compiled(directory: str) -> None:
+    """Compile each catalogue whose .mo is missing or older than its .po.
+
+    ``make`` compiles them during set-up; this covers an install from a clean checkout, where
+    a missing .mo would silently show English.  A read-only install just keeps what it has.
+    """
+    import tempfile
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    if not os.path.isdir(directory):
+        return
+    for lang in os.listdir(directory):
+        po = os.path.join(directory, lang, "LC_MESSAGES", "messages.po")
+        mo = po[:-3] + ".mo"
+        if not os.path.isfile(po):
+            continue
+        if os.path.isfile(mo) and os.path.getmtime(mo) >= os.path.getmtime(po):
+            continue
+        try:
+            with open(po, "rb") as fh:
+                catalog = read_po(fh, locale=lang)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(mo), suffix=".mo.tmp")
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog)
+            os.replace(tmp, mo)  # atomic: several workers may start at once
+        except OSError:
+            continue
+
+
 def init_app(app: Flask) -> None:
     """Babel, Bootstrap served locally, security headers, helpers and the page blueprints."""
-    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True  # offline intranets: never a CDN
-    babel.init_app(
-        app,
-        locale_selector=select_locale,
-        default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
-    )
+    translations = os.path.join(os.path.dirname(__file__), "translations")
+    ensure_compiled(translations)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=translations)
     Bootstrap5(app)
 
     app.jinja_env.filters["cn_date"] = format_date

@@ -73,7 +73,8 @@ def owner_choices(user: User) -> list[tuple[int, str]]:
         select(User.id, User.display_name, User.username, Org.name)
         .join(Org, Org.id == User.org_id)
         .where(User.active.is_(True))
-        .order_by(Org.depth, Org.code, User.display_name)
+        # Officers first: they own most findings.
+        .order_by(User.role != Role.officer.value, Org.depth.desc(), Org.code, User.display_name)
     )
     if user.role != Role.admin.value:
         if user.org_id is None:
@@ -93,11 +94,12 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
         for c in db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))
     ]
     form.org_id.choices = org_choices(user)
-    form.category_id.choices = [
+    choose: list[tuple[Any, str]] = [("", _("— choose —"))]
+    form.category_id.choices = choose + [
         (c.id, f"{c.code} {c.name}")
         for c in db.session.scalars(select(Category).order_by(Category.code))
     ]
-    form.owner_id.choices = owner_choices(user)
+    form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
 
 
 def new_issue_form(user: User) -> IssueForm:
