@@ -433,3 +433,43 @@ def test_the_pass_costs_what_is_due_not_the_size_of_the_ledger(world, make, smtp
     many = _statements_of_pass(DUE)
     assert len(smtp.messages) == 3  # off, jzoff, jzsup
     assert many == few
+
+
+def test_a_claim_held_by_a_live_pass_is_left_alone_until_its_lease_runs_out(world, make,
+                                                                            smtp):
+    from tracker.timeutil import utcnow
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    # Another pass claimed the step and is (or was) sending it.
+    db.session.add(ReminderDelivery(
+        issue_id=issue.id, recipient_id=world.officer.id, kind="reminder", step="before:3",
+        due_on=DUE, as_of=day(-3), claimed_at=utcnow(), claim_token="other-pass",
+        attempts=0))
+    db.session.commit()
+    result = service.run_pass(day(-3))
+    assert (result.claimed, result.retried, result.digests) == (0, 0, 0)
+    assert smtp.messages == []
+    # That pass died: once its lease has run out, the next pass sends the step, once.
+    claim = db.session.scalar(select(ReminderDelivery))
+    claim.claimed_at = utcnow() - service.LEASE - timedelta(seconds=1)
+    db.session.commit()
+    result = service.run_pass(day(-3))
+    assert (result.retried, result.digests) == (1, 1)
+    assert len(smtp.messages) == 1 and "还剩 3 天" in text_of(smtp.messages[0])
+    assert service.run_pass(day(-3)).digests == 0
+    assert len(smtp.messages) == 1
+
+
+def test_the_sender_may_carry_a_chinese_display_name(app, world, make, smtp):
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    saved = app.config["TRACKER_MAIL_FROM"]
+    app.config["TRACKER_MAIL_FROM"] = "整改台账 <tracker@example.gov.cn>"
+    try:
+        assert service.run_pass(day(-7)).ok
+    finally:
+        app.config["TRACKER_MAIL_FROM"] = saved
+    received = smtp.received[0]
+    assert received.mail_from == "tracker@example.gov.cn"
+    sender = received.message["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("整改台账", "tracker@example.gov.cn")
+    assert received.message["Message-ID"].endswith("@example.gov.cn>")

@@ -8,6 +8,7 @@ second one run by mistake, the claims of the pass still keep every reminder exac
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -87,6 +88,13 @@ def run_scheduler(app: Flask) -> None:
     if catch_up_due(app):
         scheduler.add_job(scheduled_pass, args=[app], id="catch-up-pass",
                           name="catch-up reminder pass at start")
+    def _stop(signum: int, frame: object) -> None:
+        # systemd stops with SIGTERM: stop scheduling; a pass already running finishes
+        # (the executor's threads are joined at exit), so no claim is left to its lease.
+        log.info("Reminder scheduler stopping (signal %d).", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
