@@ -350,6 +350,11 @@ def init_app(app: Flask) -> None:
         current_locale=select_locale,
     )
 
+    @app.context_processor
+    def _endpoints() -> dict[str, Any]:
+        # Lets the menu link pages of other domains only once they exist.
+        return {"url_endpoints": app.view_functions}
+
     @app.after_request
     def _security_headers(resp: Response) -> Response:
         h = resp.headers
