@@ -242,3 +242,12 @@ def precheck(check: Callable[..., Any]) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON ``true``/``false`` in a body; 0, 1 and strings are refused (422)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

@@ -11,8 +11,10 @@ from flask.views import MethodView
 from flask_smorest import Api
 
 from tracker.api_common import (
+    ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
+    UtcDateTime,
     api_blueprint,
     current_api_user,
     if_match,
@@ -42,7 +44,7 @@ class EvidenceSchema(ma.Schema):
     sha256 = ma.fields.String(dump_only=True)
     note = ma.fields.String(dump_only=True)
     uploaded_by = ma.fields.Integer(attribute="uploaded_by_id", dump_only=True, allow_none=True)
-    uploaded_at = ma.fields.DateTime(dump_only=True)
+    uploaded_at = UtcDateTime(dump_only=True)  # ISO UTC with Z, like every API timestamp
 
 
 UPLOAD_BODY_DOC = {
@@ -81,7 +83,7 @@ def _read_upload_first() -> None:
         _ = request.files
 
 
-@blp.route("/<int:issue_id>/evidence")
+@blp.route(f"/<{ID}:issue_id>/evidence")
 class EvidenceCollection(MethodView):
     """The evidence files of one issue."""
 
@@ -120,7 +122,7 @@ class EvidenceCollection(MethodView):
         return ev
 
 
-@blp.route("/<int:issue_id>/evidence/<int:evidence_id>")
+@blp.route(f"/<{ID}:issue_id>/evidence/<{ID}:evidence_id>")
 class EvidenceItem(MethodView):
     """One evidence file."""
 

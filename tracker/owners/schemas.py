@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.api_common import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
+from tracker.api_common import (
+    IdField,
+    IdParam,
+    PageArgs,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    UtcDateTime,
+)
 from tracker.owners.models import ORG_KINDS, ROLES
+from tracker.owners.service import MIN_PASSWORD_LENGTH
 
 #: Column sizes, so that over-long input is a 422 and never a database error.
 CODE_MAX, NAME_MAX, USERNAME_MAX, DISPLAY_MAX, EMAIL_MAX = 64, 200, 80, 120, 254
@@ -40,8 +49,8 @@ class OrgSchema(ma.Schema):
 class OrgCreateSchema(StrictSchema):
     """A new org."""
 
-    code = Text(CODE_MAX, min_length=1, required=True)
-    name = Text(NAME_MAX, min_length=1, required=True)
+    code = Text(CODE_MAX, min_length=1, not_blank=True, required=True)
+    name = Text(NAME_MAX, min_length=1, not_blank=True, required=True)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(ORG_KINDS))
     parent_id = IdField(allow_none=True, load_default=None)
 
@@ -49,8 +58,8 @@ class OrgCreateSchema(StrictSchema):
 class OrgPatchSchema(StrictSchema):
     """Changes to an org (moving it moves its whole subtree)."""
 
-    code = Text(CODE_MAX, min_length=1)
-    name = Text(NAME_MAX, min_length=1)
+    code = Text(CODE_MAX, min_length=1, not_blank=True)
+    name = Text(NAME_MAX, min_length=1, not_blank=True)
     kind = ma.fields.String(validate=ma.validate.OneOf(ORG_KINDS))
     parent_id = IdField(allow_none=True)
 
@@ -78,30 +87,30 @@ class UserSchema(ma.Schema):
     created_at = UtcDateTime(dump_only=True)
 
 
-_email = [ma.validate.Length(max=EMAIL_MAX), ma.validate.Email()]
+_email = ma.validate.Length(max=EMAIL_MAX)
 
 
 class UserCreateSchema(StrictSchema):
     """A new user; ``password`` is write-only."""
 
     username = Text(USERNAME_MAX, min_length=1, required=True)
-    password = Text(PASSWORD_MAX, required=True, load_only=True)
+    password = Text(PASSWORD_MAX, min_length=MIN_PASSWORD_LENGTH, required=True, load_only=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     org_id = IdField(allow_none=True, load_default=None)
     display_name = Text(DISPLAY_MAX, allow_none=True, load_default=None)
-    email = ma.fields.String(allow_none=True, load_default=None, validate=_email)
-    active = ma.fields.Boolean(load_default=True)
+    email = ma.fields.Email(allow_none=True, load_default=None, validate=_email)
+    active = StrictBoolean(load_default=True)
 
 
 class UserPatchSchema(StrictSchema):
     """Changes to a user; a new password ends the user's sessions and tokens."""
 
-    password = Text(PASSWORD_MAX, load_only=True)
+    password = Text(PASSWORD_MAX, min_length=MIN_PASSWORD_LENGTH, load_only=True)
     role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
     org_id = IdField(allow_none=True)
     display_name = Text(DISPLAY_MAX, min_length=1)
-    email = ma.fields.String(allow_none=True, validate=_email)
-    active = ma.fields.Boolean()
+    email = ma.fields.Email(allow_none=True, validate=_email)
+    active = StrictBoolean()
     locale = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["zh_Hans", "en", "bo"]))
 
 
