@@ -395,3 +395,28 @@ def test_openapi_documents_reason_and_string_pagination_header(client):
     assert "reason" in doc["components"]["schemas"]["Error"]["properties"]
     header = doc["paths"]["/api/v1/issues"]["get"]["responses"]["200"]["headers"]
     assert header["X-Pagination"]["schema"] == {"type": "string"}
+
+
+def test_csv_download_is_the_whole_filtered_ledger_in_scope(world, make, api):
+    make.issue(world.centre, world.officer, world.campaign, world.category, title="窗口排队时间长")
+    make.issue(world.centre, world.officer, world.campaign, world.category2, title="指引不清楚")
+    make.issue(world.other_centre, world.other_officer, world.campaign, world.category,
+               title="久治县大厅管理差")
+    resp = api.get(f"/api/v1/issues?format=csv&page_size=1&category_id={world.category.id}",
+                   user=world.registrar)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    text = resp.get_data().decode("utf-8-sig")
+    resp.close()
+    # page_size does not cut a download; the filter and the read scope do.
+    assert "窗口排队时间长" in text
+    assert "指引不清楚" not in text and "久治县" not in text
+
+
+def test_xlsx_download(world, make, api):
+    make.issue(world.centre, world.officer, world.campaign, world.category, title="窗口排队时间长")
+    resp = api.get("/api/v1/issues?format=xlsx", user=world.supervisor)
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert resp.get_data()[:2] == b"PK"
+    resp.close()

@@ -133,7 +133,7 @@ def test_short_password_is_422(world, api):
     resp = api.post("/api/v1/users", user=world.admin,
                     json={"username": "dawa", "password": "short", "role": "officer",
                           "org_id": world.department.id})
-    assert resp.status_code == 422 and "password" in resp.get_json()["errors"]
+    assert resp.status_code == 422 and "password" in resp.get_json()["errors"]["json"]
 
 
 def test_user_without_org_needs_admin_role(world, api):
@@ -174,6 +174,11 @@ def test_non_admin_cannot_change_a_user(world, api):
     hidden = api.patch(f"/api/v1/users/{world.other_officer.id}", user=world.registrar,
                        json={"role": "supervisor"})
     assert hidden.status_code == 404
+
+
+def test_active_must_be_a_json_boolean(world, api):
+    resp = api.patch(f"/api/v1/users/{world.officer.id}", user=world.admin, json={"active": 0})
+    assert resp.status_code == 422 and "active" in resp.get_json()["errors"]["json"]
 
 
 def test_unknown_field_is_422_by_location(world, api):
