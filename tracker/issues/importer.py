@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, or_, select
+from sqlalchemy import insert, or_, select
 
 from tracker.errors import DomainError, Forbidden, NotFound, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
@@ -456,7 +456,7 @@ def import_findings(
 
     lookups = _Lookups()
     seen: dict[tuple[int, str], int] = {}
-    batch: list[dict[str, Any]] = []
+    chunk: list[tuple[int, dict[str, Any]]] = []
     savepoint = db.session.begin_nested()
     try:
         for row_number, cells in enumerate(rows, start=2):
@@ -464,16 +464,14 @@ def import_findings(
             if all(_cell_text(v) == "" for k, v in values.items() if k != "no"):
                 continue  # blank lines between blocks are common in hand-kept sheets
             report.rows += 1
-            valid = _check_row(row_number, values, labels, campaign_id, check_actor, lookups,
-                               seen, report)
-            # Once a row is wrong nothing will be saved: keep checking, stop writing.
-            if valid is not None and not report.errors:
-                batch.append(valid)
-                if len(batch) >= BATCH:
-                    _write_batch(batch, actor, actor_label)
-                    batch.clear()
-        if batch and not report.errors:
-            _write_batch(batch, actor, actor_label)
+            chunk.append((row_number, values))
+            if len(chunk) >= BATCH:
+                _import_chunk(chunk, labels, campaign_id, actor, check_actor, actor_label,
+                              lookups, seen, report)
+                chunk.clear()
+        if chunk:
+            _import_chunk(chunk, labels, campaign_id, actor, check_actor, actor_label,
+                          lookups, seen, report)
     except BaseException:
         savepoint.rollback()
         raise
@@ -487,6 +485,41 @@ def import_findings(
     savepoint.commit()
     report.created = report.rows - len(report.skipped)
     return report
+
+
+def _import_chunk(
+    chunk: list[tuple[int, dict[str, Any]]],
+    labels: dict[str, str],
+    campaign_id: int,
+    actor: User | None,
+    check_actor: User,
+    actor_label: str | None,
+    lookups: _Lookups,
+    seen: dict[tuple[int, str], int],
+    report: ImportReport,
+) -> None:
+    """Check a chunk of rows and, while no row anywhere is wrong, write the valid ones."""
+    parsed = [(n, *_parse_row(cells, labels, campaign_id, lookups)) for n, cells in chunk]
+    # One query for the chunk's rows that are registered already (they are skipped).
+    titles = {values["title"] for _n, values, _e, _w in parsed if values["title"]}
+    org_ids = {values["org_id"] for _n, values, _e, _w in parsed if values["org_id"]}
+    existing: set[tuple[int, str]] = set()
+    if titles and org_ids:
+        existing = {(org_id, title) for org_id, title in db.session.execute(
+            select(Issue.org_id, Issue.title).where(
+                Issue.campaign_id == campaign_id, Issue.org_id.in_(org_ids),
+                Issue.title.in_(titles),
+            )
+        )}
+    batch = []
+    for row_number, values, errors, window_used in parsed:
+        valid = _finish_row(row_number, values, errors, window_used, labels, check_actor,
+                            existing, seen, report)
+        if valid is not None:
+            batch.append(valid)
+    # Once a row is wrong nothing will be saved: keep checking, stop writing.
+    if batch and not report.errors:
+        _write_batch(batch, actor, actor_label)
 
 
 def _write_batch(batch: list[dict[str, Any]], actor: User | None,
@@ -531,17 +564,13 @@ def _write_batch(batch: list[dict[str, Any]], actor: User | None,
     db.session.execute(insert(Event), events)
 
 
-def _check_row(
-    row_number: int,
+def _parse_row(
     cells: dict[str, Any],
     labels: dict[str, str],
     campaign_id: int,
-    check_actor: User,
     lookups: _Lookups,
-    seen: dict[tuple[int, str], int],
-    report: ImportReport,
-) -> dict[str, Any] | None:
-    """The row's field values if it is valid and new; None when skipped or wrong."""
+) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """The row's field values, the errors found reading it, and whether a window was used."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"campaign_id": campaign_id}
 
@@ -585,8 +614,22 @@ def _check_row(
                 values[key] = parse_date(cells.get(key))
             except ValueError as exc:
                 errors[key] = str(exc)
+    return values, errors, window_used
 
-    org_id = values["org_id"]
+
+def _finish_row(
+    row_number: int,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    window_used: bool,
+    labels: dict[str, str],
+    check_actor: User,
+    existing: set[tuple[int, str]],
+    seen: dict[tuple[int, str], int],
+    report: ImportReport,
+) -> dict[str, Any] | None:
+    """Skip a known row, else check it with the service's rules; its values if valid."""
+    org_id, title = values["org_id"], values["title"]
     if org_id is not None and title:
         first = seen.get((org_id, title))
         if first is not None:
@@ -594,9 +637,7 @@ def _check_row(
                                    "reason": f"Same org and title as row {first}."})
             return None
         seen[(org_id, title)] = row_number
-        if db.session.scalar(select(exists().where(
-            Issue.campaign_id == campaign_id, Issue.org_id == org_id, Issue.title == title
-        ))):
+        if (org_id, title) in existing:
             report.skipped.append({"row": row_number, "title": title,
                                    "reason": "Already registered in this campaign."})
             return None
