@@ -473,3 +473,14 @@ def test_the_sender_may_carry_a_chinese_display_name(app, world, make, smtp):
     sender = received.message["From"].addresses[0]
     assert (sender.display_name, sender.addr_spec) == ("整改台账", "tracker@example.gov.cn")
     assert received.message["Message-ID"].endswith("@example.gov.cn>")
+
+
+def test_the_scheduler_refuses_a_malformed_time(app, runner):
+    saved = app.config["TRACKER_REMIND_AT"]
+    app.config["TRACKER_REMIND_AT"] = "9点"
+    try:
+        out = runner.invoke(args=["scheduler"])
+    finally:
+        app.config["TRACKER_REMIND_AT"] = saved
+    assert out.exit_code == 1
+    assert "TRACKER_REMIND_AT must be HH:MM" in out.output and "Traceback" not in out.output

@@ -34,9 +34,13 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
 @with_appcontext
 def scheduler_command() -> None:
     """Run the daily reminder pass in the foreground (exactly one per deployment)."""
-    from tracker.notify.scheduler import catch_up_due, run_scheduler
+    from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        parse_remind_at(app.config["TRACKER_REMIND_AT"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     # The scheduler's log: one timestamped line per pass on stderr (journald keeps it).
     logger = logging.getLogger("tracker.notify")
     handler = logging.StreamHandler()
