@@ -68,7 +68,7 @@ def main() -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                            env={**os.environ, "HOME": tmp})
+                                            env={**os.environ, "HOME": tmp, "LANG": "zh_CN.UTF-8"})
                 for name, username in SHOTS:
                     context = browser.new_context(base_url=base, locale="zh-CN",
                                                   viewport={"width": 1366, "height": 900})

@@ -207,13 +207,24 @@ def test_registration_errors_are_shown_beside_the_fields(client: FlaskClient,
     assert "完成时限不能早于开始日期" in resp.text
 
 
+def test_a_date_that_is_not_one_is_explained(client: FlaskClient, world: Any) -> None:
+    login(client, "reg")
+    resp = post_form(client, "/", "/issues/new", {
+        "campaign_id": world.campaign.id, "org_id": world.centre.id,
+        "category_id": world.category.id, "owner_id": world.officer.id,
+        "title": "窗口设置不科学", "starts_on": "2018年7月7日", "due_on": "明年春天",
+    })
+    assert resp.status_code == 422
+    assert "日期格式不对" in resp.text.split('data-field-error="due_on"')[1]
+
+
 def test_registrar_registers_a_finding(client: FlaskClient, world: Any) -> None:
     login(client, "reg")
     resp = post_form(client, "/", "/issues/new", {
         "campaign_id": world.campaign.id, "org_id": world.centre.id,
         "category_id": world.category.id, "owner_id": world.officer.id,
         "title": "窗口授权不到位", "cause": "授权不足", "measures": "充分授权",
-        "starts_on": "2018-07-07", "due_on": "2019-01-07",
+        "starts_on": "2018年7月7日", "due_on": "2019/1/7",
     })
     assert resp.status_code == 302, resp.text
     page = client.get(resp.headers["Location"])

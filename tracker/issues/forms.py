@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    DateField,
+    Field,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,8 +16,45 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 REQUIRED = _l("Required.")
+
+
+class CnDateField(Field):
+    """A date typed as people in China write it: 2018-07-07, 2018/7/7 or 2018年7月7日.
+
+    A text box rather than the browser's date picker, whose format follows the browser's
+    language and not the page's.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"placeholder": "2018-07-07", "inputmode": "numeric",
+                                        "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.data:
+            return str(self.data.isoformat())
+        return self.raw_data[0] if self.raw_data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Parse the typed text with the importer's date rules."""
+        from tracker.issues.importer import parse_date
+
+        text = (valuelist[0] if valuelist else "") or ""
+        if not str(text).strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_date(str(text))
+        except ValueError:
+            self.data = None
+            raise ValueError(
+                _l("Not a valid date: write 2018-07-07, 2018/7/7 or 2018年7月7日.")
+            ) from None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -42,11 +79,11 @@ class IssueForm(FlaskForm):
     measures = TextAreaField(_l("Measures"), validators=[Optional()])
     owner_id = SelectField(_l("Responsible officer"), coerce=_int_or_none,
                            validators=[InputRequired(REQUIRED)])
-    starts_on = DateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
-    due_on = DateField(_l("Due on"), validators=[InputRequired(REQUIRED)])
+    starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
+    due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)])
     version = HiddenField()
 
-    def validate_due_on(self, field: DateField) -> None:
+    def validate_due_on(self, field: CnDateField) -> None:
         """The due date cannot come before the start date (the service checks it too)."""
         from wtforms.validators import ValidationError
 
@@ -98,7 +135,7 @@ class WithdrawForm(FlaskForm):
 class ExtensionRequestForm(FlaskForm):
     """Ask for a later due date."""
 
-    requested_due_on = DateField(_l("New due date"), validators=[InputRequired(REQUIRED)])
+    requested_due_on = CnDateField(_l("New due date"), validators=[InputRequired(REQUIRED)])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED)])
 
 
@@ -122,7 +159,7 @@ class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=100)])
     org_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[InputRequired(REQUIRED)])
-    starts_on = DateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
+    starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
     remind_days_before = StringField(
         _l("Remind days before the due date"), validators=[Optional()],
         description=_l("Comma-separated, e.g. 7,3,1,0; empty uses the defaults."),
