@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from tracker import database
 from tracker.errors import NotFound
@@ -59,6 +61,8 @@ LEASE = timedelta(minutes=30)
 DEFAULT_CATCH_UP_DAYS = 7
 #: Rows per statement where ids or claims are sent as lists (SQLite's variable limit).
 CHUNK = 500
+#: Tries of the claim phase when it collides with another pass (deadlock, lock timeout).
+CLAIM_ATTEMPTS = 3
 #: Due dates per candidate query; a daily pass needs one statement per policy and kind.
 DATES_PER_STATEMENT = 2000
 
@@ -291,14 +295,50 @@ def _insert_claims(steps: Sequence[DueStep], as_of: date, token: str, now: datet
 
 
 def _take_pending(token: str, now: datetime) -> int:
-    """Take over claims not yet sent whose holder gave up or whose lease ran out."""
-    result = db.session.execute(
-        update(DELIVERIES)
+    """Take over claims not yet sent whose holder gave up or whose lease ran out.
+
+    The rows are locked in id order and rows another pass is taking right now are skipped
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock serializes passes anyway),
+    so two passes never wait on each other here.
+    """
+    ids = list(db.session.scalars(
+        select(DELIVERIES.c.id)
         .where(DELIVERIES.c.sent_at.is_(None),
                or_(DELIVERIES.c.claim_token.is_(None), DELIVERIES.c.claimed_at < now - LEASE))
-        .values(claim_token=token, claimed_at=now)
-    )
-    return max(result.rowcount, 0)  # type: ignore[attr-defined]
+        .order_by(DELIVERIES.c.id)
+        .with_for_update(skip_locked=True)
+    ))
+    for chunk in _chunks(ids):
+        db.session.execute(
+            update(DELIVERIES).where(DELIVERIES.c.id.in_(chunk))
+            .values(claim_token=token, claimed_at=now)
+        )
+    return len(ids)
+
+
+def _claim(as_of: date, token: str, result: PassResult) -> None:
+    """The claim phase, one transaction: new steps, then pending ones; retried on deadlock.
+
+    Two passes whose sets of due steps differ can each wait for the other's new rows on
+    PostgreSQL; the database then aborts one of them, which simply tries again (and now
+    finds the other's claims).
+    """
+    for attempt in range(1, CLAIM_ATTEMPTS + 1):
+        now = utcnow()
+        try:
+            result.since = catch_up_since(as_of)
+            steps = find_due_steps(as_of, result.since)
+            result.claimed = _insert_claims(steps, as_of, token, now)
+            result.retried = _take_pending(token, now)
+            db.session.commit()
+            return
+        except OperationalError as exc:
+            db.session.rollback()
+            if attempt == CLAIM_ATTEMPTS:
+                raise
+            log.warning("Reminder claims collided with another pass (%s); trying again.",
+                        exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__)
+            time.sleep(0.2 * attempt)
 
 
 @dataclass(frozen=True)
@@ -493,14 +533,9 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
         return result
 
     token = secrets.token_hex(16)
-    now = utcnow()
     db.session.rollback()  # start from a fresh transaction: the claim phase is one unit
-    since = catch_up_since(as_of)
-    result = PassResult(as_of=as_of, since=since, smtp=smtp)
-    steps = find_due_steps(as_of, since)
-    result.claimed = _insert_claims(steps, as_of, token, now)
-    result.retried = _take_pending(token, now)
-    db.session.commit()
+    result = PassResult(as_of=as_of, since=as_of, smtp=smtp)
+    _claim(as_of, token, result)
 
     digests, result.dropped = _held_digests(token, as_of)
     db.session.commit()  # nothing stays open while mail is sent
