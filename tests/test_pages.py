@@ -244,6 +244,11 @@ def test_issue_list_filters(client: FlaskClient, world: Any, make: Any) -> None:
     assert a.title in page.text and b.title not in page.text
     page = client.get("/issues", query_string={"q": "甲"})
     assert a.title in page.text and b.title not in page.text
+    assert 'href="/issues?format=xlsx&amp;q=' in page.text
+    csv = client.get("/issues", query_string={"q": "甲", "format": "csv"})
+    text = csv.get_data(as_text=True)
+    csv.close()
+    assert a.title in text and b.title not in text
 
 
 def test_language_switch_to_english_is_remembered(client: FlaskClient, world: Any) -> None:

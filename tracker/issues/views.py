@@ -238,18 +238,24 @@ def supervisor_dashboard(
 
 @bp.get("/issues")
 @login_required
-def issue_list() -> str:
+def issue_list() -> Any:
     """The ledger with filters and pagination."""
     user = actor()
     as_of = today()
     filters = list_filters()
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        from tracker.issues.export import export_ledger
+
+        # The whole filtered ledger as a 整改台账 spreadsheet, as the API's list offers it.
+        return export_ledger(filtered_issues(user, filters, as_of), fmt)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows, meta = paginate(_with_relations(filtered_issues(user, filters, as_of)), page,
                           PAGE_SIZE)
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     orgs = [] if user.role == Role.officer.value else org_choices(user)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "format")}
     return render_template("issues/list.html", items=rows, meta=meta, filters=filters,
                            categories=categories, campaigns=campaigns, orgs=orgs,
                            as_of=as_of, args=args)
