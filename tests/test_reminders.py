@@ -16,7 +16,7 @@ from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.notify import service
 from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
-from tracker.notify.policy import escalation_step, owner_step, policy_for
+from tracker.notify.policy import Policy, escalation_step, owner_step, policy_for
 
 DUE = date(2019, 1, 7)
 
@@ -74,6 +74,37 @@ def test_owner_steps_follow_the_policy(app, ctx):
     assert escalation_step(policy, DUE, day(3)) == ("escalate:3", day(3))
     assert escalation_step(policy, DUE, day(9)) == ("escalate:3", day(3))
     assert escalation_step(policy, DUE, day(10)) == ("escalate:10", day(10))
+    # "Escalate at 0 days" means the first overdue day: nothing is overdue on the due day.
+    at_once = Policy((0,), 1, 0)
+    assert escalation_step(at_once, DUE, DUE) is None
+    assert escalation_step(at_once, DUE, day(1)) == ("escalate:1", day(1))
+    assert escalation_step(at_once, DUE, day(8)) == ("escalate:8", day(8))
+    assert owner_step(at_once, DUE, day(-1)) is None
+    assert owner_step(at_once, DUE, day(5)) == ("overdue:5", day(5))
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"remind_days_before": [7, -1]}, "remind_days_before"),
+    ({"remind_days_before": [3, 3]}, "remind_days_before"),
+    ({"remind_days_before": "7,3"}, "remind_days_before"),
+    ({"overdue_repeat_days": 0}, "overdue_repeat_days"),
+    ({"escalate_after_days": -2}, "escalate_after_days"),
+    ({"escalate_after_days": True}, "escalate_after_days"),
+])
+def test_a_policy_with_negative_or_repeated_days_is_refused(values, field):
+    from tracker.errors import ValidationError
+    from tracker.notify.policy import validate_policy
+
+    with pytest.raises(ValidationError) as exc:
+        validate_policy(**values)
+    assert list(exc.value.errors) == [field]
+
+
+def test_a_valid_policy_passes():
+    from tracker.notify.policy import validate_policy
+
+    validate_policy([14, 7, 0], 30, 0)
+    validate_policy(None, None, None)
 
 
 def test_campaign_policy_overrides_the_defaults(world, make, smtp):
