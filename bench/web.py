@@ -18,7 +18,8 @@ from sqlalchemy import Date, bindparam, select, text
 from bench.common import Result, Settings, interleaved_medians, say
 from bench.generate import Ledger, bench_app
 
-#: The summary's figures as one GROUP BY: every child of the org, per category.
+#: The summary's figures as one GROUP BY: every child of the org (and the org itself, for
+#: what is registered on it), per category; the same aggregate the report runs.
 RAW_SUMMARY_SQL = text("""
 SELECT c.ancestor_id AS org_id, i.category_id AS category_id,
        count(*) AS total,
@@ -27,10 +28,10 @@ SELECT c.ancestor_id AS org_id, i.category_id AS category_id,
          AS closed_late,
        sum(CASE WHEN i.extension_count > 0 THEN 1 ELSE 0 END) AS extended,
        sum(CASE WHEN i.status <> 'closed' AND i.due_on < :as_of THEN 1 ELSE 0 END) AS overdue
-FROM orgs o
-JOIN org_closure c ON c.ancestor_id = o.id
-JOIN issues i ON i.org_id = c.descendant_id
-WHERE o.parent_id = :org_id
+FROM issues i
+JOIN org_closure c ON c.descendant_id = i.org_id
+JOIN orgs o ON o.id = c.ancestor_id
+WHERE o.parent_id = :org_id OR (c.ancestor_id = :org_id AND c.distance = 0)
 GROUP BY c.ancestor_id, i.category_id
 """).bindparams(bindparam("as_of", type_=Date()))
 

@@ -30,6 +30,9 @@ from tracker.timeutil import today
 #: Roles that may read the reports (SPEC §3): officers may not.
 REPORT_ROLES = (Role.registrar.value, Role.supervisor.value, Role.admin.value)
 
+#: Every status but closed (what can be overdue).
+NOT_CLOSED = tuple(s.value for s in Status if s is not Status.closed)
+
 #: Chinese labels of the statuses, for spreadsheets.
 STATUS_LABELS = {
     Status.open.value: "待整改",
@@ -94,7 +97,8 @@ def overdue_query(
         select(Issue.id, Issue.title, Issue.status, Issue.org_id, Issue.owner_id,
                User.display_name.label("owner_name"), Issue.due_on)
         .join(User, User.id == Issue.owner_id)
-        .where(Issue.status != Status.closed.value, Issue.due_on < as_of)
+        # An IN list, not "<> closed": indexes answer IN lists on both databases.
+        .where(Issue.status.in_(NOT_CLOSED), Issue.due_on < as_of)
     )
     if org_id is not None:
         _org_in_scope(user, org_id)
