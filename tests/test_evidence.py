@@ -288,6 +288,8 @@ def test_api_refusals_are_json(client, app, world, make, issue):
     check(_upload(client, issue.id, world.officer, "a.html", b"<html></html>"), 415,
           "unsupported_file_type")
     check(_upload(client, issue.id, world.officer, "a.txt", b""), 422)
+    check(_upload(client, issue.id, world.officer, "a.txt", b"x", note="bad\x00note"), 422)
+    check(client.get("/api/v1/issues/99999999999/evidence", headers=_auth(world.officer)), 404)
     check(client.post(f"/api/v1/issues/{issue.id}/evidence", data={"note": "no file"},
                       content_type="multipart/form-data", headers=_auth(world.officer)), 422)
     check(client.post(f"/api/v1/issues/{issue.id}/evidence", json={"file": "x"},

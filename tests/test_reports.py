@@ -308,3 +308,4 @@ def test_api_report_refusals(client, world, ledger):
     assert status("/api/v1/reports/overdue?page_size=-1", world.supervisor) == 422
     assert status("/api/v1/reports/overdue?org_id=abc", world.supervisor) == 422
     assert status("/api/v1/reports/summary?campaign_id=424242", world.supervisor) == 422
+    assert status("/api/v1/reports/summary?org=1", world.supervisor) == 422  # misspelt filter

@@ -253,6 +253,8 @@ def add_evidence(
     if len(filename) > MAX_FILENAME_LENGTH or any(ord(c) < 32 for c in filename):
         raise Invalid("The file name is too long or holds control characters.",
                       errors={"file": ["Invalid file name."]})
+    if "\x00" in note:
+        raise Invalid("The note holds NUL characters.", errors={"note": ["Invalid characters."]})
     if len(note) > MAX_NOTE_LENGTH:
         raise Invalid(f"The note is longer than {MAX_NOTE_LENGTH} characters.",
                       errors={"note": [f"At most {MAX_NOTE_LENGTH} characters."]})

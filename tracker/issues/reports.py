@@ -163,9 +163,16 @@ def iter_overdue(
     category_id: int | None = None,
     campaign_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every overdue row, fetched in batches so that memory stays bounded."""
+    """Every overdue row, fetched in batches so that memory stays bounded.
+
+    Permission and filters are checked at once, before the first row is asked for.
+    """
     as_of = as_of or today()
     stmt = overdue_query(user, as_of, org_id, category_id, campaign_id)
+    return _batches(stmt, as_of)
+
+
+def _batches(stmt: Select[Any], as_of: date) -> Iterator[dict[str, Any]]:
     result = db.session.execute(stmt.execution_options(yield_per=DOWNLOAD_BATCH))
     for batch in result.partitions():
         yield from _overdue_dicts(list(batch), as_of)
@@ -384,9 +391,9 @@ def _save(wb: Any) -> IO[bytes]:
 
 
 def _overdue_lines(user: User, as_of: date, filters: dict[str, Any]) -> Iterator[list[Any]]:
-    for r in iter_overdue(user, as_of, **filters):
-        yield [r["id"], r["title"], STATUS_LABELS.get(r["status"], r["status"]), r["org_path"],
-               r["owner_name"], r["due_on"], r["days_overdue"]]
+    rows = iter_overdue(user, as_of, **filters)  # checks now, rows later
+    return ([r["id"], r["title"], STATUS_LABELS.get(r["status"], r["status"]), r["org_path"],
+             r["owner_name"], r["due_on"], r["days_overdue"]] for r in rows)
 
 
 def overdue_csv(user: User, as_of: date | None = None, **filters: Any) -> IO[bytes]:

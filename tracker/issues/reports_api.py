@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
+from urllib.parse import quote
 
 import marshmallow as ma
-from flask import Response, send_file
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Api
 
 from tracker.api_common import (
     PAGINATION_HEADER_DOC,
+    IdParam,
     PageArgs,
     QuerySchema,
     api_blueprint,
@@ -29,15 +33,17 @@ blp = api_blueprint(
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
-_ID = {"validate": ma.validate.Range(min=1)}
+#: Download names: ASCII for old clients, Chinese for the rest.
+OVERDUE_NAME = ("overdue", "逾期问题")
+SUMMARY_NAME = ("summary", "汇总表")
 
 
 class _FormatArgs(QuerySchema):
     as_of = ma.fields.Date(load_default=None,
                            metadata={"description": "Reckon overdue as of this date "
                                                     "(default: today in TRACKER_TIMEZONE)."})
-    org_id = ma.fields.Integer(load_default=None, **_ID)
-    campaign_id = ma.fields.Integer(load_default=None, **_ID)
+    org_id = IdParam(load_default=None)
+    campaign_id = IdParam(load_default=None)
     format = ma.fields.String(load_default="json",
                               validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
 
@@ -45,7 +51,7 @@ class _FormatArgs(QuerySchema):
 class OverdueArgs(_FormatArgs, PageArgs):
     """Filters of the overdue report."""
 
-    category_id = ma.fields.Integer(load_default=None, **_ID)
+    category_id = IdParam(load_default=None)
 
 
 class SummaryArgs(_FormatArgs):
@@ -86,11 +92,27 @@ def _download_doc() -> dict[str, Any]:
     return {"responses": {200: {"content": {CSV: binary, XLSX: binary}}}}
 
 
-def _send(fh: IO[bytes], fmt: str, stem: str, as_of: date) -> Response:
-    name = f"{stem}_{as_of.isoformat()}.{fmt}"
-    mimetype = f"{CSV}; charset=utf-8" if fmt == "csv" else XLSX
-    resp = send_file(fh, mimetype=mimetype, as_attachment=True, download_name=name,
-                     max_age=0)
+def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
+    """Stream a spooled file and close it, also when the client goes away early."""
+    try:
+        while chunk := fh.read(1 << 16):
+            yield chunk
+    finally:
+        fh.close()
+
+
+def _send(fh: IO[bytes], fmt: str, stem: tuple[str, str], as_of: date) -> Response:
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    fh.seek(0)
+    resp = Response(_chunks(fh), mimetype=XLSX if fmt == "xlsx" else CSV,
+                    content_type=f"{CSV}; charset=utf-8" if fmt == "csv" else None)
+    resp.headers["Content-Length"] = str(size)
+    ascii_name = f"{stem[0]}_{as_of.isoformat()}.{fmt}"
+    name = f"{stem[1]}_{as_of.isoformat()}.{fmt}"
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
+    )
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
@@ -100,7 +122,8 @@ class OverdueReport(MethodView):
     """Overdue issues in the caller's scope."""
 
     @login_required
-    @blp.arguments(OverdueArgs, location="query")
+    # A misspelt filter would silently widen a report: unknown parameters are refused (422).
+    @blp.arguments(OverdueArgs, location="query", unknown=ma.RAISE)
     @blp.response(200, OverdueRowSchema(many=True), headers=PAGINATION_HEADER_DOC)
     @blp.doc(**_download_doc())
     def get(self, args: dict[str, Any]) -> Any:
@@ -109,9 +132,10 @@ class OverdueReport(MethodView):
         as_of = args["as_of"] or today()
         filters = {k: args[k] for k in ("org_id", "category_id", "campaign_id")}
         if args["format"] == "csv":
-            return _send(reports.overdue_csv(user, as_of, **filters), "csv", "逾期问题", as_of)
+            return _send(reports.overdue_csv(user, as_of, **filters), "csv", OVERDUE_NAME, as_of)
         if args["format"] == "xlsx":
-            return _send(reports.overdue_xlsx(user, as_of, **filters), "xlsx", "逾期问题", as_of)
+            return _send(reports.overdue_xlsx(user, as_of, **filters), "xlsx", OVERDUE_NAME,
+                         as_of)
         rows, meta = reports.overdue_rows(user, as_of, page=args["page"],
                                           page_size=args["page_size"], **filters)
         return rows, 200, pagination_header(meta)
@@ -122,7 +146,7 @@ class SummaryReport(MethodView):
     """The summary table (汇总表)."""
 
     @login_required
-    @blp.arguments(SummaryArgs, location="query")
+    @blp.arguments(SummaryArgs, location="query", unknown=ma.RAISE)
     @blp.response(200, SummaryRowSchema(many=True))
     @blp.doc(**_download_doc())
     def get(self, args: dict[str, Any]) -> Any:
@@ -131,9 +155,9 @@ class SummaryReport(MethodView):
         as_of = args["as_of"] or today()
         params = {"campaign_id": args["campaign_id"], "as_of": as_of, "org_id": args["org_id"]}
         if args["format"] == "csv":
-            return _send(reports.summary_csv(user, **params), "csv", "汇总表", as_of)
+            return _send(reports.summary_csv(user, **params), "csv", SUMMARY_NAME, as_of)
         if args["format"] == "xlsx":
-            return _send(reports.summary_xlsx(user, **params), "xlsx", "汇总表", as_of)
+            return _send(reports.summary_xlsx(user, **params), "xlsx", SUMMARY_NAME, as_of)
         return reports.summary_rows(user, **params)
 
 
