@@ -515,3 +515,31 @@ def test_the_scheduler_refuses_a_malformed_time(app, runner):
         app.config["TRACKER_REMIND_AT"] = saved
     assert out.exit_code == 1
     assert "TRACKER_REMIND_AT must be HH:MM" in out.output and "Traceback" not in out.output
+
+
+def test_a_temporary_refusal_keeps_that_digest_pending_and_sends_the_others(world, make,
+                                                                           smtp, runner):
+    mine = make.issue(world.centre, world.officer, world.campaign, world.category)
+    make.issue(world.other_centre, world.other_officer, world.campaign, world.category)
+    smtp.refuse["off@example.gov.cn"] = "451 4.3.0 mailbox busy, try later"
+    out = runner.invoke(args=["remind", "--as-of", day(-3).isoformat()])
+    assert out.exit_code == 1 and "451" in out.output
+    assert [m["To"].addresses[0].username for m in smtp.messages] == ["jzoff"]
+    del smtp.refuse["off@example.gov.cn"]
+    out = runner.invoke(args=["remind", "--as-of", day(-3).isoformat()])
+    assert out.exit_code == 0, out.output
+    assert sorted(m["To"].addresses[0].username for m in smtp.messages) == ["jzoff", "off"]
+    assert f"/issues/{mine.id}" in text_of(smtp.to("off@example.gov.cn")[0])
+
+
+def test_a_permanently_refused_address_gets_the_inbox_notice_only(world, make, smtp, caplog):
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    smtp.refuse["off@example.gov.cn"] = "550 5.1.1 no such user"
+    result = service.run_pass(day(-3))
+    assert result.ok and (result.mailed, result.in_app_only) == (0, 1)
+    assert smtp.messages == []
+    assert "off" in caplog.text and "550" in caplog.text
+    notice = db.session.scalar(select(Notification))
+    assert notice.user_id == world.officer.id and notice.issue_ids == [issue.id]
+    # Delivered: the next pass does not try again.
+    assert service.run_pass(day(-3)).digests == 0

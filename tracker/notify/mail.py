@@ -28,6 +28,10 @@ class MailError(Exception):
     """A digest could not be handed to the mail server; the message says why in one line."""
 
 
+class RecipientRefused(MailError):
+    """The mail server refused the recipient for good (5xx): retrying will not help."""
+
+
 class InvalidAddress(ValueError):
     """The recipient's email address cannot be written into a mail header."""
 
@@ -253,11 +257,22 @@ class Mailer:
             except (OSError, smtplib.SMTPException) as exc:
                 self.close()
                 raise MailError(f"SMTP {self.host}:{self.port}: {_one_line(exc)}") from None
-        except OSError as exc:
-            self.close()
-            raise MailError(f"SMTP {self.host}:{self.port}: {_one_line(exc)}") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _msg in exc.recipients.values()]
+            detail = f"SMTP {self.host}:{self.port} refused " + "; ".join(
+                f"{address}: {code} {_text(reply)}"
+                for address, (code, reply) in exc.recipients.items()
+            )
+            if codes and all(code >= 500 for code in codes):
+                raise RecipientRefused(detail) from None
+            raise MailError(detail) from None
         except smtplib.SMTPException as exc:
-            # Refused recipients or data: this message fails, the connection stays usable.
+            # Refused data or a temporary refusal: this message fails, the connection stays
+            # usable for the others.
+            raise MailError(f"SMTP {self.host}:{self.port}: {_one_line(exc)}") from None
+        except OSError as exc:
+            # The socket broke (SMTPException is an OSError too, hence this comes last).
+            self.close()
             raise MailError(f"SMTP {self.host}:{self.port}: {_one_line(exc)}") from None
 
     def close(self) -> None:
@@ -274,6 +289,12 @@ class Mailer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _text(reply: bytes | str) -> str:
+    """An SMTP reply as one line of text."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return " ".join(text.split())[:200]
 
 
 def _one_line(exc: BaseException) -> str:

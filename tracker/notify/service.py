@@ -555,7 +555,9 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
                         locale=recipient.locale,
                     ))
                     result.mailed += 1
-                except mail.InvalidAddress as exc:
+                except (mail.InvalidAddress, mail.RecipientRefused) as exc:
+                    # A permanently bad address would fail every pass forever: the notice
+                    # still reaches the inbox, and the log says whose address to fix.
                     log.warning("Reminder for %s: %s; delivered in-app only.",
                                 recipient.username, exc)
                     result.in_app_only += 1
