@@ -9,6 +9,7 @@ import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
+from tests.browser import release_database
 from tests.factories import PASSWORD
 
 
@@ -25,6 +26,7 @@ class PageClient(FlaskClient):
             from flask_babel import refresh
 
             g.pop("csrf_token", None)
+            g.pop("_login_user", None)
             refresh()  # Flask-Babel caches the language on the (shared) context too
         return super().open(*args, **kwargs)
 
@@ -449,3 +451,77 @@ def test_missing_compiled_catalogue_is_compiled_at_start(tmp_path: Any) -> None:
 
     zh = Translations.load(str(tmp_path), ["zh_Hans"])
     assert zh.gettext("Log in") == "登录"
+
+
+def test_history_names_the_people_and_units_of_an_edit(client: FlaskClient, world: Any,
+                                                       make: Any) -> None:
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "reg")
+    resp = post_form(client, f"/issues/{issue.id}/edit", f"/issues/{issue.id}/edit", {
+        "campaign_id": world.campaign.id, "org_id": world.centre.id,
+        "category_id": world.category.id, "owner_id": world.officer2.id,
+        "title": issue.title, "starts_on": "2018-07-07", "due_on": "2019-01-07",
+        "version": issue.version,
+    })
+    assert resp.status_code == 302, resp.text
+    history = client.get(f"/issues/{issue.id}").text.split('data-testid="history"')[1]
+    assert "修改" in history and "才让 → 卓玛" in history
+
+
+def test_a_stale_edit_is_refused_and_says_why(client: FlaskClient, world: Any,
+                                              make: Any) -> None:
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "reg")
+    resp = post_form(client, f"/issues/{issue.id}/edit", f"/issues/{issue.id}/edit", {
+        "campaign_id": world.campaign.id, "org_id": world.centre.id,
+        "category_id": world.category.id, "owner_id": world.officer.id,
+        "title": "改过的标题", "starts_on": "2018-07-07", "due_on": "2019-01-07",
+        "version": issue.version - 1 if issue.version > 1 else 99,
+    })
+    assert resp.status_code == 422
+    assert "该事项已被他人修改" in resp.text
+
+
+def _statements(app: Flask, fn: Any) -> int:
+    """How many SQL statements ``fn`` runs, in a thread of its own.
+
+    The thread has no app context, so the request gets its own, and its own session, as in
+    production (the test's context would otherwise lend it the test's session).
+    """
+    import threading
+
+    from sqlalchemy import event
+
+    from tracker.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    count = 0
+
+    def before(*_args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        worker = threading.Thread(target=fn)
+        worker.start()
+        worker.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return count
+
+
+def test_ledger_and_home_pages_run_a_fixed_number_of_statements(
+        client: FlaskClient, app: Flask, world: Any, make: Any) -> None:
+    for _ in range(3):
+        make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "zhou")
+    release_database()
+    few = {p: _statements(app, lambda p=p: client.get(p)) for p in ("/issues", "/")}
+    for _ in range(12):
+        make.issue(world.centre, world.officer2, world.campaign, world.category2,
+                   status="in_progress")
+    release_database()
+    many = {p: _statements(app, lambda p=p: client.get(p)) for p in ("/issues", "/")}
+    assert few == many

@@ -346,6 +346,7 @@ def issue_page(issue_id: int) -> str:
         .where(Extension.issue_id == issue.id)
         .order_by(Extension.id.desc())
     ).all()
+    names = _change_names([ev for ev, _who in events])
     closed = issue.status == Status.closed.value
     can_work = issues.can_work(user, issue)
     version = str(issue.version)
@@ -358,6 +359,7 @@ def issue_page(issue_id: int) -> str:
     return render_template(
         "issues/detail.html",
         issue=issue, as_of=as_of, events=events, evidence=evidence, extensions=extensions,
+        names=names,
         actions=forms,
         can_edit=issues.can_edit(user, issue) and not closed,
         note_form=NoteForm(formdata=None, version=version) if can_work and not closed else None,
@@ -368,6 +370,33 @@ def issue_page(issue_id: int) -> str:
         decision_form=(ExtensionDecisionForm(formdata=None)
                        if extension_service.can_decide(user, issue) else None),
     )
+
+
+#: Fields of an edit event that hold ids, and the name shown for each id.
+_REFERENCES: dict[str, tuple[Any, Any]] = {
+    "org_id": (Org.id, Org.name),
+    "owner_id": (User.id, User.display_name),
+    "category_id": (Category.id, Category.name),
+    "campaign_id": (Campaign.id, Campaign.title),
+}
+
+
+def _change_names(events: list[Event]) -> dict[str, dict[Any, str]]:
+    """Names for the ids in the history's edits, one query per kind of reference."""
+    wanted: dict[str, set[int]] = {name: set() for name in _REFERENCES}
+    for ev in events:
+        if ev.kind != "updated":
+            continue
+        for name, pair in (ev.changes or {}).items():
+            if name in wanted:
+                wanted[name].update(v for v in pair if isinstance(v, int))
+    names: dict[str, dict[Any, str]] = {}
+    for name, ids in wanted.items():
+        if ids:
+            id_col, label = _REFERENCES[name]
+            rows = db.session.execute(select(id_col, label).where(id_col.in_(ids)))
+            names[name] = {row_id: row_label for row_id, row_label in rows}
+    return names
 
 
 def _back(issue_id: int) -> Response:
