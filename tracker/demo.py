@@ -66,10 +66,10 @@ def load_demo() -> dict[str, int]:
 
     categories = {code: issues.create_category(admin, code, name)
                   for code, name in demo_data.CATEGORIES}
-    spec = demo_data.CAMPAIGN
+    camp = demo_data.CAMPAIGN
     campaign = issues.create_campaign(admin, {
-        "title": spec["title"], "reference": spec["reference"],
-        "org_id": orgs[spec["org_code"]].id, "starts_on": spec["starts_on"],
+        "title": camp["title"], "reference": camp["reference"],
+        "org_id": orgs[camp["org_code"]].id, "starts_on": camp["starts_on"],
     })
 
     registrars = [u for u in users.values() if u.role == Role.registrar.value]

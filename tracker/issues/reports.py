@@ -89,7 +89,7 @@ def overdue_query(
     org_id: int | None = None,
     category_id: int | None = None,
     campaign_id: int | None = None,
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """The SELECT of overdue issues in the user's scope, most overdue first."""
     require_report_reader(user)
     as_of = as_of or today()
@@ -172,7 +172,7 @@ def iter_overdue(
     return _batches(stmt, as_of)
 
 
-def _batches(stmt: Select[Any], as_of: date) -> Iterator[dict[str, Any]]:
+def _batches(stmt: Select[*tuple[Any, ...]], as_of: date) -> Iterator[dict[str, Any]]:
     result = db.session.execute(stmt.execution_options(yield_per=DOWNLOAD_BATCH))
     for batch in result.partitions():
         yield from _overdue_dicts(list(batch), as_of)
