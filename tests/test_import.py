@@ -237,6 +237,28 @@ def test_a_wrong_file_type_is_refused_clearly(world, tmp_path, name, content):
     assert ".xlsx" in exc.value.message or "xlsx" in str(exc.value.errors)
 
 
+def _zip_of(name: str, content: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name,content", [
+    ("ledger.xlsx", _zip_of("word/document.xml", b"<w:document/>")),  # a .docx renamed
+    # A field larger than any cell (csv's field limit), past the part that is sniffed.
+    ("ledger.csv", (",".join(HEADERS) + "\n1,MD-ZX,C1,x,\"" + "长" * 140_000
+                    + "\",,,off,2018-07-07至2019-01-07\n").encode()),
+])
+def test_damaged_files_are_refused_not_crashed_on(world, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnsupportedFile):
+        import_findings(str(path), name, world.campaign.id, world.registrar)
+
+
 def test_template_has_chinese_headers_and_imports_its_example(world, make, tmp_path):
     # The example row names the seed report's org and owner; make them exist here.
     org = make.org("玛多县行政服务中心(示例)", "centre", world.county, code="MD-ZX2")
@@ -318,6 +340,15 @@ def test_command_reports_skipped_rows(world, runner, tmp_path):
     assert result.exit_code == 0
     assert "第 2 行 (row 2) skipped" in result.output and "Imported 0" in result.output
     assert count(Issue) == 1
+
+
+def test_nul_characters_are_dropped_not_sent_to_the_database(world, tmp_path):
+    # (A NUL in the first 4 KiB makes the file look binary: refused as not a CSV.)
+    filler = [_row(i, f"第{i}个问题") for i in range(1, 60)]
+    path = write_csv(str(tmp_path / "ledger.csv"), [*filler, _row(60, "群众办事\x00来回跑")])
+    assert import_findings(path, "ledger.csv", world.campaign.id, world.registrar).created == 60
+    db.session.commit()
+    assert db.session.scalar(select(Issue).where(Issue.title == "群众办事来回跑")) is not None
 
 
 def test_blank_lines_are_ignored(world, tmp_path):

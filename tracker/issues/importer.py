@@ -274,6 +274,10 @@ def _rows_csv(path: str) -> Iterator[list[Any]]:
     except UnicodeDecodeError as exc:
         raise UnsupportedFile("The CSV file is neither UTF-8 nor GB18030 text.",
                               errors={"file": ["Save the CSV as UTF-8."]}) from exc
+    except csv.Error as exc:
+        # NUL bytes, a field over the size limit: not a spreadsheet someone saved as CSV.
+        raise UnsupportedFile(f"The CSV file cannot be read: {exc}.",
+                              errors={"file": ["Upload an .xlsx or .csv file."]}) from exc
 
 
 def _rows_xlsx(path: str) -> Iterator[list[Any]]:
@@ -290,7 +294,7 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
         with open(path, "rb") as fh:
             try:
                 wb = load_workbook(fh, read_only=True, data_only=True)
-            except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
                 raise UnsupportedFile(
                     "The file is not a readable .xlsx workbook.",
                     errors={"file": ["Upload an .xlsx or .csv file."]},
@@ -299,6 +303,11 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
                 ws = wb.worksheets[0]
                 for row in ws.iter_rows(values_only=True):
                     yield list(row)
+            except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
+                raise UnsupportedFile(
+                    "The workbook is damaged and cannot be read.",
+                    errors={"file": ["Upload an .xlsx or .csv file."]},
+                ) from exc
             finally:
                 wb.close()
 
@@ -386,7 +395,8 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    # PostgreSQL refuses NUL in text; it is never meant in a cell.
+    return str(value).replace("\x00", "").strip()
 
 
 def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str, int],
