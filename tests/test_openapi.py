@@ -7,6 +7,7 @@ built-in check of schemathesis 4 (status codes, content types, headers, response
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 HYPOTHESIS = settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
@@ -31,10 +32,24 @@ def seeded(world: Any, make: Any) -> Any:
     return world
 
 
+#: The admin's bearer token in every test: cases are generated while collecting, before any
+#: test's database exists, so the token is fixed and each test stores its hash for its admin.
+ADMIN_TOKEN = "schemathesis-admin-token-0123456789abcdef"
+
+
 @pytest.fixture
-def admin_headers(api: Any, seeded: Any) -> dict[str, str]:
-    """The admin's bearer token."""
-    return {"Authorization": f"Bearer {api.token('admin')}"}
+def admin_token(seeded: Any) -> None:
+    """Store ADMIN_TOKEN for this test's admin (only the SHA-256 is kept, as for any token)."""
+    from datetime import timedelta
+
+    from tracker.extensions import db
+    from tracker.owners.models import ApiToken
+    from tracker.timeutil import utcnow
+
+    db.session.add(ApiToken(token_hash=hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
+                            user_id=seeded.admin.id, auth_generation=seeded.admin.auth_generation,
+                            expires_at=utcnow() + timedelta(hours=2)))
+    db.session.commit()
 
 
 def _document_app() -> Any:
@@ -59,11 +74,20 @@ _positive = schema.config.checks.positive_data_acceptance
 _positive.expected_statuses = [*_positive.expected_statuses, "415", "422"]
 
 
+@schema.auth(refresh_interval=None)
+class AdminToken:
+    """Bearer auth through schemathesis, so that its own missing-auth cases stay missing."""
+
+    def get(self, case: Any, context: Any) -> str:
+        return ADMIN_TOKEN
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
 @schema.parametrize()
 @HYPOTHESIS
-def test_api_conforms_to_its_document(
-    case: Any, app: Any, admin_headers: dict[str, str]
-) -> None:
+def test_api_conforms_to_its_document(case: Any, app: Any, admin_token: None) -> None:
     # buffered: the test client reads and closes each answer (downloads hold files open).
-    response = case.call_and_validate(app=app, headers=admin_headers, buffered=True)
+    response = case.call_and_validate(app=app, buffered=True)
     assert response.status_code < 500
