@@ -224,6 +224,17 @@ def test_rolled_back_upload_leaves_no_file(app, world, issue):
     assert db.session.scalar(select(func.count()).select_from(Evidence)) == 0
 
 
+def test_session_closed_without_commit_keeps_files_and_rows_together(app, world, issue):
+    kept = evidence.add_evidence(world.officer, issue, io.BytesIO(b"kept"), "留.txt")
+    db.session.commit()
+    evidence.add_evidence(world.officer, issue, io.BytesIO(b"new"), "新.txt")
+    evidence.withdraw_evidence(world.officer, issue, kept.id)
+    # The request ends without commit or rollback (e.g. its session is simply removed).
+    db.session.close()
+    assert _stored_files(app) == [kept.stored_name]
+    assert db.session.scalar(select(func.count()).select_from(Evidence)) == 1
+
+
 def test_failed_database_write_leaves_no_file(app, world, issue):
     # An actor whose row does not exist: the insert breaks a foreign key at flush time.
     ghost = User(id=987654, username="ghost", display_name="ghost", role="admin",

@@ -197,15 +197,20 @@ def _remove_on_commit(path: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    """The withdrawal is durable: its files go; new files are now owned by their rows."""
+    """The withdrawal is durable: its files go; new files are now owned by their rows.
+
+    Runs before ``after_transaction_end``, which then finds nothing left to remove.
+    """
     session.info.pop(_NEW, None)
     for path in session.info.pop(_WITHDRAWN, []):
         _remove(path)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    """The rows are gone: so are the files written for them; withdrawn files stay."""
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    """A transaction ended without commit (rolled back, or closed): its new files go."""
+    if transaction.parent is not None:
+        return  # a flush's or a savepoint's inner transaction: the outer one decides
     session.info.pop(_WITHDRAWN, None)
     for path in session.info.pop(_NEW, []):
         _remove(path)
