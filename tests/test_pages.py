@@ -525,3 +525,21 @@ def test_ledger_and_home_pages_run_a_fixed_number_of_statements(
     release_database()
     many = {p: _statements(app, lambda p=p: client.get(p)) for p in ("/issues", "/")}
     assert few == many
+
+
+def test_language_switch_before_login_uses_a_cookie_and_stays_on_site(
+        client: FlaskClient) -> None:
+    resp = post_form(client, "/login", "/language", {"lang": "en", "next": "//evil.example/"})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] in ("/", "http://localhost/")
+    assert "lang=en" in resp.headers["Set-Cookie"]
+    assert "Log in" in client.get("/login").text
+    post_form(client, "/login", "/language", {"lang": "zh_Hans", "next": "/login"})
+    assert "登录" in client.get("/login").text
+
+
+def test_unknown_page_is_a_chinese_404_page(client: FlaskClient) -> None:
+    resp = client.get("/no-such-page")
+    assert resp.status_code == 404
+    assert "未找到" in resp.text and "text/html" in resp.headers["Content-Type"]
+    assert "没有找到这个页面" in resp.text

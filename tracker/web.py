@@ -131,6 +131,13 @@ SERVICE_MESSAGES = (
     N_("The referrer does not match the host."),
     N_("Internal server error."),
     N_("The upload is larger than the limit."),
+    # Werkzeug's descriptions of the common HTTP errors, shown on error pages.
+    N_("The requested URL was not found on the server. If you entered the URL manually "
+       "please check your spelling and try again."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The server could not verify that you are authorized to access the URL requested. "
+       "You either supplied the wrong credentials (e.g. a bad password), or your browser "
+       "doesn't understand how to supply the credentials required."),
 )
 
 STATUS_LABELS = {
