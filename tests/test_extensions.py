@@ -156,6 +156,10 @@ def test_api_request_list_and_approve(api, world, issue):
     assert body["decided_at"].endswith("Z")
     db.session.refresh(issue)
     assert issue.due_on == date(2019, 6, 30) and issue.original_due_on == date(2019, 1, 7)
+    shown = api.get(f"/api/v1/issues/{issue.id}", user=world.officer).get_json()
+    assert (shown["due_on"], shown["original_due_on"]) == ("2019-06-30", "2019-01-07")
+    history = api.get(f"/api/v1/issues/{issue.id}/events", user=world.officer).get_json()
+    assert [e["kind"] for e in history][-2:] == ["extension_requested", "extension_approved"]
 
     resp = api.post(url(issue, f"/{xid}/decision"), user=world.supervisor,
                     json={"decision": "refuse", "comment": "改主意"})
