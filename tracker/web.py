@@ -274,6 +274,20 @@ def flash_refusal(exc: DomainError) -> None:
     flash(text, "danger")
 
 
+def unread_count() -> int:
+    """The logged-in user's unread notices, for the menu (one indexed count)."""
+    from sqlalchemy import func, select
+
+    from tracker.notify.models import Notification
+
+    if not current_user or not current_user.is_authenticated:
+        return 0
+    return int(db.session.scalar(
+        select(func.count()).where(Notification.user_id == current_user.id,
+                                   Notification.read_at.is_(None))
+    ) or 0)
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Only follow a ``next`` that stays on this site."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -360,7 +374,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _endpoints() -> dict[str, Any]:
         # Lets the menu link pages of other domains only once they exist.
-        return {"url_endpoints": app.view_functions}
+        return {"url_endpoints": app.view_functions, "unread_count": unread_count}
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
