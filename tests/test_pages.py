@@ -164,7 +164,7 @@ def test_a_refused_action_shows_why(client: FlaskClient, world: Any, make: Any) 
                      {"action": "reject", "comment": ""})
     assert resp.status_code == 303
     page = client.get(resp.headers["Location"])
-    assert "驳回或重新打开需要填写意见" in page.text
+    assert "驳回或重新打开需要填写意见。(意见:必填。)" in page.text
     assert "待验收" in page.text
 
 

@@ -201,6 +201,12 @@ FIELD_LABELS = {
     "closed_at": lazy_gettext("Closed at"),
     "original_due_on": lazy_gettext("Original due date"),
     "evidence_count": lazy_gettext("Evidence"),
+    "comment": lazy_gettext("Comment"),
+    "file": lazy_gettext("File"),
+    "note": lazy_gettext("Note"),
+    "reason": lazy_gettext("Reason"),
+    "requested_due_on": lazy_gettext("New due date"),
+    "decision": lazy_gettext("Decision"),
 }
 
 
@@ -269,8 +275,12 @@ def flash_refusal(exc: DomainError) -> None:
     details = field_errors(exc)
     text = explain(exc)
     if details and exc.reason not in REASON_MESSAGES:
-        parts = [f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in details.items()]
-        text = f"{text} ({'; '.join(parts)})"
+        if is_chinese():
+            parts = [f"{FIELD_LABELS.get(k, k)}:{''.join(v)}" for k, v in details.items()]
+            text = f"{text}({';'.join(parts)})"
+        else:
+            parts = [f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in details.items()]
+            text = f"{text} ({'; '.join(parts)})"
     flash(text, "danger")
 
 
@@ -307,7 +317,7 @@ def set_language() -> Response:
     if current_user.is_authenticated:
         from tracker.owners import service as owners
 
-        owners.update_user(current_user, locale=lang)
+        owners.update_user(current_user._get_current_object(), locale=lang)
         db.session.commit()
     resp = redirect(safe_next(request.form.get("next"), url_for("issues.home")))
     resp.set_cookie(
