@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tracker.errors import Forbidden, NotFound
@@ -83,6 +83,39 @@ def _check_category(category_id: int | None) -> None:
 # --- the overdue report ------------------------------------------------------------------
 
 
+def _overdue_filters(
+    user: User,
+    as_of: date,
+    org_id: int | None,
+    category_id: int | None,
+    campaign_id: int | None,
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the overdue report, after checking role, scope and filters."""
+    require_report_reader(user)
+    # An IN list, not "<> closed": indexes answer IN lists on both databases.
+    where = [Issue.status.in_(NOT_CLOSED), Issue.due_on < as_of]
+    if org_id is not None:
+        _org_in_scope(user, org_id)
+        where.append(Issue.org_id.in_(owners.subtree_ids(org_id)))
+    else:
+        where.append(owners.scope_clause(user, Issue.org_id))
+    _check_category(category_id)
+    if category_id is not None:
+        where.append(Issue.category_id == category_id)
+    _campaign(campaign_id)
+    if campaign_id is not None:
+        where.append(Issue.campaign_id == campaign_id)
+    return where
+
+
+def _overdue_columns() -> Select[*tuple[Any, ...]]:
+    return (
+        select(Issue.id, Issue.title, Issue.status, Issue.org_id, Issue.owner_id,
+               User.display_name.label("owner_name"), Issue.due_on)
+        .join(User, User.id == Issue.owner_id)
+    )
+
+
 def overdue_query(
     user: User,
     as_of: date | None = None,
@@ -91,27 +124,9 @@ def overdue_query(
     campaign_id: int | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """The SELECT of overdue issues in the user's scope, most overdue first."""
-    require_report_reader(user)
     as_of = as_of or today()
-    stmt = (
-        select(Issue.id, Issue.title, Issue.status, Issue.org_id, Issue.owner_id,
-               User.display_name.label("owner_name"), Issue.due_on)
-        .join(User, User.id == Issue.owner_id)
-        # An IN list, not "<> closed": indexes answer IN lists on both databases.
-        .where(Issue.status.in_(NOT_CLOSED), Issue.due_on < as_of)
-    )
-    if org_id is not None:
-        _org_in_scope(user, org_id)
-        stmt = stmt.where(Issue.org_id.in_(owners.subtree_ids(org_id)))
-    else:
-        stmt = stmt.where(owners.scope_clause(user, Issue.org_id))
-    _check_category(category_id)
-    if category_id is not None:
-        stmt = stmt.where(Issue.category_id == category_id)
-    _campaign(campaign_id)
-    if campaign_id is not None:
-        stmt = stmt.where(Issue.campaign_id == campaign_id)
-    return stmt.order_by(Issue.due_on, Issue.id)
+    where = _overdue_filters(user, as_of, org_id, category_id, campaign_id)
+    return _overdue_columns().where(*where).order_by(Issue.due_on, Issue.id)
 
 
 def _overdue_dicts(rows: list[Any], as_of: date) -> list[dict[str, Any]]:
@@ -139,11 +154,17 @@ def overdue_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """One page of the overdue report and its pagination metadata (X-Pagination)."""
     as_of = as_of or today()
-    stmt = overdue_query(user, as_of, org_id, category_id, campaign_id)
-    total = int(db.session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())
-    ) or 0)
-    rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    where = _overdue_filters(user, as_of, org_id, category_id, campaign_id)
+    # Counted on the issues alone (every issue has its owner), which an index answers
+    # without reading the table: a country's admin counts some 100,000 overdue issues.
+    total = int(db.session.scalar(select(func.count()).select_from(Issue).where(*where)) or 0)
+    # The page's ids first, from the same index; then only those rows, with their owners.
+    page_ids = (select(Issue.id).where(*where).order_by(Issue.due_on, Issue.id)
+                .limit(page_size).offset((page - 1) * page_size))
+    rows = db.session.execute(
+        _overdue_columns().where(Issue.id.in_(page_ids.scalar_subquery()))
+        .order_by(Issue.due_on, Issue.id)
+    ).all()
     meta = {"total": total, "total_pages": max(1, math.ceil(total / page_size)),
             "page": page, "page_size": page_size}
     return _overdue_dicts(list(rows), as_of), meta
