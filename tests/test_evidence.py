@@ -339,3 +339,12 @@ def test_api_withdrawing_last_file_of_submitted_issue_is_409(client, world, issu
     resp = client.delete(f"/api/v1/issues/{issue.id}/evidence/{eid}",
                          headers=_auth(world.officer))
     assert resp.status_code == 409 and resp.get_json()["reason"] == "evidence_required"
+
+
+def test_download_of_a_file_missing_from_storage_is_404_not_500(client, world, issue):
+    ev = evidence.add_evidence(world.officer, issue, io.BytesIO(b"proof"), "证据.txt")
+    db.session.commit()
+    os.remove(evidence.evidence_path(ev))
+    resp = client.get(f"/api/v1/issues/{issue.id}/evidence/{ev.id}",
+                      headers=_auth(world.officer))
+    assert resp.status_code == 404 and resp.get_json()["reason"] == "file_missing"

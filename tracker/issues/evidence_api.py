@@ -25,6 +25,7 @@ from tracker.api_common import (
 from tracker.errors import NotFound, ValidationError
 from tracker.extensions import db
 from tracker.issues import evidence as service
+from tracker.issues.models import Evidence
 from tracker.issues.service import get_issue
 
 blp = api_blueprint(
@@ -83,6 +84,24 @@ def _read_upload_first() -> None:
         _ = request.files
 
 
+def download_response(ev: Evidence) -> Response:
+    """An evidence file as an attachment under its original name (for the API and pages)."""
+    path = service.evidence_path(ev)
+    if not os.path.isfile(path):
+        current_app.logger.error("evidence %s: file %s is missing", ev.id, path)
+        raise NotFound("The evidence file is missing from storage.", reason="file_missing")
+    resp = send_file(
+        path, mimetype=ev.content_type, as_attachment=True, download_name=ev.filename,
+        etag=ev.sha256, conditional=True, max_age=0,
+    )
+    # The type found from the content at upload, with its charset for text (send_file
+    # would add a second, possibly wrong, charset).
+    resp.headers["Content-Type"] = ev.content_type
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
 @blp.route(f"/<{ID}:issue_id>/evidence")
 class EvidenceCollection(MethodView):
     """The evidence files of one issue."""
@@ -133,20 +152,7 @@ class EvidenceItem(MethodView):
         user = current_api_user()
         issue = get_issue(user, issue_id)
         ev = service.get_evidence(user, issue, evidence_id)
-        path = service.evidence_path(ev)
-        if not os.path.isfile(path):
-            current_app.logger.error("evidence %s: file %s is missing", ev.id, path)
-            raise NotFound("The evidence file is missing from storage.", reason="file_missing")
-        resp = send_file(
-            path, mimetype=ev.content_type, as_attachment=True, download_name=ev.filename,
-            etag=ev.sha256, conditional=True, max_age=0,
-        )
-        # The type found from the content at upload, with its charset for text (send_file
-        # would add a second, possibly wrong, charset).
-        resp.headers["Content-Type"] = ev.content_type
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Cache-Control"] = "private, no-cache"
-        return resp
+        return download_response(ev)
 
     @login_required
     @blp.response(204)
