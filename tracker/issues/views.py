@@ -552,17 +552,13 @@ def upload_evidence(issue_id: int) -> Response:
 @login_required
 def download_evidence(issue_id: int, evidence_id: int) -> Response:
     """Download an evidence file as an attachment under its original name."""
-    from flask import send_file
-
     from tracker.issues import evidence as evidence_service
+    from tracker.issues.evidence_api import download_response
 
     user = actor()
     issue = issues.get_issue(user, issue_id)
-    ev = evidence_service.get_evidence(user, issue, evidence_id)
-    resp = send_file(evidence_service.evidence_path(ev), mimetype=ev.content_type,
-                     as_attachment=True, download_name=ev.filename)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    # One download path for pages and API: the stored charset, nosniff, 404 if missing.
+    return download_response(evidence_service.get_evidence(user, issue, evidence_id))
 
 
 @bp.post("/issues/<int:issue_id>/evidence/<int:evidence_id>/withdraw")
