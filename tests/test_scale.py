@@ -294,3 +294,30 @@ def test_reminder_selection_reads_issues_through_an_index(ledger: Ledger) -> Non
     with statements() as seen:
         assert _reminder_pass(as_of).claimed == 10
     _assert_indexed(seen)
+
+
+# --- serialisation -----------------------------------------------------------------------
+
+
+def test_issue_schema_plain_path_matches_marshmallow(ledger: Ledger, app: Flask) -> None:
+    import marshmallow as ma
+
+    from tracker.issues.models import Issue
+    from tracker.issues.schemas import IssueSchema
+
+    issues = []
+    for status in ("open", "in_progress", "submitted", "closed"):
+        issues += db.session.scalars(
+            select(Issue).where(Issue.status == status).order_by(Issue.id).limit(5)).all()
+    overdue = db.session.scalar(select(Issue).where(
+        Issue.status != "closed", Issue.due_on < local_today()).limit(1))
+    issues.append(overdue)
+    schema = IssueSchema()
+    with app.test_request_context():
+        plain = schema.dump(issues, many=True)
+        generic = [ma.Schema._serialize(schema, issue) for issue in issues]
+        assert plain == generic
+        assert set(plain[0]) == set(schema.dump_fields)
+        assert IssueSchema().dump(overdue) == generic[-1]
+        assert generic[-1]["overdue"] is True and generic[-1]["days_overdue"] > 0
+        assert IssueSchema(only=("id",)).dump(overdue) == {"id": overdue.id}
