@@ -64,7 +64,7 @@ class CampaignSchema(ma.Schema):
     created_at = UtcDateTime(dump_only=True)
 
 
-_days_list = {
+_days_list: dict[str, Any] = {
     "allow_none": True,
     "validate": ma.validate.Length(max=30),
     "metadata": {"uniqueItems": True,
