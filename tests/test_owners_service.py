@@ -99,3 +99,10 @@ def test_only_admin_passes_require_admin(world):
     service.require_admin(world.admin)
     with pytest.raises(Forbidden):
         service.require_admin(world.supervisor)
+
+
+def test_kind_change_keeps_children_below(world):
+    with pytest.raises(ValidationError) as exc:
+        service.update_org(world.county, kind="centre")
+    assert "kind" in exc.value.errors
+    service.update_org(world.department, name="人社窗口(新)")

@@ -161,6 +161,12 @@ def update_org(org: Org, **fields: Any) -> Org:
     kind = fields.get("kind", org.kind)
     parent = _org_ref(new_parent_id, "parent_id") if new_parent_id is not None else None
     _check_kind(kind, parent)
+    if kind != org.kind:
+        # The children must stay below their parent's new level.
+        child_kinds = set(db.session.scalars(select(Org.kind).where(Org.parent_id == org.id)))
+        if any(ORG_KINDS.index(k) <= ORG_KINDS.index(kind) for k in child_kinds):
+            raise Invalid(f"This org has children that cannot sit under a {kind}.",
+                          errors={"kind": ["Its children must be of a lower level."]})
     org.kind = kind
     if new_parent_id != org.parent_id:
         if new_parent_id is not None and org_in_subtree(new_parent_id, org.id):
