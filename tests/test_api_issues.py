@@ -90,6 +90,8 @@ def test_register_answers_201_with_location_and_etag(world, api):
     assert resp.headers["ETag"] == '"1"'
     assert issue["status"] == "open" and issue["original_due_on"] == "2019-01-07"
     assert issue["created_at"].endswith("Z") and issue["closed_at"] is None
+    # Chinese travels as UTF-8, readable in curl, not as \u escapes.
+    assert "办事指引不清楚".encode() in resp.data
     # Due in 2019 and still open: overdue today.
     assert issue["overdue"] is True
     assert issue["days_overdue"] == (today() - date(2019, 1, 7)).days

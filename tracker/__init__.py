@@ -17,6 +17,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
+    # JSON answers carry Chinese as UTF-8, not \u escapes (Flask 3 ignores JSON_AS_ASCII).
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from tracker import extensions as ext
     from tracker import models  # noqa: F401 - the whole schema, for SQLAlchemy and Alembic
