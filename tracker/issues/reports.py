@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tracker.errors import Forbidden, NotFound
@@ -96,7 +96,9 @@ def _overdue_filters(
     where = [Issue.status.in_(NOT_CLOSED), Issue.due_on < as_of]
     if org_id is not None:
         _org_in_scope(user, org_id)
-        where.append(Issue.org_id.in_(owners.subtree_ids(org_id)))
+        where.append(_in_subtree(org_id))
+    elif user.role != Role.admin.value and user.org_id is not None:
+        where.append(_in_subtree(user.org_id))  # the user's scope
     else:
         where.append(owners.scope_clause(user, Issue.org_id))
     _check_category(category_id)
@@ -106,6 +108,20 @@ def _overdue_filters(
     if campaign_id is not None:
         where.append(Issue.campaign_id == campaign_id)
     return where
+
+
+def _in_subtree(org_id: int) -> ColumnElement[bool]:
+    """The issue's org lies in ``org_id``'s subtree.
+
+    On PostgreSQL written ``org_id = ANY(ARRAY(subtree))``: the planner then reads each org's
+    overdue issues from the (org_id, status, due_on, id) index, where with ``IN (subtree)`` it
+    walks every deadline of the ledger in order hoping to meet the subtree's soon, ten times
+    slower for a prefecture (bench/README.md).
+    """
+    subtree = owners.subtree_ids(org_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Issue.org_id == any_(func.array(subtree.scalar_subquery()))
+    return Issue.org_id.in_(subtree)
 
 
 def _overdue_columns() -> Select[*tuple[Any, ...]]:
