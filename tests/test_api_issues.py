@@ -422,3 +422,32 @@ def test_xlsx_download(world, make, api):
     assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert resp.get_data()[:2] == b"PK"
     resp.close()
+
+
+def test_if_match_accepts_quotes_weak_tags_and_star(world, make, api):
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    url = f"/api/v1/issues/{issue.id}"
+    assert api.patch(url, user=world.registrar, json={"cause": "一"},
+                     headers={"If-Match": "1"}).status_code == 200
+    assert api.patch(url, user=world.registrar, json={"cause": "二"},
+                     headers={"If-Match": 'W/"2"'}).status_code == 200
+    assert api.patch(url, user=world.registrar, json={"cause": "三"},
+                     headers={"If-Match": "*"}).status_code == 200
+    note = api.post(f"{url}/notes", user=world.officer, json={"comment": "进展"},
+                    headers={"If-Match": '"1"'})
+    assert note.status_code == 412
+
+
+def test_page_past_the_end_is_empty_with_its_header(world, make, api):
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    resp = api.get("/api/v1/issues?page=9", user=world.registrar)
+    assert resp.status_code == 200 and resp.get_json() == []
+    assert json.loads(resp.headers["X-Pagination"])["total"] == 1
+
+
+def test_patch_without_changes_keeps_the_version(world, make, api):
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    resp = api.patch(f"/api/v1/issues/{issue.id}", user=world.registrar,
+                     json={"title": issue.title})
+    assert resp.status_code == 200 and resp.headers["ETag"] == '"1"'
+    assert db.session.query(Event).filter_by(issue_id=issue.id).count() == 1
