@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, g, url_for
 from flask.views import MethodView
 from flask_smorest import Api
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from tracker.api_common import (
     ID,
@@ -34,7 +34,7 @@ from tracker.api_common import (
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.issues import service
-from tracker.issues.models import STATUSES, Campaign, Category, Event, Issue, Status
+from tracker.issues.models import Campaign, Category, Event, Issue
 from tracker.issues.schemas import (
     CampaignCreateSchema,
     CampaignPatchSchema,
@@ -51,7 +51,6 @@ from tracker.issues.schemas import (
     TransitionSchema,
     request_today,
 )
-from tracker.owners import service as owners
 from tracker.owners.models import User
 
 categories_blp = api_blueprint("categories", __name__, "/categories", "Problem categories")
@@ -197,35 +196,7 @@ def _precheck_register(**_kwargs: Any) -> None:
 
 def _filtered(args: dict[str, Any], user: User) -> Select[tuple[Issue]]:
     """The issue list's statement: the caller's read scope, the filters, the sort."""
-    stmt = select(Issue).where(service.readable_clause(user))
-    if args.get("status"):
-        stmt = stmt.where(Issue.status.in_(args["status"]))
-    if "org_id" in args:
-        stmt = stmt.where(Issue.org_id.in_(owners.subtree_ids(args["org_id"])))
-    for name in ("category_id", "campaign_id", "owner_id"):
-        if name in args:
-            stmt = stmt.where(getattr(Issue, name) == args[name])
-    if "overdue" in args:
-        as_of = request_today()
-        # An IN list rather than "<> closed", which no index answers (bench/README.md).
-        open_statuses = [s for s in STATUSES if s != Status.closed.value]
-        late = Issue.status.in_(open_statuses) & (Issue.due_on < as_of)
-        stmt = stmt.where(late if args["overdue"] else ~late)
-    if "due_before" in args:
-        stmt = stmt.where(Issue.due_on <= args["due_before"])
-    if "due_after" in args:
-        stmt = stmt.where(Issue.due_on >= args["due_after"])
-    if args.get("q"):
-        q = args["q"]
-        stmt = stmt.where(or_(*(getattr(Issue, f).icontains(q, autoescape=True)
-                                for f in ("title", "description", "cause", "measures"))))
-    sort = args.get("sort") or "due_on"
-    column = getattr(Issue, sort.lstrip("-"))
-    if sort.startswith("-"):
-        stmt = stmt.order_by(column.desc(), Issue.id.desc())
-    else:
-        stmt = stmt.order_by(column.asc(), Issue.id.asc())
-    return stmt
+    return service.filter_issues(user, args, request_today())
 
 
 def _issue_answer(issue: Issue, status: int = 200, **headers: str) -> Any:

@@ -144,31 +144,9 @@ def list_filters() -> dict[str, Any]:
 
 
 def filtered_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[Any]:
-    """The issues ``user`` may read that match the filters, soonest due first."""
-    stmt = select(Issue).where(issues.readable_clause(user))
-    if filters.get("status"):
-        stmt = stmt.where(Issue.status == filters["status"])
-    if filters.get("org_id"):
-        stmt = stmt.where(Issue.org_id.in_(owners.subtree_ids(filters["org_id"])))
-    if filters.get("category_id"):
-        stmt = stmt.where(Issue.category_id == filters["category_id"])
-    if filters.get("campaign_id"):
-        stmt = stmt.where(Issue.campaign_id == filters["campaign_id"])
-    if filters.get("owner_id"):
-        stmt = stmt.where(Issue.owner_id == filters["owner_id"])
-    if filters.get("owner"):
-        who = filters["owner"]
-        stmt = stmt.where(Issue.owner_id.in_(
-            select(User.id).where(or_(User.username == who,
-                                     User.display_name.icontains(who, autoescape=True)))
-        ))
-    if filters.get("overdue"):
-        stmt = stmt.where(Issue.status != Status.closed.value, Issue.due_on < as_of)
-    if filters.get("q"):
-        q = filters["q"]
-        stmt = stmt.where(or_(*(getattr(Issue, f).icontains(q, autoescape=True)
-                                for f in ("title", "description", "cause", "measures"))))
-    return stmt.order_by(Issue.due_on, Issue.id)
+    """The issues ``user`` may read that match the page's filters, soonest due first."""
+    return issues.filter_issues(user, {**filters, "overdue": True if filters.get("overdue")
+                                       else None}, as_of)
 
 
 # --- home pages --------------------------------------------------------------------------
