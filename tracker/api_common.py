@@ -110,7 +110,14 @@ def page_of(stmt: Select[Any], limit: int, offset: int) -> Select[Any]:
     if len(primary_key) != 1:
         return plain
     page_ids = stmt.with_only_columns(primary_key[0]).limit(limit).offset(offset)
-    return stmt.where(primary_key[0].in_(page_ids.scalar_subquery()))
+    # The outer SELECT needs none of the filters again (planning them twice cost PostgreSQL
+    # a millisecond): the ids, the order and the loader options.
+    return (
+        select(entity).where(primary_key[0].in_(page_ids.scalar_subquery()))
+        .order_by(*stmt._order_by_clauses)  # noqa: SLF001
+        .options(*stmt._with_options)  # noqa: SLF001
+        .execution_options(**stmt.get_execution_options())
+    )
 
 
 def pagination_header(meta: dict[str, int]) -> dict[str, str]:
