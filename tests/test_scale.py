@@ -41,7 +41,10 @@ def ledger(app: Flask, ctx: None) -> Ledger:
 
 def _analyze() -> None:
     with db.engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE issues, org_closure, orgs, users")
+        else:
+            conn.exec_driver_sql("ANALYZE")
         conn.commit()
 
 
