@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"bench: {settings.issues:,} issues, {settings.orgs:,} orgs, {settings.users:,} users; "
         f"{m['nproc']} CPUs, {m['memory_gb']} GB; databases {', '.join(settings.databases)}")
     results: list[Result] = []
+    path: str | None = None
     for kind in settings.databases:
         say(f"\n[{kind}]")
         url, ledger = ledger_for(settings, kind)
@@ -78,10 +79,12 @@ def main(argv: list[str] | None = None) -> int:
             results += server.run_upload(settings, kind, url, ledger)
         if "export" in settings.only:
             results += server.run_export(settings, kind, url, ledger)
+        # Saved after each database, so that a run cut short keeps what it measured.
+        path = save(results, settings, started, path)
     say("\nsummary")
     for result in results:
         say(result.line())
-    path = save(results, settings, started)
+    path = save(results, settings, started, path)
     missed = [r for r in results if not r.ok]
     say(f"\n{len(results) - len(missed)} of {len(results)} targets hold; figures in "
         f"{os.path.relpath(path)} ({time.perf_counter() - started:.0f} s)")

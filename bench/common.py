@@ -172,11 +172,13 @@ def machine() -> dict[str, Any]:
             "load": os.getloadavg()[0]}
 
 
-def save(results: list[Result], settings: Settings, started: float) -> str:
-    """Write the run's figures as JSON under bench/results/ (ignored by git)."""
+def save(results: list[Result], settings: Settings, started: float,
+         path: str | None = None) -> str:
+    """Write the run's figures as JSON under bench/results/ (ignored by git); ``path``
+    rewrites the file of an earlier call of the same run."""
     os.makedirs(RESULTS_DIR, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = os.path.join(RESULTS_DIR, f"{stamp}-{settings.issues}.json")
+    path = path or os.path.join(RESULTS_DIR, f"{stamp}-{settings.issues}.json")
     payload = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "seconds": round(time.perf_counter() - started, 1),

@@ -47,7 +47,16 @@ def add_floor(app: Flask, payloads: dict[str, tuple[Any, dict[str, str]]]) -> No
         resp.headers.update(headers)
         return resp
 
+    def floor_with_token(name: str) -> Response:
+        from tracker.owners.auth import api_user
+
+        api_user()
+        return floor(name)
+
     app.add_url_rule(FLOOR_PATH, "bench_floor", floor)
+    # Not a baseline: it shows how much of the gap the bearer token's lookup alone is.
+    app.add_url_rule(FLOOR_PATH.replace("floor", "floor-token"), "bench_floor_token",
+                     floor_with_token)
 
 
 def token_for(app: Flask, username: str) -> str:
@@ -98,15 +107,19 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
         payloads[name] = (body, headers)
         floor_path = FLOOR_PATH.replace("<name>", name)
         assert _get(client, floor_path).get_data() == resp.get_data(), "floor differs"
+        token_path = floor_path.replace("floor", "floor-token")
         times = interleaved_medians({
             "real": lambda: _get(client, path, token),
             "floor": lambda: _get(client, floor_path),
+            "token": lambda: _get(client, token_path, token),
         }, settings.repeat)
         rows = len(body) if isinstance(body, list) else 0
         total = json.loads(headers.get("X-Pagination", "{}")).get("total")
+        note = f"{rows} rows of {total}" if total is not None else f"{rows} rows"
         results.append(Result(
             name, kind, ledger.issues, times["real"] * 1000, times["floor"] * 1000, "ms",
-            target, note=f"{rows} rows of {total}" if total is not None else f"{rows} rows",
+            target, note=f"{note}; floor + token lookup {times['token'] * 1000:.2f} ms",
+            extra={"floor_with_token_ms": times["token"] * 1000},
         ))
         say(results[-1].line())
 
