@@ -28,11 +28,12 @@ run: venv translations
 	@echo ""
 	$(BIN)/flask --app tracker scheduler & SCHED=$$!; \
 	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --no-control-socket -w 2 -b 127.0.0.1:$(PORT) 'tracker:create_app()'
+	$(BIN)/gunicorn --no-control-socket -w 2 --timeout 300 -b 127.0.0.1:$(PORT) 'tracker:create_app()'
 
 # The whole suite on SQLite; on PostgreSQL as well when it answers (CI requires both).
 test: venv translations
 	$(BIN)/ruff check tracker tests bench
+	$(BIN)/mypy tracker
 	TRACKER_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$CI" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=3).close()" 2>/dev/null; then \
 		TRACKER_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider; \

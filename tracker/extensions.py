@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -37,3 +39,9 @@ api = Api()
 api.ERROR_SCHEMA = ErrorSchema
 babel = Babel()
 csrf = CSRFProtect()
+
+if TYPE_CHECKING:
+    # Type checkers cannot see the class Flask-SQLAlchemy builds; it is Base underneath.
+    Model = Base
+else:
+    Model = db.Model

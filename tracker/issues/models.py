@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.owners.models import Org, User
 from tracker.timeutil import utcnow
 
@@ -39,7 +39,7 @@ class Status(enum.StrEnum):
 STATUSES = [s.value for s in Status]
 
 
-class Category(db.Model):
+class Category(Model):
     """A problem category (问题类别)."""
 
     __tablename__ = "categories"
@@ -49,7 +49,7 @@ class Category(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """One inspection round (自查/整改工作) with its reminder policy."""
 
     __tablename__ = "campaigns"
@@ -78,7 +78,7 @@ class Campaign(db.Model):
     org: Mapped[Org] = relationship(lazy="joined")
 
 
-class Issue(db.Model):
+class Issue(Model):
     """One ledger item (问题/整改事项)."""
 
     __tablename__ = "issues"
@@ -154,7 +154,7 @@ class Issue(db.Model):
         return self.days_overdue_on(as_of) > 0
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """A file attached to an issue (佐证材料)."""
 
     __tablename__ = "evidence"
@@ -173,7 +173,7 @@ class Evidence(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class Event(db.Model):
+class Event(Model):
     """One append-only entry of an issue's history (操作记录)."""
 
     __tablename__ = "events"
@@ -211,7 +211,7 @@ class ExtensionStatus(enum.StrEnum):
     refused = "refused"
 
 
-class Extension(db.Model):
+class Extension(Model):
     """A request for a later due date (延期)."""
 
     __tablename__ = "extensions"

@@ -80,7 +80,7 @@ SORTABLE = ("due_on", "id", "updated_at", "created_at", "status", "starts_on", "
 TEXT_FIELDS = ("title", "description", "cause", "measures")
 
 
-def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[tuple[Issue]]:
+def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[Any]:
     """The ledger as ``user`` may read it, filtered and sorted: one statement for every list.
 
     Filters: status (one or a list), org_id (whole subtree), category_id, campaign_id,
@@ -285,7 +285,7 @@ def _validate_fields(actor: User, values: dict[str, Any], current: Issue | None)
     if owner is None or not owner.active:
         errors["owner_id"] = ["No such active user."]
     elif "org_id" not in errors and (
-        owner.org_id is None or not owners.orgs_on_line(owner.org_id, org_id)
+        owner.org_id is None or not owners.orgs_on_line(owner.org_id, int(org_id or 0))
     ):
         errors["owner_id"] = ["The owner's home org must be the issue's org, above or below it."]
     starts_on, due_on = values.get("starts_on"), values.get("due_on")

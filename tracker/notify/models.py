@@ -17,11 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One notice in a user's in-app inbox (a digest about one or more issues)."""
 
     __tablename__ = "notifications"
@@ -47,7 +47,7 @@ class Notification(db.Model):
         return [item.issue_id for item in self.items]
 
 
-class NotificationItem(db.Model):
+class NotificationItem(Model):
     """One issue of a notification digest."""
 
     __tablename__ = "notification_items"
@@ -59,7 +59,7 @@ class NotificationItem(db.Model):
     step: Mapped[str] = mapped_column(String(32))
 
 
-class ReminderDelivery(db.Model):
+class ReminderDelivery(Model):
     """A claimed reminder step for one (issue, recipient, step, due date).
 
     The UNIQUE constraint is the exactly-once rule: a pass inserts the row before sending,

@@ -27,10 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -66,7 +66,7 @@ CLAIM_ATTEMPTS = 3
 #: Due dates per candidate query; a daily pass needs one statement per policy and kind.
 DATES_PER_STATEMENT = 2000
 
-DELIVERIES = ReminderDelivery.__table__
+DELIVERIES = cast(Table, ReminderDelivery.__table__)
 T = TypeVar("T")
 
 
@@ -594,7 +594,7 @@ class _NoMailer:
 # --- the in-app inbox --------------------------------------------------------------------
 
 
-def inbox(user: User, unread: bool | None = None) -> Select[tuple[Notification]]:
+def inbox(user: User, unread: bool | None = None) -> Select[Any]:
     """The user's own notifications, newest first (``unread`` filters by read state)."""
     stmt = select(Notification).where(Notification.user_id == user.id)
     if unread is True:

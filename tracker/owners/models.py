@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
 
@@ -43,7 +43,7 @@ ORG_KINDS = [k.value for k in OrgKind]
 ROLES = [r.value for r in Role]
 
 
-class Org(db.Model):
+class Org(Model):
     """A node of the organisation tree (单位/机构)."""
 
     __tablename__ = "orgs"
@@ -68,7 +68,7 @@ class Org(db.Model):
         return f"<Org {self.code} {self.name}>"
 
 
-class OrgClosure(db.Model):
+class OrgClosure(Model):
     """Closure table: one row per (ancestor, descendant) pair, each org its own ancestor.
 
     Subtree filters become an indexed join instead of recursion.
@@ -83,7 +83,7 @@ class OrgClosure(db.Model):
     distance: Mapped[int] = mapped_column(Integer)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """One person, with one home org and one role."""
 
     __tablename__ = "users"
@@ -124,7 +124,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -140,7 +140,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed login, kept to limit guessing per username and per address."""
 
     __tablename__ = "login_failures"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, select, true
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
@@ -32,12 +32,12 @@ MIN_PASSWORD_LENGTH = 8
 # --- scope -------------------------------------------------------------------------------
 
 
-def subtree_ids(org_id: int) -> Select[tuple[int]]:
+def subtree_ids(org_id: int) -> Select[Any]:
     """A SELECT of the ids of ``org_id`` and every org below it."""
     return select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org_id)
 
 
-def ancestor_ids(org_id: int) -> Select[tuple[int]]:
+def ancestor_ids(org_id: int) -> Select[Any]:
     """A SELECT of the ids of ``org_id`` and every org above it."""
     return select(OrgClosure.ancestor_id).where(OrgClosure.descendant_id == org_id)
 
@@ -137,7 +137,7 @@ def create_org(code: str, name: str, kind: str, parent_id: int | None) -> Org:
         db.session.execute(
             insert(OrgClosure).from_select(
                 ["ancestor_id", "descendant_id", "distance"],
-                select(OrgClosure.ancestor_id, org.id, OrgClosure.distance + 1).where(
+                select(OrgClosure.ancestor_id, literal(org.id), OrgClosure.distance + 1).where(
                     OrgClosure.descendant_id == parent.id
                 ),
             )
