@@ -146,7 +146,7 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
     small_url, small = ledger_for(settings, kind, settings.small_issues)
     as_of = reminder_as_of(ledger)
     assert reminder_as_of(small) == as_of
-    repeat = 3
+    repeat = 5
     big_s, big_claimed = _pass_seconds(url, as_of, settings.reminder_steps, repeat)
     small_s, small_claimed = _pass_seconds(small_url, as_of, settings.reminder_steps, repeat)
     result = Result(
