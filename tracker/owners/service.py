@@ -223,9 +223,11 @@ def org_paths(org_ids: set[int]) -> dict[int, str]:
     """Names from the top joined by " / " for each org, in one query."""
     if not org_ids:
         return {}
+    # The name as a correlated lookup by primary key, not a join: PostgreSQL joined by
+    # hashing every org (3 ms at 10,000 orgs) to name the few ancestors of one page.
+    name = select(Org.name).where(Org.id == OrgClosure.ancestor_id).scalar_subquery()
     rows = db.session.execute(
-        select(OrgClosure.descendant_id, Org.name, OrgClosure.distance)
-        .join(Org, Org.id == OrgClosure.ancestor_id)
+        select(OrgClosure.descendant_id, name, OrgClosure.distance)
         .where(OrgClosure.descendant_id.in_(org_ids))
         .order_by(OrgClosure.descendant_id, OrgClosure.distance.desc())
     ).all()
