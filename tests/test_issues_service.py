@@ -75,3 +75,17 @@ def test_database_holds_the_evidence_rule(world, make):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_renaming_a_category_to_a_used_name_is_refused(world):
+    with pytest.raises(Conflict) as exc:
+        service.save_category(world.admin, world.category2, "C2", world.category.name)
+    assert exc.value.errors == {"name": ["Already used."]}
+    db.session.rollback()
+    renamed = service.save_category(world.admin, world.category2, "C2", "窗口设置不合理")
+    assert renamed.name == "窗口设置不合理"
+
+
+def test_only_an_admin_manages_categories(world):
+    with pytest.raises(Forbidden):
+        service.save_category(world.supervisor, world.category, "C1", "新名称")

@@ -442,21 +442,31 @@ def transition(
 
 def create_category(actor: User, code: str, name: str) -> Category:
     """Add a problem category (admin); code and name are unique."""
+    return save_category(actor, None, code, name)
+
+
+def save_category(actor: User, category: Category | None, code: str, name: str) -> Category:
+    """Add a category, or rename ``category`` (admin); code and name stay unique."""
     owners.require_admin(actor)
     code, name = (code or "").strip(), (name or "").strip()
     errors = {k: ["Required."] for k, v in (("code", code), ("name", name)) if not v}
     if errors:
         raise Invalid("Code and name are required.", errors=errors)
-    taken = db.session.scalar(
-        select(exists().where(or_(Category.code == code, Category.name == name)))
+    clash = db.session.scalar(
+        select(Category).where(or_(Category.code == code, Category.name == name),
+                               Category.id != (category.id if category else -1)).limit(1)
     )
-    if taken:
+    if clash is not None:
+        field = "code" if clash.code == code else "name"
         raise Conflict("A category with this code or name exists.", reason="duplicate",
-                       errors={"code": ["Code or name already used."]})
-    cat = Category(code=code, name=name)
-    db.session.add(cat)
+                       errors={field: ["Already used."]})
+    if category is None:
+        category = Category(code=code, name=name)
+        db.session.add(category)
+    else:
+        category.code, category.name = code, name
     db.session.flush()
-    return cat
+    return category
 
 
 #: The fields of a campaign an admin sets.

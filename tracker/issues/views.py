@@ -628,28 +628,15 @@ def admin_category(category_id: int | None = None) -> Any:
         raise NotFound("No such category.")
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
-        code, name = (form.code.data or "").strip(), (form.name.data or "").strip()
-        clash = db.session.scalar(
-            select(Category).where(or_(Category.code == code, Category.name == name),
-                                   Category.id != (category.id if category else -1))
-        )
-        if clash is not None:
-            field = form.code if clash.code == code else form.name
-            field.errors = list(field.errors) + [_("Already used.")]
+        try:
+            issues.save_category(actor(), category, form.code.data or "", form.name.data or "")
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_field_errors(form, exc)
         else:
-            try:
-                if category is None:
-                    issues.create_category(actor(), code, name)
-                else:
-                    # Renaming: uniqueness checked above and held by the UNIQUE constraints.
-                    category.code, category.name = code, name
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                show_field_errors(form, exc)
-            else:
-                flash(_("Saved."), "success")
-                return redirect(url_for("issues.admin_categories"))
+            flash(_("Saved."), "success")
+            return redirect(url_for("issues.admin_categories"))
     return render_template("admin/category_form.html", form=form, category=category)
 
 
