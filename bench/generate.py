@@ -435,7 +435,7 @@ class _World:
 
 def _world(shape: Shape) -> _World:
     """The org tree, users and campaigns of ``shape`` (the same every time for one seed)."""
-    from tracker.demo_data import CATEGORIES
+    from tracker.issues.demo_data import CATEGORIES
 
     orgs = _org_tree(shape.orgs)
     users = _users(orgs, shape.users, random.Random(shape.seed))
@@ -460,7 +460,7 @@ def fill(conn: Any, shape: Shape, *, log: Any = print, password_hash: str | None
     """Write the whole ledger of ``shape`` through ``conn`` into empty, migrated tables."""
     from werkzeug.security import generate_password_hash
 
-    from tracker.demo_data import CATEGORIES
+    from tracker.issues.demo_data import CATEGORIES
 
     started = time.perf_counter()
     world = _world(shape)

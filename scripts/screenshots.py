@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py      (or: make screenshots)
 
-Loads the demo (``tracker.demo.load_demo``, the same as ``flask --app tracker demo``) into a
+Loads the demo (``tracker.issues.demo.load_demo``, the same as ``flask --app tracker demo``) into a
 throwaway SQLite database, serves the app on 127.0.0.1 and a free port, logs in as an officer,
 a registrar and a supervisor in Debian's Chromium (/usr/bin/chromium, driven by Playwright),
 and writes docs/screenshots/{officer,registrar,supervisor}.png.  Run it again after changing
@@ -44,8 +44,8 @@ def main() -> int:
     from werkzeug.serving import make_server
 
     from tracker import create_app
-    from tracker.demo import load_demo
-    from tracker.demo_data import DEMO_PASSWORD
+    from tracker.issues.demo import load_demo
+    from tracker.issues.demo_data import DEMO_PASSWORD
     from tracker.extensions import db
 
     OUT.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from tracker import demo_data
 from tracker.extensions import db
-from tracker.issues import evidence, reports
+from tracker.issues import demo_data
+from tracker.issues.evidence import service as evidence
 from tracker.issues.models import Campaign, Category, Event, Evidence, Issue
+from tracker.issues.reports import service as reports
 from tracker.owners.models import Org, OrgClosure, User
 from tracker.timeutil import local_date_of
 

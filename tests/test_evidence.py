@@ -17,8 +17,8 @@ from werkzeug.test import encode_multipart
 from tracker.errors import Conflict, Forbidden, NotFound, TooLarge, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import evidence
 from tracker.issues import service as issues
+from tracker.issues.evidence import service as evidence
 from tracker.issues.models import Event, Evidence, Issue
 from tracker.owners.models import User
 from tracker.owners.service import issue_token

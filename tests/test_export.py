@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 
 from tracker.extensions import db
-from tracker.issues.export import COLUMNS, export_ledger, ledger_rows
 from tracker.issues.models import Issue
+from tracker.issues.reports.export import COLUMNS, export_ledger, ledger_rows
 from tracker.timeutil import today
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tracker.errors import Conflict, Forbidden, StaleVersion, ValidationError
 from tracker.extensions import db
-from tracker.issues import extensions as ext_service
+from tracker.issues.deadlines import service as ext_service
 from tracker.issues.models import Event
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from tracker.errors import UnsupportedFile
 from tracker.extensions import db
-from tracker.issues import importer
-from tracker.issues.importer import ImportFailed, import_findings, parse_date, parse_window
+from tracker.issues.imports import service as importer
+from tracker.issues.imports.service import ImportFailed, import_findings, parse_date, parse_window
 from tracker.issues.models import Event, Issue
 
 HEADERS = ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施", "责任人",

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.test_import import _row, write_csv, write_xlsx
 from tests.test_pages import PageClient, csrf_token, login
 from tracker.extensions import db
-from tracker.issues.importer import TEMPLATE_HEADERS
+from tracker.issues.imports.service import TEMPLATE_HEADERS
 from tracker.issues.models import Event, Issue
 
 

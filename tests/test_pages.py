@@ -444,7 +444,7 @@ def test_admin_pages_are_for_admins_only(client: FlaskClient, world: Any) -> Non
 def test_missing_compiled_catalogue_is_compiled_at_start(tmp_path: Any) -> None:
     import shutil
 
-    from tracker.web import ensure_compiled
+    from tracker.pages import ensure_compiled
 
     src = __import__("tracker").__path__[0] + "/translations/zh_Hans"
     shutil.copytree(src, tmp_path / "zh_Hans", ignore=shutil.ignore_patterns("*.mo"))

@@ -93,7 +93,7 @@ def test_owner_steps_follow_the_policy(app, ctx):
 ])
 def test_a_policy_with_negative_or_repeated_days_is_refused(values, field):
     from tracker.errors import ValidationError
-    from tracker.notify.policy import validate_policy
+    from tracker.issues.service import validate_policy
 
     with pytest.raises(ValidationError) as exc:
         validate_policy(**values)
@@ -101,7 +101,7 @@ def test_a_policy_with_negative_or_repeated_days_is_refused(values, field):
 
 
 def test_a_valid_policy_passes():
-    from tracker.notify.policy import validate_policy
+    from tracker.issues.service import validate_policy
 
     validate_policy([14, 7, 0], 30, 0)
     validate_policy(None, None, None)

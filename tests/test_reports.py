@@ -17,7 +17,7 @@ from sqlalchemy import event
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import reports
+from tracker.issues.reports import service as reports
 from tracker.owners.models import User
 from tracker.owners.service import issue_token
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from tracker.extensions import db
 
 
 class DomainError(Exception):
@@ -127,8 +130,6 @@ def error_body(
     status: int, message: str, reason: str, errors: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The JSON error document of SPEC §6."""
-    from http import HTTPStatus
-
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
@@ -186,15 +187,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        from tracker.extensions import db
-
         db.session.rollback()
         return error_response(exc.status, exc.message, exc.reason, exc.errors)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        from tracker.extensions import db
-
         db.session.rollback()
         status = exc.code or 500
         errors: dict[str, Any] = {}
@@ -212,8 +209,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        from tracker.extensions import db
-
         db.session.rollback()
         app.logger.exception("unhandled error")
         return error_response(500, "Internal server error.", "internal_error")

@@ -13,8 +13,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from tracker.errors import ErrorSchema
-
 #: Constraint names are fixed so that migrations can name them on both databases.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -35,8 +33,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 api = Api()
-# Documents the error body with its ``reason`` (flask-smorest's own Error schema lacks it).
-api.ERROR_SCHEMA = ErrorSchema
 babel = Babel()
 csrf = CSRFProtect()
 

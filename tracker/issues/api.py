@@ -13,26 +13,22 @@ from typing import Any
 
 from flask import Response, g, url_for
 from flask.views import MethodView
-from flask_smorest import Api
 from sqlalchemy import Select, select
 
-from tracker.api_common import (
+from tracker.errors import NotFound
+from tracker.extensions import db
+from tracker.http import (
     ID,
     IF_MATCH_PARAM,
     PAGINATION_HEADER_DOC,
     PageArgs,
-    admin_required,
     api_blueprint,
-    current_api_user,
     if_match,
-    login_required,
     paginate,
     pagination_header,
     precheck,
     require_json_body,
 )
-from tracker.errors import NotFound
-from tracker.extensions import db
 from tracker.issues import service
 from tracker.issues.models import Campaign, Category, Event, Issue
 from tracker.issues.schemas import (
@@ -51,6 +47,7 @@ from tracker.issues.schemas import (
     TransitionSchema,
     request_today,
 )
+from tracker.owners.auth import admin_required, current_api_user, login_required
 from tracker.owners.models import User
 
 categories_blp = api_blueprint("categories", __name__, "/categories", "Problem categories")
@@ -58,6 +55,8 @@ campaigns_blp = api_blueprint("campaigns", __name__, "/campaigns",
                               "Inspection rounds and their reminder policy")
 issues_blp = api_blueprint("issues_api", __name__, "/issues",
                            "The ledger: findings, their lifecycle and history")
+#: The ledger's own API blueprints, in the order the OpenAPI document lists them.
+BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp)
 
 #: Response headers of a single issue.
 ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
@@ -68,11 +67,6 @@ LIST_DESCRIPTION = "One page as JSON; with format=csv or xlsx, the whole filtere
 #: OpenAPI schema of a file download.
 BINARY = {"type": "string", "format": "binary"}
 
-
-def register(api: Api) -> None:
-    """Register this domain's API blueprints."""
-    for blp in (categories_blp, campaigns_blp, issues_blp):
-        api.register_blueprint(blp)
 
 
 # --- categories --------------------------------------------------------------------------
@@ -225,11 +219,12 @@ class Issues(MethodView):
         stmt = _filtered(args, current_api_user())
         if args["format"] in ("csv", "xlsx"):
             # Imported here: the export module is optional for the JSON list.
-            from tracker.issues.export import export_ledger
+            from tracker.issues.reports.export import export_ledger
 
             result: Response = export_ledger(stmt, args["format"])
             return result
-        rows, meta = paginate(stmt, args["page"], args["page_size"])
+        rows, meta = paginate(stmt, args["page"], args["page_size"],
+                              load=service.page_loader(args["sort"]))
         return rows, pagination_header(meta)
 
     @login_required

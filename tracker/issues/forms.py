@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    Field,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,68 +15,25 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import TextInput
 
-REQUIRED = _l("Required.")
-
-
-class CnDateField(Field):
-    """A date typed as people in China write it: 2018-07-07, 2018/7/7 or 2018年7月7日.
-
-    A text box rather than the browser's date picker, whose format follows the browser's
-    language and not the page's.
-    """
-
-    widget = TextInput()
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"placeholder": "2018-07-07", "inputmode": "numeric",
-                                        "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def _value(self) -> str:
-        if self.data:
-            return str(self.data.isoformat())
-        return self.raw_data[0] if self.raw_data else ""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        """Parse the typed text with the importer's date rules."""
-        from tracker.issues.importer import parse_date
-
-        text = (valuelist[0] if valuelist else "") or ""
-        if not str(text).strip():
-            self.data = None
-            return
-        try:
-            self.data = parse_date(str(text))
-        except ValueError:
-            self.data = None
-            raise ValueError(
-                _l("Not a valid date: write 2018-07-07, 2018/7/7 or 2018年7月7日.")
-            ) from None
-
-
-def _int_or_none(value: Any) -> int | None:
-    """Coerce a select's value to an id (an empty choice is None)."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
+from tracker.issues.models import POLICY_BOUNDS
+from tracker.pages import REQUIRED, CnDateField, int_or_none
 
 
 class IssueForm(FlaskForm):
     """Register or edit a finding."""
 
-    campaign_id = SelectField(_l("Campaign"), coerce=_int_or_none,
+    campaign_id = SelectField(_l("Campaign"), coerce=int_or_none,
                               validators=[InputRequired(REQUIRED)])
-    org_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[InputRequired(REQUIRED)])
-    category_id = SelectField(_l("Category"), coerce=_int_or_none,
+    org_id = SelectField(_l("Unit"), coerce=int_or_none, validators=[InputRequired(REQUIRED)])
+    category_id = SelectField(_l("Category"), coerce=int_or_none,
                               validators=[InputRequired(REQUIRED)])
     title = StringField(_l("Problem"), validators=[
         DataRequired(REQUIRED), Length(max=300, message=_l("At most 300 characters."))])
     description = TextAreaField(_l("Description"), validators=[Optional()])
     cause = TextAreaField(_l("Cause"), validators=[Optional()])
     measures = TextAreaField(_l("Measures"), validators=[Optional()])
-    owner_id = SelectField(_l("Responsible officer"), coerce=_int_or_none,
+    owner_id = SelectField(_l("Responsible officer"), coerce=int_or_none,
                            validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
     due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)])
@@ -158,7 +114,7 @@ class CampaignForm(FlaskForm):
 
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=100)])
-    org_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[InputRequired(REQUIRED)])
+    org_id = SelectField(_l("Unit"), coerce=int_or_none, validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
     remind_days_before = StringField(
         _l("Remind days before the due date"), validators=[Optional()],
@@ -166,9 +122,11 @@ class CampaignForm(FlaskForm):
     )
     overdue_repeat_days = IntegerField(
         _l("Repeat overdue reminders every (days)"),
-        validators=[Optional(), NumberRange(min=1, message=_l("At least 1."))],
+        validators=[Optional(), NumberRange(min=POLICY_BOUNDS["overdue_repeat_days"][0],
+                                         message=_l("At least 1."))],
     )
     escalate_after_days = IntegerField(
         _l("Escalate after (days overdue)"),
-        validators=[Optional(), NumberRange(min=0, message=_l("At least 0."))],
+        validators=[Optional(), NumberRange(min=POLICY_BOUNDS["escalate_after_days"][0],
+                                         message=_l("At least 0."))],
     )

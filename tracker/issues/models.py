@@ -53,6 +53,15 @@ class Category(Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
+#: The days a campaign's reminder policy may hold, (lowest, highest): the one home of these
+#: bounds for the API's schemas, the admin form and the service's check.
+POLICY_BOUNDS: dict[str, tuple[int, int]] = {
+    "remind_days_before": (0, 366),
+    "overdue_repeat_days": (1, 366),
+    "escalate_after_days": (0, 366),
+}
+
+
 class Campaign(Model):
     """One inspection round (自查/整改工作) with its reminder policy."""
 

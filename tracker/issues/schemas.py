@@ -8,8 +8,8 @@ from typing import Any
 import marshmallow as ma
 from flask import g
 
-from tracker.api_common import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
-from tracker.issues.models import STATUSES, Issue
+from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
+from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue
 from tracker.issues.service import ACTIONS
 from tracker.timeutil import today
 
@@ -64,6 +64,12 @@ class CampaignSchema(ma.Schema):
     created_at = UtcDateTime(dump_only=True)
 
 
+def _within(name: str) -> ma.validate.Range:
+    """The bounds of one field of the reminder policy (models.POLICY_BOUNDS)."""
+    low, high = POLICY_BOUNDS[name]
+    return ma.validate.Range(min=low, max=high)
+
+
 _days_list: dict[str, Any] = {
     "allow_none": True,
     "validate": ma.validate.Length(max=30),
@@ -80,16 +86,16 @@ class CampaignCreateSchema(StrictSchema):
     org_id = IdField(required=True)
     starts_on = ma.fields.Date(required=True)
     remind_days_before = ma.fields.List(
-        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=366)),
+        ma.fields.Integer(strict=True, validate=_within("remind_days_before")),
         load_default=None, **_days_list,
     )
     overdue_repeat_days = ma.fields.Integer(
         strict=True, allow_none=True, load_default=None,
-        validate=ma.validate.Range(min=1, max=366),
+        validate=_within("overdue_repeat_days"),
     )
     escalate_after_days = ma.fields.Integer(
         strict=True, allow_none=True, load_default=None,
-        validate=ma.validate.Range(min=0, max=366),
+        validate=_within("escalate_after_days"),
     )
 
 
@@ -101,14 +107,14 @@ class CampaignPatchSchema(StrictSchema):
     org_id = IdField()
     starts_on = ma.fields.Date()
     remind_days_before = ma.fields.List(
-        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=366)),
+        ma.fields.Integer(strict=True, validate=_within("remind_days_before")),
         **_days_list,
     )
     overdue_repeat_days = ma.fields.Integer(
-        strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=366)
+        strict=True, allow_none=True, validate=_within("overdue_repeat_days")
     )
     escalate_after_days = ma.fields.Integer(
-        strict=True, allow_none=True, validate=ma.validate.Range(min=0, max=366)
+        strict=True, allow_none=True, validate=_within("escalate_after_days")
     )
 
 

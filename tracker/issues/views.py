@@ -16,10 +16,15 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from tracker.api_common import paginate
-from tracker.errors import DomainError
+from tracker.errors import NotFound
+from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.http import paginate
+from tracker.issues import labels
 from tracker.issues import service as issues
+from tracker.issues.deadlines import service as extension_service
+from tracker.issues.evidence import service as evidence_service
+from tracker.issues.evidence.api import download_response
 from tracker.issues.forms import (
     CampaignForm,
     CategoryForm,
@@ -41,11 +46,13 @@ from tracker.issues.models import (
     Issue,
     Status,
 )
+from tracker.issues.reports import export
+from tracker.issues.reports import service as reports
 from tracker.owners import service as owners
+from tracker.owners.auth import page_user as actor
 from tracker.owners.models import Org, Role, User
-from tracker.owners.views import actor, show_field_errors
+from tracker.pages import int_arg, page_action, page_number, save_form
 from tracker.timeutil import today
-from tracker.web import flash_refusal
 
 bp = Blueprint("issues", __name__)
 
@@ -118,15 +125,12 @@ def new_issue_form(user: User) -> IssueForm:
 # --- lists -------------------------------------------------------------------------------
 
 
+#: What a page's list of issues shows besides the issue: unit, category, owner.
+RELATIONS = (joinedload(Issue.org), joinedload(Issue.category), joinedload(Issue.owner))
+
+
 def _with_relations(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(
-        joinedload(Issue.org), joinedload(Issue.category), joinedload(Issue.owner)
-    )
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value < 2**31 else None
+    return stmt.options(*RELATIONS)
 
 
 def list_filters() -> dict[str, Any]:
@@ -134,9 +138,9 @@ def list_filters() -> dict[str, Any]:
     status = request.args.get("status") or None
     return {
         "status": status if status in STATUSES else None,
-        "org_id": _int_arg("org_id"),
-        "category_id": _int_arg("category_id"),
-        "campaign_id": _int_arg("campaign_id"),
+        "org_id": int_arg("org_id"),
+        "category_id": int_arg("category_id"),
+        "campaign_id": int_arg("campaign_id"),
         "owner": (request.args.get("owner") or "").strip()[:80] or None,
         "overdue": request.args.get("overdue") in ("1", "true", "on"),
         "q": (request.args.get("q") or "").strip()[:200] or None,
@@ -170,12 +174,11 @@ def home() -> str:
         return render_template("issues/home_officer.html", items=items, as_of=as_of)
     if user.role == Role.registrar.value:
         form = new_issue_form(user)
-        page = max(1, request.args.get("page", 1, type=int) or 1)
-        stmt = _with_relations(
-            select(Issue).where(issues.readable_clause(user))
-            .order_by(Issue.created_at.desc(), Issue.id.desc())
-        )
-        rows, meta = paginate(stmt, page, PAGE_SIZE)
+        page = page_number()
+        stmt = (select(Issue).where(issues.readable_clause(user))
+                .order_by(*issues.sort_order("-created_at")))
+        rows, meta = paginate(stmt, page, PAGE_SIZE,
+                              load=issues.page_loader("-created_at", *RELATIONS))
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
                                as_of=as_of)
     return render_template("issues/home_supervisor.html", as_of=as_of,
@@ -187,8 +190,6 @@ def supervisor_dashboard(
     most_overdue: bool = True,
 ) -> dict[str, Any]:
     """The overdue dashboard: summary table, overdue per unit, most overdue items."""
-    from tracker.issues import reports
-
     summary = reports.summary_rows(user, campaign_id, as_of, org_id)
     # The table: one row per child org (a county for the prefecture), one column per category.
     categories: dict[int, str] = {}
@@ -223,13 +224,11 @@ def issue_list() -> Any:
     filters = list_filters()
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
-        from tracker.issues.export import export_ledger
-
         # The whole filtered ledger as a 整改台账 spreadsheet, as the API's list offers it.
-        return export_ledger(filtered_issues(user, filters, as_of), fmt)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, meta = paginate(_with_relations(filtered_issues(user, filters, as_of)), page,
-                          PAGE_SIZE)
+        return export.export_ledger(filtered_issues(user, filters, as_of), fmt)
+    page = page_number()
+    rows, meta = paginate(filtered_issues(user, filters, as_of), page, PAGE_SIZE,
+                          load=issues.page_loader("due_on", *RELATIONS))
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     orgs = [] if user.role == Role.officer.value else org_choices(user)
@@ -244,22 +243,11 @@ def issue_list() -> Any:
 def register() -> Any:
     """Register a finding (registrars, supervisors, admins)."""
     user = actor()
-    if user.role not in issues.EDITORS:
-        from tracker.errors import Forbidden
-
-        raise Forbidden("Only registrars, supervisors and admins register findings.",
-                        reason="registrar_only")
+    issues.require_registrar(user)
     form = new_issue_form(user)
-    if form.validate_on_submit():
-        try:
-            issue = issues.register_issue(user, form.values())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_field_errors(form, exc)
-        else:
-            flash(_("Registered: %(title)s", title=issue.title), "success")
-            return redirect(url_for("issues.issue_page", issue_id=issue.id))
+    saved: list[Issue] = []
+    if save_form(form, lambda: saved.append(issues.register_issue(user, form.values()))):
+        return redirect(url_for("issues.issue_page", issue_id=saved[0].id))
     status = 422 if request.method == "POST" else 200
     return render_template("issues/register.html", form=form), status
 
@@ -270,25 +258,14 @@ def edit(issue_id: int) -> Any:
     """Edit a finding's fields (while not closed)."""
     user = actor()
     issue = issues.get_issue(user, issue_id)
-    if not issues.can_edit(user, issue):
-        from tracker.errors import Forbidden
-
-        raise Forbidden("Only registrars, supervisors and admins in scope edit issues.",
-                        reason="registrar_only")
+    issues.require_edit(user, issue)
     form = IssueForm(obj=issue)
     fill_issue_form(form, user)
     if request.method == "GET":
         form.version.data = str(issue.version)
-    if form.validate_on_submit():
-        try:
-            issues.update_issue(issue, user, form.values(), if_match=form.version.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_field_errors(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("issues.issue_page", issue_id=issue.id))
+    if save_form(form, lambda: issues.update_issue(issue, user, form.values(),
+                                                    if_match=form.version.data)):
+        return redirect(url_for("issues.issue_page", issue_id=issue.id))
     status = 422 if request.method == "POST" else 200
     return render_template("issues/edit.html", form=form, issue=issue), status
 
@@ -332,8 +309,6 @@ def issue_page(issue_id: int) -> str:
         action: TransitionForm(formdata=None, action=action, version=version)
         for action in issues.allowed_actions(user, issue)
     }
-    from tracker.issues import extensions as extension_service
-
     return render_template(
         "issues/detail.html",
         issue=issue, as_of=as_of, events=events, evidence=evidence, extensions=extensions,
@@ -377,8 +352,12 @@ def _change_names(events: list[Event]) -> dict[str, dict[Any, str]]:
     return names
 
 
+def _back_url(issue_id: int) -> str:
+    return url_for("issues.issue_page", issue_id=issue_id)
+
+
 def _back(issue_id: int) -> Response:
-    return redirect(url_for("issues.issue_page", issue_id=issue_id), code=303)
+    return redirect(_back_url(issue_id), code=303)  # type: ignore[return-value]
 
 
 @bp.post("/issues/<int:issue_id>/transition")
@@ -391,18 +370,13 @@ def transition(issue_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("The form was incomplete; nothing was changed."), "danger")
         return _back(issue_id)
-    try:
-        issues.transition(issue, user, form.action.data or "", form.comment.data or "",
-                          if_match=form.version.data or None)
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        from tracker.web import ACTION_LABELS
-
-        label = ACTION_LABELS.get(form.action.data or "", form.action.data)
-        flash(_("Done: %(action)s.", action=label), "success")
-    return _back(issue_id)
+    action = form.action.data or ""
+    label = labels.ACTION_LABELS.get(action, action)
+    return page_action(
+        lambda: issues.transition(issue, user, action, form.comment.data or "",
+                                  if_match=form.version.data or None),
+        done=_("Done: %(action)s.", action=label), back=_back_url(issue_id),
+    )
 
 
 @bp.post("/issues/<int:issue_id>/notes")
@@ -413,14 +387,11 @@ def add_note(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
     form.validate_on_submit()
-    try:
-        issues.add_note(issue, user, form.comment.data or "", if_match=form.version.data or None)
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Note added."), "success")
-    return _back(issue_id)
+    return page_action(
+        lambda: issues.add_note(issue, user, form.comment.data or "",
+                                if_match=form.version.data or None),
+        done=_("Note added."), back=_back_url(issue_id),
+    )
 
 
 # --- reports -----------------------------------------------------------------------------
@@ -428,17 +399,15 @@ def add_note(issue_id: int) -> Response:
 
 def _report_args() -> dict[str, Any]:
     """The reports' filters from the query string: as_of, org, category, campaign."""
-    from datetime import date as _date
-
     as_of = today()
     raw = request.args.get("as_of")
     if raw:
         try:
-            as_of = _date.fromisoformat(raw)
+            as_of = date.fromisoformat(raw)
         except ValueError:
             flash(_("Not a valid date: %(value)s", value=raw), "danger")
-    return {"as_of": as_of, "org_id": _int_arg("org_id"), "category_id": _int_arg("category_id"),
-            "campaign_id": _int_arg("campaign_id")}
+    return {"as_of": as_of, "org_id": int_arg("org_id"), "category_id": int_arg("category_id"),
+            "campaign_id": int_arg("campaign_id")}
 
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
@@ -457,11 +426,9 @@ def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
 @login_required
 def report_overdue() -> Any:
     """The overdue report: most overdue first, with csv and xlsx downloads."""
-    from tracker.issues import reports
-
     user = actor()
     args = _report_args()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
         export = reports.overdue_csv if fmt == "csv" else reports.overdue_xlsx
@@ -479,8 +446,6 @@ def report_overdue() -> Any:
 @login_required
 def report_summary() -> Any:
     """The summary table (汇总表) by unit and category, with csv and xlsx downloads."""
-    from tracker.issues import reports
-
     user = actor()
     args = _report_args()
     fmt = request.args.get("format")
@@ -505,34 +470,25 @@ def report_summary() -> Any:
 @login_required
 def upload_evidence(issue_id: int) -> Response:
     """Upload an evidence file (streamed to disk by the evidence service)."""
-    from tracker.issues import evidence as evidence_service
-
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            from tracker.errors import ValidationError
 
-            raise ValidationError("Choose a file to upload.",
-                                  errors={"file": ["A named file is required."]})
-        ev = evidence_service.add_evidence(user, issue, upload.stream, upload.filename,
-                                           request.form.get("note") or "")
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Uploaded: %(name)s", name=ev.filename), "success")
-    return _back(issue_id)
+    def add() -> Any:
+        if upload is None or not upload.filename:
+            raise Invalid("Choose a file to upload.",
+                          errors={"file": ["A named file is required."]})
+        return evidence_service.add_evidence(user, issue, upload.stream, upload.filename,
+                                             request.form.get("note") or "")
+
+    return page_action(add, done=lambda ev: _("Uploaded: %(name)s", name=ev.filename),
+                       back=_back_url(issue_id))
 
 
 @bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>")
 @login_required
 def download_evidence(issue_id: int, evidence_id: int) -> Response:
     """Download an evidence file as an attachment under its original name."""
-    from tracker.issues import evidence as evidence_service
-    from tracker.issues.evidence_api import download_response
-
     user = actor()
     issue = issues.get_issue(user, issue_id)
     # One download path for pages and API: the stored charset, nosniff, 404 if missing.
@@ -543,64 +499,44 @@ def download_evidence(issue_id: int, evidence_id: int) -> Response:
 @login_required
 def withdraw_evidence(issue_id: int, evidence_id: int) -> Response:
     """Withdraw an evidence file (before closure)."""
-    from tracker.issues import evidence as evidence_service
-
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     WithdrawForm()
-    try:
-        evidence_service.withdraw_evidence(user, issue, evidence_id)
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Evidence withdrawn."), "success")
-    return _back(issue_id)
+    return page_action(lambda: evidence_service.withdraw_evidence(user, issue, evidence_id),
+                       done=_("Evidence withdrawn."), back=_back_url(issue_id))
 
 
 @bp.post("/issues/<int:issue_id>/extensions")
 @login_required
 def request_extension(issue_id: int) -> Response:
     """Ask for a later due date."""
-    from tracker.issues import extensions as extension_service
-
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionRequestForm()
     if not form.validate_on_submit():
         flash(_("Give the new due date and a reason."), "danger")
         return _back(issue_id)
-    try:
-        extension_service.request_extension(issue, user, form.requested_due_on.data,
-                                            form.reason.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Extension requested."), "success")
-    return _back(issue_id)
+    return page_action(
+        lambda: extension_service.request_extension(issue, user, form.requested_due_on.data,
+                                                    form.reason.data or ""),
+        done=_("Extension requested."), back=_back_url(issue_id),
+    )
 
 
 @bp.post("/issues/<int:issue_id>/extensions/<int:extension_id>/decision")
 @login_required
 def decide_extension(issue_id: int, extension_id: int) -> Response:
     """Approve or refuse an extension request (supervisors in scope, never the owner)."""
-    from tracker.issues import extensions as extension_service
-
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionDecisionForm()
     form.validate_on_submit()
-    try:
-        extension = extension_service.get_extension(issue, extension_id)
-        extension_service.decide_extension(extension, user, form.decision.data or "",
-                                           form.comment.data or "")
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Decision recorded."), "success")
-    return _back(issue_id)
+    return page_action(
+        lambda: extension_service.decide_extension(
+            extension_service.get_extension(issue, extension_id), user,
+            form.decision.data or "", form.comment.data or ""),
+        done=_("Decision recorded."), back=_back_url(issue_id),
+    )
 
 
 # --- admin: categories and campaigns -----------------------------------------------------
@@ -623,20 +559,11 @@ def admin_category(category_id: int | None = None) -> Any:
     owners.require_admin(actor())
     category = db.session.get(Category, category_id) if category_id is not None else None
     if category_id is not None and category is None:
-        from tracker.errors import NotFound
-
         raise NotFound("No such category.")
     form = CategoryForm(obj=category)
-    if form.validate_on_submit():
-        try:
-            issues.save_category(actor(), category, form.code.data or "", form.name.data or "")
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_field_errors(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("issues.admin_categories"))
+    if save_form(form, lambda: issues.save_category(actor(), category, form.code.data or "",
+                                                     form.name.data or "")):
+        return redirect(url_for("issues.admin_categories"))
     return render_template("admin/category_form.html", form=form, category=category)
 
 
@@ -658,37 +585,33 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
     owners.require_admin(user)
     campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign_id is not None and campaign is None:
-        from tracker.errors import NotFound
-
         raise NotFound("No such campaign.")
     form = CampaignForm(obj=campaign)
     form.org_id.choices = org_choices(user)
     if request.method == "GET" and campaign is not None and campaign.remind_days_before:
         form.remind_days_before.data = ",".join(str(d) for d in campaign.remind_days_before)
-    if form.validate_on_submit():
+
+    def save() -> Campaign:
         try:
-            values = {
-                "title": form.title.data or "",
-                "reference": (form.reference.data or "").strip() or None,
-                "org_id": form.org_id.data,
-                "starts_on": form.starts_on.data,
-                "remind_days_before": _day_list(form.remind_days_before.data),
-                "overdue_repeat_days": form.overdue_repeat_days.data,
-                "escalate_after_days": form.escalate_after_days.data,
-            }
-            if campaign is None:
-                issues.create_campaign(user, values)
-            else:
-                issues.update_campaign(user, campaign, values)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_field_errors(form, exc)
+            days = _day_list(form.remind_days_before.data)
         except ValueError:
-            form.remind_days_before.errors = [_("Whole numbers separated by commas.")]
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("issues.admin_campaigns"))
+            raise Invalid("The reminder policy is invalid.", errors={
+                "remind_days_before": ["Whole numbers separated by commas."]}) from None
+        values = {
+            "title": form.title.data or "",
+            "reference": (form.reference.data or "").strip() or None,
+            "org_id": form.org_id.data,
+            "starts_on": form.starts_on.data,
+            "remind_days_before": days,
+            "overdue_repeat_days": form.overdue_repeat_days.data,
+            "escalate_after_days": form.escalate_after_days.data,
+        }
+        if campaign is None:
+            return issues.create_campaign(user, values)
+        return issues.update_campaign(user, campaign, values)
+
+    if save_form(form, save):
+        return redirect(url_for("issues.admin_campaigns"))
     return render_template("admin/campaign_form.html", form=form, campaign=campaign)
 
 

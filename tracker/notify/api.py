@@ -6,31 +6,25 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Api
 
-from tracker.api_common import (
+from tracker.extensions import db
+from tracker.http import (
     ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
     UtcDateTime,
     api_blueprint,
-    current_api_user,
-    login_required,
     paginate,
     pagination_header,
 )
-from tracker.extensions import db
 from tracker.notify import service
+from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "notifications", __name__, "/notifications",
     "The in-app inbox: reminder and escalation digests, each about one or more issues",
 )
 
-
-def register(api: Api) -> None:
-    """Register this domain's API blueprints."""
-    api.register_blueprint(blp)
 
 
 class NotificationSchema(ma.Schema):

@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import current_app
 
-from tracker.errors import ValidationError as Invalid
-
 
 @dataclass(frozen=True)
 class Policy:
@@ -18,36 +16,6 @@ class Policy:
     remind_days_before: tuple[int, ...]
     overdue_repeat_days: int
     escalate_after_days: int
-
-
-def validate_policy(
-    remind_days_before: Any = None,
-    overdue_repeat_days: Any = None,
-    escalate_after_days: Any = None,
-) -> None:
-    """Refuse negative days, duplicates and non-numbers (422 naming the field); None is fine."""
-    errors: dict[str, list[str]] = {}
-    if remind_days_before is not None:
-        if not isinstance(remind_days_before, list | tuple) or not all(
-            isinstance(d, int) and not isinstance(d, bool) for d in remind_days_before
-        ):
-            errors["remind_days_before"] = ["A list of whole numbers of days."]
-        elif any(d < 0 for d in remind_days_before):
-            errors["remind_days_before"] = ["Days cannot be negative."]
-        elif len(set(remind_days_before)) != len(remind_days_before):
-            errors["remind_days_before"] = ["Each day may appear once."]
-        elif any(d > 366 for d in remind_days_before):
-            errors["remind_days_before"] = ["At most 366 days before."]
-    for name, value, low in (
-        ("overdue_repeat_days", overdue_repeat_days, 1),
-        ("escalate_after_days", escalate_after_days, 0),
-    ):
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or value < low or value > 366:
-            errors[name] = [f"A whole number of days from {low} to 366."]
-    if errors:
-        raise Invalid("The reminder policy is invalid.", errors=errors)
 
 
 def policy_for(campaign: Any | None) -> Policy:

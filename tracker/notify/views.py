@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from tracker.api_common import paginate
-from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.http import paginate
 from tracker.issues.models import Issue
-from tracker.owners.views import actor
-from tracker.web import flash_refusal
+from tracker.notify import service
+from tracker.notify.models import Notification
+from tracker.owners.auth import page_user as actor
+from tracker.pages import page_action, page_number
 
 bp = Blueprint("notify", __name__)
 
@@ -30,10 +33,7 @@ class ReadForm(FlaskForm):
 def inbox() -> str:
     """The user's notices, newest first, each with links to its issues."""
     user = actor()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    from tracker.notify import service
-
-    rows, meta = paginate(service.inbox(user), page, PAGE_SIZE)
+    rows, meta = paginate(service.inbox(user), page_number(), PAGE_SIZE)
     issue_ids = {item.issue_id for n in rows for item in n.items}
     titles = dict(
         db.session.execute(select(Issue.id, Issue.title).where(Issue.id.in_(issue_ids))).all()
@@ -46,15 +46,21 @@ def inbox() -> str:
 @login_required
 def mark_read(notification_id: int) -> Response:
     """Mark one notice read."""
-    from tracker.notify import service
-
     ReadForm()
-    try:
-        service.mark_read(actor(), notification_id)
-        db.session.commit()
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        flash(_("Marked as read."), "success")
-    return redirect(url_for("notify.inbox", page=request.args.get("page", 1, type=int)),
-                    code=303)
+    return page_action(lambda: service.mark_read(actor(), notification_id),
+                       done=_("Marked as read."),
+                       back=url_for("notify.inbox", page=page_number()))
+
+
+def menu_context() -> dict[str, Any]:
+    """The menu's unread count, for every page (one indexed count, only when shown)."""
+
+    def unread_count() -> int:
+        if not current_user or not current_user.is_authenticated:
+            return 0
+        return int(db.session.scalar(
+            select(func.count()).where(Notification.user_id == current_user.id,
+                                       Notification.read_at.is_(None))
+        ) or 0)
+
+    return {"unread_count": unread_count}

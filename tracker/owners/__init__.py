@@ -1,1 +1,26 @@
-"""Organisations, users, roles, scope, login and API tokens."""
+"""Who people are: the organisation tree, users, roles, scope, login and tokens."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this domain's login, pages, API, commands and labels.
+
+    The modules are imported here, not at the top, so that importing a model of the domain
+    (Alembic, the benchmarks) does not build its pages and API.
+    """
+    from tracker.extensions import api
+    from tracker.owners import api as owners_api
+    from tracker.owners import auth, cli, views
+    from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
+
+    auth.init_app(app)
+    app.register_blueprint(views.lang_bp)
+    app.register_blueprint(views.bp)
+    for blp in owners_api.BLUEPRINTS:
+        api.register_blueprint(blp)
+    for command in cli.commands:
+        app.cli.add_command(command)
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, ORG_KIND_LABELS=ORG_KIND_LABELS)

@@ -11,24 +11,20 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Api
 from sqlalchemy import or_, select
 
-from tracker.api_common import (
+from tracker.extensions import db
+from tracker.http import (
     ID,
     PAGINATION_HEADER_DOC,
-    admin_required,
     api_blueprint,
-    current_api_user,
-    login_required,
     paginate,
     pagination_header,
     precheck,
     require_json_body,
 )
-from tracker.extensions import db
 from tracker.owners import service
-from tracker.owners.auth import client_address
+from tracker.owners.auth import admin_required, client_address, current_api_user, login_required
 from tracker.owners.models import Org, User
 from tracker.owners.schemas import (
     OrgCreateSchema,
@@ -46,12 +42,8 @@ from tracker.owners.schemas import (
 auth_blp = api_blueprint("auth", __name__, "/auth", "Bearer tokens")
 orgs_blp = api_blueprint("orgs", __name__, "/orgs", "The organisation tree")
 users_blp = api_blueprint("users", __name__, "/users", "Users, roles and home orgs")
-
-
-def register(api: Api) -> None:
-    """Register this domain's API blueprints."""
-    for blp in (auth_blp, orgs_blp, users_blp):
-        api.register_blueprint(blp)
+#: This domain's API blueprints, in the order the OpenAPI document lists them.
+BLUEPRINTS = (auth_blp, orgs_blp, users_blp)
 
 
 # --- tokens ------------------------------------------------------------------------------

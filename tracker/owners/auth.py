@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
 from flask import Flask, request
+from flask_login import current_user
+from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from tracker.errors import Unauthorized
 from tracker.extensions import db, login_manager
 from tracker.owners import service
 from tracker.owners.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def init_app(app: Flask) -> None:
@@ -50,3 +58,39 @@ def api_user() -> User:
 def client_address() -> str:
     """The caller's address (the proxy's X-Forwarded-For is honoured only behind ProxyFix)."""
     return request.remote_addr or "unknown"
+
+
+def current_api_user() -> User:
+    """The authenticated API user (call only behind ``login_required``)."""
+    return api_user()
+
+
+def page_user() -> User:
+    """The logged-in page user as a model instance (not Flask-Login's proxy)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def login_required(fn: F) -> F:
+    """Require a bearer token; the user is then ``current_api_user()``.
+
+    Documented in OpenAPI as needing the bearer scheme.
+    """
+
+    @Blueprint.doc(security=[{"bearerAuth": []}])
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        api_user()
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(fn: F) -> F:
+    """Refuse anyone but an admin with 403 (after authentication, before the body is read)."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        service.require_admin(api_user())
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

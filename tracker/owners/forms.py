@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from tracker.issues.forms import REQUIRED, _int_or_none
+from tracker.pages import REQUIRED, int_or_none
 
 
 class LoginForm(FlaskForm):
@@ -28,7 +28,7 @@ class OrgForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     kind = SelectField(_l("Level"),
                        validators=[InputRequired(REQUIRED)])
-    parent_id = SelectField(_l("Parent"), coerce=_int_or_none, validators=[Optional()])
+    parent_id = SelectField(_l("Parent"), coerce=int_or_none, validators=[Optional()])
 
 
 class UserForm(FlaskForm):
@@ -41,7 +41,7 @@ class UserForm(FlaskForm):
         Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not a valid email address."))])
     role = SelectField(_l("Role"),
                        validators=[InputRequired(REQUIRED)])
-    org_id = SelectField(_l("Home unit"), coerce=_int_or_none, validators=[Optional()])
+    org_id = SelectField(_l("Home unit"), coerce=int_or_none, validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[Optional()],
                              description=_l("At least 8 characters; leave empty to keep."))
     active = BooleanField(_l("Active"), default=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.api_common import (
+from tracker.http import (
     IdField,
     IdParam,
     PageArgs,

@@ -10,35 +10,43 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
-from tracker.api_common import paginate
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.http import paginate
 from tracker.owners import service as owners
 from tracker.owners.auth import client_address
+from tracker.owners.auth import page_user as actor
 from tracker.owners.forms import LoginForm, LogoutForm, OrgForm, UserForm
+from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
 from tracker.owners.models import Org, User
-from tracker.web import ORG_KIND_LABELS, ROLE_LABELS, explain, field_errors, safe_next
+from tracker.pages import (
+    LANGUAGES,
+    explain,
+    page_number,
+    safe_next,
+    save_form,
+    set_language_cookie,
+)
 
 bp = Blueprint("owners", __name__)
+#: The language switcher (its endpoint is ``web.set_language``).
+lang_bp = Blueprint("web", __name__)
 
 PAGE_SIZE = 100
 
 
-def actor() -> User:
-    """The logged-in user as a model instance (not the proxy)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def show_field_errors(form: Any, exc: DomainError) -> None:
-    """Put a refusal's per-field errors beside the form's fields, else on top of the form."""
-    placed = False
-    for name, messages in field_errors(exc).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors or []) + messages
-            placed = True
-    if not placed or exc.reason not in ("invalid",):
-        flash(explain(exc), "danger")
+@lang_bp.post("/language")
+def set_language() -> Response:
+    """Switch the interface language: saved on the user when logged in, and in a cookie."""
+    lang = request.form.get("lang", "")
+    if lang not in LANGUAGES:
+        lang = LANGUAGES[0]
+    if current_user.is_authenticated:
+        owners.update_user(actor(), locale=lang)
+        db.session.commit()
+    return set_language_cookie(
+        redirect(safe_next(request.form.get("next"), url_for("issues.home"))), lang
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -103,8 +111,7 @@ def admin_orgs() -> str:
     stmt = select(Org).order_by(Org.depth, Org.code)
     if q:
         stmt = stmt.where(or_(Org.code.contains(q), Org.name.contains(q)))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, meta = paginate(stmt, page, PAGE_SIZE)
+    rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
 
@@ -118,21 +125,16 @@ def admin_org(org_id: int | None = None) -> Any:
     form = OrgForm(obj=org)
     form.kind.choices = [(k, str(v)) for k, v in ORG_KIND_LABELS.items()]
     form.parent_id.choices = [c for c in _org_choices(True) if org is None or c[0] != org.id]
-    if form.validate_on_submit():
-        try:
-            if org is None:
-                org = owners.create_org(form.code.data or "", form.name.data or "",
-                                        form.kind.data or "", form.parent_id.data)
-            else:
-                owners.update_org(org, code=form.code.data or "", name=form.name.data or "",
-                                  kind=form.kind.data, parent_id=form.parent_id.data)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_field_errors(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("owners.admin_orgs"))
+
+    def save() -> Org:
+        if org is None:
+            return owners.create_org(form.code.data or "", form.name.data or "",
+                                     form.kind.data or "", form.parent_id.data)
+        return owners.update_org(org, code=form.code.data or "", name=form.name.data or "",
+                                 kind=form.kind.data, parent_id=form.parent_id.data)
+
+    if save_form(form, save):
+        return redirect(url_for("owners.admin_orgs"))
     return render_template("admin/org_form.html", form=form, org=org)
 
 
@@ -145,8 +147,7 @@ def admin_users() -> str:
     stmt = select(User).order_by(User.username)
     if q:
         stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, meta = paginate(stmt, page, PAGE_SIZE)
+    rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
     return render_template("admin/users.html", users=rows, meta=meta, q=q)
 
 
@@ -162,25 +163,20 @@ def admin_user(user_id: int | None = None) -> Any:
     form.org_id.choices = _org_choices(True)
     if request.method == "GET" and user is not None:
         form.password.data = ""
-    if form.validate_on_submit():
-        try:
-            if user is None:
-                user = owners.create_user(
-                    form.username.data or "", form.password.data or "", form.role.data or "",
-                    form.org_id.data, display_name=form.display_name.data,
-                    email=form.email.data or None, active=bool(form.active.data),
-                )
-            else:
-                owners.update_user(
-                    user, role=form.role.data, org_id=form.org_id.data,
-                    display_name=form.display_name.data, email=form.email.data or None,
-                    active=bool(form.active.data), password=form.password.data or None,
-                )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_field_errors(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("owners.admin_users"))
+
+    def save() -> User:
+        if user is None:
+            return owners.create_user(
+                form.username.data or "", form.password.data or "", form.role.data or "",
+                form.org_id.data, display_name=form.display_name.data,
+                email=form.email.data or None, active=bool(form.active.data),
+            )
+        return owners.update_user(
+            user, role=form.role.data, org_id=form.org_id.data,
+            display_name=form.display_name.data, email=form.email.data or None,
+            active=bool(form.active.data), password=form.password.data or None,
+        )
+
+    if save_form(form, save):
+        return redirect(url_for("owners.admin_users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -11,19 +11,17 @@ from urllib.parse import quote
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Api
 
-from tracker.api_common import (
+from tracker.http import (
     PAGINATION_HEADER_DOC,
     IdParam,
     PageArgs,
     QuerySchema,
     api_blueprint,
-    current_api_user,
-    login_required,
     pagination_header,
 )
-from tracker.issues import reports
+from tracker.issues.reports import service as reports
+from tracker.owners.auth import current_api_user, login_required
 from tracker.timeutil import today
 
 blp = api_blueprint(
@@ -160,7 +158,3 @@ class SummaryReport(MethodView):
             return _send(reports.summary_xlsx(user, **params), "xlsx", SUMMARY_NAME, as_of)
         return reports.summary_rows(user, **params)
 
-
-def register(api: Api) -> None:
-    """Register this module's API blueprints."""
-    api.register_blueprint(blp)

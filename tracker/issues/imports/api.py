@@ -9,14 +9,16 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Api
 
-from tracker.api_common import api_blueprint, current_api_user, login_required
 from tracker.errors import Forbidden
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import importer
+from tracker.http import (
+    api_blueprint,
+)
+from tracker.issues.imports import service as importer
 from tracker.issues.service import EDITORS
+from tracker.owners.auth import current_api_user, login_required
 from tracker.owners.models import User
 
 blp = api_blueprint(
@@ -146,7 +148,3 @@ def template_response() -> Response:
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
 
-
-def register(api: Api) -> None:
-    """Register the import endpoints."""
-    api.register_blueprint(blp)

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -25,7 +25,7 @@ from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.models import Campaign, Category, Event, Issue, Status
 from tracker.owners.models import Org, Role, User
-from tracker.timeutil import utcnow
+from tracker.timeutil import parse_date, parse_window, utcnow
 
 #: Canonical column -> the headers accepted for it (compared after normalising).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -75,22 +75,6 @@ ACTOR_LABEL_MAX = 300
 #: Rows written at a time (two statements a batch), so that memory stays bounded.
 BATCH = 500
 
-# A date as people type it: 2018-07-07, 2018/7/7, 2018.7.7, 2018年7月7日 (日 optional),
-# 20180707.  No capturing groups, so it can be embedded in the window pattern.
-_DATE = (
-    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日?"
-    r"|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}"
-    r"|\d{8}"
-)
-# The second date of a window may leave out the year (2018年8月1日至8月9日).
-_SHORT_DATE = r"\d{1,2}\s*月\s*\d{1,2}\s*日?"
-_SEPARATORS = r"至|到|~|～|〜|—+|–|－|-|to"
-_WINDOW_RE = re.compile(
-    rf"^[\s(（\[【]*(?P<a>{_DATE})\s*(?:{_SEPARATORS})\s*(?P<b>{_DATE}|{_SHORT_DATE})[\s)）\]】]*$",
-    re.IGNORECASE,
-)
-_DATE_RE = re.compile(rf"^[\s(（]*(?:{_DATE})[\s)）]*$")
-_NUMBERS_RE = re.compile(r"\d+")
 
 
 class ImportFailed(Invalid):
@@ -145,77 +129,6 @@ class ImportReport:
             "skipped": self.skipped,
             "errors": [e.as_dict() for e in self.errors],
         }
-
-
-# --- dates ---------------------------------------------------------------------------------
-
-
-def _date_from_text(text: str, year: int | None = None) -> date:
-    """A date from one of the typed forms; ``year`` fills in a window's short second date."""
-    numbers = [int(n) for n in _NUMBERS_RE.findall(text)]
-    if len(numbers) == 1 and len(str(numbers[0])) == 8:
-        n = numbers[0]
-        numbers = [n // 10000, n // 100 % 100, n % 100]
-    if len(numbers) == 2 and year is not None:
-        numbers = [year, *numbers]
-    if len(numbers) != 3:
-        raise ValueError(text)
-    return date(numbers[0], numbers[1], numbers[2])
-
-
-def parse_date(value: Any) -> date:
-    """One date from a cell: a date/datetime, an Excel serial number, or typed text.
-
-    Raises ValueError with a message users understand.
-    """
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        # An Excel date cell whose format was lost arrives as its serial number.
-        if 1 <= value < 2958466:
-            from openpyxl.utils.datetime import from_excel
-
-            return from_excel(value).date()  # type: ignore[union-attr]
-        raise ValueError(f"{value!r} is not a date")
-    text = str(value or "").strip()
-    if not text:
-        raise ValueError("A date is required.")
-    if not _DATE_RE.match(text):
-        raise ValueError(f"{text!r} is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日)")
-    try:
-        return _date_from_text(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
-
-
-def parse_window(value: Any) -> tuple[date, date]:
-    """A deadline window (整改时限): two dates joined by 至, 到, ~, - or —."""
-    text = str(value or "").strip()
-    if not text:
-        raise ValueError("A deadline window is required (e.g. 2018年7月7日至2019年1月7日).")
-    match = _WINDOW_RE.match(text)
-    if not match:
-        raise ValueError(
-            f"{text!r} is not a window of two dates (e.g. 2018年7月7日至2019年1月7日)"
-        )
-    try:
-        starts = _date_from_text(match["a"])
-        due = _date_from_text(match["b"], year=starts.year)
-    except ValueError:
-        raise ValueError(f"{text!r} holds a date that does not exist") from None
-    return starts, due
-
-
-def format_window(starts_on: date, due_on: date) -> str:
-    """A window as the ledger writes it: 2018年7月7日至2019年1月7日."""
-    return f"{format_cn_date(starts_on)}至{format_cn_date(due_on)}"
-
-
-def format_cn_date(d: date) -> str:
-    """A date as 2018年7月7日."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # --- reading files -------------------------------------------------------------------------

@@ -7,25 +7,23 @@ from typing import Any
 import marshmallow as ma
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Api
 
-from tracker.api_common import (
+from tracker.extensions import db
+from tracker.http import (
     ID,
     IF_MATCH_PARAM,
     StrictSchema,
     Text,
     UtcDateTime,
     api_blueprint,
-    current_api_user,
     if_match,
-    login_required,
     precheck,
     require_json_body,
 )
-from tracker.extensions import db
-from tracker.issues import extensions as service
+from tracker.issues.deadlines import service as service
 from tracker.issues.models import Extension
 from tracker.issues.service import get_issue, require_verifier, require_work
+from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "extensions", __name__, "/issues",
@@ -122,10 +120,3 @@ class Decision(MethodView):
         db.session.commit()
         return ext
 
-
-def register(api: Api) -> None:
-    """Register the extension endpoints and the spreadsheet import endpoints."""
-    from tracker.issues import import_api
-
-    api.register_blueprint(blp)
-    import_api.register(api)

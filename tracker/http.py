@@ -1,4 +1,5 @@
-"""Shared pieces of the REST API: authentication, pagination, versions, common schemas."""
+"""The HTTP helpers every domain's API shares: blueprints, strict schemas, fields, paging,
+``If-Match``, JSON bodies and attachments.  Knows no domain (authentication lives in owners)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
+from tracker.errors import UnsupportedMediaType
 from tracker.extensions import csrf, db
-from tracker.owners.auth import api_user
-from tracker.owners.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,24 +30,6 @@ def api_blueprint(name: str, import_name: str, url_prefix: str, description: str
     return blp
 
 
-def login_required(fn: F) -> F:
-    """Require a bearer token; the user is then ``current_api_user()``."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        api_user()
-        return fn(*args, **kwargs)
-
-    # Documented in OpenAPI as needing the bearer scheme.
-    doc = getattr(wrapper, "_apidoc", {})
-    doc.setdefault("manual_doc", {}).setdefault("security", [{"bearerAuth": []}])
-    wrapper._apidoc = doc  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
-
-
-def current_api_user() -> User:
-    """The authenticated API user (call only behind ``login_required``)."""
-    return api_user()
 
 
 class StrictSchema(ma.Schema):
@@ -73,13 +55,20 @@ class PageArgs(QuerySchema):
     )
 
 
-def paginate(stmt: Select[Any], page: int, page_size: int) -> tuple[list[Any], dict[str, int]]:
+def paginate(
+    stmt: Select[Any], page: int, page_size: int,
+    *, load: Callable[[Select[Any]], Select[Any]] | None = None,
+) -> tuple[list[Any], dict[str, int]]:
     """Run one page of ``stmt`` and count the whole; returns rows and pagination metadata.
 
-    Two statements whatever the page size: the count and the page.
+    Two statements whatever the page size: the count and the page.  ``load``, when given,
+    turns the page's statement (limited and offset) into the one that reads its rows: the
+    ledger picks the page's ids from an index first and reads only those rows
+    (``issues.service.page_loader``).
     """
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = list(db.session.scalars(page_of(stmt, page_size, (page - 1) * page_size)))
+    page_stmt = stmt.limit(page_size).offset((page - 1) * page_size)
+    rows = list(db.session.scalars(load(page_stmt) if load is not None else page_stmt))
     meta = {
         "total": int(total or 0),
         "total_pages": max(1, math.ceil((total or 0) / page_size)),
@@ -87,37 +76,6 @@ def paginate(stmt: Select[Any], page: int, page_size: int) -> tuple[list[Any], d
         "page_size": page_size,
     }
     return rows, meta
-
-
-def page_of(stmt: Select[Any], limit: int, offset: int) -> Select[Any]:
-    """One page of a SELECT of one mapped entity, fetching only the page's rows.
-
-    The page's ids are chosen first by the same filters and order (an index that holds the
-    filter columns, the sort key and the id answers that without reading the table), then
-    only those rows are read.  On a ledger of a million issues a county's page otherwise
-    reads every row of the county to sort it (bench/README.md).  Other SELECTs are paged
-    plainly.
-    """
-    from sqlalchemy import inspect
-
-    described = stmt.column_descriptions
-    entity = described[0].get("entity") if len(described) == 1 else None
-    plain = stmt.limit(limit).offset(offset)
-    if (entity is None or described[0].get("expr") is not entity
-            or stmt._group_by_clauses or stmt._distinct):  # noqa: SLF001
-        return plain
-    primary_key = inspect(entity).primary_key
-    if len(primary_key) != 1:
-        return plain
-    page_ids = stmt.with_only_columns(primary_key[0]).limit(limit).offset(offset)
-    # The outer SELECT needs none of the filters again (planning them twice cost PostgreSQL
-    # a millisecond): the ids, the order and the loader options.
-    return (
-        select(entity).where(primary_key[0].in_(page_ids.scalar_subquery()))
-        .order_by(*stmt._order_by_clauses)  # noqa: SLF001
-        .options(*stmt._with_options)  # noqa: SLF001
-        .execution_options(**stmt.get_execution_options())
-    )
 
 
 def pagination_header(meta: dict[str, int]) -> dict[str, str]:
@@ -134,10 +92,6 @@ PAGINATION_HEADER_DOC = {
 }
 
 
-def etag(resp: Response, version: int) -> Response:
-    """Set ``ETag: "<version>"`` on a single-issue answer."""
-    resp.headers["ETag"] = f'"{version}"'
-    return resp
 
 
 def if_match() -> str | None:
@@ -202,25 +156,12 @@ def require_json_body(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not request.is_json:
-            from tracker.errors import UnsupportedMediaType
-
             raise UnsupportedMediaType("Send a JSON body with 'Content-Type: application/json'.")
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
-def admin_required(fn: F) -> F:
-    """Refuse anyone but an admin with 403 (after authentication, before the body is read)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tracker.owners.service import require_admin
-
-        require_admin(api_user())
-        return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 #: OpenAPI description of the optional ``If-Match`` header of issue writes.

@@ -9,10 +9,10 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.issues.import_api import require_importer, run_upload, template_response
-from tracker.issues.importer import ImportFailed, ImportReport
+from tracker.issues.imports.api import require_importer, run_upload, template_response
+from tracker.issues.imports.service import ImportFailed, ImportReport
 from tracker.issues.models import Campaign
-from tracker.owners.views import actor
+from tracker.owners.auth import page_user as actor
 
 bp = Blueprint("imports", __name__)
 

@@ -1,13 +1,14 @@
-"""Pages: languages, security headers, template helpers and the page blueprints of each domain."""
+"""What every page shares: languages, dates, refusals shown in the user's language, the one
+page action (call a service, commit, flash, redirect), shared form fields and the security
+headers.  Knows no domain: each domain registers its own blueprints, labels and helpers."""
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
-    Blueprint,
     Flask,
     Response,
     current_app,
@@ -15,16 +16,18 @@ from flask import (
     has_request_context,
     redirect,
     request,
-    url_for,
 )
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_bootstrap import Bootstrap5
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import Field
+from wtforms.widgets import TextInput
 
 from tracker.errors import DomainError
 from tracker.extensions import babel, db
-from tracker.timeutil import to_local
+from tracker.timeutil import format_date, format_datetime, parse_date
 
 #: Languages with a catalogue; the first is the default.
 LANGUAGES = ("zh_Hans", "en")
@@ -140,74 +143,8 @@ SERVICE_MESSAGES = (
        "doesn't understand how to supply the credentials required."),
 )
 
-STATUS_LABELS = {
-    "open": lazy_gettext("Open"),
-    "in_progress": lazy_gettext("In progress"),
-    "submitted": lazy_gettext("Awaiting verification"),
-    "closed": lazy_gettext("Closed"),
-}
-
-ACTION_LABELS = {
-    "start": lazy_gettext("Start rectification"),
-    "submit": lazy_gettext("Submit for verification"),
-    "close": lazy_gettext("Close (verified)"),
-    "reject": lazy_gettext("Reject"),
-    "reopen": lazy_gettext("Reopen"),
-    "extend": lazy_gettext("Request extension"),
-}
-
-ROLE_LABELS = {
-    "admin": lazy_gettext("Administrator"),
-    "supervisor": lazy_gettext("Supervisor"),
-    "registrar": lazy_gettext("Registrar"),
-    "officer": lazy_gettext("Responsible officer"),
-}
-
-ORG_KIND_LABELS = {
-    "prefecture": lazy_gettext("Prefecture"),
-    "county": lazy_gettext("County"),
-    "centre": lazy_gettext("Service centre"),
-    "department": lazy_gettext("Department"),
-}
-
-EVENT_LABELS = {
-    "created": lazy_gettext("Registered"),
-    "updated": lazy_gettext("Edited"),
-    "note": lazy_gettext("Progress note"),
-    "start": lazy_gettext("Started rectification"),
-    "submit": lazy_gettext("Submitted for verification"),
-    "close": lazy_gettext("Closed (verified)"),
-    "reject": lazy_gettext("Rejected"),
-    "reopen": lazy_gettext("Reopened"),
-    "evidence_added": lazy_gettext("Evidence uploaded"),
-    "evidence_withdrawn": lazy_gettext("Evidence withdrawn"),
-    "extension_requested": lazy_gettext("Extension requested"),
-    "extension_approved": lazy_gettext("Extension approved"),
-    "extension_refused": lazy_gettext("Extension refused"),
-}
-
-FIELD_LABELS = {
-    "campaign_id": lazy_gettext("Campaign"),
-    "org_id": lazy_gettext("Unit"),
-    "category_id": lazy_gettext("Category"),
-    "title": lazy_gettext("Problem"),
-    "description": lazy_gettext("Description"),
-    "cause": lazy_gettext("Cause"),
-    "measures": lazy_gettext("Measures"),
-    "owner_id": lazy_gettext("Responsible officer"),
-    "starts_on": lazy_gettext("Starts on"),
-    "due_on": lazy_gettext("Due on"),
-    "status": lazy_gettext("Status"),
-    "closed_at": lazy_gettext("Closed at"),
-    "original_due_on": lazy_gettext("Original due date"),
-    "evidence_count": lazy_gettext("Evidence"),
-    "comment": lazy_gettext("Comment"),
-    "file": lazy_gettext("File"),
-    "note": lazy_gettext("Note"),
-    "reason": lazy_gettext("Reason"),
-    "requested_due_on": lazy_gettext("New due date"),
-    "decision": lazy_gettext("Decision"),
-}
+#: Field names as users read them, for refusals naming fields; each domain adds its own.
+FIELD_LABELS: dict[str, Any] = {}
 
 
 def select_locale() -> str:
@@ -227,28 +164,6 @@ def is_chinese() -> bool:
     """Whether pages are being rendered in Chinese."""
     locale = get_locale()
     return locale is None or locale.language == "zh"
-
-
-def format_date(value: date | datetime | None) -> str:
-    """A date as users in China write it: 2018年7月7日 (or 2018-07-07 in English)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        local = to_local(value)
-        assert local is not None
-        value = local.date()
-    if is_chinese():
-        return f"{value.year}年{value.month}月{value.day}日"
-    return value.isoformat()
-
-
-def format_datetime(value: datetime | None) -> str:
-    """A stored UTC timestamp in local time: 2018-07-07 14:03."""
-    if value is None:
-        return ""
-    local = to_local(value)
-    assert local is not None
-    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def explain(exc: DomainError) -> str:
@@ -284,47 +199,11 @@ def flash_refusal(exc: DomainError) -> None:
     flash(text, "danger")
 
 
-def unread_count() -> int:
-    """The logged-in user's unread notices, for the menu (one indexed count)."""
-    from sqlalchemy import func, select
-
-    from tracker.notify.models import Notification
-
-    if not current_user or not current_user.is_authenticated:
-        return 0
-    return int(db.session.scalar(
-        select(func.count()).where(Notification.user_id == current_user.id,
-                                   Notification.read_at.is_(None))
-    ) or 0)
-
-
 def safe_next(target: str | None, default: str) -> str:
     """Only follow a ``next`` that stays on this site."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
-
-
-lang_bp = Blueprint("web", __name__)
-
-
-@lang_bp.post("/language")
-def set_language() -> Response:
-    """Switch the interface language: saved on the user when logged in, and in a cookie."""
-    lang = request.form.get("lang", "")
-    if lang not in LANGUAGES:
-        lang = LANGUAGES[0]
-    if current_user.is_authenticated:
-        from tracker.owners import service as owners
-
-        owners.update_user(current_user._get_current_object(), locale=lang)
-        db.session.commit()
-    resp = redirect(safe_next(request.form.get("next"), url_for("issues.home")))
-    resp.set_cookie(
-        "lang", lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-    )
-    return resp  # type: ignore[return-value]
 
 
 def ensure_compiled(directory: str) -> None:
@@ -370,11 +249,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_date"] = format_date
     app.jinja_env.filters["local_time"] = format_datetime
     app.jinja_env.globals.update(
-        STATUS_LABELS=STATUS_LABELS,
-        ACTION_LABELS=ACTION_LABELS,
-        ROLE_LABELS=ROLE_LABELS,
-        ORG_KIND_LABELS=ORG_KIND_LABELS,
-        EVENT_LABELS=EVENT_LABELS,
         FIELD_LABELS=FIELD_LABELS,
         LANGUAGES=LANGUAGES,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
@@ -384,7 +258,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _endpoints() -> dict[str, Any]:
         # Lets the menu link pages of other domains only once they exist.
-        return {"url_endpoints": app.view_functions, "unread_count": unread_count}
+        return {"url_endpoints": app.view_functions}
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
@@ -405,13 +279,116 @@ def init_app(app: Flask) -> None:
             h.setdefault("Cache-Control", "no-store")
         return resp
 
-    from tracker.issues import import_views
-    from tracker.issues import views as issue_views
-    from tracker.notify import views as notify_views
-    from tracker.owners import views as owner_views
 
-    app.register_blueprint(lang_bp)
-    app.register_blueprint(owner_views.bp)
-    app.register_blueprint(issue_views.bp)
-    app.register_blueprint(notify_views.bp)
-    app.register_blueprint(import_views.bp)
+def set_language_cookie(resp: BaseResponse, lang: str) -> BaseResponse:
+    """Remember the chosen language in a cookie (also before login)."""
+    resp.set_cookie(
+        "lang", lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+    return resp
+
+
+# --- the page action ---------------------------------------------------------------------
+
+
+def page_action(action: Callable[[], Any], *, done: str | Callable[[Any], str],
+                back: str) -> Response:
+    """Run one service call for a page: commit and say ``done``, or show the refusal in the
+    user's language with nothing changed; then go back to ``back`` (303)."""
+    try:
+        result = action()
+        db.session.commit()
+    except DomainError as exc:
+        flash_refusal(exc)
+    else:
+        flash(done(result) if callable(done) else done, "success")
+    return redirect(back, code=303)  # type: ignore[return-value]
+
+
+def save_form(form: Any, save: Callable[[], Any]) -> bool:
+    """Validate a posted form and save it through ``save`` (a service call), committing.
+
+    True when saved (the caller redirects); on a refusal the transaction is rolled back and
+    the refusal's field errors are shown beside the form's fields.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        save()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        show_field_errors(form, exc)
+        return False
+    flash(_("Saved."), "success")
+    return True
+
+
+def show_field_errors(form: Any, exc: DomainError) -> None:
+    """Put a refusal's per-field errors beside the form's fields, else on top of the form."""
+    placed = False
+    for name, messages in field_errors(exc).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors or []) + messages
+            placed = True
+    if not placed or exc.reason not in ("invalid",):
+        flash(explain(exc), "danger")
+
+
+def page_number() -> int:
+    """The ``page`` query parameter of a paged list (1 when missing or wrong)."""
+    return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000_000))
+
+
+def int_arg(name: str) -> int | None:
+    """A positive id from the query string, else None."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
+# --- shared form fields ------------------------------------------------------------------
+
+REQUIRED = lazy_gettext("Required.")
+
+
+class CnDateField(Field):
+    """A date typed as people in China write it: 2018-07-07, 2018/7/7 or 2018年7月7日.
+
+    A text box rather than the browser's date picker, whose format follows the browser's
+    language and not the page's.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"placeholder": "2018-07-07", "inputmode": "numeric",
+                                        "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.data:
+            return str(self.data.isoformat())
+        return self.raw_data[0] if self.raw_data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Parse the typed text with the importer's date rules."""
+        text = (valuelist[0] if valuelist else "") or ""
+        if not str(text).strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_date(str(text))
+        except ValueError:
+            self.data = None
+            raise ValueError(
+                lazy_gettext("Not a valid date: write 2018-07-07, 2018/7/7 or 2018年7月7日.")
+            ) from None
+
+
+def int_or_none(value: Any) -> int | None:
+    """Coerce a select's value to an id (an empty choice is None)."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)

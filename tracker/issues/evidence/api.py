@@ -8,25 +8,23 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
-from flask_smorest import Api
 
-from tracker.api_common import (
+from tracker.errors import NotFound, ValidationError
+from tracker.extensions import db
+from tracker.http import (
     ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
     UtcDateTime,
     api_blueprint,
-    current_api_user,
     if_match,
-    login_required,
     paginate,
     pagination_header,
 )
-from tracker.errors import NotFound, ValidationError
-from tracker.extensions import db
-from tracker.issues import evidence as service
+from tracker.issues.evidence import service as service
 from tracker.issues.models import Evidence
 from tracker.issues.service import get_issue
+from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "evidence", __name__, "/issues",
@@ -165,7 +163,3 @@ class EvidenceItem(MethodView):
         service.withdraw_evidence(user, issue, evidence_id, if_match=if_match())
         db.session.commit()
 
-
-def register(api: Api) -> None:
-    """Register this module's API blueprints."""
-    api.register_blueprint(blp)

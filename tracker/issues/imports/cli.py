@@ -22,7 +22,7 @@ from tracker.extensions import db
 def import_command(file: str, campaign_id: int, username: str | None) -> None:
     """Import findings from an .xlsx or .csv ledger: all rows or none."""
     from tracker.errors import DomainError
-    from tracker.issues.importer import ImportFailed, import_findings
+    from tracker.issues.imports.service import ImportFailed, import_findings
     from tracker.owners.models import User
 
     if not os.path.isfile(file):

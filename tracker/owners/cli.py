@@ -1,14 +1,15 @@
-"""Command line: ``flask --app tracker …`` and the ``tracker`` console script."""
+"""Commands of the owners domain: ``flask --app tracker create-admin USERNAME``."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
+from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.owners.service import create_admin
 
 
 @click.command("create-admin")
@@ -17,9 +18,6 @@ from tracker.extensions import db
 @with_appcontext
 def create_admin_command(username: str, password_stdin: bool) -> None:
     """Create an administrator (no home org needed)."""
-    from tracker.errors import DomainError
-    from tracker.owners.service import create_admin
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -34,24 +32,4 @@ def create_admin_command(username: str, password_stdin: bool) -> None:
     click.echo(f"Created administrator {username}.")
 
 
-def init_app(app: Flask) -> None:
-    """Register every command of every domain."""
-    app.cli.add_command(create_admin_command)
-    for module_name in ("tracker.issues.cli", "tracker.notify.cli", "tracker.demo"):
-        try:
-            module = __import__(module_name, fromlist=["commands"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        for command in getattr(module, "commands", []):
-            app.cli.add_command(command)
-
-
-def main() -> None:
-    """The ``tracker`` console script: ``flask --app tracker`` under a shorter name."""
-    from flask.cli import FlaskGroup
-
-    from tracker import create_app
-
-    FlaskGroup(create_app=create_app)(prog_name="tracker")
+commands = [create_admin_command]

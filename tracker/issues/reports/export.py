@@ -22,10 +22,9 @@ from sqlalchemy.orm import aliased
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues.importer import format_window
 from tracker.issues.models import Category, Issue, Status
 from tracker.owners.models import Org, OrgClosure, OrgKind, User
-from tracker.timeutil import today
+from tracker.timeutil import format_window, today
 
 COLUMNS = ["序号", "县", "单位/中心", "问题类别", "问题", "原因分析", "整改措施", "责任人",
            "整改时限", "状态", "逾期天数", "佐证材料数", "销号日期"]

@@ -1,4 +1,4 @@
-"""``flask --app tracker demo``: load the seed report's world (tracker/demo_data.py).
+"""``flask --app tracker demo``: load the seed report's world (tracker/issues/demo_data.py).
 
 Everything goes through the same services as the API: orgs with their closure rows, users
 with hashed passwords, findings registered by a registrar, evidence files stored like
@@ -17,10 +17,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError
 
-from tracker import demo_data
 from tracker.extensions import db
-from tracker.issues import evidence
+from tracker.issues import demo_data
 from tracker.issues import service as issues
+from tracker.issues.evidence import service as evidence
 from tracker.issues.models import Issue, Status
 from tracker.owners import service as owners
 from tracker.owners.models import Org, Role, User
@@ -173,5 +173,5 @@ def demo_command(if_empty: bool) -> None:
     click.echo(logins_table())
 
 
-#: Picked up by tracker/cli.py.
+#: Registered by the domain's init_app.
 commands = [demo_command]

@@ -1,0 +1,64 @@
+"""The ledger's words as users read them: statuses, actions, history entries, field names.
+
+Lazy strings, rendered in the reader's language wherever they are shown (pages, mails,
+spreadsheets).
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext
+
+STATUS_LABELS = {
+    "open": lazy_gettext("Open"),
+    "in_progress": lazy_gettext("In progress"),
+    "submitted": lazy_gettext("Awaiting verification"),
+    "closed": lazy_gettext("Closed"),
+}
+
+ACTION_LABELS = {
+    "start": lazy_gettext("Start rectification"),
+    "submit": lazy_gettext("Submit for verification"),
+    "close": lazy_gettext("Close (verified)"),
+    "reject": lazy_gettext("Reject"),
+    "reopen": lazy_gettext("Reopen"),
+    "extend": lazy_gettext("Request extension"),
+}
+
+EVENT_LABELS = {
+    "created": lazy_gettext("Registered"),
+    "updated": lazy_gettext("Edited"),
+    "note": lazy_gettext("Progress note"),
+    "start": lazy_gettext("Started rectification"),
+    "submit": lazy_gettext("Submitted for verification"),
+    "close": lazy_gettext("Closed (verified)"),
+    "reject": lazy_gettext("Rejected"),
+    "reopen": lazy_gettext("Reopened"),
+    "evidence_added": lazy_gettext("Evidence uploaded"),
+    "evidence_withdrawn": lazy_gettext("Evidence withdrawn"),
+    "extension_requested": lazy_gettext("Extension requested"),
+    "extension_approved": lazy_gettext("Extension approved"),
+    "extension_refused": lazy_gettext("Extension refused"),
+}
+
+FIELD_LABELS = {
+    "campaign_id": lazy_gettext("Campaign"),
+    "org_id": lazy_gettext("Unit"),
+    "category_id": lazy_gettext("Category"),
+    "title": lazy_gettext("Problem"),
+    "description": lazy_gettext("Description"),
+    "cause": lazy_gettext("Cause"),
+    "measures": lazy_gettext("Measures"),
+    "owner_id": lazy_gettext("Responsible officer"),
+    "starts_on": lazy_gettext("Starts on"),
+    "due_on": lazy_gettext("Due on"),
+    "status": lazy_gettext("Status"),
+    "closed_at": lazy_gettext("Closed at"),
+    "original_due_on": lazy_gettext("Original due date"),
+    "evidence_count": lazy_gettext("Evidence"),
+    "comment": lazy_gettext("Comment"),
+    "file": lazy_gettext("File"),
+    "note": lazy_gettext("Note"),
+    "reason": lazy_gettext("Reason"),
+    "requested_due_on": lazy_gettext("New due date"),
+    "decision": lazy_gettext("Decision"),
+}
