@@ -34,6 +34,7 @@ run: venv translations
 test: venv translations
 	$(BIN)/ruff check tracker tests bench
 	$(BIN)/mypy tracker
+	$(BIN)/lint-imports
 	TRACKER_TEST_DB=sqlite $(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$CI" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=3).close()" 2>/dev/null; then \
 		TRACKER_TEST_DB=postgresql $(BIN)/python -m pytest -q -p no:cacheprovider; \
@@ -50,6 +51,7 @@ test-postgresql: venv translations
 lint: venv
 	$(BIN)/ruff check tracker tests bench
 	$(BIN)/mypy tracker
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m bench

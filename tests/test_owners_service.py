@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.factories import SYSTEM
 from tracker.errors import Conflict, Forbidden, TooManyAttempts, Unauthorized, ValidationError
 from tracker.extensions import db
 from tracker.owners import service
@@ -23,7 +24,7 @@ def test_closure_rows_give_the_subtree(world):
 
 
 def test_moving_an_org_moves_its_subtree_and_keeps_its_other_changes(world):
-    service.update_org(world.centre, parent_id=world.other_county.id, name="玛多中心(迁)")
+    service.update_org(SYSTEM, world.centre, parent_id=world.other_county.id, name="玛多中心(迁)")
     db.session.commit()
     centre = db.session.get(Org, world.centre.id)
     assert centre.parent_id == world.other_county.id and centre.name == "玛多中心(迁)"
@@ -34,18 +35,18 @@ def test_moving_an_org_moves_its_subtree_and_keeps_its_other_changes(world):
 
 def test_an_org_cannot_move_under_its_own_subtree(world):
     with pytest.raises(ValidationError):
-        service.update_org(world.county, parent_id=world.department.id, kind="county")
+        service.update_org(SYSTEM, world.county, parent_id=world.department.id, kind="county")
 
 
 def test_unknown_parent_is_invalid_input(world):
     with pytest.raises(ValidationError) as exc:
-        service.create_org("X1", "某窗口", "department", 987654)
+        service.create_org(SYSTEM, "X1", "某窗口", "department", 987654)
     assert "parent_id" in exc.value.errors
 
 
 def test_duplicate_code_is_a_conflict(world):
     with pytest.raises(Conflict):
-        service.create_org("MD", "重复", "county", world.prefecture.id)
+        service.create_org(SYSTEM, "MD", "重复", "county", world.prefecture.id)
 
 
 def test_scope_follows_the_home_org(world):
@@ -66,7 +67,7 @@ def test_users_readable_along_the_line(world):
 
 def test_user_needs_an_existing_home_org(world):
     with pytest.raises(ValidationError) as exc:
-        service.create_user("dawa", "long-enough-1", "officer", 987654)
+        service.create_user(SYSTEM, "dawa", "long-enough-1", "officer", 987654)
     assert "org_id" in exc.value.errors
 
 
@@ -103,6 +104,6 @@ def test_only_admin_passes_require_admin(world):
 
 def test_kind_change_keeps_children_below(world):
     with pytest.raises(ValidationError) as exc:
-        service.update_org(world.county, kind="centre")
+        service.update_org(SYSTEM, world.county, kind="centre")
     assert "kind" in exc.value.errors
-    service.update_org(world.department, name="人社窗口(新)")
+    service.update_org(SYSTEM, world.department, name="人社窗口(新)")

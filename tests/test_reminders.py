@@ -293,7 +293,7 @@ def test_escalation_goes_to_the_nearest_supervisors_in_their_own_digest(world, m
 def test_escalation_skips_inactive_supervisors_and_falls_back_to_admins(world, make, smtp):
     from tracker.owners import service as owners
 
-    owners.update_user(world.county_supervisor, active=False)
+    owners.update_user(world.admin, world.county_supervisor, active=False)
     db.session.commit()
     lone = make.org("达日县", "prefecture", code="DR")
     lone_centre = make.org("达日县行政服务中心", "centre", lone, code="DR-ZX")
@@ -315,7 +315,7 @@ def test_escalation_skips_inactive_supervisors_and_falls_back_to_admins(world, m
 def test_recipients_without_email_get_the_in_app_notice(world, make, smtp):
     from tracker.owners import service as owners
 
-    owners.update_user(world.officer, email=None)
+    owners.update_user(world.admin, world.officer, email=None)
     db.session.commit()
     issue = make.issue(world.centre, world.officer, world.campaign, world.category)
     result = service.run_pass(day(-7))

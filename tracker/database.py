@@ -1,9 +1,7 @@
-"""Database engine settings: SQLite in WAL mode with a busy timeout, and transactions."""
+"""Database engine settings: SQLite in WAL mode with a busy timeout, BEGIN IMMEDIATE for writes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,6 +17,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL lets readers run beside one writer; the busy timeout queues writers."""
+    # pysqlite's own transaction handling is turned off so that BEGIN is ours.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
@@ -38,23 +38,20 @@ def configure_engine(engine: Engine) -> None:
     """Install the per-connection settings for SQLite engines."""
     if engine.dialect.name != "sqlite":
         return
-    if getattr(engine, "_tracker_configured", False):
-        return
-    engine._tracker_configured = True  # type: ignore[attr-defined]
-    # pysqlite's own transaction handling is turned off so that BEGIN is ours.
+    if event.contains(engine, "connect", _sqlite_pragmas):
+        return  # configured already (one engine, several apps in one process)
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _begin)
 
-    @event.listens_for(engine, "connect")
-    def _no_autobegin(dbapi_connection: Any, connection_record: Any) -> None:
-        dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        # A transaction that may write takes the write lock at once (BEGIN IMMEDIATE):
-        # a deferred one that reads first and writes later can fail at once with
-        # "database is locked" when another worker committed in between, which the busy
-        # timeout does not cover.  Reads stay deferred and run beside the writer (WAL).
-        conn.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
+def _begin(conn: Any) -> None:
+    """A transaction that may write takes the write lock at once (BEGIN IMMEDIATE).
+
+    A deferred one that reads first and writes later can fail at once with "database is
+    locked" when another worker committed in between, which the busy timeout does not cover.
+    Reads stay deferred and run beside the writer (WAL).
+    """
+    conn.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:
@@ -68,13 +65,3 @@ def init_app(app: Flask) -> None:
 
         read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
 
-
-@contextmanager
-def transaction() -> Iterator[None]:
-    """Commit the session at the end of a block, or roll back everything on error."""
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from tracker import pages
     from tracker.extensions import api
     from tracker.issues import api as issues_api
-    from tracker.issues import demo, labels, views
+    from tracker.issues import demo, labels, rules, views
     from tracker.issues.deadlines import api as deadlines_api
     from tracker.issues.evidence import api as evidence_api
     from tracker.issues.imports import api as imports_api
@@ -33,5 +33,5 @@ def init_app(app: Flask) -> None:
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
-        EVENT_LABELS=labels.EVENT_LABELS,
+        EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register,
     )

@@ -45,10 +45,12 @@ def _closing_time(closed_on: date) -> datetime:
 
 def load_demo() -> dict[str, int]:
     """Insert the demo world through the services; flushes, the caller commits."""
+    loader = owners.system_actor(LOADER_LABEL)
     orgs: dict[str, Org] = {}
     for spec in demo_data.ORGS:
         parent = orgs[spec["parent_code"]].id if spec["parent_code"] else None
-        orgs[spec["code"]] = owners.create_org(spec["code"], spec["name"], spec["kind"], parent)
+        orgs[spec["code"]] = owners.create_org(loader, spec["code"], spec["name"], spec["kind"],
+                                               parent)
 
     users: dict[str, User] = {}
     for u in demo_data.USERS:
@@ -58,7 +60,7 @@ def load_demo() -> dict[str, int]:
             users[u["username"]] = existing
             continue
         users[u["username"]] = owners.create_user(
-            u["username"], demo_data.DEMO_PASSWORD, u["role"],
+            loader, u["username"], demo_data.DEMO_PASSWORD, u["role"],
             orgs[u["org_code"]].id if u["org_code"] else None,
             display_name=u["display_name"], email=u["email"],
         )
@@ -110,11 +112,11 @@ def _close_as_recorded(issue: Issue, verifier: User, closed_on: date) -> None:
     db.session.flush()
     # The history is append-only: the back-dating is a change of its own, by the loader.
     issues.record(
-        issue, "updated", None,
+        issue, "updated", owners.system_actor(LOADER_LABEL),
         {"closed_at": (before_at.isoformat() if before_at else None,
                        issue.closed_at.isoformat()),
          "closed_on": (before_on, closed_on)},
-        "演示数据:销号日期按原台账回填。", actor_label=LOADER_LABEL,
+        "演示数据:销号日期按原台账回填。",
     )
 
 

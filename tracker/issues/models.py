@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -18,9 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import Model
@@ -38,9 +41,13 @@ class Status(enum.StrEnum):
 
 
 STATUSES = [s.value for s in Status]
-
-#: SQL of "not closed", as the partial index states it (an IN list that indexes answer).
-OPEN_PREDICATE = "status IN ('open', 'in_progress', 'submitted')"
+#: "Not closed": every status but closed, as an IN list (indexes answer IN lists on both
+#: databases; "<> closed" they do not, bench/README.md).
+OPEN_STATUSES = tuple(s.value for s in Status if s is not Status.closed)
+#: The statuses whose owners are reminded: a submitted issue waits on its verifier.
+REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
+#: SQL of "not closed", as the partial index states it.
+OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 
 
 class Category(Model):
@@ -161,15 +168,20 @@ class Issue(Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def days_overdue_on(self, as_of: date) -> int:
-        """Days past due_on on ``as_of`` (0 when not overdue or closed)."""
-        if self.status == Status.closed.value or as_of <= self.due_on:
-            return 0
-        return (as_of - self.due_on).days
-
+    @hybrid_method
     def is_overdue_on(self, as_of: date) -> bool:
-        """Whether the issue is not closed and ``as_of`` is after due_on."""
-        return self.days_overdue_on(as_of) > 0
+        """Overdue (SPEC §4): not closed, and ``as_of`` is after due_on.  The one home of the
+        rule, in Python (pages, mails, the API) and in SQL (filters, reports)."""
+        return self.status in OPEN_STATUSES and as_of > self.due_on
+
+    @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
+    @classmethod
+    def _is_overdue_on_expression(cls, as_of: Any) -> ColumnElement[bool]:
+        return and_(cls.status.in_(OPEN_STATUSES), cls.due_on < as_of)
+
+    def days_overdue_on(self, as_of: date) -> int:
+        """Days past due_on on ``as_of`` (0 when not overdue)."""
+        return (as_of - self.due_on).days if self.is_overdue_on(as_of) else 0
 
 
 class Evidence(Model):

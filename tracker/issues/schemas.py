@@ -10,7 +10,7 @@ from flask import g
 
 from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
 from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue
-from tracker.issues.service import ACTIONS
+from tracker.issues.rules import ACTIONS
 from tracker.timeutil import today
 
 #: Longest free text (description, cause, measures, comments) accepted, in characters.

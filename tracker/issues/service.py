@@ -10,15 +10,23 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
-from tracker.errors import Conflict, Forbidden, NotFound, StaleVersion
+from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVersion
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import rules
 from tracker.issues.models import POLICY_BOUNDS, Campaign, Category, Event, Issue, Status
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
 from tracker.timeutil import local_date_of, utcnow
+
+_signals = Namespace()
+#: The ledger announces what happened: sent with ``events``, the new Event rows (in the
+#: session, not yet committed).  Listeners (notices, webhooks) write in the same transaction,
+#: so a change that is rolled back tells nobody; the ledger itself knows no listener.
+events_recorded = _signals.signal("events-recorded")
 
 #: The fields a registrar may set when registering or editing an issue.
 EDITABLE_FIELDS = (
@@ -26,20 +34,10 @@ EDITABLE_FIELDS = (
     "owner_id", "starts_on", "due_on",
 )
 
-#: action -> (states it may start from, state it leads to)
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "start": ((Status.open.value,), Status.in_progress.value),
-    "submit": ((Status.open.value, Status.in_progress.value), Status.submitted.value),
-    "close": ((Status.in_progress.value, Status.submitted.value), Status.closed.value),
-    "reject": ((Status.submitted.value,), Status.in_progress.value),
-    "reopen": ((Status.closed.value,), Status.in_progress.value),
-}
-ACTIONS = tuple(TRANSITIONS)
-COMMENT_REQUIRED = ("reject", "reopen")
-#: Every status but closed, as an IN list that the (status, due_on) index answers.
-OPEN_STATUSES = tuple(s.value for s in Status if s is not Status.closed)
-EDITORS = (Role.registrar.value, Role.supervisor.value, Role.admin.value)
-VERIFIERS = (Role.supervisor.value, Role.admin.value)
+TRANSITIONS = rules.TRANSITIONS
+ACTIONS = rules.ACTIONS
+EDITORS = rules.EDITORS
+VERIFIERS = rules.VERIFIERS
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -107,7 +105,7 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         ))
     if filters.get("overdue") is not None:
         # An IN list rather than "<> closed", which no index answers (bench/README.md).
-        late = Issue.status.in_(OPEN_STATUSES) & (Issue.due_on < as_of)
+        late = Issue.is_overdue_on(as_of)
         stmt = stmt.where(late if filters["overdue"] else ~late)
     if filters.get("due_before") is not None:
         stmt = stmt.where(Issue.due_on <= filters["due_before"])
@@ -182,7 +180,7 @@ def require_work(user: User, issue: Issue) -> None:
 
 def require_registrar(user: User) -> None:
     """Refuse with 403 unless ``user`` has a role that registers findings."""
-    if user.role not in EDITORS:
+    if not rules.may_register(user.role):
         raise Forbidden("Only registrars, supervisors and admins register findings.",
                         reason="registrar_only")
 
@@ -205,20 +203,14 @@ def require_verifier(user: User, issue: Issue) -> None:
 def allowed_actions(user: User, issue: Issue) -> list[str]:
     """The lifecycle actions ``user`` may take on ``issue`` now (for pages)."""
     result = []
-    for action, (sources, _target) in TRANSITIONS.items():
-        if issue.status not in sources:
+    for action in rules.ACTIONS:
+        if not rules.reachable(action, issue.status):
             continue
-        if action in ("start", "submit"):
-            if not can_work(user, issue):
-                continue
-            if action == "submit" and issue.evidence_count == 0:
-                continue
-        else:
-            if not can_verify(user, issue):
-                continue
-            if action == "close" and issue.evidence_count == 0:
-                continue
-        result.append(action)
+        if action in rules.EVIDENCE_ACTIONS and issue.evidence_count == 0:
+            continue
+        allowed = can_work if action in rules.WORK_ACTIONS else can_verify
+        if allowed(user, issue):
+            result.append(action)
     return result
 
 
@@ -257,20 +249,31 @@ def record(
     actor: User | None,
     changes: dict[str, Any] | None = None,
     comment: str = "",
-    actor_label: str | None = None,
 ) -> Event:
-    """Append an event to the issue's history."""
-    ev = Event(
-        issue_id=issue.id,
-        kind=kind,
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor_label,
-        at=utcnow(),
-        changes=_jsonable(changes or {}),
-        comment=comment or "",
-    )
-    db.session.add(ev)
-    return ev
+    """Append an event to the issue's history, and announce it (``events_recorded``)."""
+    return record_many([(issue, kind, actor, changes or {}, comment)])[0]
+
+
+def record_many(
+    entries: list[tuple[Issue, str, User | None, dict[str, Any], str]],
+) -> list[Event]:
+    """Append events (issue, kind, actor, changes, comment) and announce them at once."""
+    now = utcnow()
+    events = [
+        Event(
+            issue_id=issue.id,
+            kind=kind,
+            actor_id=actor.id if actor is not None else None,
+            actor_label=owners.actor_label(actor),
+            at=now,
+            changes=_jsonable(changes),
+            comment=comment or "",
+        )
+        for issue, kind, actor, changes, comment in entries
+    ]
+    db.session.add_all(events)
+    events_recorded.send(events=events)
+    return events
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -283,8 +286,10 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
 # --- registering and editing -------------------------------------------------------------
 
 
-def _validate_fields(actor: User, values: dict[str, Any], current: Issue | None) -> None:
-    """Check references and dates of the (merged) field values; 422 naming each field."""
+def check_registration(actor: User, values: dict[str, Any], current: Issue | None = None) -> None:
+    """The rules of a finding's fields (registering, or editing ``current``): references in
+    the actor's scope, an active owner on the org's line, dates in order (422 naming each
+    field), and a title not yet registered for the campaign and org (409)."""
     errors: dict[str, list[str]] = {}
     for name in ("title",):
         if not str(values.get(name) or "").strip():
@@ -334,41 +339,72 @@ def _validate_fields(actor: User, values: dict[str, Any], current: Issue | None)
                        reason="duplicate", errors={"title": ["Already registered."]})
 
 
-def register_issue(
-    actor: User | None, values: dict[str, Any], *, actor_label: str | None = None,
-    check_actor: User | None = None,
-) -> Issue:
-    """Register a finding as a new open issue.
+class RowsRefused(Invalid):
+    """Some findings of a batch were refused: ``refusals`` maps each one's index to why."""
 
-    ``actor`` is the user acting; the importer without ``--as`` passes ``actor=None`` with
-    ``check_actor`` an admin-equivalent user for the scope check and an ``actor_label``.
-    """
-    checker = actor or check_actor
-    if checker is None:
-        raise Forbidden("Registering needs an actor.")
-    require_registrar(checker)
+    reason = "rows_refused"
+
+    def __init__(self, refusals: dict[int, DomainError]) -> None:
+        super().__init__(f"{len(refusals)} finding(s) refused; nothing was registered.")
+        self.refusals = refusals
+
+
+def _registration_values(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
     values = dict(values)
-    for name in ("title", "description", "cause", "measures"):
+    for name in TEXT_FIELDS:
         values[name] = (values.get(name) or "").strip()
-    _validate_fields(checker, values, None)
-    issue = Issue(
-        **values,
-        original_due_on=values["due_on"],
-        status=Status.open.value,
-        evidence_count=0,
-        extension_count=0,
-        created_by_id=actor.id if actor else None,
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    db.session.add(issue)
+    return values
+
+
+def register_issues(actor: User, batch: list[dict[str, Any]], *,
+                    write: bool = True) -> list[Issue]:
+    """Register findings as new open issues, each with its "created" event: one, or a batch
+    of an import (a few statements for the whole batch).
+
+    Every finding is checked by ``check_registration``; when any is refused, ``RowsRefused``
+    names each refused one by its index and nothing is written.  ``write=False`` checks only
+    (an import that has found a wrong row keeps checking the rest).
+    """
+    require_registrar(actor)
+    refusals: dict[int, DomainError] = {}
+    clean: list[dict[str, Any]] = []
+    for index, values in enumerate(batch):
+        try:
+            values = _registration_values(values)
+            check_registration(actor, values)
+        except DomainError as exc:
+            refusals[index] = exc
+            continue
+        clean.append(values)
+    if refusals:
+        raise RowsRefused(refusals)
+    if not write:
+        return []
+    now = utcnow()
+    created = [
+        Issue(**values, original_due_on=values["due_on"], status=Status.open.value,
+              evidence_count=0, extension_count=0, created_by_id=actor.id, created_at=now,
+              updated_at=now)
+        for values in clean
+    ]
+    db.session.add_all(created)
     db.session.flush()
-    record(issue, "created", actor,
-           {k: (None, getattr(issue, k)) for k in EDITABLE_FIELDS}, actor_label=actor_label)
-    return issue
+    record_many([
+        (issue, "created", actor, {k: (None, getattr(issue, k)) for k in EDITABLE_FIELDS}, "")
+        for issue in created
+    ])
+    return created
+
+
+def register_issue(actor: User, values: dict[str, Any]) -> Issue:
+    """Register a finding as a new open issue (the form, the API, the demo)."""
+    try:
+        return register_issues(actor, [values])[0]
+    except RowsRefused as exc:
+        raise exc.refusals[0] from None
 
 
 def update_issue(
@@ -384,7 +420,7 @@ def update_issue(
         if name in values and values[name] is not None:
             values[name] = values[name].strip()
     merged.update(values)
-    _validate_fields(actor, merged, issue)
+    check_registration(actor, merged, issue)
     require_not_closed(issue)
     check_version(issue, if_match)
     changes = {k: (getattr(issue, k), v) for k, v in values.items() if getattr(issue, k) != v}
@@ -429,12 +465,12 @@ def transition(
         raise Invalid(f"Unknown action {action!r}.",
                       errors={"action": [f"Must be one of {list(ACTIONS)}."]})
     sources, target = TRANSITIONS[action]
-    if action in ("start", "submit"):
+    if action in rules.WORK_ACTIONS:
         require_work(actor, issue)
     else:
         require_verifier(actor, issue)
     comment = (comment or "").strip()
-    if action in COMMENT_REQUIRED and not comment:
+    if action in rules.COMMENT_REQUIRED and not comment:
         raise Invalid("A comment is required to reject or reopen.",
                       errors={"comment": ["Required."]})
     if issue.status not in sources:
@@ -442,7 +478,7 @@ def transition(
             raise Conflict("A closed issue is read-only until reopened.", reason="issue_closed")
         raise Conflict(f"Cannot {action} an issue that is {issue.status}.",
                        reason="invalid_transition")
-    if action in ("submit", "close"):
+    if action in rules.EVIDENCE_ACTIONS:
         require_evidence(issue)
     check_version(issue, if_match)
     before = issue.status

@@ -37,6 +37,7 @@ from tracker.issues.forms import (
     WithdrawForm,
 )
 from tracker.issues.models import (
+    OPEN_STATUSES,
     STATUSES,
     Campaign,
     Category,
@@ -166,7 +167,7 @@ def home() -> str:
         # Not closed; ascending due date puts the overdue first, the most overdue on top.
         stmt = _with_relations(
             select(Issue)
-            .where(Issue.owner_id == user.id, Issue.status != Status.closed.value)
+            .where(Issue.owner_id == user.id, Issue.status.in_(OPEN_STATUSES))
             .order_by(Issue.due_on, Issue.id)
             .limit(HOME_LIMIT)
         )

@@ -199,11 +199,6 @@ def smtp_configured() -> bool:
     return bool((current_app.config.get("TRACKER_SMTP_HOST") or "").strip())
 
 
-def smtp_label() -> str:
-    """host:port of the configured mail server, for messages."""
-    cfg = current_app.config
-    return f"{cfg.get('TRACKER_SMTP_HOST')}:{cfg.get('TRACKER_SMTP_PORT')}"
-
 
 class Mailer:
     """One SMTP connection for a pass, opened on first use.

@@ -37,7 +37,7 @@ from sqlalchemy.exc import OperationalError
 from tracker import database
 from tracker.errors import NotFound
 from tracker.extensions import db
-from tracker.issues.models import Campaign, Issue, Status
+from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue
 from tracker.notify import mail
 from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
 from tracker.notify.policy import (
@@ -53,8 +53,7 @@ from tracker.timeutil import today, utcnow
 
 log = logging.getLogger(__name__)
 
-#: Statuses whose owners are reminded; a submitted issue waits on its verifier.
-REMINDED = (Status.open.value, Status.in_progress.value)
+REMINDED = REMINDED_STATUSES
 #: How long a pass holds a claim it is sending before another pass may take it over.
 LEASE = timedelta(minutes=30)
 #: How many days back a pass looks for steps missed while no pass ran (default).

@@ -102,7 +102,8 @@ class Orgs(MethodView):
     @orgs_blp.response(201, OrgSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Add an org under a parent (admin)."""
-        org = service.create_org(args["code"], args["name"], args["kind"], args["parent_id"])
+        org = service.create_org(current_api_user(), args["code"], args["name"], args["kind"],
+                                 args["parent_id"])
         db.session.commit()
         return org, {"Location": url_for("orgs.OrgItem", org_id=org.id)}
 
@@ -125,7 +126,7 @@ class OrgItem(MethodView):
     @orgs_blp.response(200, OrgSchema)
     def patch(self, args: dict[str, Any], org_id: int) -> Org:
         """Rename, recode or move an org with its subtree (admin)."""
-        org = service.update_org(service.get_org(org_id), **args)
+        org = service.update_org(current_api_user(), service.get_org(org_id), **args)
         db.session.commit()
         return org
 
@@ -164,7 +165,7 @@ class Users(MethodView):
     def post(self, args: dict[str, Any]) -> Any:
         """Add a user with a role and home org (admin); the password is never shown again."""
         user = service.create_user(
-            args["username"], args["password"], args["role"], args["org_id"],
+            current_api_user(), args["username"], args["password"], args["role"], args["org_id"],
             display_name=args["display_name"], email=args["email"], active=args["active"],
         )
         db.session.commit()
@@ -200,6 +201,6 @@ class UserItem(MethodView):
     @users_blp.response(200, UserSchema)
     def patch(self, args: dict[str, Any], user_id: int) -> User:
         """Change a user (admin); a new password or deactivation ends their tokens."""
-        user = service.update_user(service.get_user(user_id), **args)
+        user = service.update_user(current_api_user(), service.get_user(user_id), **args)
         db.session.commit()
         return user

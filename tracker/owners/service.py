@@ -88,6 +88,19 @@ def require_admin(actor: User) -> None:
         raise Forbidden("Only an administrator may do this.", reason="admin_only")
 
 
+def system_actor(label: str) -> User:
+    """The actor of what the command line or the demo loader does: an administrator's rights,
+    no user row, and ``label`` (e.g. the command line) where the history names who acted."""
+    actor = User(role=Role.admin.value, username="(system)", display_name=label, active=True)
+    actor.system_label = label  # type: ignore[attr-defined]
+    return actor
+
+
+def actor_label(actor: User | None) -> str | None:
+    """What the history names for a system actor (None for a person)."""
+    return getattr(actor, "system_label", None)
+
+
 # --- orgs --------------------------------------------------------------------------------
 
 
@@ -117,8 +130,9 @@ def _check_kind(kind: str, parent: Org | None) -> None:
         )
 
 
-def create_org(code: str, name: str, kind: str, parent_id: int | None) -> Org:
-    """Add an org to the tree, with its closure rows."""
+def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | None) -> Org:
+    """Add an org to the tree, with its closure rows (admin)."""
+    require_admin(actor)
     code, name = code.strip(), name.strip()
     if not code or not name:
         raise Invalid("Code and name are required.", errors={"code": ["Required."]})
@@ -145,8 +159,9 @@ def create_org(code: str, name: str, kind: str, parent_id: int | None) -> Org:
     return org
 
 
-def update_org(org: Org, **fields: Any) -> Org:
-    """Change an org's code, name, kind or parent (moving its whole subtree)."""
+def update_org(actor: User, org: Org, **fields: Any) -> Org:
+    """Change an org's code, name, kind or parent, moving its whole subtree (admin)."""
+    require_admin(actor)
     if "code" in fields and fields["code"] != org.code:
         code = fields["code"].strip()
         if db.session.scalar(select(exists().where(Org.code == code, Org.id != org.id))):
@@ -273,6 +288,7 @@ def _check_role_org(role: str, org_id: int | None) -> None:
 
 
 def create_user(
+    actor: User,
     username: str,
     password: str,
     role: str,
@@ -281,7 +297,8 @@ def create_user(
     email: str | None = None,
     active: bool = True,
 ) -> User:
-    """Add a user with a hashed password."""
+    """Add a user with a hashed password (admin)."""
+    require_admin(actor)
     username = username.strip()
     if not username:
         raise Invalid("A username is required.", errors={"username": ["Required."]})
@@ -305,8 +322,15 @@ def create_user(
     return user
 
 
-def update_user(user: User, **fields: Any) -> User:
-    """Change a user's profile, role, org, password or active flag."""
+#: What users may change of themselves; everything else is an admin's.
+SELF_SERVICE_FIELDS = frozenset({"locale"})
+
+
+def update_user(actor: User, user: User, **fields: Any) -> User:
+    """Change a user's profile, role, org, password or active flag (admin); a user may change
+    their own ``SELF_SERVICE_FIELDS``."""
+    if not (actor.id is not None and actor.id == user.id and set(fields) <= SELF_SERVICE_FIELDS):
+        require_admin(actor)
     role = fields.get("role", user.role)
     org_id = fields.get("org_id", user.org_id)
     _check_role_org(role, org_id)
@@ -398,14 +422,10 @@ def user_for_token(token: str) -> User | None:
 
 
 def create_admin(username: str, password: str) -> User:
-    """Create the first administrator (no home org needed)."""
-    return create_user(username, password, Role.admin.value, None, display_name=username)
+    """Create an administrator from the command line (no home org needed)."""
+    return create_user(system_actor("flask --app tracker create-admin"), username, password,
+                       Role.admin.value, None, display_name=username)
 
-
-def refuse_unless(condition: bool, message: str, reason: str = "forbidden") -> None:
-    """Raise 403 with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise Forbidden(message, reason=reason)
 
 
 def users_readable_clause(viewer: User) -> ColumnElement[bool]:

@@ -42,7 +42,7 @@ def set_language() -> Response:
     if lang not in LANGUAGES:
         lang = LANGUAGES[0]
     if current_user.is_authenticated:
-        owners.update_user(actor(), locale=lang)
+        owners.update_user(actor(), actor(), locale=lang)
         db.session.commit()
     return set_language_cookie(
         redirect(safe_next(request.form.get("next"), url_for("issues.home"))), lang
@@ -110,7 +110,8 @@ def admin_orgs() -> str:
     q = (request.args.get("q") or "").strip()
     stmt = select(Org).order_by(Org.depth, Org.code)
     if q:
-        stmt = stmt.where(or_(Org.code.contains(q), Org.name.contains(q)))
+        stmt = stmt.where(or_(Org.code.contains(q, autoescape=True),
+                              Org.name.contains(q, autoescape=True)))
     rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
@@ -128,9 +129,9 @@ def admin_org(org_id: int | None = None) -> Any:
 
     def save() -> Org:
         if org is None:
-            return owners.create_org(form.code.data or "", form.name.data or "",
+            return owners.create_org(actor(), form.code.data or "", form.name.data or "",
                                      form.kind.data or "", form.parent_id.data)
-        return owners.update_org(org, code=form.code.data or "", name=form.name.data or "",
+        return owners.update_org(actor(), org, code=form.code.data or "", name=form.name.data or "",
                                  kind=form.kind.data, parent_id=form.parent_id.data)
 
     if save_form(form, save):
@@ -146,7 +147,8 @@ def admin_users() -> str:
     q = (request.args.get("q") or "").strip()
     stmt = select(User).order_by(User.username)
     if q:
-        stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
+        stmt = stmt.where(or_(User.username.contains(q, autoescape=True),
+                              User.display_name.contains(q, autoescape=True)))
     rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
     return render_template("admin/users.html", users=rows, meta=meta, q=q)
 
@@ -167,12 +169,12 @@ def admin_user(user_id: int | None = None) -> Any:
     def save() -> User:
         if user is None:
             return owners.create_user(
-                form.username.data or "", form.password.data or "", form.role.data or "",
+                actor(), form.username.data or "", form.password.data or "", form.role.data or "",
                 form.org_id.data, display_name=form.display_name.data,
                 email=form.email.data or None, active=bool(form.active.data),
             )
         return owners.update_user(
-            user, role=form.role.data, org_id=form.org_id.data,
+            actor(), user, role=form.role.data, org_id=form.org_id.data,
             display_name=form.display_name.data, email=form.email.data or None,
             active=bool(form.active.data), password=form.password.data or None,
         )

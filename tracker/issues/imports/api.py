@@ -10,14 +10,13 @@ import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
 
-from tracker.errors import Forbidden
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.http import (
     api_blueprint,
 )
 from tracker.issues.imports import service as importer
-from tracker.issues.service import EDITORS
+from tracker.issues.service import require_registrar
 from tracker.owners.auth import current_api_user, login_required
 from tracker.owners.models import User
 
@@ -64,13 +63,6 @@ UPLOAD_BODY_DOC = {
 }
 
 
-def require_importer(user: User) -> None:
-    """Only those who register findings may import them (403 otherwise)."""
-    if user.role not in EDITORS:
-        raise Forbidden("Only registrars, supervisors and admins import findings.",
-                        reason="registrar_only")
-
-
 def run_upload(user: User, upload: Any, campaign_text: str | None) -> importer.ImportReport:
     """Save an uploaded file to a temporary file and import it as ``user`` (no commit)."""
     errors: dict[str, list[str]] = {}
@@ -115,7 +107,7 @@ class Imports(MethodView):
     def post(self) -> Any:
         """Import findings (multipart ``file`` and ``campaign_id``): all rows or none."""
         user = current_api_user()
-        require_importer(user)
+        require_registrar(user)
         is_form = request.mimetype == "multipart/form-data"
         report = run_upload(user, request.files.get("file") if is_form else None,
                             request.form.get("campaign_id") if is_form else None)

@@ -9,7 +9,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.issues.imports.service import ACTOR_LABEL_MAX, ImportFailed, import_findings
+from tracker.owners.models import User
+from tracker.owners.service import system_actor
 
 
 @click.command("import")
@@ -21,14 +25,8 @@ from tracker.extensions import db
 @with_appcontext
 def import_command(file: str, campaign_id: int, username: str | None) -> None:
     """Import findings from an .xlsx or .csv ledger: all rows or none."""
-    from tracker.errors import DomainError
-    from tracker.issues.imports.service import ImportFailed, import_findings
-    from tracker.owners.models import User
-
     if not os.path.isfile(file):
         raise click.ClickException(f"No such file: {file}")
-    actor = None
-    label = None
     if username:
         actor = db.session.scalar(select(User).where(User.username == username))
         if actor is None or not actor.active:
@@ -36,10 +34,9 @@ def import_command(file: str, campaign_id: int, username: str | None) -> None:
     else:
         # Without --as the history names the command that made the rows.
         parts = ["import", file, "--campaign", str(campaign_id)]
-        label = "flask " + shlex.join(parts)
+        actor = system_actor(("flask " + shlex.join(parts))[:ACTOR_LABEL_MAX])
     try:
-        report = import_findings(file, os.path.basename(file), campaign_id, actor,
-                                 actor_label=label)
+        report = import_findings(file, os.path.basename(file), campaign_id, actor)
         db.session.commit()
     except ImportFailed as exc:
         db.session.rollback()

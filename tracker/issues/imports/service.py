@@ -14,18 +14,18 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 
-from tracker.errors import DomainError, Forbidden, NotFound, UnsupportedFile
+from tracker.errors import DomainError, NotFound, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import service as issues
-from tracker.issues.models import Campaign, Category, Event, Issue, Status
-from tracker.owners.models import Org, Role, User
-from tracker.timeutil import parse_date, parse_window, utcnow
+from tracker.issues.models import Campaign, Category, Issue
+from tracker.owners import service as owners
+from tracker.owners.models import Org, User
+from tracker.timeutil import parse_date, parse_window
 
 #: Canonical column -> the headers accepted for it (compared after normalising).
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -338,35 +338,19 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
     return positions, labels
 
 
-def import_findings(
-    path: str,
-    filename: str,
-    campaign_id: int,
-    actor: User | None,
-    *,
-    actor_label: str | None = None,
-) -> ImportReport:
+def import_findings(path: str, filename: str, campaign_id: int, actor: User) -> ImportReport:
     """Register every row of the spreadsheet at ``path`` as an issue of the campaign.
 
-    All or nothing: every row is checked by the registration rules of ``issues.service``
-    (the ``_validate_fields`` that ``register_issue`` runs) and the rows are written in
-    batches inside one savepoint; if any row is wrong, the savepoint is rolled back and
-    ``ImportFailed`` lists every error.  A row whose campaign, org and title already exist
-    is skipped.  ``actor=None`` is the command line: it registers with an administrator's
-    scope and ``actor_label`` in the history.
+    All or nothing: the rows go through ``issues.service.register_issues`` in batches inside
+    one savepoint, checked by the very rules of a registration; if any row is wrong, the
+    savepoint is rolled back and ``ImportFailed`` lists every error.  A row whose campaign,
+    org (in the actor's scope) and title already exist is skipped.  The command line acts as
+    a system actor (``owners.service.system_actor``), named in the history.
     """
     if db.session.get(Campaign, campaign_id) is None:
         raise NotFound(f"No campaign with id {campaign_id}.",
                        errors={"campaign_id": ["No such campaign."]})
-    check_actor = actor
-    if actor is None:
-        # The command line acts with an administrator's scope; history names the command.
-        check_actor = User(role=Role.admin.value, username="(command line)", active=True)
-        actor_label = (actor_label or "flask import")[:ACTOR_LABEL_MAX]
-    assert check_actor is not None
-    if check_actor.role not in issues.EDITORS:
-        raise Forbidden("Only registrars, supervisors and admins register findings.",
-                        reason="registrar_only")
+    issues.require_registrar(actor)
     report = ImportReport(filename=filename)
     rows = read_rows(path, filename)
     try:
@@ -377,8 +361,8 @@ def import_findings(
     if report.errors:
         raise ImportFailed(report)
 
-    lookups = _Lookups()
-    seen: dict[tuple[int, str], int] = {}
+    batch = _Batch(labels=labels, campaign_id=campaign_id, actor=actor, lookups=_Lookups(),
+                   report=report)
     chunk: list[tuple[int, dict[str, Any]]] = []
     savepoint = db.session.begin_nested()
     try:
@@ -389,12 +373,10 @@ def import_findings(
             report.rows += 1
             chunk.append((row_number, values))
             if len(chunk) >= BATCH:
-                _import_chunk(chunk, labels, campaign_id, actor, check_actor, actor_label,
-                              lookups, seen, report)
+                batch.run(chunk)
                 chunk.clear()
         if chunk:
-            _import_chunk(chunk, labels, campaign_id, actor, check_actor, actor_label,
-                          lookups, seen, report)
+            batch.run(chunk)
     except BaseException:
         savepoint.rollback()
         raise
@@ -410,86 +392,102 @@ def import_findings(
     return report
 
 
-def _import_chunk(
-    chunk: list[tuple[int, dict[str, Any]]],
-    labels: dict[str, str],
-    campaign_id: int,
-    actor: User | None,
-    check_actor: User,
-    actor_label: str | None,
-    lookups: _Lookups,
-    seen: dict[tuple[int, str], int],
-    report: ImportReport,
-) -> None:
-    """Check a chunk of rows and, while no row anywhere is wrong, write the valid ones."""
-    parsed = [(n, *_parse_row(cells, labels, campaign_id, lookups)) for n, cells in chunk]
-    # One query for the chunk's rows that are registered already (they are skipped).
-    titles = {values["title"] for _n, values, _e, _w in parsed if values["title"]}
-    org_ids = {values["org_id"] for _n, values, _e, _w in parsed if values["org_id"]}
-    existing: set[tuple[int, str]] = set()
-    if titles and org_ids:
-        existing = {(org_id, title) for org_id, title in db.session.execute(
+@dataclass
+class _Batch:
+    """The state of one import across its chunks of rows."""
+
+    labels: dict[str, str]
+    campaign_id: int
+    actor: User
+    lookups: _Lookups
+    report: ImportReport
+    #: (org id, title) -> the first row that had them, to skip repeats within the file.
+    seen: dict[tuple[int, str], int] = field(default_factory=dict)
+    #: org id -> whether it lies in the actor's scope (asked once per org).
+    in_scope: dict[int, bool] = field(default_factory=dict)
+
+    def run(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        """Check a chunk of rows and, while no row anywhere is wrong, register it."""
+        parsed = [(n, *_parse_row(cells, self.campaign_id, self.lookups)) for n, cells in chunk]
+        existing = self._registered(parsed)
+        candidates: list[tuple[int, dict[str, Any], bool]] = []
+        for row_number, values, errors, window_used in parsed:
+            if self._skip(row_number, values, existing):
+                continue
+            if errors:
+                # The registration rules still run on a row with errors (its wrong fields
+                # blank) to report whatever else is wrong with it.
+                try:
+                    issues.check_registration(self.actor, values)
+                except DomainError as exc:
+                    self._note(errors, exc, window_used)
+                self._report(row_number, errors)
+            else:
+                candidates.append((row_number, values, window_used))
+        if not candidates:
+            return
+        try:
+            # Once a row is wrong nothing will be saved: keep checking, stop writing.
+            issues.register_issues(self.actor, [values for _n, values, _w in candidates],
+                                   write=not self.report.errors)
+        except issues.RowsRefused as refused:
+            for index, refusal in sorted(refused.refusals.items()):
+                row_number, _values, window_used = candidates[index]
+                found: dict[str, str] = {}
+                self._note(found, refusal, window_used)
+                self._report(row_number, found)
+
+    def _registered(self, parsed: list[Any]) -> set[tuple[int, str]]:
+        """The chunk's (org, title) pairs registered already (one query; they are skipped)."""
+        titles = {values["title"] for _n, values, _e, _w in parsed if values["title"]}
+        org_ids = {values["org_id"] for _n, values, _e, _w in parsed if values["org_id"]}
+        if not (titles and org_ids):
+            return set()
+        return {(org_id, title) for org_id, title in db.session.execute(
             select(Issue.org_id, Issue.title).where(
-                Issue.campaign_id == campaign_id, Issue.org_id.in_(org_ids),
+                Issue.campaign_id == self.campaign_id, Issue.org_id.in_(org_ids),
                 Issue.title.in_(titles),
             )
         )}
-    batch = []
-    for row_number, values, errors, window_used in parsed:
-        valid = _finish_row(row_number, values, errors, window_used, labels, check_actor,
-                            existing, seen, report)
-        if valid is not None:
-            batch.append(valid)
-    # Once a row is wrong nothing will be saved: keep checking, stop writing.
-    if batch and not report.errors:
-        _write_batch(batch, actor, actor_label)
 
+    def _skip(self, row_number: int, values: dict[str, Any],
+              existing: set[tuple[int, str]]) -> bool:
+        """Skip a row repeated in the file, or registered already: only in the actor's scope,
+        so that an import never tells which titles exist outside it."""
+        org_id, title = values["org_id"], values["title"]
+        if org_id is None or not title:
+            return False
+        if org_id not in self.in_scope:
+            self.in_scope[org_id] = owners.in_scope(self.actor, org_id)
+        if not self.in_scope[org_id]:
+            return False  # the registration rules refuse it: no such org in your scope
+        first = self.seen.get((org_id, title))
+        if first is not None:
+            self.report.skipped.append({"row": row_number, "title": title,
+                                        "reason": f"Same org and title as row {first}."})
+            return True
+        self.seen[(org_id, title)] = row_number
+        if (org_id, title) in existing:
+            self.report.skipped.append({"row": row_number, "title": title,
+                                        "reason": "Already registered in this campaign."})
+            return True
+        return False
 
-def _write_batch(batch: list[dict[str, Any]], actor: User | None,
-                 actor_label: str | None) -> None:
-    """Insert a batch of checked rows and their "created" events: two statements.
+    def _note(self, errors: dict[str, str], exc: DomainError, window_used: bool) -> None:
+        """Add a refusal's field errors to a row's errors, under the sheet's columns."""
+        for name, messages in (exc.errors or {"": [exc.message]}).items():
+            key = FIELD_COLUMN.get(name, name)
+            if key in ("starts_on", "due_on") and window_used:
+                key = "window"
+            errors.setdefault(key, " ".join(str(m) for m in messages))
 
-    The rows are those ``register_issue`` makes (open, original_due_on = due_on, no
-    evidence, no extension, a "created" event with every field); registering them one by
-    one costs two ORM flushes a row, which made a 10,000-row import take minutes.
-    """
-    now = utcnow()
-    rows = [
-        {
-            **values,
-            "original_due_on": values["due_on"],
-            "status": Status.open.value,
-            "evidence_count": 0,
-            "extension_count": 0,
-            "version": 1,
-            "created_by_id": actor.id if actor else None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for values in batch
-    ]
-    ids = list(db.session.scalars(
-        insert(Issue).returning(Issue.id, sort_by_parameter_order=True), rows
-    ))
-    events = [
-        {
-            "issue_id": issue_id,
-            "kind": "created",
-            "actor_id": actor.id if actor else None,
-            "actor_label": actor_label,
-            "at": now,
-            "changes": {k: [None, v.isoformat() if isinstance(v, date) else v]
-                        for k, v in values.items() if k in issues.EDITABLE_FIELDS},
-            "comment": "",
-        }
-        for issue_id, values in zip(ids, batch, strict=True)
-    ]
-    db.session.execute(insert(Event), events)
+    def _report(self, row_number: int, errors: dict[str, str]) -> None:
+        for key, message in errors.items():
+            self.report.errors.append(RowError(row_number, self.labels.get(key, key), message))
 
 
 def _parse_row(
     cells: dict[str, Any],
-    labels: dict[str, str],
     campaign_id: int,
     lookups: _Lookups,
 ) -> tuple[dict[str, Any], dict[str, str], bool]:
@@ -538,47 +536,6 @@ def _parse_row(
             except ValueError as exc:
                 errors[key] = str(exc)
     return values, errors, window_used
-
-
-def _finish_row(
-    row_number: int,
-    values: dict[str, Any],
-    errors: dict[str, str],
-    window_used: bool,
-    labels: dict[str, str],
-    check_actor: User,
-    existing: set[tuple[int, str]],
-    seen: dict[tuple[int, str], int],
-    report: ImportReport,
-) -> dict[str, Any] | None:
-    """Skip a known row, else check it with the service's rules; its values if valid."""
-    org_id, title = values["org_id"], values["title"]
-    if org_id is not None and title:
-        first = seen.get((org_id, title))
-        if first is not None:
-            report.skipped.append({"row": row_number, "title": title,
-                                   "reason": f"Same org and title as row {first}."})
-            return None
-        seen[(org_id, title)] = row_number
-        if (org_id, title) in existing:
-            report.skipped.append({"row": row_number, "title": title,
-                                   "reason": "Already registered in this campaign."})
-            return None
-
-    # The registration rules are the service's: references in scope, an active owner on the
-    # org's line, dates in order.  They run even on a row with errors (its wrong fields are
-    # blank) to report whatever else is wrong with it.
-    try:
-        issues._validate_fields(check_actor, values, None)
-    except DomainError as exc:
-        for name, messages in (exc.errors or {"": [exc.message]}).items():
-            key = FIELD_COLUMN.get(name, name)
-            if key in ("starts_on", "due_on") and window_used:
-                key = "window"
-            errors.setdefault(key, " ".join(str(m) for m in messages))
-    for key, message in errors.items():
-        report.errors.append(RowError(row_number, labels.get(key, key), message))
-    return None if errors else values
 
 
 def template_xlsx() -> bytes:

@@ -9,9 +9,10 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.issues.imports.api import require_importer, run_upload, template_response
+from tracker.issues.imports.api import run_upload, template_response
 from tracker.issues.imports.service import ImportFailed, ImportReport
 from tracker.issues.models import Campaign
+from tracker.issues.service import require_registrar
 from tracker.owners.auth import page_user as actor
 
 bp = Blueprint("imports", __name__)
@@ -28,7 +29,7 @@ def _page(status: int = 200, **context: object) -> tuple[str, int]:
 @login_required
 def upload_form() -> tuple[str, int]:
     """The upload page: pick a campaign and a spreadsheet."""
-    require_importer(actor())
+    require_registrar(actor())
     return _page()
 
 
@@ -37,7 +38,7 @@ def upload_form() -> tuple[str, int]:
 def upload() -> tuple[str, int]:
     """Import the uploaded spreadsheet: all rows or none, every wrong row listed."""
     user = actor()
-    require_importer(user)
+    require_registrar(user)
     report: ImportReport | None = None
     try:
         report = run_upload(user, request.files.get("file"), request.form.get("campaign_id"))

@@ -22,16 +22,11 @@ from sqlalchemy.orm import aliased
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import rules
 from tracker.issues.models import Campaign, Category, Issue, Status
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
 from tracker.timeutil import today
-
-#: Roles that may read the reports (SPEC §3): officers may not.
-REPORT_ROLES = (Role.registrar.value, Role.supervisor.value, Role.admin.value)
-
-#: Every status but closed (what can be overdue).
-NOT_CLOSED = tuple(s.value for s in Status if s is not Status.closed)
 
 #: Chinese labels of the statuses, for spreadsheets.
 STATUS_LABELS = {
@@ -53,7 +48,7 @@ DOWNLOAD_BATCH = 1000
 
 def require_report_reader(user: User) -> None:
     """Refuse officers (403): the reports are for registrars, supervisors and admins."""
-    if user.role not in REPORT_ROLES:
+    if not rules.may_register(user.role):  # SPEC §3: the roles that register read reports
         raise Forbidden("Only registrars, supervisors and admins see the reports.",
                         reason="reports_forbidden")
 
@@ -93,7 +88,7 @@ def _overdue_filters(
     """The WHERE clauses of the overdue report, after checking role, scope and filters."""
     require_report_reader(user)
     # An IN list, not "<> closed": indexes answer IN lists on both databases.
-    where = [Issue.status.in_(NOT_CLOSED), Issue.due_on < as_of]
+    where: list[ColumnElement[bool]] = [Issue.is_overdue_on(as_of)]  # type: ignore[list-item]
     if org_id is not None:
         _org_in_scope(user, org_id)
         where.append(_in_subtree(org_id))
@@ -271,7 +266,7 @@ def summary_rows(
             func.sum(case((and_(closed, Issue.closed_on > Issue.due_on), 1), else_=0))
             .label("closed_late"),
             func.sum(case((Issue.extension_count > 0, 1), else_=0)).label("extended"),
-            func.sum(case((and_(~closed, Issue.due_on < as_of), 1), else_=0))
+            func.sum(case((Issue.is_overdue_on(as_of), 1), else_=0))
             .label("overdue"),
         )
         .select_from(Issue)
@@ -309,9 +304,6 @@ def summary_rows(
     result.sort(key=lambda r: r["org_id"] in parents)
     return result
 
-
-#: The pages call it by this name.
-summary = summary_rows
 
 
 # --- downloads ---------------------------------------------------------------------------
