@@ -13,14 +13,18 @@ from tracker.extensions import db
 
 
 class DomainError(Exception):
-    """A refusal that the user can understand; maps to one HTTP status."""
+    """A refusal that the user can understand; maps to one HTTP status.
+
+    ``message`` and the messages in ``errors`` are best made with ``lazy_gettext`` (with
+    their arguments): they are rendered in the reader's language when the answer is made.
+    """
 
     status = 400
     reason = "bad_request"
 
     def __init__(
         self,
-        message: str,
+        message: Any,
         *,
         reason: str | None = None,
         errors: dict[str, Any] | None = None,
@@ -137,10 +141,22 @@ def error_body(
     return {
         "code": status,
         "status": phrase,
-        "message": message,
-        "errors": errors or {},
+        "message": str(message),
+        "errors": rendered(errors or {}),
         "reason": reason,
     }
+
+
+def rendered(value: Any) -> Any:
+    """Messages made with ``lazy_gettext`` rendered now, in the reader's language, through
+    nested dicts and lists (a refusal's ``errors``); other values as they are."""
+    if isinstance(value, dict):
+        return {k: rendered(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rendered(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)  # a lazy string
 
 
 def error_response(

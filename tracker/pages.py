@@ -30,8 +30,10 @@ from tracker.extensions import babel, db
 from tracker.timeutil import format_date, format_datetime, parse_date
 
 #: Languages with a catalogue; the first is the default.
-LANGUAGES = ("zh_Hans", "en")
-LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+LANGUAGES = ("zh_Hans", "bo", "en")
+LANGUAGE_NAMES = {"zh_Hans": "中文", "bo": "བོད་ཡིག", "en": "English"}
+#: The ``lang`` attribute of each language (BCP 47).
+LANGUAGE_TAGS = {"zh_Hans": "zh-Hans", "bo": "bo", "en": "en"}
 
 #: A refusal's reason, said the way a user understands it (the service message is English).
 REASON_MESSAGES: dict[str, Any] = {
@@ -171,7 +173,9 @@ def explain(exc: DomainError) -> str:
     known = REASON_MESSAGES.get(exc.reason)
     if known is not None:
         return str(known)
-    return _(exc.message)
+    if isinstance(exc.message, str):
+        return _(exc.message)  # an English message: its translation, if the catalogue has one
+    return str(exc.message)  # a lazy message, rendered in the reader's language
 
 
 def field_errors(exc: DomainError) -> dict[str, list[str]]:
@@ -180,7 +184,7 @@ def field_errors(exc: DomainError) -> dict[str, list[str]]:
     for name, messages in (exc.errors or {}).items():
         if isinstance(messages, str):
             messages = [messages]
-        result[name] = [_(str(m)) for m in messages]
+        result[name] = [_(m) if isinstance(m, str) else str(m) for m in messages]
     return result
 
 
@@ -252,6 +256,7 @@ def init_app(app: Flask) -> None:
         FIELD_LABELS=FIELD_LABELS,
         LANGUAGES=LANGUAGES,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
+        LANGUAGE_TAGS=LANGUAGE_TAGS,
         current_locale=select_locale,
     )
 
