@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
@@ -47,6 +56,41 @@ def set_language() -> Response:
     return set_language_cookie(
         redirect(safe_next(request.form.get("next"), url_for("issues.home"))), lang
     )
+
+
+#: Suggestions a picker shows for what was typed.
+LOOKUP_LIMIT = 20
+
+
+@bp.get("/lookup/orgs")
+@login_required
+def lookup_orgs() -> Response:
+    """Units in the user's scope whose name or code holds ``q``, for the pickers that search
+    as you type (JSON: [{value, text}], at most LOOKUP_LIMIT)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = select(Org.id, Org.code, Org.name).where(owners.scope_clause(actor(), Org.id))
+    if q:
+        stmt = stmt.where(or_(Org.name.contains(q, autoescape=True),
+                              Org.code.contains(q, autoescape=True)))
+    rows = db.session.execute(stmt.order_by(Org.depth, Org.code).limit(LOOKUP_LIMIT))
+    return jsonify([{"value": org_id, "text": f"{name} ({code})"} for org_id, code, name in rows])
+
+
+@bp.get("/lookup/users")
+@login_required
+def lookup_users() -> Response:
+    """Active users the user may read (their line of the tree) whose name or username holds
+    ``q``, for the owner pickers (JSON: [{value, text}], at most LOOKUP_LIMIT)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = (select(User.id, User.username, User.display_name, Org.name)
+            .outerjoin(Org, Org.id == User.org_id)
+            .where(owners.users_readable_clause(actor()), User.active.is_(True)))
+    if q:
+        stmt = stmt.where(or_(User.display_name.contains(q, autoescape=True),
+                              User.username.contains(q, autoescape=True)))
+    rows = db.session.execute(stmt.order_by(User.display_name, User.id).limit(LOOKUP_LIMIT))
+    return jsonify([{"value": user_id, "text": f"{name} ({username}) · {org or ''}"}
+                    for user_id, username, name, org in rows])
 
 
 @bp.route("/login", methods=["GET", "POST"])
