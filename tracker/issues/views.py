@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import Select, func, or_, select
@@ -643,6 +643,15 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
     form.org_id.choices = org_choices(user)
     if request.method == "GET" and campaign is not None and campaign.remind_days_before:
         form.remind_days_before.data = ",".join(str(d) for d in campaign.remind_days_before)
+    # Empty policy fields use the defaults in force: show them, not blank boxes.
+    cfg = current_app.config
+    defaults = {"remind_days_before": ",".join(map(str, cfg["TRACKER_REMIND_DAYS_BEFORE"])),
+                "overdue_repeat_days": cfg["TRACKER_OVERDUE_REPEAT_DAYS"],
+                "escalate_after_days": cfg["TRACKER_ESCALATE_AFTER_DAYS"]}
+    for name, value in defaults.items():
+        getattr(form, name).render_kw = {"placeholder": str(value)}
+        getattr(form, name).description = _("Empty: the default in force, %(value)s.",
+                                            value=value)
 
     def save() -> Campaign:
         try:

@@ -27,7 +27,7 @@ from tracker.owners.auth import client_address
 from tracker.owners.auth import page_user as actor
 from tracker.owners.forms import LoginForm, LogoutForm, OrgForm, UserForm
 from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
-from tracker.owners.models import Org, User
+from tracker.owners.models import ROLES, Org, Role, User
 from tracker.pages import (
     LANGUAGES,
     explain,
@@ -205,9 +205,15 @@ def admin_user(user_id: int | None = None) -> Any:
     owners.require_admin(actor())
     user = owners.get_user(user_id) if user_id is not None else None
     form = UserForm(obj=user)
-    form.role.choices = [(k, str(v)) for k, v in ROLE_LABELS.items()]
+    # The least-privileged role first, and the default of a new user.
+    form.role.choices = [(k, str(ROLE_LABELS[k])) for k in reversed(ROLES)]
     form.org_id.choices = _org_choices(True)
-    if request.method == "GET" and user is not None:
+    if user is None:
+        form.password.description = _("At least 8 characters.")
+        form.password.flags.required = True
+        if request.method == "GET":
+            form.role.data = Role.officer.value
+    elif request.method == "GET":
         form.password.data = ""
 
     def save() -> User:
