@@ -137,3 +137,17 @@ def test_the_ticked_findings_download_as_a_ledger(client, world, make):
     sheet = load_workbook(io.BytesIO(resp.data), read_only=True).worksheets[0]
     titles = {row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert titles == {"窗口人员不足", "指引不清楚"}
+
+
+def test_the_summary_page_names_categories_and_sets_empty_units_aside(client, world, make):
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    make.org("达日县", "county", world.prefecture, code="DR")  # a county with no finding
+    login(client, "zhou")
+    page = client.get("/reports/summary").text
+    table = page.split('data-testid="summary-table"')[1].split("</table>")[0]
+    assert world.category.name.replace('"', "&#34;") in table  # names, not numbers
+    assert "玛多县" in table and "达日县" not in table and "久治县" not in table
+    aside = page.split('data-testid="empty-units"')[1].split("</details>")[0]
+    assert "达日县" in aside and "久治县" in aside
+    # 1 registered, none closed: 0%; a category with nothing registered shows no rate at all.
+    assert table.count(">0%<") == 2  # the cell of the one category, and the unit's total
