@@ -151,3 +151,19 @@ def test_the_summary_page_names_categories_and_sets_empty_units_aside(client, wo
     assert "达日县" in aside and "久治县" in aside
     # 1 registered, none closed: 0%; a category with nothing registered shows no rate at all.
     assert table.count(">0%<") == 2  # the cell of the one category, and the unit's total
+
+
+def test_a_note_typed_on_a_page_changed_meanwhile_is_kept(client, world, make):
+    from tests.test_pages import csrf_token as token_of
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "off")
+    stale = client.get(f"/issues/{issue.id}").text  # the page as it was loaded
+    make.evidence(issue)  # someone else changes the issue meanwhile
+    db.session.commit()
+    resp = client.post(f"/issues/{issue.id}/notes", data={
+        "csrf_token": token_of(stale), "comment": "已联系人社局，下周培训",
+        "version": re.search(r'name="version" type="hidden" value="(\d+)"', stale).group(1)})
+    assert resp.status_code == 303
+    notes = db.session.scalars(select(Event).where(Event.kind == "note")).all()
+    assert [n.comment for n in notes] == ["已联系人社局，下周培训"]
