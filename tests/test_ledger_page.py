@@ -167,3 +167,20 @@ def test_a_note_typed_on_a_page_changed_meanwhile_is_kept(client, world, make):
     assert resp.status_code == 303
     notes = db.session.scalars(select(Event).where(Event.kind == "note")).all()
     assert [n.comment for n in notes] == ["已联系人社局，下周培训"]
+
+
+def test_a_due_date_without_its_year_follows_the_start_date(client, world):
+    from tests.test_pages import post_form
+
+    login(client, "reg")
+    page = client.get("/issues/new").text
+    assert "例如 2018年7月7日 或 2018-07-07" in page and 'placeholder="2018-07-07"' not in page
+    resp = post_form(client, "/", "/issues/new", {
+        "campaign_id": world.campaign.id, "org_id": world.centre.id,
+        "category_id": world.category.id, "owner_id": world.officer.id,
+        "title": "窗口授权不到位", "cause": "授权不足", "measures": "充分授权",
+        "starts_on": "2018年7月7日", "due_on": "1月7日",  # as the importer reads 至1月7日
+    })
+    assert resp.status_code == 302, resp.text
+    issue = db.session.scalar(select(Issue).where(Issue.title == "窗口授权不到位"))
+    assert issue.due_on.isoformat() == "2019-01-07"
