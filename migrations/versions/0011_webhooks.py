@@ -4,7 +4,7 @@ Webhooks tell other government systems of changes without polling (SPEC §6): a 
 per URL, one message per event written in the transaction of the change, one delivery row
 per message and subscription that the sweep claims before sending.  ``webhook_overdue`` makes
 ``issue.overdue`` once per issue and due date.  ``campaigns.public`` publishes a campaign's
-progress at /public (政务公开).  The notifications' kinds gain ``webhook_disabled`` (the notice
+progress at /public (政务公开), its closed findings read by (campaign, status, closed_on).  The notifications' kinds gain ``webhook_disabled`` (the notice
 to admins when a failing subscription is deactivated).
 
 Revision ID: 0011
@@ -100,6 +100,9 @@ def upgrade():
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+    with op.batch_alter_table('issues', schema=None) as batch_op:
+        batch_op.create_index('ix_issues_campaign_status_closed',
+                              ['campaign_id', 'status', 'closed_on', 'id'], unique=False)
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_notifications_kind_known'), type_='check')
         batch_op.create_check_constraint(op.f('ck_notifications_kind_known'),
@@ -112,6 +115,8 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_notifications_kind_known'), type_='check')
         batch_op.create_check_constraint(op.f('ck_notifications_kind_known'),
                                          _kind_check(KINDS_BEFORE))
+    with op.batch_alter_table('issues', schema=None) as batch_op:
+        batch_op.drop_index('ix_issues_campaign_status_closed')
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('public')
     op.drop_table('webhook_overdue')

@@ -136,6 +136,8 @@ class Issue(Model):
         Index("ix_issues_status_due", "status", "due_on"),
         Index("ix_issues_due", "due_on"),
         Index("ix_issues_category", "category_id"),
+        # A public campaign's closed findings, latest closure first (政务公开).
+        Index("ix_issues_campaign_status_closed", "campaign_id", "status", "closed_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -269,7 +269,7 @@ def delete_webhook(actor: User, hook: Webhook) -> None:
     db.session.flush()
 
 
-def deliveries(actor: User, hook: Webhook) -> Select[Any]:
+def deliveries(actor: User, hook: Webhook) -> Any:
     """The delivery log of a subscription, newest first, with each message's type."""
     owners.require_admin(actor)
     return (
@@ -432,7 +432,7 @@ def announce_overdue(as_of: date, since: date) -> int:
         ]).on_conflict_do_nothing(index_elements=["issue_id", "due_on"]).returning(
             table.c.issue_id)
         won.extend(db.session.execute(stmt).scalars())
-    entries = []
+    entries: list[tuple[str, Issue, datetime, dict[str, Any]]] = []
     for start in range(0, len(won), CHUNK):
         chunk_ids = won[start:start + CHUNK]
         for issue in db.session.scalars(select(Issue).where(Issue.id.in_(chunk_ids))):
