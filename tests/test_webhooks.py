@@ -385,3 +385,26 @@ def test_deleting_a_webhook_removes_its_log(api, world, make, hook_to):
 def test_without_subscribers_the_ledger_writes_no_outbox(world, make):
     make.issue(world.centre, world.officer, world.campaign, world.category, status="closed")
     assert db.session.scalar(select(func.count()).select_from(WebhookMessage)) == 0
+
+
+def test_a_closure_through_the_api_is_announced(api, world, make, hook_to):
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                       status="submitted")
+    with receiver() as rx:
+        hook_to(rx, ["issue.closed"], org_id=world.county.id)
+        resp = api.post(f"/api/v1/issues/{issue.id}/transitions", user=world.supervisor,
+                        json={"action": "close", "comment": "核查属实"})
+        assert resp.status_code == 200, resp.get_json()
+        webhooks.deliver()
+    (closed,) = rx.requests
+    assert closed.verified and closed.payload["type"] == "issue.closed"
+    assert closed.payload["data"]["issue"] == resp.get_json()  # the issue as the API shows it
+
+
+def test_the_scheduler_sweeps_webhooks_every_minute(app):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from tracker.notify.scheduler import WEBHOOK_JOB_ID, build_scheduler
+
+    job = build_scheduler(app, BackgroundScheduler).get_job(WEBHOOK_JOB_ID)
+    assert job is not None and job.trigger.interval == timedelta(minutes=1)

@@ -465,9 +465,9 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to the approved address, the certificate checked against the URL's host name."""
 
     def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self.address = address
         self.context = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.context)
+        self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
