@@ -279,15 +279,23 @@ def test_five_days_of_failures_deactivate_and_tell_the_admins(world, make, hook_
     assert len(rx.requests) == 1
 
 
-def test_a_burst_is_sent_in_bounded_sweeps(config, world, make, hook_to):
+def test_a_burst_is_sent_in_bounded_sweeps(config, world, hook_to):
     config(TRACKER_WEBHOOK_BATCH=5)
     with receiver() as rx:
         hook_to(rx, ["issue.registered"])
-        for _ in range(12):
-            make.issue(world.centre, world.officer, world.campaign, world.category)
+        # One batch, as an import registers it: twelve events announced at once.
+        issues.register_issues(world.admin, [{
+            "campaign_id": world.campaign.id, "org_id": world.centre.id,
+            "category_id": world.category.id, "title": f"窗口排队时间长{n}", "cause": "",
+            "measures": "", "description": "", "owner_id": world.officer.id,
+            "starts_on": date(2018, 7, 7), "due_on": date(2019, 1, 7),
+        } for n in range(12)])
+        db.session.commit()
         sweeps = [webhooks.deliver().claimed for _ in range(4)]
     assert sweeps == [5, 5, 2, 0]
     assert len({r.msg_id for r in rx.requests}) == 12 == len(rx.requests)
+    titles = sorted(r.payload["data"]["issue"]["title"] for r in rx.requests)
+    assert titles == sorted(f"窗口排队时间长{n}" for n in range(12))
 
 
 def test_one_failing_endpoint_does_not_hold_up_the_sweep(world, make, hook_to):
