@@ -85,7 +85,7 @@ def _get(client: Any, path: str, token: str | None = None) -> Any:
 
 def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]:
     """The list, overdue and summary benchmarks on one database."""
-    wanted = [n for n in ("list", "overdue", "summary") if n in settings.only]
+    wanted = [n for n in ("list", "overdue", "summary", "public") if n in settings.only]
     if not wanted:
         return []
     app = bench_app(url)
@@ -163,8 +163,56 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
                 note=f"{len(resp.get_json())} rows; baseline: the raw GROUP BY",
             ))
             say(results[-1].line())
+    if "public" in wanted:
+        results += _public(settings, kind, app, client, ledger, pref_token)
     with app.app_context():
         from tracker.extensions import db
 
         db.engine.dispose()
+    return results
+
+
+def _public(settings: Settings, kind: str, app: Flask, client: Any, ledger: Ledger,
+            pref_token: str) -> list[Result]:
+    """政务公开: a published campaign's JSON (no login) against the summary table of the same
+    prefecture and campaign, which runs the same aggregation; and the conditional GET (304)
+    against the full answer."""
+    from tracker.extensions import db
+    from tracker.issues.models import Campaign
+
+    with app.app_context():
+        campaign_id = db.session.scalar(
+            select(Campaign.id).where(Campaign.org_id == ledger.prefecture_id)
+            .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign is not None
+        campaign.public = True  # the bench's own ledger: publishing it changes nothing else
+        db.session.commit()
+        db.session.remove()
+    path = f"/api/v1/public/campaigns/{campaign_id}"
+    summary = f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&campaign_id={campaign_id}"
+    first = _get(client, path)
+    if first.status_code != 200 or _get(client, summary, pref_token).status_code != 200:
+        say(f"  skip public: {path} answered {first.status_code}")
+        return []
+    body = first.get_json()
+    tag = first.headers["ETag"]
+    times = interleaved_medians({
+        "public": lambda: _get(client, path),
+        "summary": lambda: _get(client, summary, pref_token),
+        "revalidate": lambda: client.get(path, headers={"If-None-Match": tag}),
+    }, max(5, settings.repeat // 3))
+    assert client.get(path, headers={"If-None-Match": tag}).status_code == 304
+    note = (f"{len(body['counties'])} counties, {body['totals']['total']} findings, "
+            f"{len(body['closed_findings'])} closed on page 1")
+    results = [
+        Result("public campaign JSON", kind, ledger.issues, times["public"] * 1000,
+               times["summary"] * 1000, "ms", 1.5,
+               note=f"{note}; baseline: the summary of the same prefecture and campaign"),
+        Result("public JSON, 304 revalidation", kind, ledger.issues,
+               times["revalidate"] * 1000, times["public"] * 1000, "ms", 0.25,
+               note="If-None-Match answered from markers; baseline: the full answer"),
+    ]
+    for result in results:
+        say(result.line())
     return results

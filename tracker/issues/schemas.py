@@ -8,7 +8,15 @@ from typing import Any
 import marshmallow as ma
 from flask import g
 
-from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
+from tracker.http import (
+    IdField,
+    IdParam,
+    PageArgs,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    UtcDateTime,
+)
 from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue, days_overdue
 from tracker.issues.rules import ACTIONS
 from tracker.issues.service import SORTABLE
@@ -62,6 +70,7 @@ class CampaignSchema(ma.Schema):
     remind_days_before = ma.fields.List(ma.fields.Integer(), allow_none=True)
     overdue_repeat_days = ma.fields.Integer(allow_none=True)
     escalate_after_days = ma.fields.Integer(allow_none=True)
+    public = ma.fields.Boolean(metadata={"description": "Published at /public (政务公开)."})
     created_at = UtcDateTime(dump_only=True)
 
 
@@ -98,6 +107,8 @@ class CampaignCreateSchema(StrictSchema):
         strict=True, allow_none=True, load_default=None,
         validate=_within("escalate_after_days"),
     )
+    public = StrictBoolean(load_default=False, metadata={
+        "description": "Publish the campaign's progress without login at /public (政务公开)."})
 
 
 class CampaignPatchSchema(StrictSchema):
@@ -117,6 +128,8 @@ class CampaignPatchSchema(StrictSchema):
     escalate_after_days = ma.fields.Integer(
         strict=True, allow_none=True, validate=_within("escalate_after_days")
     )
+    public = StrictBoolean(metadata={
+        "description": "Publish the campaign's progress without login at /public (政务公开)."})
 
 
 class CampaignQuerySchema(PageArgs):

@@ -597,7 +597,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str) 
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
     "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days",
+    "escalate_after_days", "public",
 )
 
 
@@ -648,6 +648,7 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     owners.require_admin(actor)
     values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
     values["title"] = str(values.get("title") or "").strip()
+    values["public"] = bool(values.get("public"))
     _check_campaign(values)
     camp = Campaign(**values)
     db.session.add(camp)
