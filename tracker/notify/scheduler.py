@@ -1,4 +1,4 @@
-"""The daily reminder pass under APScheduler, in its own foreground process.
+"""The daily reminder pass and history anchor under APScheduler, in their own process.
 
 Never start this inside web workers: every gunicorn worker would run its own copy.  Run
 exactly one ``flask --app tracker scheduler`` (deploy/tracker-scheduler.service); should a
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 23 * 3600
 
 JOB_ID = "daily-reminder-pass"
+ANCHOR_JOB_ID = "daily-history-anchor"
 
 
 def parse_remind_at(value: str) -> time:
@@ -53,6 +54,20 @@ def scheduled_pass(app: Flask) -> None:
         log.info("%s", result.summary())
 
 
+def scheduled_anchor(app: Flask) -> None:
+    """The job: record today's history anchor and mail it to the admins; errors are logged
+    in one line, never raised."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    with app.app_context():
+        try:
+            result = anchor_and_mail()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad run
+            log.error("History anchor failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        log.info("%s", result.summary())
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -68,6 +83,12 @@ def build_scheduler(
         scheduled_pass, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
                                     timezone=zone),
         args=[app], id=JOB_ID, name="daily reminder pass", replace_existing=True,
+    )
+    # The day's anchor with the pass: one digest over every issue's latest hash (SPEC §4).
+    scheduler.add_job(
+        scheduled_anchor, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                                      timezone=zone),
+        args=[app], id=ANCHOR_JOB_ID, name="daily history anchor", replace_existing=True,
     )
     return scheduler
 
@@ -89,6 +110,9 @@ def run_scheduler(app: Flask) -> None:
     if catch_up_due(app):
         scheduler.add_job(scheduled_pass, args=[app], id="catch-up-pass",
                           name="catch-up reminder pass at start")
+    # Today's anchor at start whatever the hour: recorded once a day, so this is harmless.
+    scheduler.add_job(scheduled_anchor, args=[app], id="catch-up-anchor",
+                      name="history anchor at start")
     def _stop(signum: int, frame: object) -> None:
         # systemd stops with SIGTERM: stop scheduling; a pass already running finishes
         # (the executor's threads are joined at exit), so no claim is left to its lease.
