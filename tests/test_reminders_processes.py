@@ -99,11 +99,13 @@ def _zone_away_from_midnight() -> str:
     raise AssertionError("unreachable: one of the zones is away from midnight")
 
 
-def _wait_for_mail(box: Mailbox, proc: subprocess.Popen[str], seconds: float) -> float | None:
-    """Wait until a message arrives; return when (time.monotonic()), None if none did."""
+def _wait_for_mail(box: Mailbox, proc: subprocess.Popen[str], seconds: float,
+                   to: str | None = None) -> float | None:
+    """Wait until a message (to ``to``) arrives; return when (time.monotonic()), None if none
+    did."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if box.messages:
+        if (box.to(to) if to else box.messages):
             return time.monotonic()
         if proc.poll() is not None:
             return None
@@ -132,13 +134,13 @@ def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, m
     local_today = datetime.now(ZoneInfo(zone)).date()
     issue = make.issue(world.centre, world.officer, world.campaign, world.category,
                        due_on=local_today + timedelta(days=7))
-    issue_id = issue.id
-    db.session.commit()
+    issue_id, officer_mail = issue.id, world.officer.email
+    db.session.commit()  # ends the read, so the scheduler's process may write
     fire_at = datetime.now(ZoneInfo(zone)) + timedelta(seconds=4)
     with tempfile.TemporaryFile("w+") as log:
         proc = _scheduler(app, smtp, zone, fire_at.strftime("%H:%M:%S"), log)
         try:
-            arrived = _wait_for_mail(smtp, proc, 30)
+            arrived = _wait_for_mail(smtp, proc, 30, to=officer_mail)
             fired_at = datetime.now(UTC)
         finally:
             _stop(proc)
@@ -148,7 +150,7 @@ def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, m
     # Not a catch-up at start: the pass ran when the trigger fired.
     assert "catch-up" not in output
     assert fired_at >= fire_at.astimezone(UTC).replace(microsecond=0), output
-    message = smtp.messages[0]
+    message = smtp.to(officer_mail)[0]
     assert "还剩 7 天" in text_of(message) and f"/issues/{issue_id}" in text_of(message)
     assert "Traceback" not in output
 
@@ -159,11 +161,13 @@ def test_the_scheduler_catches_up_once_at_start_when_the_time_has_passed(app, wo
     local_today = datetime.now(ZoneInfo(zone)).date()
     make.issue(world.centre, world.officer, world.campaign, world.category,
                due_on=local_today + timedelta(days=3))
-    db.session.commit()
+    officer_mail, admin_mail = world.officer.email, world.admin.email
+    db.session.commit()  # ends the read, so the scheduler's process may write
     with tempfile.TemporaryFile("w+") as log:
         proc = _scheduler(app, smtp, zone, "00:00", log)
         try:
-            arrived = _wait_for_mail(smtp, proc, 30)
+            arrived = _wait_for_mail(smtp, proc, 30, to=officer_mail)
+            _wait_for_mail(smtp, proc, 30, to=admin_mail)
             time.sleep(1.0)  # a second pass would have been quick to follow; none does
         finally:
             _stop(proc)
@@ -171,5 +175,9 @@ def test_the_scheduler_catches_up_once_at_start_when_the_time_has_passed(app, wo
         output = log.read()
     assert arrived is not None, output
     assert "catch-up pass now" in output
-    assert len(smtp.messages) == 1
-    assert "还剩 3 天" in text_of(smtp.messages[0])
+    assert len(smtp.to(officer_mail)) == 1
+    assert "还剩 3 天" in text_of(smtp.to(officer_mail)[0])
+    # Today's history anchor was recorded with the pass and mailed to the admin, once.
+    anchor_mails = smtp.to(admin_mail)
+    assert len(anchor_mails) == 1 and "历史锚点" in str(anchor_mails[0]["Subject"])
+    assert "Recorded anchor" in output

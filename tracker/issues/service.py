@@ -591,13 +591,13 @@ def update_issue(
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
     values = dict(values)
     moves_deadline = "due_on" in values and values["due_on"] != issue.due_on
-    values.pop("due_on", None)
     merged = {k: getattr(issue, k) for k in EDITABLE_FIELDS}
     for name in ("title", "description", "cause", "measures"):
         if name in values and values[name] is not None:
             values[name] = values[name].strip()
     merged.update(values)
-    check_registration(actor, merged, issue)
+    check_registration(actor, merged, issue)  # 422 first, as for every write (SPEC §3)
+    values.pop("due_on", None)
     require_not_closed(issue)
     if moves_deadline:
         raise Conflict(USE_EXTENSION, reason="use_extension",

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 23 * 3600
 
 JOB_ID = "daily-reminder-pass"
-ANCHOR_JOB_ID = "daily-history-anchor"
 
 
 def parse_remind_at(value: str) -> time:
@@ -40,8 +39,8 @@ def parse_remind_at(value: str) -> time:
 
 
 def scheduled_pass(app: Flask) -> None:
-    """The job: one reminder pass for today; errors are logged in one line, never raised,
-    so that the scheduler keeps running for tomorrow."""
+    """The job: one reminder pass for today, then today's history anchor; errors are logged
+    in one line, never raised, so that the scheduler keeps running for tomorrow."""
     from tracker.notify.service import run_pass
 
     with app.app_context():
@@ -49,9 +48,12 @@ def scheduled_pass(app: Flask) -> None:
             result = run_pass()
         except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad pass
             log.error("Reminder pass failed: %s: %s", exc.__class__.__name__, exc)
-            return
-        # A failure has already been logged by the pass in one line; this is the tally.
-        log.info("%s", result.summary())
+        else:
+            # A failure has already been logged by the pass in one line; this is the tally.
+            log.info("%s", result.summary())
+    # After the pass, not beside it: one writer at a time (SQLite), and a failed pass
+    # still anchors the day.
+    scheduled_anchor(app)
 
 
 def scheduled_anchor(app: Flask) -> None:
@@ -84,12 +86,6 @@ def build_scheduler(
                                     timezone=zone),
         args=[app], id=JOB_ID, name="daily reminder pass", replace_existing=True,
     )
-    # The day's anchor with the pass: one digest over every issue's latest hash (SPEC §4).
-    scheduler.add_job(
-        scheduled_anchor, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
-                                      timezone=zone),
-        args=[app], id=ANCHOR_JOB_ID, name="daily history anchor", replace_existing=True,
-    )
     return scheduler
 
 
@@ -110,9 +106,6 @@ def run_scheduler(app: Flask) -> None:
     if catch_up_due(app):
         scheduler.add_job(scheduled_pass, args=[app], id="catch-up-pass",
                           name="catch-up reminder pass at start")
-    # Today's anchor at start whatever the hour: recorded once a day, so this is harmless.
-    scheduler.add_job(scheduled_anchor, args=[app], id="catch-up-anchor",
-                      name="history anchor at start")
     def _stop(signum: int, frame: object) -> None:
         # systemd stops with SIGTERM: stop scheduling; a pass already running finishes
         # (the executor's threads are joined at exit), so no claim is left to its lease.
