@@ -344,7 +344,7 @@ def withheld_reasons(user: User, issue: Issue) -> list[Any]:
     notes: list[Any] = []
     working = issue.status in (Status.open.value, Status.in_progress.value)
     if working and issue.evidence_count == 0 and can_work(user, issue):
-        notes.append(_l("Submitting for verification comes after uploading evidence."))
+        notes.append(_l("Upload evidence before submitting for verification."))
     if user.role in VERIFIERS and owners.in_scope(user, issue.org_id):
         if rules.reachable("close", issue.status) and issue.evidence_count > 0:
             refusal = close_refusal(user, issue)
