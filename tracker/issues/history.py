@@ -274,19 +274,21 @@ def record_anchor(on: date | None = None) -> tuple[HistoryAnchor, bool]:
     digest, count = anchor_digest((iid, str(h)) for iid, h in heads)
     values = {"anchored_on": on, "digest": digest, "issue_count": count,
               "last_event_id": last_event_id, "created_at": utcnow()}
-    stmt = insert(HistoryAnchor).values(**values)
+    table = HistoryAnchor.__table__
+    stmt = insert(table).values(**values)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(HistoryAnchor).values(**values).on_conflict_do_nothing(
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(
             index_elements=["anchored_on"])
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(HistoryAnchor).values(**values).on_conflict_do_nothing(
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(
             index_elements=["anchored_on"])
-    created = db.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    # RETURNING names the row this call inserted (rowcount is -1 with psycopg's RETURNING).
+    created = db.session.execute(stmt.returning(table.c.id)).first() is not None
     anchor = db.session.scalar(select(HistoryAnchor).where(HistoryAnchor.anchored_on == on))
     assert anchor is not None
     return anchor, created
