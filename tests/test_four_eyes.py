@@ -250,7 +250,8 @@ def test_supervisor_home_opens_on_the_queues(client, world, make):
     db.session.commit()
     login(client, "zhou")
     page = client.get("/").text
-    assert page.index("待我验收") < page.index("待我审批") < page.index('data-testid="summary-table"')
+    table = page.index('data-testid="summary-table"')
+    assert page.index("待我验收") < page.index("待我审批") < table
     verify = page[page.index('data-testid="verify-queue"'):page.index('data-testid="decide-queue"')]
     assert re.search(r'data-testid="verify-count">1<', verify)
     assert issue.title in verify and "玛多县" in verify and "才让" in verify

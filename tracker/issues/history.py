@@ -21,9 +21,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from tracker.extensions import db
@@ -274,7 +274,7 @@ def record_anchor(on: date | None = None) -> tuple[HistoryAnchor, bool]:
     digest, count = anchor_digest((iid, str(h)) for iid, h in heads)
     values = {"anchored_on": on, "digest": digest, "issue_count": count,
               "last_event_id": last_event_id, "created_at": utcnow()}
-    table = HistoryAnchor.__table__
+    table = cast(Table, HistoryAnchor.__table__)
     stmt = insert(table).values(**values)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":

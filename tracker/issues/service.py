@@ -8,11 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -433,7 +444,7 @@ def record_many(
     db.session.add_all(events)
     # The heads are written without touching the issue's version: recording an event is
     # part of the change that bumped it already.
-    table = Issue.__table__
+    table = cast(Table, Issue.__table__)
     db.session.execute(
         sql_update(table).where(table.c.id == bindparam("head_id"))
         .values(history_hash=bindparam("head_hash")),

@@ -180,12 +180,13 @@ _ANCHOR_TEXT = {
     "zh": {
         "subject": "【整改台账】历史锚点 {date}",
         "greeting": "{name}，您好：",
-        "intro": "今日的台账历史锚点如下，请留存本邮件（或打印存档），以便日后核对台账记录未被改动：",
+        "intro": "今日的台账历史锚点如下，请留存本邮件（或打印存档），"
+                 "以便日后核对台账记录未被改动：",
         "date": "日期",
         "digest": "摘要（SHA-256）",
         "count": "问题数",
-        "check": "核对方法：运行 flask --app tracker verify-history，其输出中该日期的摘要应与本邮件一致；"
-                 "也可与 GET /api/v1/history/anchors 对照。",
+        "check": "核对方法：运行 flask --app tracker verify-history，"
+                 "其输出中该日期的摘要应与本邮件一致；也可与 GET /api/v1/history/anchors 对照。",
     },
     "en": {
         "subject": "[Rectification ledger] History anchor {date}",
