@@ -5,7 +5,8 @@
 - ``events.prev_hash`` / ``events.hash`` and ``issues.history_hash``: every issue's history
   becomes a SHA-256 chain, built here for the events already recorded, in their order;
 - ``history_anchors``: one digest a day over every issue's latest hash;
-- triggers on PostgreSQL and SQLite refuse UPDATE and DELETE of events.
+- triggers on PostgreSQL and SQLite refuse UPDATE and DELETE of events, and keep each
+  issue's ``history_hash`` as events are inserted.
 
 The canonical serialisation is written out here (a migration never changes with the code);
 it must stay byte-for-byte that of ``tracker.issues.history.canonical``.
@@ -36,19 +37,29 @@ APPEND_ONLY = {
         "END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
         "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+        "CREATE OR REPLACE FUNCTION events_head() RETURNS trigger AS $$ "
+        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id; "
+        "RETURN NULL; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER events_head AFTER INSERT ON events "
+        "FOR EACH ROW EXECUTE FUNCTION events_head()",
     ),
     "sqlite": (
         "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
         "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
         "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
         "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        "CREATE TRIGGER events_head AFTER INSERT ON events "
+        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id; END",
     ),
 }
 DROP_APPEND_ONLY = {
     "postgresql": ("DROP TRIGGER IF EXISTS events_append_only ON events",
-                   "DROP FUNCTION IF EXISTS events_append_only()"),
+                   "DROP FUNCTION IF EXISTS events_append_only()",
+                   "DROP TRIGGER IF EXISTS events_head ON events",
+                   "DROP FUNCTION IF EXISTS events_head()"),
     "sqlite": ("DROP TRIGGER IF EXISTS events_no_update",
-               "DROP TRIGGER IF EXISTS events_no_delete"),
+               "DROP TRIGGER IF EXISTS events_no_delete",
+               "DROP TRIGGER IF EXISTS events_head"),
 }
 
 events = sa.table(

@@ -3,9 +3,9 @@
 Every event carries ``prev_hash`` (the ``hash`` of the issue's previous event, None for the
 first) and ``hash``, the SHA-256 of ``canonical(...)``: a JSON text of the previous hash, the
 issue, kind, actor, time, changes and comment, with sorted keys and no spaces, so that the same
-event always gives the same bytes.  The issue keeps the hash of its latest event.  The chain is
-built in ``issues.service.record_many``, the one place events are written; the database refuses
-UPDATE and DELETE of events (triggers, ``APPEND_ONLY_DDL``).
+event always gives the same bytes.  The issue keeps the hash of its latest event (written by
+an insert trigger).  The chain is built in ``issues.service.record_many``, the one place events
+are written; the database refuses UPDATE and DELETE of events (triggers, ``APPEND_ONLY_DDL``).
 
 ``verify`` recomputes every chain and names the first break: a row changed (its hash no longer
 matches), deleted or reordered (the next row's ``prev_hash`` no longer names the row before it),
@@ -70,8 +70,9 @@ def seal(event: Event, prev_hash: str | None) -> str:
 
 # --- append-only, held by the database ---------------------------------------------------
 
-#: The triggers that refuse UPDATE and DELETE of events, per dialect (the migration writes
-#: the same statements).
+#: The triggers that refuse UPDATE and DELETE of events, and keep each issue's head (the
+#: hash of its latest event) as events are inserted, per dialect (the migration writes the
+#: same statements).  The head is written by the database: no extra statement per write.
 APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
     "postgresql": (
         "CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger AS $$ "
@@ -79,19 +80,29 @@ APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
         "END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
         "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+        "CREATE OR REPLACE FUNCTION events_head() RETURNS trigger AS $$ "
+        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id; "
+        "RETURN NULL; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER events_head AFTER INSERT ON events "
+        "FOR EACH ROW EXECUTE FUNCTION events_head()",
     ),
     "sqlite": (
         "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
         "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
         "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
         "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        "CREATE TRIGGER events_head AFTER INSERT ON events "
+        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id; END",
     ),
 }
 DROP_APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
     "postgresql": ("DROP TRIGGER IF EXISTS events_append_only ON events",
-                   "DROP FUNCTION IF EXISTS events_append_only()"),
+                   "DROP FUNCTION IF EXISTS events_append_only()",
+                   "DROP TRIGGER IF EXISTS events_head ON events",
+                   "DROP FUNCTION IF EXISTS events_head()"),
     "sqlite": ("DROP TRIGGER IF EXISTS events_no_update",
-               "DROP TRIGGER IF EXISTS events_no_delete"),
+               "DROP TRIGGER IF EXISTS events_no_delete",
+               "DROP TRIGGER IF EXISTS events_head"),
 }
 
 

@@ -8,23 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    Table,
-    and_,
-    bindparam,
-    exists,
-    false,
-    or_,
-    select,
-    true,
-)
-from sqlalchemy import update as sql_update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVersion
@@ -442,14 +430,9 @@ def record_many(
         issues_by_id[issue.id] = issue
         events.append(event)
     db.session.add_all(events)
-    # The heads are written without touching the issue's version: recording an event is
-    # part of the change that bumped it already.
-    table = cast(Table, Issue.__table__)
-    db.session.execute(
-        sql_update(table).where(table.c.id == bindparam("head_id"))
-        .values(history_hash=bindparam("head_hash")),
-        [{"head_id": iid, "head_hash": head} for iid, head in heads.items()],
-    )
+    # The database writes each issue's head as the events are inserted (a trigger, see
+    # ``history.APPEND_ONLY_DDL``): no statement of ours, and the issue's version is not
+    # bumped again by recording the change that bumped it.
     for iid, head in heads.items():
         set_committed_value(issues_by_id[iid], "history_hash", head)
     events_recorded.send(events=events)
