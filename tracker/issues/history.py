@@ -80,11 +80,13 @@ APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
         "END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
         "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+        # Once per statement: a batch of 500 events updates its issues in one UPDATE.
         "CREATE OR REPLACE FUNCTION events_head() RETURNS trigger AS $$ "
-        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id; "
-        "RETURN NULL; END; $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER events_head AFTER INSERT ON events "
-        "FOR EACH ROW EXECUTE FUNCTION events_head()",
+        "BEGIN UPDATE issues SET history_hash = n.hash FROM (SELECT DISTINCT ON (issue_id) "
+        "issue_id, hash FROM new_events ORDER BY issue_id, id DESC) AS n "
+        "WHERE issues.id = n.issue_id; RETURN NULL; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER events_head AFTER INSERT ON events REFERENCING NEW TABLE AS new_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION events_head()",
     ),
     "sqlite": (
         "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
