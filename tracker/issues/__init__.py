@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from tracker import pages
     from tracker.extensions import api
     from tracker.issues import api as issues_api
-    from tracker.issues import demo, labels, rules, views
+    from tracker.issues import cli, demo, labels, rules, views
     from tracker.issues.deadlines import api as deadlines_api
     from tracker.issues.evidence import api as evidence_api
     from tracker.issues.imports import api as imports_api
@@ -29,9 +29,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(public_views.bp)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, reports_api.blp, deadlines_api.blp,
-                imports_api.blp, public_api.blp):
+                deadlines_api.queue_blp, imports_api.blp, public_api.blp):
         api.register_blueprint(blp)
-    for command in (*imports_cli.commands, *demo.commands):
+    for command in (*imports_cli.commands, *demo.commands, *cli.commands):
         app.cli.add_command(command)
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(
