@@ -22,7 +22,11 @@ def init_app(app: Flask) -> None:
     from tracker.issues.imports import cli as imports_cli
     from tracker.issues.imports import views as imports_views
     from tracker.issues.reports import api as reports_api
+    from tracker.issues.reports import spans
+    from tracker.issues.service import events_recorded
 
+    # The reports keep the ledger's past (status spans) by listening to its events.
+    events_recorded.connect(spans.record_spans)
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, reports_api.blp, deadlines_api.blp,

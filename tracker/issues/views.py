@@ -33,6 +33,7 @@ from tracker.issues.forms import (
     ExtensionRequestForm,
     IssueForm,
     NoteForm,
+    RegisterForm,
     TransitionForm,
     WithdrawForm,
 )
@@ -110,9 +111,9 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
     form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
 
 
-def new_issue_form(user: User) -> IssueForm:
+def new_issue_form(user: User) -> RegisterForm:
     """The registration form with defaults: the user's unit, today, the latest campaign."""
-    form = IssueForm()
+    form = RegisterForm()
     fill_issue_form(form, user)
     if request.method == "GET":
         if form.campaign_id.choices:
@@ -120,6 +121,7 @@ def new_issue_form(user: User) -> IssueForm:
         if user.org_id is not None:
             form.org_id.data = user.org_id
         form.starts_on.data = today()
+        form.registered_on.data = today()
     return form
 
 
