@@ -184,8 +184,10 @@ def home() -> str:
                               load=issues.page_loader("-created_at", *RELATIONS))
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
                                as_of=as_of)
+    # The dashboard as it stood at the end of a past day when the date control asks for one.
+    as_of = report_date()
     return render_template("issues/home_supervisor.html", as_of=as_of,
-                           **supervisor_dashboard(user, as_of))
+                           args={"as_of": as_of}, **supervisor_dashboard(user, as_of))
 
 
 def supervisor_dashboard(
@@ -400,17 +402,23 @@ def add_note(issue_id: int) -> Response:
 # --- reports -----------------------------------------------------------------------------
 
 
+def report_date() -> date:
+    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
+    2018年12月1日); today when absent, or (with a message) when it is no date."""
+    raw = (request.args.get("as_of") or "").strip()
+    if not raw:
+        return today()
+    try:
+        return parse_date(raw)
+    except ValueError:
+        flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
+        return today()
+
+
 def _report_args() -> dict[str, Any]:
     """The reports' filters from the query string: as_of, org, category, campaign."""
-    as_of = today()
-    raw = request.args.get("as_of")
-    if raw:
-        try:
-            as_of = date.fromisoformat(raw)
-        except ValueError:
-            flash(_("Not a valid date: %(value)s", value=raw), "danger")
-    return {"as_of": as_of, "org_id": int_arg("org_id"), "category_id": int_arg("category_id"),
-            "campaign_id": int_arg("campaign_id")}
+    return {"as_of": report_date(), "org_id": int_arg("org_id"),
+            "category_id": int_arg("category_id"), "campaign_id": int_arg("campaign_id")}
 
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
