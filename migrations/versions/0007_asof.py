@@ -68,8 +68,8 @@ def _fill_registered_on(bind, zone):
             "(created_at AT TIME ZONE 'UTC' AT TIME ZONE :tz)::date"
         ), {"tz": zone.key})
         return
-    issues = sa.table("issues", sa.column("id"), sa.column("created_at"),
-                      sa.column("registered_on"))
+    issues = sa.table("issues", sa.column("id"), sa.column("created_at", sa.DateTime),
+                      sa.column("registered_on", sa.Date))
     last = 0
     while True:
         rows = bind.execute(sa.select(issues.c.id, issues.c.created_at)
@@ -134,12 +134,15 @@ def _spans_of(issue, events, zone):
 
 
 def _build_spans(bind, zone):
-    issues = sa.table("issues", sa.column("id"), sa.column("registered_on"),
-                      sa.column("updated_at"), *[sa.column(n) for n in TRACKED])
+    def tracked():
+        return [sa.column(n, sa.Date) if n in DATES else sa.column(n) for n in TRACKED]
+
+    issues = sa.table("issues", sa.column("id"), sa.column("registered_on", sa.Date),
+                      sa.column("updated_at", sa.DateTime), *tracked())
     events = sa.table("events", sa.column("id"), sa.column("issue_id"), sa.column("kind"),
-                      sa.column("at"), sa.column("changes", sa.JSON))
-    spans = sa.table("issue_spans", sa.column("issue_id"), sa.column("valid_from"),
-                     sa.column("valid_to"), *[sa.column(n) for n in TRACKED])
+                      sa.column("at", sa.DateTime), sa.column("changes", sa.JSON))
+    spans = sa.table("issue_spans", sa.column("issue_id"), sa.column("valid_from", sa.DateTime),
+                     sa.column("valid_to", sa.DateTime), *tracked())
     last = 0
     while True:
         rows = [dict(r._mapping) for r in bind.execute(
@@ -167,11 +170,15 @@ def _build_spans(bind, zone):
 def upgrade():
     zone = _zone()
     bind = op.get_bind()
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('registered_on', sa.Date(), nullable=True))
+    # A plain ADD COLUMN, not batch mode: on SQLite a batch rebuild of ``issues`` drops the
+    # table, which its events and evidence forbid (foreign keys on).  The placeholder default
+    # is overwritten at once; PostgreSQL then drops it, SQLite keeps it (harmless: the model
+    # always gives the date).
+    op.add_column('issues', sa.Column('registered_on', sa.Date(), nullable=False,
+                                      server_default='1970-01-01'))
     _fill_registered_on(bind, zone)
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.alter_column('registered_on', existing_type=sa.Date(), nullable=False)
+    if bind.dialect.name == "postgresql":
+        op.alter_column('issues', 'registered_on', server_default=None)
 
     op.create_table(
         'issue_spans',
@@ -219,5 +226,5 @@ def downgrade():
     op.drop_index('ix_issue_spans_issue', table_name='issue_spans')
     op.drop_index('uq_issue_spans_current', table_name='issue_spans')
     op.drop_table('issue_spans')
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.drop_column('registered_on')
+    # SQLite (3.35+) drops a column in place; no batch rebuild of a referenced table.
+    op.drop_column('issues', 'registered_on')

@@ -54,7 +54,7 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.models import Org, Role, User
 from tracker.pages import int_arg, page_action, page_number, save_form
-from tracker.timeutil import today
+from tracker.timeutil import parse_date, today
 
 bp = Blueprint("issues", __name__)
 
