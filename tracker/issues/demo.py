@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.issues import demo_data
 from tracker.issues import service as issues
 from tracker.issues.evidence import service as evidence
-from tracker.issues.models import Issue, Status
+from tracker.issues.models import Status
 from tracker.owners import service as owners
 from tracker.owners.models import Org, Role, User
 from tracker.timeutil import clock, local_zone
