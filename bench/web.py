@@ -195,7 +195,7 @@ def _as_of(settings: Settings, kind: str, client: Any, ledger: Ledger, token: st
                 continue
             times = interleaved_medians({
                 "then": lambda p=path: _get(client, p, token),
-                "now": lambda: _get(client, today_path, token),
+                "now": lambda q=today_path: _get(client, q, token),
             }, max(5, settings.repeat // 3))
             rows = then.get_json()
             note = (f"as of {day} ({back} d back) vs today; "

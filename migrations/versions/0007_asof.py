@@ -216,7 +216,7 @@ def upgrade():
                     ['valid_from', 'valid_to', 'org_id', 'category_id', 'campaign_id', 'status',
                      'due_on', 'closed_on', 'extension_count'])
     op.create_index('ix_issue_spans_open_org_due', 'issue_spans',
-                    ['org_id', 'due_on', 'issue_id'],
+                    ['org_id', 'due_on', 'valid_from', 'valid_to', 'status', 'issue_id', 'id'],
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
 
 

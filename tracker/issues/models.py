@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    literal,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -50,10 +51,16 @@ REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
 OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 
 
-def overdue_clause(status: Any, due_on: Any, as_of: Any) -> ColumnElement[bool]:
+def overdue_clause(status: Any, due_on: Any, as_of: Any, *,
+                   literal_statuses: bool = False) -> ColumnElement[bool]:
     """Overdue (SPEC §4) in SQL for any pair of status and due-date columns: the issues now,
-    or their spans in the past (tracker/issues/reports/spans.py)."""
-    return and_(status.in_(OPEN_STATUSES), due_on < as_of)
+    or their spans in the past (tracker/issues/reports/spans.py); ``literal_statuses``
+    writes the IN list as SQL literals (what a partial index's predicate can be matched
+    with)."""
+    statuses: Any = OPEN_STATUSES
+    if literal_statuses:
+        statuses = [literal(s, literal_execute=True) for s in OPEN_STATUSES]
+    return and_(status.in_(statuses), due_on < as_of)
 
 
 class Category(Model):
