@@ -36,7 +36,8 @@ class IssueForm(FlaskForm):
     owner_id = SelectField(_l("Responsible officer"), coerce=int_or_none,
                            validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
-    due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)])
+    due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)],
+                         year_from="starts_on")
     version = HiddenField()
 
     def validate_due_on(self, field: CnDateField) -> None:
@@ -70,6 +71,13 @@ class RegisterForm(IssueForm):
     def values(self) -> dict[str, Any]:
         """The field values the service takes, with the registration date if given."""
         return {**super().values(), "registered_on": self.registered_on.data}
+
+
+class BulkForm(FlaskForm):
+    """Give the ticked findings of the ledger another owner."""
+
+    owner_id = SelectField(_l("New responsible officer"), coerce=int_or_none,
+                           validate_choice=False, validators=[InputRequired(REQUIRED)])
 
 
 class TransitionForm(FlaskForm):
