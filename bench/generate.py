@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 #: Bump when the generated data changes shape, so cached ledgers are rebuilt.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 #: The one password every generated user has (hashed once).
 BENCH_PASSWORD = "bench-pass-1"
 BATCH = 10_000

@@ -213,7 +213,7 @@ def upgrade():
                     sqlite_where=sa.text('valid_to IS NULL'))
     op.create_index('ix_issue_spans_issue', 'issue_spans', ['issue_id', 'valid_from'])
     op.create_index('ix_issue_spans_asof', 'issue_spans',
-                    ['valid_from', 'valid_to', 'org_id', 'category_id', 'campaign_id', 'status',
+                    ['org_id', 'valid_from', 'valid_to', 'category_id', 'campaign_id', 'status',
                      'due_on', 'closed_on', 'extension_count'])
     op.create_index('ix_issue_spans_open_org_due', 'issue_spans',
                     ['org_id', 'due_on', 'valid_from', 'valid_to', 'status', 'issue_id', 'id'],

@@ -58,9 +58,10 @@ class IssueSpan(Model):
         Index("uq_issue_spans_current", "issue_id", unique=True,
               postgresql_where=text("valid_to IS NULL"), sqlite_where=text("valid_to IS NULL")),
         Index("ix_issue_spans_issue", "issue_id", "valid_from"),
-        # The summary as of a day reads the spans begun by then from here alone
-        # (bench/README.md: "as of a past day").
-        Index("ix_issue_spans_asof", "valid_from", "valid_to", "org_id", "category_id",
+        # The summary as of a day reads each unit's spans begun by then from here alone, org
+        # by org of the subtree as today's summary reads the issues (bench/README.md: led by
+        # valid_from it walked the whole country's spans for one prefecture, 7× today's).
+        Index("ix_issue_spans_asof", "org_id", "valid_from", "valid_to", "category_id",
               "campaign_id", "status", "due_on", "closed_on", "extension_count"),
         # The overdue report as of a day: spans not closed, by org and deadline, with what
         # says whether they held on the day (the count reads nothing else).
