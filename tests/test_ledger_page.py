@@ -184,3 +184,27 @@ def test_a_due_date_without_its_year_follows_the_start_date(client, world):
     assert resp.status_code == 302, resp.text
     issue = db.session.scalar(select(Issue).where(Issue.title == "窗口授权不到位"))
     assert issue.due_on.isoformat() == "2019-01-07"
+
+
+def test_keyset_pages_walk_the_ledger_as_numbered_pages_do(world, make, api):
+    for n in range(7):
+        make.issue(world.centre, world.officer, world.campaign, world.category,
+                   due_on=__import__("datetime").date(2019, 1, 1 + n % 3))
+    user = world.supervisor
+    numbered = [i["id"] for p in (1, 2, 3) for i in api.get(
+        f"/api/v1/issues?sort=-due_on&page_size=3&page={p}", user=user).get_json()]
+    walked, after = [], None
+    while True:
+        path = "/api/v1/issues?sort=-due_on&page_size=3" + (f"&after={after}" if after else "")
+        resp = api.get(path, user=user)
+        page = resp.get_json()
+        if after is not None:
+            assert "X-Pagination" not in resp.headers  # no total counted
+        if not page:
+            break
+        walked += [i["id"] for i in page]
+        after = page[-1]["id"]
+    assert walked == numbered and len(walked) == 7
+    other = make.issue(world.other_centre, world.other_officer, world.campaign, world.category)
+    assert api.get(f"/api/v1/issues?after={other.id}", user=world.county_supervisor
+                   ).status_code == 404  # an issue outside the caller's scope
