@@ -15,8 +15,8 @@ import time
 
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
-BENCHMARKS = ("list", "overdue", "summary", "public", "reminder", "upload", "export",
-              "history")
+BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "upload",
+              "export", "history")
 
 
 def parse(argv: list[str] | None = None) -> Settings:

@@ -83,9 +83,15 @@ def _get(client: Any, path: str, token: str | None = None) -> Any:
     return client.get(path, headers=headers)
 
 
+#: The past days the as-of reports are taken on, in days before the ledger's today: the
+#: day before (nearly every span begun: the widest range) and half a year back.
+AS_OF_DAYS_BACK = (1, 180)
+
+
 def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]:
-    """The list, overdue and summary benchmarks on one database."""
-    wanted = [n for n in ("list", "overdue", "summary", "public") if n in settings.only]
+    """The list, overdue, summary, as-of and public benchmarks on one database."""
+    wanted = [n for n in ("list", "overdue", "summary", "asof", "public")
+              if n in settings.only]
     if not wanted:
         return []
     app = bench_app(url)
@@ -165,6 +171,8 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
             say(results[-1].line())
     if "public" in wanted:
         results += _public(settings, kind, app, client, ledger, pref_token)
+    if "asof" in wanted:
+        results += _as_of(settings, kind, client, ledger, pref_token, as_of)
     with app.app_context():
         from tracker.extensions import db
 
@@ -215,4 +223,41 @@ def _public(settings: Settings, kind: str, app: Flask, client: Any, ledger: Ledg
     ]
     for result in results:
         say(result.line())
+    return results
+
+
+def _as_of(settings: Settings, kind: str, client: Any, ledger: Ledger, token: str,
+           as_of: date) -> list[Result]:
+    """The summary and the overdue report as of a past day (read from the status spans)
+    against the same report today (read from the issues), both through the real app."""
+    from datetime import timedelta
+
+    results: list[Result] = []
+    reports = {
+        "summary": f"/api/v1/reports/summary?org_id={ledger.prefecture_id}",
+        "overdue": f"/api/v1/reports/overdue?org_id={ledger.prefecture_id}",
+    }
+    for name, base in reports.items():
+        today_path = f"{base}&as_of={as_of.isoformat()}"
+        for back in AS_OF_DAYS_BACK:
+            day = as_of - timedelta(days=back)
+            path = f"{base}&as_of={day.isoformat()}"
+            then, now = _get(client, path, token), _get(client, today_path, token)
+            if then.status_code != 200 or now.status_code != 200 or not then.get_json():
+                say(f"  skip {name} as of {day}: {then.status_code} {now.status_code}")
+                continue
+            times = interleaved_medians({
+                "then": lambda p=path: _get(client, p, token),
+                "now": lambda q=today_path: _get(client, q, token),
+            }, max(5, settings.repeat // 3))
+            rows = then.get_json()
+            note = (f"as of {day} ({back} d back) vs today; "
+                    + (f"{len(rows)} rows" if name == "summary" else
+                       f"{json.loads(then.headers['X-Pagination'])['total']} overdue then, "
+                       f"{json.loads(now.headers['X-Pagination'])['total']} now"))
+            results.append(Result(
+                f"{name} as of -{back} d", kind, ledger.issues, times["then"] * 1000,
+                times["now"] * 1000, "ms", 3.0, note=note,
+            ))
+            say(results[-1].line())
     return results

@@ -24,7 +24,12 @@ def init_app(app: Flask) -> None:
     from tracker.issues.public import api as public_api
     from tracker.issues.public import views as public_views
     from tracker.issues.reports import api as reports_api
+    from tracker.issues.reports import spans
+    from tracker.issues.service import events_recorded
+    from tracker.timeutil import today
 
+    # The reports keep the ledger's past (status spans) by listening to its events.
+    events_recorded.connect(spans.record_spans)
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(public_views.bp)
@@ -36,5 +41,5 @@ def init_app(app: Flask) -> None:
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
-        EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register,
+        EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register, today=today,
     )

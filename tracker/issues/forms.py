@@ -64,6 +64,16 @@ class IssueForm(FlaskForm):
         }
 
 
+class RegisterForm(IssueForm):
+    """Register a finding: also its registration date (登记日期), today unless earlier."""
+
+    registered_on = CnDateField(_l("Registered on"), validators=[Optional()])
+
+    def values(self) -> dict[str, Any]:
+        """The field values the service takes, with the registration date if given."""
+        return {**super().values(), "registered_on": self.registered_on.data}
+
+
 class BulkForm(FlaskForm):
     """Give the ticked findings of the ledger another owner."""
 

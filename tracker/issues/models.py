@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     event,
     false,
+    literal,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import Model
 from tracker.owners.models import Org, User
-from tracker.timeutil import utcnow
+from tracker.timeutil import today, utcnow
 
 
 class Status(enum.StrEnum):
@@ -50,6 +51,18 @@ OPEN_STATUSES = tuple(s.value for s in Status if s is not Status.closed)
 REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
 #: SQL of "not closed", as the partial index states it.
 OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+
+
+def overdue_clause(status: Any, due_on: Any, as_of: Any, *,
+                   literal_statuses: bool = False) -> ColumnElement[bool]:
+    """Overdue (SPEC §4) in SQL for any pair of status and due-date columns: the issues now,
+    or their spans in the past (tracker/issues/reports/spans.py); ``literal_statuses``
+    writes the IN list as SQL literals (what a partial index's predicate can be matched
+    with)."""
+    statuses: Any = OPEN_STATUSES
+    if literal_statuses:
+        statuses = [literal(s, literal_execute=True) for s in OPEN_STATUSES]
+    return and_(status.in_(statuses), due_on < as_of)
 
 
 class Category(Model):
@@ -149,6 +162,9 @@ class Issue(Model):
     cause: Mapped[str] = mapped_column(Text, default="")
     measures: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The day the finding entered the ledger (登记日期), local; never after the day it was
+    #: recorded, never edited (SPEC §4).
+    registered_on: Mapped[date] = mapped_column(Date, default=today)
     starts_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     #: The first due date, kept when an extension moves due_on.
@@ -187,7 +203,7 @@ class Issue(Model):
     @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _is_overdue_on_expression(cls, as_of: Any) -> ColumnElement[bool]:
-        return and_(cls.status.in_(OPEN_STATUSES), cls.due_on < as_of)
+        return overdue_clause(cls.status, cls.due_on, as_of)
 
     def days_overdue_on(self, as_of: date) -> int:
         """Days past due_on on ``as_of`` (0 when not overdue)."""

@@ -153,6 +153,8 @@ class IssueSchema(ma.Schema):
     cause = ma.fields.String()
     measures = ma.fields.String()
     owner_id = ma.fields.Integer()
+    registered_on = ma.fields.Date(metadata={"description": "登记日期: the day the finding "
+                                                            "entered the ledger."})
     starts_on = ma.fields.Date()
     due_on = ma.fields.Date()
     original_due_on = ma.fields.Date()
@@ -196,7 +198,8 @@ def issue_dict(issue: Any, today: date) -> dict[str, Any]:
         "id": issue.id, "campaign_id": issue.campaign_id, "org_id": issue.org_id,
         "category_id": issue.category_id, "title": issue.title,
         "description": issue.description, "cause": issue.cause, "measures": issue.measures,
-        "owner_id": issue.owner_id, "starts_on": issue.starts_on.isoformat(),
+        "owner_id": issue.owner_id, "registered_on": issue.registered_on.isoformat(),
+        "starts_on": issue.starts_on.isoformat(),
         "due_on": issue.due_on.isoformat(), "original_due_on": issue.original_due_on.isoformat(),
         "status": issue.status, "overdue": days > 0, "days_overdue": days,
         "evidence_count": issue.evidence_count, "extension_count": issue.extension_count,
@@ -218,6 +221,10 @@ class IssueCreateSchema(StrictSchema):
     cause = Text(LONG_TEXT, load_default="")
     measures = Text(LONG_TEXT, load_default="")
     owner_id = IdField(required=True)
+    registered_on = ma.fields.Date(
+        load_default=None,
+        metadata={"description": "登记日期 (default today in TRACKER_TIMEZONE); never after "
+                                 "today, never changed afterwards."})
     starts_on = ma.fields.Date(required=True)
     due_on = ma.fields.Date(required=True, metadata={"description": "Not before starts_on."})
 

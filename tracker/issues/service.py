@@ -33,7 +33,7 @@ from tracker.issues.models import (
 )
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
-from tracker.timeutil import local_date_of, utcnow
+from tracker.timeutil import local_date_of, today, utcnow
 
 _signals = Namespace()
 #: The ledger announces what happened: sent with ``events``, the new Event rows (in the
@@ -47,6 +47,9 @@ EDITABLE_FIELDS = (
     "campaign_id", "org_id", "category_id", "title", "description", "cause", "measures",
     "owner_id", "starts_on", "due_on",
 )
+
+#: Given only when registering (or importing): the day the finding entered the ledger.
+REGISTRATION_FIELDS = (*EDITABLE_FIELDS, "registered_on")
 
 TRANSITIONS = rules.TRANSITIONS
 ACTIONS = rules.ACTIONS
@@ -541,6 +544,9 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
         errors["due_on"] = ["Required."]
     if starts_on is not None and due_on is not None and due_on < starts_on:
         errors["due_on"] = ["The due date cannot be before the start date."]
+    registered_on = values.get("registered_on")
+    if current is None and registered_on is not None and registered_on > today():
+        errors["registered_on"] = [_l("The registration date cannot be after today.")]
     if errors:
         raise Invalid("Some fields are invalid.", errors=errors)
     dup = select(
@@ -567,12 +573,14 @@ class RowsRefused(Invalid):
 
 
 def _registration_values(values: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(values) - set(EDITABLE_FIELDS)
+    unknown = set(values) - set(REGISTRATION_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
     values = dict(values)
     for name in TEXT_FIELDS:
         values[name] = (values.get(name) or "").strip()
+    # Today (TRACKER_TIMEZONE) unless an earlier day is given (SPEC §4).
+    values["registered_on"] = values.get("registered_on") or today()
     return values
 
 
@@ -610,7 +618,8 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
     db.session.add_all(created)
     db.session.flush()
     record_many([
-        (issue, "created", actor, {k: (None, getattr(issue, k)) for k in EDITABLE_FIELDS}, "")
+        (issue, "created", actor,
+         {k: (None, getattr(issue, k)) for k in REGISTRATION_FIELDS}, "")
         for issue in created
     ])
     return created
@@ -634,6 +643,10 @@ def update_issue(
     else.  ``due_on`` equal to the current date is accepted (a form sends it back as shown).
     """
     require_edit(actor, issue)
+    if "registered_on" in values and values["registered_on"] != issue.registered_on:
+        raise Invalid(_l("The registration date is not changed after registration."),
+                      errors={"registered_on": [_l("Set once, at registration.")]})
+    values = {k: v for k, v in values.items() if k != "registered_on"}
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})

@@ -35,6 +35,7 @@ from tracker.issues.forms import (
     ExtensionRequestForm,
     IssueForm,
     NoteForm,
+    RegisterForm,
     TransitionForm,
     WithdrawForm,
 )
@@ -55,7 +56,7 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.models import Org, OrgKind, Role, User
 from tracker.pages import int_arg, page_action, page_number, safe_next, save_form
-from tracker.timeutil import today
+from tracker.timeutil import parse_date, today
 
 bp = Blueprint("issues", __name__)
 
@@ -128,9 +129,9 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
     form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
 
 
-def new_issue_form(user: User) -> IssueForm:
+def new_issue_form(user: User) -> RegisterForm:
     """The registration form with defaults: the user's unit, today, the latest campaign."""
-    form = IssueForm()
+    form = RegisterForm()
     fill_issue_form(form, user)
     if request.method == "GET":
         if form.campaign_id.choices:
@@ -138,6 +139,7 @@ def new_issue_form(user: User) -> IssueForm:
         if user.org_id is not None:
             form.org_id.data = user.org_id
         form.starts_on.data = today()
+        form.registered_on.data = today()
     return form
 
 
@@ -209,8 +211,11 @@ def home() -> str:
                               load=issues.page_loader("-created_at", *RELATIONS))
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
                                as_of=as_of)
+    # The dashboard as it stood at the end of a past day when the date control asks for one.
+    as_of = report_date()
     return render_template("issues/home_supervisor.html", as_of=as_of,
-                           **supervisor_queues(user), **supervisor_dashboard(user, as_of))
+                           args={"as_of": as_of}, **supervisor_queues(user),
+                           **supervisor_dashboard(user, as_of))
 
 
 #: Items each queue of the supervisor's home lists (the API pages through the rest).
@@ -518,17 +523,23 @@ def add_note(issue_id: int) -> Response:
 # --- reports -----------------------------------------------------------------------------
 
 
+def report_date() -> date:
+    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
+    2018年12月1日); today when absent, or (with a message) when it is no date."""
+    raw = (request.args.get("as_of") or "").strip()
+    if not raw:
+        return today()
+    try:
+        return parse_date(raw)
+    except ValueError:
+        flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
+        return today()
+
+
 def _report_args() -> dict[str, Any]:
     """The reports' filters from the query string: as_of, org, category, campaign."""
-    as_of = today()
-    raw = request.args.get("as_of")
-    if raw:
-        try:
-            as_of = date.fromisoformat(raw)
-        except ValueError:
-            flash(_("Not a valid date: %(value)s", value=raw), "danger")
-    return {"as_of": as_of, "org_id": int_arg("org_id"), "category_id": int_arg("category_id"),
-            "campaign_id": int_arg("campaign_id")}
+    return {"as_of": report_date(), "org_id": int_arg("org_id"),
+            "category_id": int_arg("category_id"), "campaign_id": int_arg("campaign_id")}
 
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
