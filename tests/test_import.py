@@ -263,7 +263,8 @@ def test_template_has_chinese_headers_and_imports_its_example(world, make, tmp_p
     # The example row names the seed report's org and owner; make them exist here.
     org = make.org("玛多县行政服务中心(示例)", "centre", world.county, code="MD-ZX2")
     make.user("officer", org, username="maduo.officer1", display_name="桑杰")
-    content = importer.template_xlsx()
+    with importer.template_xlsx() as fh:
+        content = fh.read()
     wb = load_workbook(io.BytesIO(content))
     ws = wb.active
     rows = list(ws.iter_rows(values_only=True))

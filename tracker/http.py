@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import os
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
+from urllib.parse import quote
 
 import marshmallow as ma
-from flask import request
+from flask import Response, request
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
@@ -199,3 +202,52 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+def ascii_filename(name: str) -> str:
+    """A plain-ASCII stand-in for ``name`` (accents dropped, anything else as ``_``)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    safe = "".join(c if c.isalnum() or c in "._- ()" else "_" for c in folded).strip(" ._")
+    ext = os.path.splitext(name)[1]
+    return safe or ("download" + (ext if ext.isascii() else ""))
+
+
+def content_disposition(filename: str, fallback: str | None = None) -> str:
+    """``attachment`` with an ASCII ``filename`` for old clients and ``filename*=UTF-8''``."""
+    plain = ascii_filename(fallback or filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def file_chunks(fh: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """Stream an open file and close it, also when the client goes away early."""
+    try:
+        while chunk := fh.read(size):
+            yield chunk
+    finally:
+        fh.close()
+
+
+def attachment(body: IO[bytes] | Iterable[bytes], filename: str, mimetype: str, *,
+               fallback: str | None = None, cache: str = "private, no-store") -> Response:
+    """A download: a file (streamed in chunks, with its length) or an iterable of chunks.
+
+    ``fallback`` is the ASCII name for clients that do not read ``filename*``.
+    """
+    if hasattr(body, "read"):
+        fh: IO[bytes] = body  # type: ignore[assignment]
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(0)
+        resp = Response(file_chunks(fh), mimetype=mimetype)
+        resp.headers["Content-Length"] = str(size)
+    else:
+        resp = Response(body, mimetype=mimetype)
+    if mimetype.startswith("text/"):
+        resp.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    resp.headers["Content-Disposition"] = content_disposition(filename, fallback)
+    resp.headers["Cache-Control"] = cache
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

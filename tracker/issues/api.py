@@ -15,6 +15,7 @@ from flask import Response, g, url_for
 from flask.views import MethodView
 from sqlalchemy import Select, select
 
+from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.http import (
@@ -62,7 +63,7 @@ BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp)
 ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
                             "schema": {"type": "string"}}}
 #: The spreadsheet downloads of the issue list.
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.XLSX_MIMETYPE
 LIST_DESCRIPTION = "One page as JSON; with format=csv or xlsx, the whole filtered ledger."
 #: OpenAPI schema of a file download.
 BINARY = {"type": "string", "format": "binary"}

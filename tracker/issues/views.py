@@ -16,10 +16,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import paginate
+from tracker.http import attachment, paginate
 from tracker.issues import labels
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
@@ -413,14 +414,8 @@ def _report_args() -> dict[str, Any]:
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
     """Send a report file as an attachment, never cached."""
-    from flask import send_file
-
-    mimetype = ("text/csv; charset=utf-8" if fmt == "csv" else
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp = send_file(fh, mimetype=mimetype, as_attachment=True,
-                     download_name=f"{stem}_{as_of.isoformat()}.{fmt}", max_age=0)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    mimetype = spreadsheets.CSV_MIMETYPE if fmt == "csv" else spreadsheets.XLSX_MIMETYPE
+    return attachment(fh, f"{stem}_{as_of.isoformat()}.{fmt}", mimetype)
 
 
 @bp.get("/reports/overdue")

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from tracker import spreadsheets
 from tracker.errors import Conflict, NotFound, TooLarge, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -56,7 +57,7 @@ DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), "Word"
 )
 XLSX = FileKind(
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), "Excel"
+    spreadsheets.XLSX_MIMETYPE, (".xlsx",), "Excel"
 )
 PPTX = FileKind(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",),

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import or_, select
 
+from tracker import spreadsheets
 from tracker.errors import DomainError, NotFound, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -538,25 +538,10 @@ def _parse_row(
     return values, errors, window_used
 
 
-def template_xlsx() -> bytes:
+def template_xlsx() -> IO[bytes]:
     """The import template: the Chinese headers and one example row from the seed report."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "整改台账"
-    ws.append(TEMPLATE_HEADERS)
-    ws.append(TEMPLATE_EXAMPLE)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    widths = [6, 14, 30, 40, 40, 40, 40, 16, 30]
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width
-    for cell in ws[2]:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    book = spreadsheets.Workbook()
+    ws = book.sheet("整改台账", widths=[6, 14, 30, 40, 40, 40, 40, 16, 30], freeze="A2")
+    ws.append([ws.cell(h, bold=True) for h in TEMPLATE_HEADERS])
+    ws.append([ws.cell(v, wrap=True) for v in TEMPLATE_EXAMPLE])
+    return book.save()
