@@ -14,9 +14,11 @@ from urllib.parse import quote
 
 import marshmallow as ma
 from flask import Response, request
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
+from tracker import text
 from tracker.errors import UnsupportedMediaType
 from tracker.extensions import csrf, db
 
@@ -132,16 +134,34 @@ def _no_nul(value: str) -> None:
 
 
 class Text(ma.fields.String):
-    """A string of at most ``max_length`` characters without NUL (``not_blank``: some text)."""
+    """A clean string (SPEC §7): trimmed, then judged by ``tracker.text``; at most
+    ``max_length`` characters; ``multiline`` keeps line breaks; ``not_blank``: some text."""
 
     def __init__(self, max_length: int | None = None, *, min_length: int | None = None,
-                 not_blank: bool = False, **kwargs: Any) -> None:
-        validators: list[Any] = [_no_nul]
+                 not_blank: bool = False, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        validators: list[Any] = [self._clean]
+        if not_blank:
+            validators.append(ma.validate.Length(min=1, error=_l("Must not be blank.")))
         if max_length is not None or min_length is not None:
             validators.append(ma.validate.Length(min=min_length, max=max_length))
-        if not_blank:
-            validators.append(ma.validate.Regexp(r"\S", error="Must not be blank."))
         super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return text.trim(super()._deserialize(value, attr, data, **kwargs))
+
+    def _clean(self, value: str) -> None:
+        why = text.problem(value, multiline=self.multiline)
+        if why is not None:
+            raise ma.ValidationError(why)
+
+
+class Password(ma.fields.String):
+    """A password: taken as typed (never trimmed), without NUL."""
+
+    def __init__(self, max_length: int, *, min_length: int | None = None, **kwargs: Any) -> None:
+        super().__init__(validate=[_no_nul, ma.validate.Length(min=min_length, max=max_length)],
+                         **kwargs)
 
 
 class UtcDateTime(ma.fields.DateTime):

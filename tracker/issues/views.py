@@ -370,7 +370,8 @@ def transition(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = TransitionForm()
     if not form.validate_on_submit():
-        flash(_("The form was incomplete; nothing was changed."), "danger")
+        if not form.flash_unclean():
+            flash(_("The form was incomplete; nothing was changed."), "danger")
         return _back(issue_id)
     action = form.action.data or ""
     label = labels.ACTION_LABELS.get(action, action)
@@ -388,7 +389,8 @@ def add_note(issue_id: int) -> Response:
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit() and form.flash_unclean():
+        return _back(issue_id)
     return page_action(
         lambda: issues.add_note(issue, user, form.comment.data or "",
                                 if_match=form.version.data or None),
@@ -510,7 +512,8 @@ def request_extension(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionRequestForm()
     if not form.validate_on_submit():
-        flash(_("Give the new due date and a reason."), "danger")
+        if not form.flash_unclean():
+            flash(_("Give the new due date and a reason."), "danger")
         return _back(issue_id)
     return page_action(
         lambda: extension_service.request_extension(issue, user, form.requested_due_on.data,
@@ -526,7 +529,8 @@ def decide_extension(issue_id: int, extension_id: int) -> Response:
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionDecisionForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit() and form.flash_unclean():
+        return _back(issue_id)
     return page_action(
         lambda: extension_service.decide_extension(
             extension_service.get_extension(issue, extension_id), user,

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -17,14 +16,14 @@ from tracker.issues.models import Issue
 from tracker.notify import service
 from tracker.notify.models import Notification
 from tracker.owners.auth import page_user as actor
-from tracker.pages import page_action, page_number
+from tracker.pages import CleanForm, page_action, page_number
 
 bp = Blueprint("notify", __name__)
 
 PAGE_SIZE = 30
 
 
-class ReadForm(FlaskForm):
+class ReadForm(CleanForm):
     """Mark a notice read (a POST carrying the CSRF token)."""
 
 
