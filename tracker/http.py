@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
@@ -13,13 +14,13 @@ from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
 from tracker import text
-from tracker.errors import UnsupportedMediaType
+from tracker.errors import DomainError, UnsupportedMediaType
 from tracker.extensions import csrf, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -142,7 +143,7 @@ class Text(ma.fields.String):
         self.multiline = multiline
         validators: list[Any] = [self._clean]
         if not_blank:
-            validators.append(ma.validate.Length(min=1, error=_l("Must not be blank.")))
+            validators.append(_Contains(r"\S", error=_l("Must not be blank.")))
         if max_length is not None or min_length is not None:
             validators.append(ma.validate.Length(min=min_length, max=max_length))
         super().__init__(validate=validators, **kwargs)
@@ -154,6 +155,15 @@ class Text(ma.fields.String):
         why = text.problem(value, multiline=self.multiline)
         if why is not None:
             raise ma.ValidationError(why)
+
+
+class _Contains(ma.validate.Regexp):
+    """Some match anywhere in the value (JSON Schema's ``pattern``), not only at its start."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.search(value) is None:
+            raise ma.ValidationError(str(self.error))
+        return value
 
 
 class Password(ma.fields.String):
@@ -171,6 +181,65 @@ class UtcDateTime(ma.fields.DateTime):
         if value is None:
             return None
         return str(value.replace(microsecond=0).isoformat()) + "Z"
+
+
+#: JSON nested deeper than this is refused (SPEC §7).
+MAX_JSON_DEPTH = 100
+
+
+class MalformedJson(DomainError):
+    """A JSON body that is not well-formed, nests too deep or holds a lone surrogate (400)."""
+
+    status = 400
+    reason = "bad_request"
+
+
+def _json_problem(body: bytes) -> Any:
+    """Why a JSON body cannot be taken (a lazy message), or None."""
+    try:
+        doc = json.loads(body)
+    except RecursionError:
+        return _l("The JSON is nested too deep.")
+    except ValueError:  # also UnicodeDecodeError
+        return _l("The body is not well-formed JSON.")
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _l("The JSON is nested too deep.")
+        if isinstance(value, str):
+            values: list[Any] = [value]
+        elif isinstance(value, dict):
+            values = list(value.keys())
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            values = []
+            stack.extend((v, depth + 1) for v in value)
+        else:
+            continue
+        if any(_SURROGATE.search(v) for v in values):
+            return _l("The JSON holds a lone surrogate, which is not text.")
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_json_body() -> None:
+    """Refuse a malformed JSON body with 400 before anything else reads it (before login)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return
+    body = request.get_data(cache=True)
+    if not body.strip():
+        return
+    why = _json_problem(body)
+    if why is not None:
+        raise MalformedJson(why, errors={"json": [why]})
+
+
+def init_app(app: Flask) -> None:
+    """Check every JSON body before the views (and their logins) see it."""
+    app.before_request(check_json_body)
 
 
 def require_json_body(fn: F) -> F:

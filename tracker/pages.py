@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -208,10 +209,20 @@ def flash_refusal(exc: DomainError) -> None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow a ``next`` that stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only follow a ``next`` that is a path of this site (SPEC §7).
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` would lead to ``//evil.example``: any control character, space,
+    backslash, or anything that parses with a scheme or a host, goes to ``default``.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) <= 0x20 or 0x7F <= ord(c) <= 0x9F for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def ensure_compiled(directory: str) -> None:

@@ -269,7 +269,7 @@ class Transitions(MethodView):
     """The lifecycle."""
 
     @login_required
-    @issue_first(for_update=True)
+    @issue_first(service.require_some_action, for_update=True)
     @require_json_body
     @issues_blp.arguments(TransitionSchema)
     @issues_blp.response(200, IssueSchema, headers=ETAG_HEADER_DOC)
