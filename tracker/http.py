@@ -154,7 +154,7 @@ class Text(ma.fields.String):
     def _clean(self, value: str) -> None:
         why = text.problem(value, multiline=self.multiline)
         if why is not None:
-            raise ma.ValidationError(why)
+            raise ma.ValidationError([why])  # a list: marshmallow keeps the lazy message
 
 
 class _Contains(ma.validate.Regexp):

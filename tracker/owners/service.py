@@ -439,7 +439,8 @@ def _retry_after(username: str, address: str) -> int | None:
             # Once the failure that tipped the limit leaves the window, one more try is allowed.
             leaving = db.session.scalar(recent.order_by(LoginFailure.at.desc())
                                         .offset(allowed - 1).limit(1))
-            waits.append(math.ceil(((leaving or now) + window - now).total_seconds()))
+            seconds = ((leaving or now) + window - now).total_seconds()
+            waits.append(min(math.ceil(seconds), int(window.total_seconds())))
     return max(1, *waits) if waits else None
 
 
