@@ -471,6 +471,7 @@ class _Proxy:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
 
     def cut(self) -> None:
         self.up = False
