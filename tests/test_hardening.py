@@ -81,7 +81,8 @@ def test_no_exported_xlsx_cell_is_a_formula(api: Any, hostile: Any, path: str) -
     resp = api.get(path.format(fmt="xlsx"), user=hostile.supervisor)
     assert resp.status_code == 200
     values = {c.value for c in _xlsx_cells(resp.data)}
-    expected = {"summary": {"@SUM(1+1)", "=1+2"}, "overdue": {FORMULA, "-2+3", "果洛州 / @SUM(1+1)"},
+    expected = {"summary": {"@SUM(1+1)", "=1+2"},
+                "overdue": {FORMULA, "-2+3", "果洛州 / @SUM(1+1)"},
                 "issues": {FORMULA, "-2+3", "@SUM(1+1)", "=1+2"}}
     assert expected[path.split("?")[0].rsplit("/", 1)[1]] <= values
 
@@ -263,8 +264,8 @@ def test_unknown_usernames_take_as_long_as_wrong_passwords(app: Flask, client: A
 def test_a_copied_session_cookie_dies_at_logout_on_every_worker(app: Flask, pages: PageClient,
                                                                 world: Any,
                                                                 database_url: str) -> None:
-    from tracker import create_app
     from tests.conftest import _test_config
+    from tracker import create_app
 
     login(pages, world.officer.username)
     assert pages.get("/notifications").status_code == 200

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker import text
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -279,6 +281,14 @@ def _check_password(password: str) -> None:
         )
 
 
+def _check_lines(**values: str | None) -> None:
+    """Names and addresses are one clean line each: a CRLF would end up in a mail header."""
+    errors = {name: [why] for name, value in values.items()
+              if value and (why := text.problem(value)) is not None}
+    if errors:
+        raise Invalid(_l("Some fields are invalid."), errors=errors)
+
+
 def _check_role_org(role: str, org_id: int | None) -> None:
     if role not in ROLES:
         raise Invalid("Unknown role.", errors={"role": [f"Must be one of {ROLES}."]})
@@ -304,6 +314,7 @@ def create_user(
     username = username.strip()
     if not username:
         raise Invalid("A username is required.", errors={"username": ["Required."]})
+    _check_lines(username=username, display_name=display_name, email=email)
     _check_role_org(role, org_id)
     _check_password(password)
     if db.session.scalar(select(exists().where(User.username == username))):
@@ -335,6 +346,7 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
         require_admin(actor)
     role = fields.get("role", user.role)
     org_id = fields.get("org_id", user.org_id)
+    _check_lines(display_name=fields.get("display_name"), email=fields.get("email"))
     _check_role_org(role, org_id)
     user.role, user.org_id = role, org_id
     for name in ("display_name", "email", "locale"):
