@@ -617,3 +617,11 @@ def test_the_inbox_does_not_show_titles_the_reader_can_no_longer_read(
     db.session.commit()
     page = pages.get("/notifications").text
     assert "保密的问题标题" not in page and f"#{issue.id}" in page
+
+
+def test_an_import_for_a_campaign_id_the_database_cannot_hold_is_422(api: Any,
+                                                                     world: Any) -> None:
+    # Found by schemathesis on PostgreSQL (integer out of range: a 500).
+    resp = api.post("/api/v1/imports", user=world.registrar, data={
+        "campaign_id": "99999999999", "file": (io.BytesIO(b"a,b\n1,2\n"), "ledger.csv")})
+    assert resp.status_code == 422 and "campaign_id" in resp.get_json()["errors"]

@@ -278,6 +278,14 @@ def register_error_handlers(app: Flask) -> None:
         refusal = integrity_refusal(exc)
         return error_response(refusal.status, refusal.message, refusal.reason, refusal.errors)
 
+    @app.errorhandler(sa_exc.DataError)
+    def _bad_value(exc: sa_exc.DataError) -> Response:
+        # A value the database cannot hold that a check missed: bad input, never a 500.
+        _rollback()
+        app.logger.warning("value refused by the database: %s", exc.orig)
+        return error_response(400, _l("A value is out of range or not valid for its field."),
+                              "bad_request")
+
     @app.errorhandler(sa_exc.OperationalError)
     @app.errorhandler(sa_exc.InterfaceError)
     @app.errorhandler(sa_exc.TimeoutError)

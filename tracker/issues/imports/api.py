@@ -13,7 +13,7 @@ from flask.views import MethodView
 from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import api_blueprint, attachment
+from tracker.http import MAX_ID, api_blueprint, attachment
 from tracker.issues.imports import service as importer
 from tracker.issues.service import require_registrar
 from tracker.owners.auth import current_api_user, login_required
@@ -69,7 +69,7 @@ def run_upload(user: User, upload: Any, campaign_text: str | None) -> importer.I
         errors["file"] = ["Choose an .xlsx or .csv file."]
     try:
         campaign_id = int(str(campaign_text or "").strip())
-        if campaign_id < 1:
+        if not 1 <= campaign_id <= MAX_ID:  # no such campaign: an id the database cannot hold
             raise ValueError
     except ValueError:
         errors["campaign_id"] = ["A campaign id is required."]
