@@ -14,6 +14,7 @@ from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 import marshmallow as ma
+import orjson
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
@@ -82,6 +83,15 @@ def paginate(
         "page_size": page_size,
     }
     return rows, meta
+
+
+def json_response(data: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer encoded by orjson (UTF-8, no ASCII escapes), for the hot read paths
+    whose data is already plain (dicts, lists, strings, numbers)."""
+    resp = Response(orjson.dumps(data), status=status, mimetype="application/json")
+    resp.headers.update(headers or {})
+    return resp
 
 
 def pagination_header(meta: dict[str, int]) -> dict[str, str]:
