@@ -14,8 +14,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+#: Cases generated per operation: over 1,000 per run over the document's operations (checked
+#: by the last test below); derandomized, so a run repeats the one before it.
+EXAMPLES_PER_OPERATION = 32
+MIN_CASES = 1000
+
 HYPOTHESIS = settings(
-    max_examples=10,
+    max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
@@ -85,9 +90,23 @@ class AdminToken:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
+#: Cases sent per operation in this run.
+SENT: dict[str, int] = {}
+
+
 @schema.parametrize()
 @HYPOTHESIS
 def test_api_conforms_to_its_document(case: Any, app: Any, admin_token: None) -> None:
     # buffered: the test client reads and closes each answer (downloads hold files open).
+    SENT[case.operation.label] = SENT.get(case.operation.label, 0) + 1
     response = case.call_and_validate(app=app, buffered=True)
     assert response.status_code < 500
+
+
+def test_over_a_thousand_cases_were_sent() -> None:
+    """When every operation ran (the whole module), together they sent over 1,000 cases."""
+    operations = {result.ok().label for result in schema.get_all_operations()}
+    if set(SENT) != operations:
+        pytest.fail(f"run the whole module: {len(operations - set(SENT))} operations not run",
+                    pytrace=False)
+    assert sum(SENT.values()) >= MIN_CASES, SENT

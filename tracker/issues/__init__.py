@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     (Alembic, the benchmarks) does not build its pages and API.
     """
     from tracker import pages
+    from tracker.errors import UniqueRefusal, register_unique
     from tracker.extensions import api
     from tracker.issues import api as issues_api
     from tracker.issues import cli, demo, labels, rules, views
@@ -30,6 +31,17 @@ def init_app(app: Flask) -> None:
 
     # The reports keep the ledger's past (status spans) by listening to its events.
     events_recorded.connect(spans.record_spans)
+    for column in ("code", "name"):
+        register_unique(f"uq_categories_{column}", f"categories.{column}", UniqueRefusal(
+            "A category with this code or name exists.", field=column,
+            field_message="Code or name already used."))
+    register_unique(
+        "uq_issues_campaign_org_title", "issues.campaign_id, issues.org_id, issues.title",
+        UniqueRefusal("This org already has an issue with this title in this campaign.",
+                      field="title", field_message="Already registered."))
+    register_unique("uq_extensions_one_pending", "extensions.issue_id", UniqueRefusal(
+        "An extension request for this issue awaits a decision already.",
+        reason="extension_pending"))
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(public_views.bp)

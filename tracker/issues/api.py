@@ -15,6 +15,7 @@ from flask import Response, g, url_for
 from flask.views import MethodView
 from sqlalchemy import Select, select
 
+from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.http import (
@@ -68,7 +69,7 @@ BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp, history_blp)
 ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
                             "schema": {"type": "string"}}}
 #: The spreadsheet downloads of the issue list.
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.XLSX_MIMETYPE
 LIST_DESCRIPTION = "One page as JSON; with format=csv or xlsx, the whole filtered ledger."
 #: OpenAPI schema of a file download.
 BINARY = {"type": "string", "format": "binary"}
@@ -279,7 +280,7 @@ class Transitions(MethodView):
     """The lifecycle."""
 
     @login_required
-    @issue_first(for_update=True)
+    @issue_first(service.require_some_action, for_update=True)
     @require_json_body
     @issues_blp.arguments(TransitionSchema)
     @issues_blp.response(200, IssueSchema, headers=ETAG_HEADER_DOC)

@@ -308,6 +308,11 @@ class Extension(Model):
             "status IN ('pending', 'approved', 'refused')", name="status_known"
         ),
         Index("ix_extensions_issue", "issue_id", "id"),
+        # One pending request per issue, held by the database too: two requests racing past
+        # the service's check meet this index, and the loser gets 409 extension_pending.
+        Index("uq_extensions_one_pending", "issue_id", unique=True,
+              postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

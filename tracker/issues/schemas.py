@@ -217,9 +217,9 @@ class IssueCreateSchema(StrictSchema):
     org_id = IdField(required=True)
     category_id = IdField(required=True)
     title = _required_text(300, required=True)
-    description = Text(LONG_TEXT, load_default="")
-    cause = Text(LONG_TEXT, load_default="")
-    measures = Text(LONG_TEXT, load_default="")
+    description = Text(LONG_TEXT, multiline=True, load_default="")
+    cause = Text(LONG_TEXT, multiline=True, load_default="")
+    measures = Text(LONG_TEXT, multiline=True, load_default="")
     owner_id = IdField(required=True)
     registered_on = ma.fields.Date(
         load_default=None,
@@ -236,9 +236,9 @@ class IssuePatchSchema(StrictSchema):
     org_id = IdField()
     category_id = IdField()
     title = _required_text(300)
-    description = Text(LONG_TEXT)
-    cause = Text(LONG_TEXT)
-    measures = Text(LONG_TEXT)
+    description = Text(LONG_TEXT, multiline=True)
+    cause = Text(LONG_TEXT, multiline=True)
+    measures = Text(LONG_TEXT, multiline=True)
     owner_id = IdField()
     starts_on = ma.fields.Date()
     due_on = ma.fields.Date()
@@ -295,13 +295,13 @@ class TransitionSchema(StrictSchema):
     """A lifecycle action; ``comment`` is required to reject or reopen."""
 
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(ACTIONS))
-    comment = Text(LONG_TEXT, load_default="")
+    comment = Text(LONG_TEXT, multiline=True, load_default="")
 
 
 class NoteSchema(StrictSchema):
     """A progress note."""
 
-    comment = _required_text(LONG_TEXT, required=True)
+    comment = _required_text(LONG_TEXT, multiline=True, required=True)
 
 
 class EventSchema(ma.Schema):

@@ -376,6 +376,14 @@ def awaiting_decision(user: User) -> Select[Any]:
             .order_by(Extension.requested_at, Extension.id))
 
 
+def require_some_action(user: User, issue: Issue) -> None:
+    """Refuse with 403 a reader who may take no lifecycle action on ``issue`` at all (checked
+    before the body is read: SPEC §3 answers 403 before 422)."""
+    if not (can_work(user, issue) or can_verify(user, issue)):
+        raise Forbidden("Only the owner or a registrar or supervisor in scope may do this.",
+                        reason="not_owner")
+
+
 def allowed_actions(user: User, issue: Issue) -> list[str]:
     """The lifecycle actions ``user`` may take on ``issue`` now (for pages)."""
     result = []

@@ -17,10 +17,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import paginate
+from tracker.http import attachment, paginate
 from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
@@ -495,7 +496,8 @@ def transition(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = TransitionForm()
     if not form.validate_on_submit():
-        flash(_("The form was incomplete; nothing was changed."), "danger")
+        if not form.flash_unclean():
+            flash(_("The form was incomplete; nothing was changed."), "danger")
         return _back(issue_id)
     action = form.action.data or ""
     label = labels.ACTION_LABELS.get(action, action)
@@ -513,7 +515,8 @@ def add_note(issue_id: int) -> Response:
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit() and form.flash_unclean():
+        return _back(issue_id)
     # Two notes never conflict: a note typed on a page someone changed meanwhile is kept
     # (no If-Match from the page), where an edit of the fields would be refused as stale.
     return page_action(lambda: issues.add_note(issue, user, form.comment.data or ""),
@@ -544,14 +547,8 @@ def _report_args() -> dict[str, Any]:
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
     """Send a report file as an attachment, never cached."""
-    from flask import send_file
-
-    mimetype = ("text/csv; charset=utf-8" if fmt == "csv" else
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp = send_file(fh, mimetype=mimetype, as_attachment=True,
-                     download_name=f"{stem}_{as_of.isoformat()}.{fmt}", max_age=0)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    mimetype = spreadsheets.CSV_MIMETYPE if fmt == "csv" else spreadsheets.XLSX_MIMETYPE
+    return attachment(fh, f"{stem}_{as_of.isoformat()}.{fmt}", mimetype)
 
 
 @bp.get("/reports/overdue")
@@ -646,7 +643,8 @@ def request_extension(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionRequestForm()
     if not form.validate_on_submit():
-        flash(_("Give the new due date and a reason."), "danger")
+        if not form.flash_unclean():
+            flash(_("Give the new due date and a reason."), "danger")
         return _back(issue_id)
     return page_action(
         lambda: extension_service.request_extension(issue, user, form.requested_due_on.data,
@@ -662,7 +660,8 @@ def decide_extension(issue_id: int, extension_id: int) -> Response:
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionDecisionForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit() and form.flash_unclean():
+        return _back(issue_id)
     return page_action(
         lambda: extension_service.decide_extension(
             extension_service.get_extension(issue, extension_id), user,

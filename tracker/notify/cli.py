@@ -4,11 +4,14 @@ mailed to the admins) and ``scheduler`` (both, daily)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+#: The dates a reminder pass can reckon for.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 @click.command("remind")
@@ -21,7 +24,14 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
     """Run one reminder pass: claim the steps now due, mail one digest per recipient."""
     from tracker.notify.service import run_pass
 
-    result = run_pass(as_of.date() if as_of else None, dry_run=dry_run)
+    day = as_of.date() if as_of else None
+    if day is not None and not (FIRST_DAY <= day <= LAST_DAY):
+        # The pass reckons steps days before and after the date: 9999-12-31 would overflow.
+        raise click.BadParameter(
+            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}.",
+            param_hint="'--as-of'",
+        )
+    result = run_pass(day, dry_run=dry_run)
     for username, issue_id, step in result.planned:
         click.echo(f"{username}\t{issue_id}\t{step}")
     click.echo(result.summary())

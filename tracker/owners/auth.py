@@ -6,13 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from tracker.errors import Unauthorized
-from tracker.extensions import db, login_manager
+from tracker.extensions import login_manager
 from tracker.owners import service
 from tracker.owners.models import User
 
@@ -31,10 +30,12 @@ def init_app(app: Flask) -> None:
             user_id, generation = (int(x) for x in session_id.split(":"))
         except ValueError:
             return None
-        user = db.session.scalar(select(User).where(User.id == user_id))
-        if user is None or not user.active or user.auth_generation != generation:
-            return None
-        return user
+        # And the login is still alive on the server: logging out ended it everywhere.
+        return service.session_user(user_id, generation, session.get(SESSION_KEY))
+
+
+#: The session cookie's entry holding the page login's key (see ``service.start_session``).
+SESSION_KEY = "login_key"
 
 
 def api_user() -> User:

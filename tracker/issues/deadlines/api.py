@@ -63,14 +63,15 @@ class ExtensionRequestSchema(StrictSchema):
 
     requested_due_on = ma.fields.Date(required=True,
                                       metadata={"description": "The new due date (ISO)."})
-    reason = Text(max_length=service.MAX_REASON_LENGTH, required=True, not_blank=True)
+    reason = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, required=True,
+                  not_blank=True)
 
 
 class DecisionSchema(StrictSchema):
     """A supervisor's decision on a pending request."""
 
     decision = ma.fields.String(required=True, validate=ma.validate.OneOf(service.DECISIONS))
-    comment = Text(max_length=service.MAX_REASON_LENGTH, load_default="")
+    comment = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, load_default="")
 
 
 def _worker(issue_id: int, **_kw: Any) -> None:

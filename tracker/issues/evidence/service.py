@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from tracker import spreadsheets
+from tracker import text as clean_text
 from tracker.errors import Conflict, NotFound, TooLarge, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -56,7 +59,7 @@ DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), "Word"
 )
 XLSX = FileKind(
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), "Excel"
+    spreadsheets.XLSX_MIMETYPE, (".xlsx",), "Excel"
 )
 PPTX = FileKind(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",),
@@ -251,15 +254,19 @@ def add_evidence(
     413 over ``TRACKER_MAX_UPLOAD_MB``, 422 when empty, 415 when not an accepted kind.
     """
     issues.require_work(actor, issue)
-    filename = os.path.basename((filename or "").replace("\\", "/")).strip()
-    note = (note or "").strip()
+    filename = clean_text.trim(os.path.basename((filename or "").replace("\\", "/")))
+    note = clean_text.trim(note or "")
     if not filename:
         raise Invalid("Choose a file to upload.", errors={"file": ["A named file is required."]})
-    if len(filename) > MAX_FILENAME_LENGTH or any(ord(c) < 32 for c in filename):
+    # DEL, C1 and bidirectional overrides too (SPEC §7): a name that the verifier's browser
+    # cannot be sent, or that shows as another type (report\u202eFDP.txt as reporttxt.PDF).
+    why = clean_text.problem(filename)
+    if len(filename) > MAX_FILENAME_LENGTH or why is not None:
         raise Invalid("The file name is too long or holds control characters.",
-                      errors={"file": ["Invalid file name."]})
-    if "\x00" in note:
-        raise Invalid("The note holds NUL characters.", errors={"note": ["Invalid characters."]})
+                      errors={"file": [why or _l("Invalid file name.")]})
+    why = clean_text.problem(note, multiline=True)
+    if why is not None:
+        raise Invalid(_l("Some fields are invalid."), errors={"note": [why]})
     if len(note) > MAX_NOTE_LENGTH:
         raise Invalid(f"The note is longer than {MAX_NOTE_LENGTH} characters.",
                       errors={"note": [f"At most {MAX_NOTE_LENGTH} characters."]})

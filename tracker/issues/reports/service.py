@@ -11,10 +11,7 @@ fixed number of statements whatever the size of the ledger or the day asked for.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +20,7 @@ from typing import IO, Any
 from sqlalchemy import ColumnElement, Select, and_, any_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from tracker import spreadsheets
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -378,24 +376,6 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def _spool() -> IO[bytes]:
-    # In memory while small, on disk beyond a megabyte: bounded memory for any ledger.
-    return tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
-
-
-def _csv_file(rows: Iterator[list[Any]]) -> IO[bytes]:
-    """A CSV file (UTF-8 with BOM, so that Excel in China opens it) of ``rows``."""
-    out = _spool()
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
-    for row in rows:
-        writer.writerow(row)
-    text.flush()
-    text.detach()
-    out.seek(0)
-    return out
-
-
 def summary_title(campaign: Campaign | None, as_of: date) -> str:
     """The title line of the printed summary table."""
     head = f"{campaign.reference or ''} {campaign.title}".strip() if campaign else "自查整改工作"
@@ -429,59 +409,38 @@ def summary_csv(user: User, campaign_id: int | None = None, as_of: date | None =
         for line in _summary_lines(rows, parents):
             yield [*line[:-1], _percent(line[-1])]
 
-    return _csv_file(lines())
+    return spreadsheets.csv_file(lines())
 
 
 def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None = None,
                  org_id: int | None = None) -> IO[bytes]:
     """The summary as the 汇总表 a prefecture prints: title, header, rows, totals."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Border, Font, Side
-
     as_of = as_of or today()
     rows = summary_rows(user, campaign_id, as_of, org_id)
     parents = set(_summary_parents(user, org_id))
     campaign = _campaign(campaign_id)
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("汇总表")
-    for letter, width in zip("ABCDEFGH", (30, 34, 10, 10, 10, 8, 10, 10), strict=True):
-        ws.column_dimensions[letter].width = width
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    bold = Font(bold=True)
-
-    def cell(value: Any, *, font: Font | None = None, fmt: str | None = None,
-             boxed: bool = True) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
-        if font is not None:
-            c.font = font
-        if fmt is not None:
-            c.number_format = fmt
-        if boxed:
-            c.border = border
-        return c
-
-    title = cell(summary_title(campaign, as_of), font=Font(bold=True, size=14), boxed=False)
-    title.alignment = Alignment(horizontal="center")
-    ws.append([title])
-    ws.merged_cells.add("A1:H1")
-    ws.append([cell(h, font=bold) for h in SUMMARY_HEADERS])
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "1:2"
+    book = spreadsheets.Workbook()
+    ws = book.sheet("汇总表", widths=(30, 34, 10, 10, 10, 8, 10, 10), freeze="A3",
+                    print_title_rows="1:2")
+    # The title centred across the table's eight columns (no merged cells in a write-only
+    # sheet: "centre across selection" over the row's empty cells does the same on paper).
+    title = summary_title(campaign, as_of)
+    ws.append([ws.cell(title, bold=True, size=14, align="centerContinuous")]
+              + [ws.cell(None, align="centerContinuous") for _ in range(7)])
+    ws.append([ws.cell(h, bold=True, boxed=True) for h in SUMMARY_HEADERS])
     for line in _summary_lines(rows, parents):
-        strong = bold if line[1] in ("小计", "") else None
-        ws.append([cell(v, font=strong) for v in line[:-1]]
-                  + [cell(line[-1], font=strong, fmt="0.0%")])
+        strong = line[1] in ("小计", "")
+        ws.append([ws.cell(v, bold=strong, boxed=True) for v in line[:-1]]
+                  + [ws.cell(line[-1], bold=strong, boxed=True, number_format="0.0%")])
     # The latest history anchor, so the printed table carries a copy outside the database
     # (check it with ``flask --app tracker verify-history``; README, History).
     footer = anchor_footer()
     ws.append([])
-    ws.append([cell(footer, boxed=False)])
-    ws.oddFooter.center.text = footer
-    ws.oddFooter.center.size = 8
-    return _save(wb)
+    ws.append([footer])
+    ws.ws.oddFooter.center.text = footer
+    ws.ws.oddFooter.center.size = 8
+    return book.save()
 
 
 def anchor_footer() -> str:
@@ -492,13 +451,6 @@ def anchor_footer() -> str:
     if anchor is None:
         return "历史锚点（history anchor）：尚未记录"
     return f"历史锚点（history anchor）：{history.anchor_text(anchor)}"
-
-
-def _save(wb: Any) -> IO[bytes]:
-    out = _spool()
-    wb.save(out)
-    out.seek(0)
-    return out
 
 
 def _overdue_lines(user: User, as_of: date, filters: dict[str, Any]) -> Iterator[list[Any]]:
@@ -517,35 +469,18 @@ def overdue_csv(user: User, as_of: date | None = None, **filters: Any) -> IO[byt
         for line in lines:
             yield [*line[:5], line[5].isoformat(), line[6]]
 
-    return _csv_file(all_lines())
+    return spreadsheets.csv_file(all_lines())
 
 
 def overdue_xlsx(user: User, as_of: date | None = None, **filters: Any) -> IO[bytes]:
     """The whole overdue list as a spreadsheet (write-only: bounded memory)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     as_of = as_of or today()
     lines = _overdue_lines(user, as_of, filters)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("逾期问题")
-    for letter, width in zip("ABCDEFG", (10, 60, 10, 50, 12, 12, 10), strict=True):
-        ws.column_dimensions[letter].width = width
-    title = WriteOnlyCell(
-        ws, value=f"逾期未整改问题清单(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)"
-    )
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    header = []
-    for h in OVERDUE_HEADERS:
-        c = WriteOnlyCell(ws, value=h)
-        c.font = Font(bold=True)
-        header.append(c)
-    ws.append(header)
-    ws.freeze_panes = "A3"
+    book = spreadsheets.Workbook()
+    ws = book.sheet("逾期问题", widths=(10, 60, 10, 50, 12, 12, 10), freeze="A3")
+    ws.append([ws.cell(f"逾期未整改问题清单(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
+                       bold=True, size=14)])
+    ws.append([ws.cell(h, bold=True) for h in OVERDUE_HEADERS])
     for line in lines:
-        due = WriteOnlyCell(ws, value=line[5])
-        due.number_format = "yyyy-mm-dd"
-        ws.append([*line[:5], due, line[6]])
-    return _save(wb)
+        ws.append([*line[:5], ws.cell(line[5], number_format="yyyy-mm-dd"), line[6]])
+    return book.save()
