@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 23 * 3600
 
 JOB_ID = "daily-reminder-pass"
+SWEEP_JOB_ID = "hourly-upload-sweep"
 
 
 def parse_remind_at(value: str) -> time:
@@ -53,6 +55,20 @@ def scheduled_pass(app: Flask) -> None:
         log.info("%s", result.summary())
 
 
+def scheduled_sweep(app: Flask) -> None:
+    """The job: one upload sweep (expired resumable uploads, orphan files); errors are logged
+    in one line, never raised."""
+    from tracker.issues.evidence.sweep import sweep_uploads
+
+    with app.app_context():
+        try:
+            result = sweep_uploads()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
+            log.error("Upload sweep failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        log.info("%s", result.summary())
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -68,6 +84,10 @@ def build_scheduler(
         scheduled_pass, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
                                     timezone=zone),
         args=[app], id=JOB_ID, name="daily reminder pass", replace_existing=True,
+    )
+    scheduler.add_job(
+        scheduled_sweep, IntervalTrigger(hours=1, timezone=zone), args=[app], id=SWEEP_JOB_ID,
+        name="hourly upload sweep", replace_existing=True,
     )
     return scheduler
 
