@@ -476,6 +476,7 @@ def report_summary() -> Any:
 def upload_evidence(issue_id: int) -> Response:
     """Upload an evidence file (the form without JavaScript; the page's script uses tus)."""
     user = actor()
+    db.session.commit()  # end the login's transaction before the body is read
     with read_upload_form() as form:
         try:
             validate_csrf(form.fields.get("csrf_token"))

@@ -78,9 +78,9 @@ def read_upload_form() -> MultipartForm:
     """The request's form, its ``file`` hashed and written once, straight into the evidence
     directory as it is read (an empty form when the body is not multipart).
 
-    Read before any database write: on SQLite a write transaction holds the database's
-    write lock, which must not wait on a slow client's upload.  Memory stays bounded.  Use
-    it as a context manager: a file no one kept is removed at the end.
+    Read with no transaction open (commit the login's first): on SQLite a write transaction
+    holds the database's write lock, which must not wait on a slow client's upload.  Memory
+    stays bounded.  Use it as a context manager: a file no one kept is removed at the end.
     """
     if request.mimetype != "multipart/form-data":
         return MultipartForm()
@@ -128,6 +128,7 @@ class EvidenceCollection(MethodView):
     def post(self, issue_id: int) -> Any:
         """Upload an evidence file (multipart ``file``, optional ``note``)."""
         user = current_api_user()
+        db.session.commit()  # end the token lookup's transaction before the body is read
         with read_upload_form() as form:
             issue = get_issue(user, issue_id, for_update=True)
             upload = form.files.get("file")

@@ -22,6 +22,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
 
@@ -130,9 +131,20 @@ def terminate(actor: User, issue: Issue, upload_id: str) -> None:
     evidence.remove_on_commit(path)
 
 
-def _claim(actor: User, issue: Issue, upload_id: str, offset: int) -> tuple[Upload, str]:
+@dataclass(frozen=True)
+class _Claimed:
+    """What a PATCH needs of its upload, read in the claim's transaction."""
+
+    token: str
+    path: str
+    length: int
+    filename: str
+    note: str
+
+
+def _claim(actor: User, issue: Issue, upload_id: str, offset: int) -> _Claimed:
     """Claim the upload for one PATCH at ``offset``: 409 at another offset, 423 while another
-    PATCH holds it."""
+    PATCH holds it.  Commits, so that no transaction stays open while the bytes arrive."""
     now = utcnow()
     token = secrets.token_hex(16)
     result = db.session.execute(
@@ -153,9 +165,11 @@ def _claim(actor: User, issue: Issue, upload_id: str, offset: int) -> tuple[Uplo
                 reason="offset_mismatch",
             )
         raise Locked(_l("Another part of this upload is being received; try again shortly."))
+    row = db.session.get(Upload, upload_id, populate_existing=True)
+    assert row is not None
+    claimed = _Claimed(token, upload_path(row), row.length, row.filename, row.note)
     db.session.commit()
-    upload = get_upload(actor, issue, upload_id)
-    return upload, token
+    return claimed
 
 
 def _renew(upload_id: str, token: str) -> bool:
@@ -218,9 +232,8 @@ def append(
     upload = get_upload(actor, issue, upload_id)
     if offset + content_length > upload.length:
         raise TooLarge(_l("More bytes than Upload-Length announced."), reason="too_large")
-    upload, token = _claim(actor, issue, upload_id, offset)
-    path = upload_path(upload)
-    length, filename, note = upload.length, upload.filename, upload.note
+    claimed = _claim(actor, issue, upload_id, offset)
+    token, path, length = claimed.token, claimed.path, claimed.length
     try:
         written, digest = _receive(path, offset, stream, content_length,
                                    lambda: _renew(upload_id, token))
@@ -238,13 +251,14 @@ def append(
         _truncate(path, offset)
         _release(upload_id, token, offset)
         if written < content_length:
-            return upload, offset, None
+            return db.session.get(Upload, upload_id), offset, None
         raise ChecksumMismatch(_l("The chunk does not match its Upload-Checksum."))
     if received < length:
         _release(upload_id, token, received)
         db.session.expire_all()
         return db.session.get(Upload, upload_id), received, None
-    return None, received, _finish(actor, issue_id, upload_id, token, path, filename, note)
+    return None, received, _finish(actor, issue_id, upload_id, token, path, claimed.filename,
+                                   claimed.note)
 
 
 class _ClaimLost(Exception):
