@@ -321,6 +321,7 @@ def issue_page(issue_id: int) -> str:
         can_edit=issues.can_edit(user, issue) and not closed,
         note_form=NoteForm(formdata=None, version=version) if can_work and not closed else None,
         evidence_form=EvidenceForm(formdata=None) if can_work and not closed else None,
+        max_upload_bytes=evidence_service.upload_limit(),
         withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
         extension_form=(ExtensionRequestForm(formdata=None)
                         if extension_service.can_request(user, issue) else None),
