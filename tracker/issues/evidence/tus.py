@@ -24,6 +24,7 @@ from tracker.issues.evidence import uploads
 from tracker.issues.models import Upload
 from tracker.issues.service import get_issue
 from tracker.owners.auth import token_or_session_required, token_or_session_user
+from tracker.owners.models import User
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
@@ -42,10 +43,16 @@ class TusVersionMismatch(DomainError):
     reason = "tus_version"
 
 
-@blp.before_request
-def _tus_resumable() -> None:
-    if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != TUS_VERSION:
+def _tus_user() -> User:
+    """The caller (401 first), then the protocol version (412)."""
+    user = token_or_session_user()
+    version = request.headers.get("Tus-Resumable")
+    if version is None:
+        raise DomainError(_l("Send Tus-Resumable: 1.0.0 with every request."),
+                          reason="tus_resumable_required")
+    if version != TUS_VERSION:
         raise TusVersionMismatch(_l("Send Tus-Resumable: 1.0.0 (the only version served)."))
+    return user
 
 
 @blp.after_request
@@ -90,9 +97,13 @@ def _headers_doc(*names: str) -> list[dict[str, Any]]:
         "Upload-Checksum": "Optional: `sha256 <base64 digest of this chunk>`.",
         "X-CSRFToken": "With a page session instead of a bearer token: the page's CSRF token.",
     }
+    schemas = {"Tus-Resumable": {"type": "string", "enum": [TUS_VERSION]},
+               "Upload-Length": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+               "Upload-Offset": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
     return [{"in": "header", "name": n, "required": n in ("Tus-Resumable", "Upload-Length",
                                                             "Upload-Offset"),
-             "schema": {"type": "string"}, "description": described[n]} for n in names]
+             "schema": schemas.get(n, {"type": "string"}), "description": described[n]}
+            for n in names]
 
 
 def _response_headers(*names: str) -> dict[str, Any]:
@@ -139,7 +150,7 @@ class UploadCollection(MethodView):
     @blp.alt_response(422, description="No or bad file name, bad note, or an empty file.")
     def post(self, issue_id: int) -> Response:
         """Create an upload (tus creation): Upload-Length and Upload-Metadata."""
-        user = token_or_session_user()
+        user = _tus_user()
         length = _int_header("Upload-Length")
         if length is None:
             raise DomainError(_l("Send Upload-Length (deferred lengths are not supported)."),
@@ -173,7 +184,7 @@ class UploadItem(MethodView):
     @blp.alt_response(404, description="No such upload (expired, ended, or not yours).")
     def head(self, issue_id: int, upload_id: str) -> Response:
         """The offset to resume from (tus core)."""
-        user = token_or_session_user()
+        user = _tus_user()
         issue = get_issue(user, issue_id)
         upload = uploads.get_upload(user, issue, upload_id)
         return _state(upload, 200)
@@ -197,7 +208,7 @@ class UploadItem(MethodView):
     @blp.alt_response(460, description="The chunk does not match its Upload-Checksum.")
     def patch(self, issue_id: int, upload_id: str) -> Response:
         """Append a chunk at Upload-Offset (tus core); the last one makes the evidence."""
-        user = token_or_session_user()
+        user = _tus_user()
         if request.mimetype != "application/offset+octet-stream":
             raise UnsupportedMediaType(_l("Send chunks as application/offset+octet-stream."))
         offset = _int_header("Upload-Offset")
@@ -221,7 +232,7 @@ class UploadItem(MethodView):
     @blp.alt_response(404, description="No such upload (expired, ended, or not yours).")
     def delete(self, issue_id: int, upload_id: str) -> Response:
         """End an upload (tus termination)."""
-        user = token_or_session_user()
+        user = _tus_user()
         issue = get_issue(user, issue_id)
         uploads.terminate(user, issue, upload_id)
         db.session.commit()

@@ -81,8 +81,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         try:
             result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise DomainError(_l("Upload-Metadata is malformed."),
-                              reason="malformed_metadata") from None
+            raise Invalid(_l("Upload-Metadata is malformed."), reason="malformed_metadata",
+                          errors={"Upload-Metadata": [_l("Each value must be base64.")]}) from None
     return result
 
 
@@ -226,17 +226,21 @@ def append(
     """
     issue = issues.get_issue(actor, issue_id)
     expected = _checksum(checksum)
-    if content_length is None:
-        raise DomainError(_l("Send Content-Length with each chunk."),
-                          reason="length_required")
     upload = get_upload(actor, issue, upload_id)
-    if offset + content_length > upload.length:
+    if content_length is not None and offset + content_length > upload.length:
         raise TooLarge(_l("More bytes than Upload-Length announced."), reason="too_large")
     claimed = _claim(actor, issue, upload_id, offset)
     token, path, length = claimed.token, claimed.path, claimed.length
+    # Without Content-Length (chunked), read to the end, at most what the upload still lacks.
+    announced = content_length is not None
+    content_length = content_length if content_length is not None else length - offset
     try:
         written, digest = _receive(path, offset, stream, content_length,
                                    lambda: _renew(upload_id, token))
+        if not announced and stream.read(1):
+            _truncate(path, offset)
+            _release(upload_id, token, offset)
+            raise TooLarge(_l("More bytes than Upload-Length announced."), reason="too_large")
     except FileNotFoundError:
         # The file is gone (a failed finish, or removed by hand): the upload cannot go on.
         db.session.execute(delete(Upload).where(Upload.id == upload_id))
@@ -247,10 +251,11 @@ def append(
         raise Locked(
             _l("Another part of this upload is being received; try again shortly.")) from None
     received = offset + written
-    if expected is not None and (written < content_length or digest != expected):
+    short = announced and written < content_length
+    if expected is not None and (short or digest != expected):
         _truncate(path, offset)
         _release(upload_id, token, offset)
-        if written < content_length:
+        if short:
             return db.session.get(Upload, upload_id), offset, None
         raise ChecksumMismatch(_l("The chunk does not match its Upload-Checksum."))
     if received < length:
