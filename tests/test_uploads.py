@@ -366,7 +366,9 @@ def test_closed_issue_refuses_and_tus_version_is_required(workers: Any, world: A
     meta = "filename " + base64.b64encode(b"a.pdf").decode()
     headers = {"Authorization": f"Bearer {token}", "Upload-Length": "10",
                "Upload-Metadata": meta}
-    old = requests.post(url, headers=headers)
+    missing = requests.post(url, headers=headers)
+    assert missing.status_code == 400 and missing.json()["reason"] == "tus_resumable_required"
+    old = requests.post(url, headers={**headers, "Tus-Resumable": "0.2.2"})
     assert old.status_code == 412 and old.headers["Tus-Version"] == "1.0.0"
     resp = requests.post(url, headers={**headers, "Tus-Resumable": "1.0.0"})
     assert resp.status_code == 409 and resp.json()["reason"] == "issue_closed"
