@@ -293,9 +293,10 @@ def run_upload(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[
         }
         for name in ("floor", "plain", "tus"):
             actions[name]()  # warm-up: imports and caches are not growth
-        for _ in range(repeat):  # interleaved, so that machine noise hits all three alike
-            for name, action in actions.items():
-                _, seconds, grew = _measured(server, action)
+        names = list(actions)
+        for r in range(repeat):  # interleaved, so that machine noise hits all three alike,
+            for name in names[r % 3:] + names[:r % 3]:  # and each goes first in turn
+                _, seconds, grew = _measured(server, actions[name])
                 runs[name].append(seconds)
                 if name in growth:
                     growth[name].append(grew)

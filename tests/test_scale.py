@@ -368,8 +368,9 @@ def test_plain_upload_reads_its_body_once_in_bounded_memory(app: Flask, world: A
     try:
         data = b"%PDF-1.7\n" + os.urandom(20 * 2**20) + b"\n%%EOF"
         boundary = "scale-guard"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                f"filename=\"扫描.pdf\"\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"扫描.pdf\"\r\n\r\n").encode()
+        body = head + data + f"\r\n--{boundary}--\r\n".encode()
         environ = EnvironBuilder(
             path=f"/api/v1/issues/{issue.id}/evidence", method="POST", data=body,
             content_type=f"multipart/form-data; boundary={boundary}",

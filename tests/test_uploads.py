@@ -189,6 +189,33 @@ def test_patch_at_the_wrong_offset_is_409(workers: Any, world: Any, issue: Ref) 
     assert head.headers["Upload-Offset"] == str(CHUNK)  # nothing of the wrong PATCH kept
 
 
+def test_a_tail_lost_in_a_crash_is_sent_again(app: Any, workers: Any, world: Any,
+                                              issue: Ref) -> None:
+    one, two = workers
+    data = _pdf(900_000, b"crash")
+    token = _token(world.officer)
+    up = _client(one, issue, token).uploader(
+        file_stream=io.BytesIO(data), chunk_size=CHUNK, metadata={"filename": "a.pdf"})
+    up.upload_chunk()
+    up.upload_chunk()
+    # The host crashed before the second chunk reached the disk (chunks are not fsynced one
+    # by one): the database says 2 chunks, the file holds one.
+    [tmp] = [n for n in _files(app) if n.startswith(".tus-")]
+    with open(os.path.join(app.config["TRACKER_EVIDENCE_DIR"], tmp), "r+b") as fh:
+        fh.truncate(CHUNK)
+    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    resp = requests.patch(up.url, data=data[2 * CHUNK:3 * CHUNK], headers={
+        **headers, "Upload-Offset": str(2 * CHUNK),
+        "Content-Type": "application/offset+octet-stream"})
+    assert resp.status_code == 409 and resp.json()["reason"] == "offset_mismatch"
+    again = _client(two, issue, token).uploader(
+        file_stream=io.BytesIO(data), chunk_size=CHUNK, url=_on(two, up.url))
+    assert again.offset == CHUNK
+    again.upload()
+    _fresh()
+    assert db.session.scalar(select(Evidence)).sha256 == hashlib.sha256(data).hexdigest()
+
+
 def test_wrong_type_found_at_the_end_is_415_and_nothing_kept(app: Any, workers: Any,
                                                              world: Any, issue: Ref) -> None:
     one, _ = workers

@@ -85,9 +85,11 @@ class HashingSpool:
             fd, self.path = tempfile.mkstemp(prefix=prefix, dir=directory)
             self.file: IO[bytes] = os.fdopen(fd, "w+b")
             return
-        # A file already on disk (a finished resumable upload): read it once to hash it.
+        # A file already on disk (a finished resumable upload): durable first, then read
+        # once to hash it.
         self.path = existing
         self.file = open(existing, "r+b")  # noqa: SIM115 - closed by the spool
+        os.fsync(self.file.fileno())
         while chunk := self.file.read(READ_SIZE):
             self._see(chunk)
         self.text.feed(b"", final=True)

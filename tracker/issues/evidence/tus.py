@@ -214,14 +214,14 @@ class UploadItem(MethodView):
         offset = _int_header("Upload-Offset")
         if offset is None:
             raise DomainError(_l("Send Upload-Offset."), reason="offset_required")
-        upload, received, ev = uploads.append(
+        expires_at, received, ev = uploads.append(
             user, issue_id, upload_id, offset, request.stream, request.content_length,
             request.headers.get("Upload-Checksum"),
         )
         resp = Response(status=204)
         resp.headers["Upload-Offset"] = str(received)
-        if upload is not None:
-            resp.headers["Upload-Expires"] = _expires(upload.expires_at)
+        if expires_at is not None:
+            resp.headers["Upload-Expires"] = _expires(expires_at)
         if ev is not None:
             resp.headers["Evidence-Id"] = str(ev.id)
         return resp

@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO
 
 from flask_babel import lazy_gettext as _l
@@ -142,34 +142,42 @@ class _Claimed:
     note: str
 
 
-def _claim(actor: User, issue: Issue, upload_id: str, offset: int) -> _Claimed:
-    """Claim the upload for one PATCH at ``offset``: 409 at another offset, 423 while another
-    PATCH holds it.  Commits, so that no transaction stays open while the bytes arrive."""
+def _claim(actor: User, issue: Issue, upload_id: str, offset: int,
+           content_length: int | None) -> _Claimed:
+    """Claim the upload for one PATCH at ``offset``: 409 at another offset, 413 past its
+    length, 423 while another PATCH holds it.  One statement when all is well; commits, so
+    that no transaction stays open while the bytes arrive."""
     now = utcnow()
     token = secrets.token_hex(16)
+    fits = Upload.length >= offset + (content_length or 0)
     result = db.session.execute(
         update(Upload)
         .where(Upload.id == upload_id, Upload.issue_id == issue.id,
-               Upload.created_by_id == actor.id, Upload.received == offset,
+               Upload.created_by_id == actor.id, Upload.received == offset, fits,
                Upload.expires_at > now,
                or_(Upload.claim.is_(None), Upload.claimed_until < now))
         .values(claim=token, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .returning(Upload.stored_name, Upload.length, Upload.filename, Upload.note)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    row = result.first()
+    if row is None:
         db.session.rollback()
         upload = get_upload(actor, issue, upload_id)
         if upload.received != offset:
-            raise Conflict(
-                _l("The upload is at byte %(n)s: resume from there.", n=upload.received),
-                reason="offset_mismatch",
-            )
+            raise _offset_mismatch(upload.received)
+        if offset + (content_length or 0) > upload.length:
+            raise TooLarge(_l("More bytes than Upload-Length announced."), reason="too_large")
         raise Locked(_l("Another part of this upload is being received; try again shortly."))
-    row = db.session.get(Upload, upload_id, populate_existing=True)
-    assert row is not None
-    claimed = _Claimed(token, upload_path(row), row.length, row.filename, row.note)
+    claimed = _Claimed(token, os.path.join(evidence.evidence_dir(), row.stored_name),
+                       row.length, row.filename, row.note)
     db.session.commit()
     return claimed
+
+
+def _offset_mismatch(received: int) -> Conflict:
+    return Conflict(_l("The upload is at byte %(n)s: resume from there.", n=received),
+                    reason="offset_mismatch")
 
 
 def _renew(upload_id: str, token: str) -> bool:
@@ -183,14 +191,16 @@ def _renew(upload_id: str, token: str) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _release(upload_id: str, token: str, received: int) -> None:
+def _release(upload_id: str, token: str, received: int) -> datetime:
+    """Give the claim back with the new offset; returns the new expiry."""
+    expires_at = utcnow() + EXPIRY
     db.session.execute(
         update(Upload).where(Upload.id == upload_id, Upload.claim == token)
-        .values(received=received, claim=None, claimed_until=None,
-                expires_at=utcnow() + EXPIRY)
+        .values(received=received, claim=None, claimed_until=None, expires_at=expires_at)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    return expires_at
 
 
 def _checksum(header: str | None) -> bytes | None:
@@ -216,8 +226,8 @@ def append(
     stream: IO[bytes],
     content_length: int | None,
     checksum: str | None = None,
-) -> tuple[Upload | None, int, Evidence | None]:
-    """Receive one PATCH of an upload: returns the upload (None once finished), its new
+) -> tuple[datetime | None, int, Evidence | None]:
+    """Receive one PATCH of an upload: returns its new expiry (None once finished), its new
     offset and, after the last byte, the evidence it became.
 
     Bytes of a dropped connection are kept (the client resumes after them) unless the chunk
@@ -226,17 +236,14 @@ def append(
     """
     issue = issues.get_issue(actor, issue_id)
     expected = _checksum(checksum)
-    upload = get_upload(actor, issue, upload_id)
-    if content_length is not None and offset + content_length > upload.length:
-        raise TooLarge(_l("More bytes than Upload-Length announced."), reason="too_large")
-    claimed = _claim(actor, issue, upload_id, offset)
+    claimed = _claim(actor, issue, upload_id, offset, content_length)
     token, path, length = claimed.token, claimed.path, claimed.length
     # Without Content-Length (chunked), read to the end, at most what the upload still lacks.
     announced = content_length is not None
     content_length = content_length if content_length is not None else length - offset
     try:
         written, digest = _receive(path, offset, stream, content_length,
-                                   lambda: _renew(upload_id, token))
+                                   lambda: _renew(upload_id, token), expected is not None)
         if not announced and stream.read(1):
             _truncate(path, offset)
             _release(upload_id, token, offset)
@@ -247,6 +254,9 @@ def append(
         db.session.commit()
         raise NotFound(_l("No such upload: it expired, ended or never began."),
                        reason="no_such_upload") from None
+    except _TailLost as lost:
+        _release(upload_id, token, lost.size)
+        raise _offset_mismatch(lost.size) from None
     except _ClaimLost:
         raise Locked(
             _l("Another part of this upload is being received; try again shortly.")) from None
@@ -254,14 +264,12 @@ def append(
     short = announced and written < content_length
     if expected is not None and (short or digest != expected):
         _truncate(path, offset)
-        _release(upload_id, token, offset)
+        expires_at = _release(upload_id, token, offset)
         if short:
-            return db.session.get(Upload, upload_id), offset, None
+            return expires_at, offset, None
         raise ChecksumMismatch(_l("The chunk does not match its Upload-Checksum."))
     if received < length:
-        _release(upload_id, token, received)
-        db.session.expire_all()
-        return db.session.get(Upload, upload_id), received, None
+        return _release(upload_id, token, received), received, None
     return None, received, _finish(actor, issue_id, upload_id, token, path, claimed.filename,
                                    claimed.note)
 
@@ -270,13 +278,31 @@ class _ClaimLost(Exception):
     """The claim lapsed and another PATCH took it: stop writing at once."""
 
 
+class _TailLost(Exception):
+    """The file is shorter than the offset the database holds (a host lost its cache)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 def _receive(path: str, offset: int, stream: IO[bytes], content_length: int,
-             renew: Callable[[], bool]) -> tuple[int, bytes]:
-    """Append up to ``content_length`` bytes of ``stream`` at ``offset``; durable on return."""
+             renew: Callable[[], bool], hashed: bool) -> tuple[int, bytes]:
+    """Append up to ``content_length`` bytes of ``stream`` at ``offset`` (and their SHA-256
+    when ``hashed``).
+
+    Chunks are not fsynced one by one (that cost as much as the transfer): the finished
+    file is, before it is hashed and kept.  Should a crash lose the tail of a file whose
+    offset was committed, the file is found shorter than the offset on the next PATCH,
+    which then answers 409 with the offset the file really has.
+    """
     digest = hashlib.sha256()
     written = 0
     renewed = time.monotonic()
     with open(path, "r+b") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size < offset:
+            raise _TailLost(size)
         fh.truncate(offset)  # what a killed worker wrote past the offset is not received
         fh.seek(offset)
         try:
@@ -289,14 +315,13 @@ def _receive(path: str, offset: int, stream: IO[bytes], content_length: int,
                         raise _ClaimLost
                     renewed = time.monotonic()
                 fh.write(chunk)
-                digest.update(chunk)
+                if hashed:
+                    digest.update(chunk)
                 written += len(chunk)
         except (ClientDisconnected, OSError) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
             # A dropped connection: keep what arrived, the client resumes after it.
-        fh.flush()
-        os.fsync(fh.fileno())
     return written, digest.digest()
 
 
