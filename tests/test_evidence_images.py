@@ -160,3 +160,30 @@ def test_phone_width_offers_the_camera(client: FlaskClient, issue: Issue) -> Non
     assert "capture=" in camera.group(0)
     assert "vendor/tus-js-client/tus.min.js" in page and "evidence-upload.js" in page
     assert "<script>" not in page  # no inline script: the CSP stays strict
+
+
+def test_without_javascript_the_camera_input_also_uploads(client: FlaskClient, world: Any,
+                                                          issue: Issue) -> None:
+    """The picker left empty, a photo from the camera input: the photo is the evidence."""
+    from werkzeug.datastructures import FileStorage, MultiDict
+
+    login(client, "off")
+    token = csrf_token(client.get(f"/issues/{issue.id}").text)
+    photo = _photo("JPEG")
+    fields = MultiDict([("csrf_token", token),
+                        ("file", FileStorage(io.BytesIO(b""), filename="")),
+                        ("file", FileStorage(io.BytesIO(photo), filename="image.jpg"))])
+    resp = client.post(f"/issues/{issue.id}/evidence", data=fields,
+                       content_type="multipart/form-data")
+    assert resp.status_code == 303
+    ev = db.session.scalar(select(Evidence))
+    assert ev.filename == "image.jpg" and ev.sha256 == hashlib.sha256(photo).hexdigest()
+
+
+def test_the_scheduler_sweeps_uploads_hourly(app: Any) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from tracker.notify.scheduler import SWEEP_JOB_ID, build_scheduler
+
+    job = build_scheduler(app, BackgroundScheduler).get_job(SWEEP_JOB_ID)
+    assert job is not None and job.trigger.interval.total_seconds() == 3600

@@ -323,7 +323,9 @@ def read_multipart(stream: IO[bytes], content_type: str, directory: str,
             sink: Any = None
             field_bytes: bytearray | None = None
             if "filename" in params:
-                if name in file_fields and name not in form.files:
+                # A file input left empty sends a part without a name: the next one counts
+                # (the page has two inputs named "file": the picker and the camera).
+                if params["filename"] and name in file_fields and name not in form.files:
                     spool = HashingSpool(directory)
                     form.files[name] = FilePart(params["filename"], spool)
                     sink = spool.write
