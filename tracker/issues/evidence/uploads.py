@@ -142,7 +142,7 @@ class _Claimed:
     note: str
 
 
-def _claim(actor: User, issue: Issue, upload_id: str, offset: int,
+def _claim(actor: User, issue_id: int, upload_id: str, offset: int,
            content_length: int | None) -> _Claimed:
     """Claim the upload for one PATCH at ``offset``: 409 at another offset, 413 past its
     length, 423 while another PATCH holds it.  One statement when all is well; commits, so
@@ -152,7 +152,7 @@ def _claim(actor: User, issue: Issue, upload_id: str, offset: int,
     fits = Upload.length >= offset + (content_length or 0)
     result = db.session.execute(
         update(Upload)
-        .where(Upload.id == upload_id, Upload.issue_id == issue.id,
+        .where(Upload.id == upload_id, Upload.issue_id == issue_id,
                Upload.created_by_id == actor.id, Upload.received == offset, fits,
                Upload.expires_at > now,
                or_(Upload.claim.is_(None), Upload.claimed_until < now))
@@ -163,7 +163,7 @@ def _claim(actor: User, issue: Issue, upload_id: str, offset: int,
     row = result.first()
     if row is None:
         db.session.rollback()
-        upload = get_upload(actor, issue, upload_id)
+        upload = get_upload(actor, issues.get_issue(actor, issue_id), upload_id)
         if upload.received != offset:
             raise _offset_mismatch(upload.received)
         if offset + (content_length or 0) > upload.length:
@@ -234,9 +234,10 @@ def append(
     carried a checksum.  The last chunk's refusal (413, 415, 409 …) removes the upload and its
     file: nothing is kept.
     """
-    issue = issues.get_issue(actor, issue_id)
     expected = _checksum(checksum)
-    claimed = _claim(actor, issue, upload_id, offset, content_length)
+    # The upload is the caller's own (the claim says so); the issue's rules are checked in
+    # full when the last chunk turns it into evidence.
+    claimed = _claim(actor, issue_id, upload_id, offset, content_length)
     token, path, length = claimed.token, claimed.path, claimed.length
     # Without Content-Length (chunked), read to the end, at most what the upload still lacks.
     announced = content_length is not None
