@@ -280,6 +280,11 @@ EXTRA_COVERED = {
     ("GET", "/api/v1/issues/{issue_id}/evidence/{evidence_id}"),
     ("DELETE", "/api/v1/issues/{issue_id}/evidence/{evidence_id}"),
     ("POST", "/api/v1/issues/{issue_id}/extensions/{extension_id}/decision"),
+    # Resumable uploads: tests/test_uploads.py (creation by role and scope; an upload is
+    # its creator's alone).
+    ("POST", "/api/v1/issues/{issue_id}/uploads"),
+    ("PATCH", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
+    ("DELETE", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
 }
 
 

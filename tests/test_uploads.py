@@ -383,6 +383,24 @@ def test_creation_follows_the_plain_upload_rules(workers: Any, world: Any, make:
     assert resp.headers["Tus-Resumable"] == "1.0.0"
 
 
+def test_an_upload_is_its_creators_alone(workers: Any, world: Any, issue: Ref) -> None:
+    one, _ = workers
+    up = _client(one, issue, _token(world.officer)).uploader(
+        file_stream=io.BytesIO(_pdf(600_000)), chunk_size=CHUNK, metadata={"filename": "a.pdf"})
+    up.upload_chunk()
+    for who in (world.registrar, world.other_officer):  # may work on the issue; may not read it
+        headers = {"Authorization": f"Bearer {_token(who)}", "Tus-Resumable": "1.0.0"}
+        assert requests.head(up.url, headers=headers).status_code == 404
+        patch = requests.patch(up.url, data=b"x", headers={
+            **headers, "Upload-Offset": str(CHUNK),
+            "Content-Type": "application/offset+octet-stream"})
+        assert patch.status_code == 404
+        assert requests.delete(up.url, headers=headers).status_code == 404
+    assert requests.head(up.url, headers={"Authorization": f"Bearer {_token(world.officer)}",
+                                          "Tus-Resumable": "1.0.0"}).headers[
+        "Upload-Offset"] == str(CHUNK)
+
+
 def test_closed_issue_refuses_and_tus_version_is_required(workers: Any, world: Any,
                                                           make: Any) -> None:
     one, _ = workers

@@ -99,7 +99,9 @@ def _headers_doc(*names: str) -> list[dict[str, Any]]:
     }
     schemas = {"Tus-Resumable": {"type": "string", "enum": [TUS_VERSION]},
                "Upload-Length": {"type": "string", "pattern": "^[0-9]{1,18}$"},
-               "Upload-Offset": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
+               "Upload-Offset": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+               "Upload-Checksum": {"type": "string",
+                                   "pattern": "^sha256 [A-Za-z0-9+/]{43}=$"}}
     return [{"in": "header", "name": n, "required": n in ("Tus-Resumable", "Upload-Length",
                                                             "Upload-Offset"),
              "schema": schemas.get(n, {"type": "string"}), "description": described[n]}

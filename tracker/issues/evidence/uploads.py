@@ -234,11 +234,15 @@ def append(
     carried a checksum.  The last chunk's refusal (413, 415, 409 …) removes the upload and its
     file: nothing is kept.
     """
-    expected = _checksum(checksum)
     # The upload is the caller's own (the claim says so); the issue's rules are checked in
     # full when the last chunk turns it into evidence.
     claimed = _claim(actor, issue_id, upload_id, offset, content_length)
     token, path, length = claimed.token, claimed.path, claimed.length
+    try:
+        expected = _checksum(checksum)
+    except DomainError:
+        _release(upload_id, token, offset)
+        raise
     # Without Content-Length (chunked), read to the end, at most what the upload still lacks.
     announced = content_length is not None
     content_length = content_length if content_length is not None else length - offset
