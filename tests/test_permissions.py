@@ -320,6 +320,11 @@ EXTRA_COVERED = {
     ("POST", "/api/v1/issues/{issue_id}/extensions/{extension_id}/decision"),
     # Open to everyone without login: tests/test_public.py.
     ("GET", "/api/v1/public/campaigns"), ("GET", "/api/v1/public/campaigns/{campaign_id}"),
+    # Resumable uploads: tests/test_uploads.py (creation by role and scope; an upload is
+    # its creator's alone).
+    ("POST", "/api/v1/issues/{issue_id}/uploads"),
+    ("PATCH", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
+    ("DELETE", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
 }
 
 

@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     from tracker.issues import cli, demo, labels, rules, views
     from tracker.issues.deadlines import api as deadlines_api
     from tracker.issues.evidence import api as evidence_api
+    from tracker.issues.evidence import cli as evidence_cli
+    from tracker.issues.evidence import tus as evidence_tus
     from tracker.issues.imports import api as imports_api
     from tracker.issues.imports import cli as imports_cli
     from tracker.issues.imports import views as imports_views
@@ -45,10 +47,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(public_views.bp)
-    for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, reports_api.blp, deadlines_api.blp,
-                deadlines_api.queue_blp, imports_api.blp, public_api.blp):
+    for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, evidence_tus.blp, reports_api.blp,
+                deadlines_api.blp, deadlines_api.queue_blp, imports_api.blp, public_api.blp):
         api.register_blueprint(blp)
-    for command in (*imports_cli.commands, *demo.commands, *cli.commands):
+    for command in (*imports_cli.commands, *demo.commands, *cli.commands,
+                    *evidence_cli.commands):
         app.cli.add_command(command)
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(

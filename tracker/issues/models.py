@@ -235,6 +235,41 @@ class Evidence(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Generated name of the image's thumbnail under TRACKER_EVIDENCE_DIR (images only).
+    thumb_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+class Upload(Model):
+    """A resumable (tus) upload under way: its bytes so far live in a temporary file.
+
+    The offset is kept here, not in a worker's memory, so that any worker on any host
+    continues an upload another started.  A PATCH claims the row (``claim`` until
+    ``claimed_until``) so that two PATCHes of one upload never interleave.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint("received >= 0 AND received <= length", name="received_within_length"),
+    )
+
+    #: Random, unguessable id: the last part of the upload's URL.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: Upload-Length: the whole file's size in bytes.
+    length: Mapped[int] = mapped_column(BigInteger)
+    #: Upload-Offset: bytes received and stored so far.
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The temporary file's name under TRACKER_EVIDENCE_DIR.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: 24 hours after the last chunk; then the sweep removes the upload and its file.
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    #: Who is writing a chunk now (a random token per PATCH), and until when at most.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Event(Model):

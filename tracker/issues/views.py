@@ -6,27 +6,39 @@ and show the refusal's reason when the service refuses.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError as WTFValidationError
 
 from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
-from tracker.extensions import db
+from tracker.extensions import csrf, db
 from tracker.http import attachment, paginate
 from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
 from tracker.issues.evidence import service as evidence_service
-from tracker.issues.evidence.api import download_response
+from tracker.issues.evidence.api import download_response, read_upload_form
 from tracker.issues.forms import (
     BulkForm,
     CampaignForm,
@@ -429,6 +441,7 @@ def issue_page(issue_id: int) -> str:
         can_edit=issues.can_edit(user, issue) and not closed,
         note_form=NoteForm(formdata=None, version=version) if can_work and not closed else None,
         evidence_form=EvidenceForm(formdata=None) if can_work and not closed else None,
+        max_upload_bytes=evidence_service.upload_limit(),
         withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
         extension_form=(ExtensionRequestForm(formdata=None)
                         if extension_service.can_request(user, issue) else None),
@@ -596,22 +609,44 @@ def report_summary() -> Any:
 
 
 @bp.post("/issues/<int:issue_id>/evidence")
+@csrf.exempt  # the form is read below in one pass, and its CSRF token checked there
 @login_required
 def upload_evidence(issue_id: int) -> Response:
-    """Upload an evidence file (streamed to disk by the evidence service)."""
+    """Upload an evidence file (the form without JavaScript; the page's script uses tus)."""
     user = actor()
-    issue = issues.get_issue(user, issue_id, for_update=True)
-    upload = request.files.get("file")
+    db.session.commit()  # end the login's transaction before the body is read
+    with read_upload_form() as form:
+        try:
+            validate_csrf(form.fields.get("csrf_token"))
+        except WTFValidationError as exc:
+            raise CSRFError(exc.args[0]) from None
+        issue = issues.get_issue(user, issue_id, for_update=True)
+        upload = form.files.get("file")
 
-    def add() -> Any:
-        if upload is None or not upload.filename:
-            raise Invalid("Choose a file to upload.",
-                          errors={"file": ["A named file is required."]})
-        return evidence_service.add_evidence(user, issue, upload.stream, upload.filename,
-                                             request.form.get("note") or "")
+        def add() -> Any:
+            if upload is None or not upload.filename:
+                raise Invalid("Choose a file to upload.",
+                              errors={"file": ["A named file is required."]})
+            return evidence_service.add_evidence(user, issue, upload.spool, upload.filename,
+                                                 form.fields.get("note") or "")
 
-    return page_action(add, done=lambda ev: _("Uploaded: %(name)s", name=ev.filename),
-                       back=_back_url(issue_id))
+        return page_action(add, done=lambda ev: _("Uploaded: %(name)s", name=ev.filename),
+                           back=_back_url(issue_id))
+
+
+@bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>/thumbnail")
+@login_required
+def evidence_thumbnail(issue_id: int, evidence_id: int) -> Response:
+    """The thumbnail of an image evidence file (made once, at upload)."""
+    user = actor()
+    issue = issues.get_issue(user, issue_id)
+    ev = evidence_service.get_evidence(user, issue, evidence_id)
+    path = evidence_service.thumbnail_path(ev)
+    if path is None or not os.path.isfile(path):
+        raise NotFound("No such evidence file.")
+    resp = send_file(path, mimetype="image/jpeg", etag=ev.sha256, conditional=True, max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
 
 
 @bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>")

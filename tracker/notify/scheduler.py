@@ -28,6 +28,7 @@ JOB_ID = "daily-reminder-pass"
 WEBHOOK_JOB_ID = "webhook-sweep"
 #: Seconds between webhook sweeps (SPEC §6: every minute).
 WEBHOOK_SECONDS = 60
+SWEEP_JOB_ID = "hourly-upload-sweep"
 
 
 def parse_remind_at(value: str) -> time:
@@ -88,6 +89,20 @@ def scheduled_delivery(app: Flask) -> None:
             log.info("%s", result.summary())
 
 
+def scheduled_sweep(app: Flask) -> None:
+    """The job: one upload sweep (expired resumable uploads, orphan files); errors are logged
+    in one line, never raised."""
+    from tracker.issues.evidence.sweep import sweep_uploads
+
+    with app.app_context():
+        try:
+            result = sweep_uploads()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
+            log.error("Upload sweep failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        log.info("%s", result.summary())
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -110,6 +125,10 @@ def build_scheduler(
         scheduled_delivery, IntervalTrigger(seconds=WEBHOOK_SECONDS), args=[app],
         id=WEBHOOK_JOB_ID, name="webhook sweep", replace_existing=True,
         misfire_grace_time=WEBHOOK_SECONDS,
+    )
+    scheduler.add_job(
+        scheduled_sweep, IntervalTrigger(hours=1, timezone=zone), args=[app], id=SWEEP_JOB_ID,
+        name="hourly upload sweep", replace_existing=True,
     )
     return scheduler
 

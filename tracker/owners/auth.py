@@ -56,6 +56,39 @@ def api_user() -> User:
     return user
 
 
+#: Methods that change nothing: a page session needs no CSRF token for them.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def token_or_session_user() -> User:
+    """The bearer token's user, else the page session's; a session's writes need the CSRF
+    token (the ``X-CSRFToken`` header), as the page's forms do.  401 when neither."""
+    if request.headers.get("Authorization") or "tracker.api_user" in request.environ:
+        return api_user()
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            from tracker.extensions import csrf
+
+            csrf.protect()  # 400 without a valid token
+        user = page_user()
+        request.environ["tracker.api_user"] = user
+        return user
+    return api_user()  # the 401 of the API
+
+
+def token_or_session_required(fn: F) -> F:
+    """Require a bearer token or a page session (with CSRF for writes); the user is then
+    ``token_or_session_user()``."""
+
+    @Blueprint.doc(security=[{"bearerAuth": []}])
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token_or_session_user()
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def client_address() -> str:
     """The caller's address (the proxy's X-Forwarded-For is honoured only behind ProxyFix)."""
     return request.remote_addr or "unknown"
