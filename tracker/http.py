@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
@@ -125,7 +126,7 @@ class IdParam(IdField):
 def _no_nul(value: str) -> None:
     # PostgreSQL refuses NUL in text; refuse it as bad input before it reaches the database.
     if "\x00" in value:
-        raise ma.ValidationError("NUL characters are not allowed.")
+        raise ma.ValidationError(_l("NUL characters are not allowed."))
 
 
 class Text(ma.fields.String):
@@ -156,7 +157,9 @@ def require_json_body(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not request.is_json:
-            raise UnsupportedMediaType("Send a JSON body with 'Content-Type: application/json'.")
+            raise UnsupportedMediaType(
+                _l("Send a JSON body with 'Content-Type: application/json'.")
+            )
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

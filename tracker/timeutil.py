@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context, has_request_context
+from flask_babel import lazy_gettext as _l
 
 
 def utcnow() -> datetime:
@@ -96,33 +97,35 @@ def parse_date(value: Any) -> date:
             from openpyxl.utils.datetime import from_excel
 
             return from_excel(value).date()  # type: ignore[union-attr]
-        raise ValueError(f"{value!r} is not a date")
+        raise ValueError(_l("%(value)s is not a date.", value=repr(value)))
     text = str(value or "").strip()
     if not text:
-        raise ValueError("A date is required.")
+        raise ValueError(_l("A date is required."))
     if not _DATE_RE.match(text):
-        raise ValueError(f"{text!r} is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日)")
+        raise ValueError(_l(
+            "'%(text)s' is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日).", text=text))
     try:
         return _date_from_text(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
+        raise ValueError(_l("'%(text)s' is not a real date.", text=text)) from None
 
 
 def parse_window(value: Any) -> tuple[date, date]:
     """A deadline window (整改时限): two dates joined by 至, 到, ~, - or —."""
     text = str(value or "").strip()
     if not text:
-        raise ValueError("A deadline window is required (e.g. 2018年7月7日至2019年1月7日).")
+        raise ValueError(_l("A deadline window is required (e.g. 2018年7月7日至2019年1月7日)."))
     match = _WINDOW_RE.match(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not a window of two dates (e.g. 2018年7月7日至2019年1月7日)"
+            _l("'%(text)s' is not a window of two dates (e.g. 2018年7月7日至2019年1月7日).",
+               text=text)
         )
     try:
         starts = _date_from_text(match["a"])
         due = _date_from_text(match["b"], year=starts.year)
     except ValueError:
-        raise ValueError(f"{text!r} holds a date that does not exist") from None
+        raise ValueError(_l("'%(text)s' holds a date that does not exist.", text=text)) from None
     return starts, due
 
 
@@ -151,6 +154,16 @@ def format_date(value: date | datetime | None) -> str:
 
         return str(babel_date(value, "long"))
     return value.isoformat()
+
+
+class LocalDate:
+    """A date that a lazy message shows in the reader's language (2018年7月7日, …)."""
+
+    def __init__(self, value: date) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return format_date(self.value)
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, g, url_for
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from tracker.errors import NotFound
@@ -103,7 +104,7 @@ class Categories(MethodView):
 def _campaign(campaign_id: int) -> Campaign:
     camp = db.session.get(Campaign, campaign_id)
     if camp is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(_l("No such campaign."))
     return camp
 
 

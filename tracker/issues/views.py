@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
@@ -477,8 +478,8 @@ def upload_evidence(issue_id: int) -> Response:
 
     def add() -> Any:
         if upload is None or not upload.filename:
-            raise Invalid("Choose a file to upload.",
-                          errors={"file": ["A named file is required."]})
+            raise Invalid(_l("Choose a file to upload."),
+                          errors={"file": [_l("A named file is required.")]})
         return evidence_service.add_evidence(user, issue, upload.stream, upload.filename,
                                              request.form.get("note") or "")
 
@@ -560,7 +561,7 @@ def admin_category(category_id: int | None = None) -> Any:
     owners.require_admin(actor())
     category = db.session.get(Category, category_id) if category_id is not None else None
     if category_id is not None and category is None:
-        raise NotFound("No such category.")
+        raise NotFound(_l("No such category."))
     form = CategoryForm(obj=category)
     if save_form(form, lambda: issues.save_category(actor(), category, form.code.data or "",
                                                      form.name.data or "")):
@@ -586,7 +587,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
     owners.require_admin(user)
     campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign_id is not None and campaign is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(_l("No such campaign."))
     form = CampaignForm(obj=campaign)
     form.org_id.choices = org_choices(user)
     if request.method == "GET" and campaign is not None and campaign.remind_days_before:
@@ -596,8 +597,8 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
         try:
             days = _day_list(form.remind_days_before.data)
         except ValueError:
-            raise Invalid("The reminder policy is invalid.", errors={
-                "remind_days_before": ["Whole numbers separated by commas."]}) from None
+            raise Invalid(_l("The reminder policy is invalid."), errors={
+                "remind_days_before": [_l("Whole numbers separated by commas.")]}) from None
         values = {
             "title": form.title.data or "",
             "reference": (form.reference.data or "").strip() or None,

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
     ORG_KINDS,
     ROLES,
@@ -85,7 +87,7 @@ def scope_clause(user: User, org_column: Any) -> ColumnElement[bool]:
 def require_admin(actor: User) -> None:
     """Refuse anyone but an admin."""
     if actor.role != Role.admin.value:
-        raise Forbidden("Only an administrator may do this.", reason="admin_only")
+        raise Forbidden(_l("Only an administrator may do this."), reason="admin_only")
 
 
 def system_actor(label: str) -> User:
@@ -108,7 +110,7 @@ def get_org(org_id: int) -> Org:
     """The org with this id, or 404."""
     org = db.session.get(Org, org_id)
     if org is None:
-        raise NotFound("No such org.", errors={"org_id": ["No such org."]})
+        raise NotFound(_l("No such org."), errors={"org_id": [_l("No such org.")]})
     return org
 
 
@@ -116,17 +118,20 @@ def _org_ref(org_id: int, field: str) -> Org:
     """The org a request body refers to; an unknown one is invalid input (422), not 404."""
     org = db.session.get(Org, org_id)
     if org is None:
-        raise Invalid("No such org.", errors={field: ["No such org."]})
+        raise Invalid(_l("No such org."), errors={field: [_l("No such org.")]})
     return org
 
 
 def _check_kind(kind: str, parent: Org | None) -> None:
     if kind not in ORG_KINDS:
-        raise Invalid("Unknown kind of org.", errors={"kind": [f"Must be one of {ORG_KINDS}."]})
+        raise Invalid(_l("Unknown kind of org."),
+                      errors={"kind": [_l("Must be one of %(choices)s.",
+                                          choices=", ".join(ORG_KINDS))]})
     if parent is not None and ORG_KINDS.index(kind) <= ORG_KINDS.index(parent.kind):
         raise Invalid(
-            f"A {kind} cannot sit under a {parent.kind}.",
-            errors={"parent_id": ["The parent must be of a higher level."]},
+            _l("A %(kind)s cannot sit under a %(parent)s.", kind=ORG_KIND_LABELS.get(kind, kind),
+               parent=ORG_KIND_LABELS.get(parent.kind, parent.kind)),
+            errors={"parent_id": [_l("The parent must be of a higher level.")]},
         )
 
 
@@ -135,12 +140,12 @@ def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | No
     require_admin(actor)
     code, name = code.strip(), name.strip()
     if not code or not name:
-        raise Invalid("Code and name are required.", errors={"code": ["Required."]})
+        raise Invalid(_l("Code and name are required."), errors={"code": [_l("Required.")]})
     parent = _org_ref(parent_id, "parent_id") if parent_id is not None else None
     _check_kind(kind, parent)
     if db.session.scalar(select(exists().where(Org.code == code))):
-        raise Conflict("An org with this code exists.", reason="duplicate",
-                       errors={"code": ["Already used."]})
+        raise Conflict(_l("An org with this code exists."), reason="duplicate",
+                       errors={"code": [_l("Already used.")]})
     org = Org(code=code, name=name, kind=kind, parent_id=parent_id,
               depth=(parent.depth + 1) if parent else 0)
     db.session.add(org)
@@ -165,12 +170,12 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
     if "code" in fields and fields["code"] != org.code:
         code = fields["code"].strip()
         if db.session.scalar(select(exists().where(Org.code == code, Org.id != org.id))):
-            raise Conflict("An org with this code exists.", reason="duplicate",
-                           errors={"code": ["Already used."]})
+            raise Conflict(_l("An org with this code exists."), reason="duplicate",
+                           errors={"code": [_l("Already used.")]})
         org.code = code
     if "name" in fields:
         if not fields["name"].strip():
-            raise Invalid("Name is required.", errors={"name": ["Required."]})
+            raise Invalid(_l("Name is required."), errors={"name": [_l("Required.")]})
         org.name = fields["name"].strip()
     new_parent_id = fields.get("parent_id", org.parent_id)
     kind = fields.get("kind", org.kind)
@@ -180,13 +185,14 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
         # The children must stay below their parent's new level.
         child_kinds = set(db.session.scalars(select(Org.kind).where(Org.parent_id == org.id)))
         if any(ORG_KINDS.index(k) <= ORG_KINDS.index(kind) for k in child_kinds):
-            raise Invalid(f"This org has children that cannot sit under a {kind}.",
-                          errors={"kind": ["Its children must be of a lower level."]})
+            raise Invalid(_l("This org has children that cannot sit under a %(kind)s.",
+                             kind=ORG_KIND_LABELS.get(kind, kind)),
+                          errors={"kind": [_l("Its children must be of a lower level.")]})
     org.kind = kind
     if new_parent_id != org.parent_id:
         if new_parent_id is not None and org_in_subtree(new_parent_id, org.id):
-            raise Invalid("An org cannot move under itself.",
-                          errors={"parent_id": ["Would make a cycle."]})
+            raise Invalid(_l("An org cannot move under itself."),
+                          errors={"parent_id": [_l("Would make a cycle.")]})
         _move_subtree(org, parent)
     db.session.flush()
     return org
@@ -259,7 +265,7 @@ def get_user(user_id: int) -> User:
     """The user with this id, or 404."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.", errors={"user_id": ["No such user."]})
+        raise NotFound(_l("No such user."), errors={"user_id": [_l("No such user.")]})
     return user
 
 
@@ -272,17 +278,19 @@ def _hash_password(password: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
-            errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
+            _l("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+            errors={"password": [_l("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]},
         )
 
 
 def _check_role_org(role: str, org_id: int | None) -> None:
     if role not in ROLES:
-        raise Invalid("Unknown role.", errors={"role": [f"Must be one of {ROLES}."]})
+        raise Invalid(_l("Unknown role."),
+                      errors={"role": [_l("Must be one of %(choices)s.",
+                                          choices=", ".join(ROLES))]})
     if role != Role.admin.value and org_id is None:
-        raise Invalid("Every user but an admin needs a home org.",
-                      errors={"org_id": ["Required for this role."]})
+        raise Invalid(_l("Every user but an admin needs a home org."),
+                      errors={"org_id": [_l("Required for this role.")]})
     if org_id is not None:
         _org_ref(org_id, "org_id")
 
@@ -301,12 +309,12 @@ def create_user(
     require_admin(actor)
     username = username.strip()
     if not username:
-        raise Invalid("A username is required.", errors={"username": ["Required."]})
+        raise Invalid(_l("A username is required."), errors={"username": [_l("Required.")]})
     _check_role_org(role, org_id)
     _check_password(password)
     if db.session.scalar(select(exists().where(User.username == username))):
-        raise Conflict("This username is taken.", reason="duplicate",
-                       errors={"username": ["Already used."]})
+        raise Conflict(_l("This username is taken."), reason="duplicate",
+                       errors={"username": [_l("Already used.")]})
     user = User(
         username=username,
         display_name=(display_name or username).strip(),
@@ -386,13 +394,13 @@ def authenticate(username: str, password: str, address: str) -> User:
     username = (username or "").strip()
     if _too_many_failures(username, address):
         raise TooManyAttempts(
-            "Too many failed logins. Try again later.", reason="too_many_attempts"
+            _l("Too many failed logins. Try again later."), reason="too_many_attempts"
         )
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
         db.session.add(LoginFailure(username=username[:80], address=address[:64]))
         db.session.commit()
-        raise Unauthorized("Wrong username or password.", reason="bad_credentials")
+        raise Unauthorized(_l("Wrong username or password."), reason="bad_credentials")
     return user
 
 
@@ -453,5 +461,5 @@ def get_readable_user(viewer: User, user_id: int) -> User:
         select(User).where(User.id == user_id, users_readable_clause(viewer))
     )
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_l("No such user."))
     return user

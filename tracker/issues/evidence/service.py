@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -81,11 +82,11 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "ppt/presentation.xml"}
 
 
-def _refuse(message: str) -> UnsupportedFile:
+def _refuse(message: Any) -> UnsupportedFile:
     allowed = " ".join(ALLOWED_EXTENSIONS)
     return UnsupportedFile(
-        f"{message} Accepted: PDF, images (PNG, JPEG, GIF, WebP), Office documents and "
-        f"plain text ({allowed}).",
+        _l("%(message)s Accepted: PDF, images (PNG, JPEG, GIF, WebP), Office documents and "
+           "plain text (%(allowed)s).", message=message, allowed=allowed),
         reason="unsupported_file_type",
         errors={"file": [message]},
     )
@@ -96,7 +97,9 @@ def _kind_for_extension(filename: str) -> FileKind:
     for kind in KINDS:
         if ext in kind.extensions:
             return kind
-    raise _refuse(f"Files named {ext or 'without an extension'} are not accepted.")
+    if not ext:
+        raise _refuse(_l("Files without an extension are not accepted."))
+    raise _refuse(_l("Files named %(ext)s are not accepted.", ext=ext))
 
 
 class _TextCheck:
@@ -142,7 +145,7 @@ def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> 
     else:  # TXT, CSV
         ok = text.ok
     if not ok:
-        raise _refuse(f"The content is not a {kind.label} file.")
+        raise _refuse(_l("The content is not a %(kind)s file.", kind=kind.label))
     if kind in (TXT, CSV):
         # Served with the encoding it was written in: UTF-8, else GB18030 (older Windows).
         charset = "utf-8" if "utf-8" in text.decoders else "gb18030"
@@ -222,17 +225,17 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
 def list_evidence(actor: User, issue: Issue) -> Any:
     """A SELECT of the evidence of ``issue`` (the caller got it through ``get_issue``)."""
     if not issues.can_read(actor, issue):
-        raise NotFound("No such issue.")
+        raise NotFound(_l("No such issue."))
     return select(Evidence).where(Evidence.issue_id == issue.id).order_by(Evidence.id)
 
 
 def get_evidence(actor: User, issue: Issue, evidence_id: int) -> Evidence:
     """One evidence file of ``issue``; 404 when it belongs to another issue."""
     if not issues.can_read(actor, issue):
-        raise NotFound("No such issue.")
+        raise NotFound(_l("No such issue."))
     ev = db.session.get(Evidence, evidence_id)
     if ev is None or ev.issue_id != issue.id:
-        raise NotFound("No such evidence file.")
+        raise NotFound(_l("No such evidence file."))
     return ev
 
 
@@ -254,15 +257,17 @@ def add_evidence(
     filename = os.path.basename((filename or "").replace("\\", "/")).strip()
     note = (note or "").strip()
     if not filename:
-        raise Invalid("Choose a file to upload.", errors={"file": ["A named file is required."]})
+        raise Invalid(_l("Choose a file to upload."),
+                      errors={"file": [_l("A named file is required.")]})
     if len(filename) > MAX_FILENAME_LENGTH or any(ord(c) < 32 for c in filename):
-        raise Invalid("The file name is too long or holds control characters.",
-                      errors={"file": ["Invalid file name."]})
+        raise Invalid(_l("The file name is too long or holds control characters."),
+                      errors={"file": [_l("Invalid file name.")]})
     if "\x00" in note:
-        raise Invalid("The note holds NUL characters.", errors={"note": ["Invalid characters."]})
+        raise Invalid(_l("The note holds NUL characters."),
+                      errors={"note": [_l("Invalid characters.")]})
     if len(note) > MAX_NOTE_LENGTH:
-        raise Invalid(f"The note is longer than {MAX_NOTE_LENGTH} characters.",
-                      errors={"note": [f"At most {MAX_NOTE_LENGTH} characters."]})
+        raise Invalid(_l("The note is longer than %(n)s characters.", n=MAX_NOTE_LENGTH),
+                      errors={"note": [_l("At most %(n)s characters.", n=MAX_NOTE_LENGTH)]})
     issues.require_not_closed(issue)
     issues.check_version(issue, if_match)
     kind = _kind_for_extension(filename)
@@ -273,7 +278,7 @@ def add_evidence(
     try:
         digest, size, head, text = _copy(stream, fd, limit)
         if size == 0:
-            raise Invalid("The file is empty.", errors={"file": ["The file is empty."]})
+            raise Invalid(_l("The file is empty."), errors={"file": [_l("The file is empty.")]})
         content_type = _check_content(kind, head, tmp_path, text)
         stored_name = uuid.uuid4().hex
         final_path = os.path.join(directory, stored_name)
@@ -321,8 +326,8 @@ def _copy(stream: IO[bytes], fd: int, limit: int) -> tuple[str, int, bytes, _Tex
             size += len(chunk)
             if size > limit:
                 raise TooLarge(
-                    f"The file is larger than {limit // (1024 * 1024)} MB.",
-                    reason="too_large", errors={"file": ["Too large."]},
+                    _l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)),
+                    reason="too_large", errors={"file": [_l("Too large.")]},
                 )
             if len(head) < HEAD_SIZE:
                 head += chunk[: HEAD_SIZE - len(head)]
@@ -344,8 +349,8 @@ def withdraw_evidence(
     issues.require_not_closed(issue)
     if issue.status == Status.submitted.value and issue.evidence_count <= 1:
         raise Conflict(
-            "A submitted issue keeps at least one evidence file; reject it first or add "
-            "another file.",
+            _l("A submitted issue keeps at least one evidence file; reject it first or add "
+            "another file."),
             reason="evidence_required",
         )
     issues.check_version(issue, if_match)

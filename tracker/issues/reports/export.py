@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, stream_with_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
@@ -184,8 +185,8 @@ def export_ledger(stmt: Select[Any], fmt: str) -> Response:
         resp.headers["Content-Length"] = str(os.fstat(fh.fileno()).st_size)
         resp.headers["Content-Disposition"] = _disposition("xlsx")
     else:
-        raise Invalid("Export format must be csv or xlsx.",
-                      errors={"format": ["Must be csv or xlsx."]})
+        raise Invalid(_l("Export format must be csv or xlsx."),
+                      errors={"format": [_l("Must be csv or xlsx.")]})
     resp.headers["Cache-Control"] = "private, no-cache"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
