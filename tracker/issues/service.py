@@ -225,8 +225,7 @@ def check_version(issue: Issue, if_match: str | int | None) -> None:
         return
     if wanted != str(issue.version):
         raise StaleVersion(
-            _l("The issue changed since you loaded it (now version %(version)s).",
-               version=issue.version),
+            _l("The issue changed since you loaded it. Reload the page and try again."),
             reason="stale_version",
         )
 
