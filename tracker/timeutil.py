@@ -146,7 +146,7 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = local_date_of(value)
-    lang = _reader_language()
+    lang = reader_language()
     if lang == "zh":
         return format_cn_date(value)
     if lang == "bo":
@@ -175,8 +175,8 @@ def format_datetime(value: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def _reader_language() -> str:
-    """The language of the page being rendered ("zh" outside a request)."""
+def reader_language() -> str:
+    """The language of the answer being made: "zh", "bo" or "en" ("zh" outside a request)."""
     if not has_request_context():
         return "zh"
     from flask_babel import get_locale

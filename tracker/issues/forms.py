@@ -107,6 +107,7 @@ class CategoryForm(FlaskForm):
 
     code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name_bo = StringField(_l("Tibetan name"), validators=[Optional(), Length(max=200)])
 
 
 class CampaignForm(FlaskForm):

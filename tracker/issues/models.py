@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.database import TibetanNamed
 from tracker.extensions import Model
 from tracker.owners.models import Org, User
 from tracker.timeutil import utcnow
@@ -50,7 +51,7 @@ REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
 OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 
 
-class Category(Model):
+class Category(TibetanNamed, Model):
     """A problem category (问题类别)."""
 
     __tablename__ = "categories"
@@ -58,6 +59,8 @@ class Category(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The Tibetan name, shown on pages in Tibetan (the Chinese ``name`` where it is empty).
+    name_bo: Mapped[str | None] = mapped_column(String(200))
 
 
 #: The days a campaign's reminder policy may hold, (lowest, highest): the one home of these

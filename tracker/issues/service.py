@@ -513,11 +513,13 @@ def create_category(actor: User, code: str, name: str) -> Category:
     return save_category(actor, None, code, name)
 
 
-def save_category(actor: User, category: Category | None, code: str, name: str) -> Category:
-    """Add a category, or rename ``category`` (admin); code and name stay unique."""
+def save_category(actor: User, category: Category | None, code: str, name: str,
+                  name_bo: str | None = None) -> Category:
+    """Add a category, or rename ``category`` (admin); code and name stay unique; the
+    Tibetan name ``name_bo`` is optional."""
     owners.require_admin(actor)
     code, name = (code or "").strip(), (name or "").strip()
-    errors = {k: ["Required."] for k, v in (("code", code), ("name", name)) if not v}
+    errors = {k: [_l("Required.")] for k, v in (("code", code), ("name", name)) if not v}
     if errors:
         raise Invalid(_l("Code and name are required."), errors=errors)
     clash = db.session.scalar(
@@ -533,6 +535,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str) 
         db.session.add(category)
     else:
         category.code, category.name = code, name
+    category.name_bo = (name_bo or "").strip() or None
     db.session.flush()
     return category
 

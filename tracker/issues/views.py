@@ -69,7 +69,7 @@ HOME_LIMIT = 200
 def org_choices(user: User) -> list[tuple[int, str]]:
     """The orgs in the user's scope, top-down, for a select."""
     rows = db.session.execute(
-        select(Org.id, Org.name, Org.depth)
+        select(Org.id, Org.local_name_column(), Org.depth)
         .where(owners.scope_clause(user, Org.id))
         .order_by(Org.depth, Org.code)
     )
@@ -79,7 +79,7 @@ def org_choices(user: User) -> list[tuple[int, str]]:
 def owner_choices(user: User) -> list[tuple[int, str]]:
     """Active users who may own an issue registered by ``user`` (in scope or above it)."""
     stmt = (
-        select(User.id, User.display_name, User.username, Org.name)
+        select(User.id, User.display_name, User.username, Org.local_name_column())
         .join(Org, Org.id == User.org_id)
         .where(User.active.is_(True))
         # Officers first: they own most findings.
@@ -105,7 +105,7 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
     form.org_id.choices = org_choices(user)
     choose: list[tuple[Any, str]] = [("", _("— choose —"))]
     form.category_id.choices = choose + [
-        (c.id, f"{c.code} {c.name}")
+        (c.id, f"{c.code} {c.local_name}")
         for c in db.session.scalars(select(Category).order_by(Category.code))
     ]
     form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
@@ -327,12 +327,13 @@ def issue_page(issue_id: int) -> str:
     )
 
 
-#: Fields of an edit event that hold ids, and the name shown for each id.
+#: Fields of an edit event that hold ids, and the name shown for each id (in the reader's
+#: language: a function, called when the page is made).
 _REFERENCES: dict[str, tuple[Any, Any]] = {
-    "org_id": (Org.id, Org.name),
-    "owner_id": (User.id, User.display_name),
-    "category_id": (Category.id, Category.name),
-    "campaign_id": (Campaign.id, Campaign.title),
+    "org_id": (Org.id, Org.local_name_column),
+    "owner_id": (User.id, lambda: User.display_name),
+    "category_id": (Category.id, Category.local_name_column),
+    "campaign_id": (Campaign.id, lambda: Campaign.title),
 }
 
 
@@ -349,7 +350,7 @@ def _change_names(events: list[Event]) -> dict[str, dict[Any, str]]:
     for name, ids in wanted.items():
         if ids:
             id_col, label = _REFERENCES[name]
-            rows = db.session.execute(select(id_col, label).where(id_col.in_(ids)))
+            rows = db.session.execute(select(id_col, label()).where(id_col.in_(ids)))
             names[name] = {row_id: row_label for row_id, row_label in rows}
     return names
 
@@ -564,7 +565,8 @@ def admin_category(category_id: int | None = None) -> Any:
         raise NotFound(_l("No such category."))
     form = CategoryForm(obj=category)
     if save_form(form, lambda: issues.save_category(actor(), category, form.code.data or "",
-                                                     form.name.data or "")):
+                                                     form.name.data or "",
+                                                     name_bo=form.name_bo.data)):
         return redirect(url_for("issues.admin_categories"))
     return render_template("admin/category_form.html", form=form, category=category)
 

@@ -135,7 +135,13 @@ def _check_kind(kind: str, parent: Org | None) -> None:
         )
 
 
-def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | None) -> Org:
+def _name_bo(value: str | None) -> str | None:
+    """A Tibetan name as stored: trimmed, and None when there is none."""
+    return (value or "").strip() or None
+
+
+def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | None,
+               name_bo: str | None = None) -> Org:
     """Add an org to the tree, with its closure rows (admin)."""
     require_admin(actor)
     code, name = code.strip(), name.strip()
@@ -146,7 +152,7 @@ def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | No
     if db.session.scalar(select(exists().where(Org.code == code))):
         raise Conflict(_l("An org with this code exists."), reason="duplicate",
                        errors={"code": [_l("Already used.")]})
-    org = Org(code=code, name=name, kind=kind, parent_id=parent_id,
+    org = Org(code=code, name=name, name_bo=_name_bo(name_bo), kind=kind, parent_id=parent_id,
               depth=(parent.depth + 1) if parent else 0)
     db.session.add(org)
     db.session.flush()
@@ -165,7 +171,7 @@ def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | No
 
 
 def update_org(actor: User, org: Org, **fields: Any) -> Org:
-    """Change an org's code, name, kind or parent, moving its whole subtree (admin)."""
+    """Change an org's code, names, kind or parent, moving its whole subtree (admin)."""
     require_admin(actor)
     if "code" in fields and fields["code"] != org.code:
         code = fields["code"].strip()
@@ -177,6 +183,8 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
         if not fields["name"].strip():
             raise Invalid(_l("Name is required."), errors={"name": [_l("Required.")]})
         org.name = fields["name"].strip()
+    if "name_bo" in fields:
+        org.name_bo = _name_bo(fields["name_bo"])
     new_parent_id = fields.get("parent_id", org.parent_id)
     kind = fields.get("kind", org.kind)
     parent = _org_ref(new_parent_id, "parent_id") if new_parent_id is not None else None
@@ -241,12 +249,14 @@ def _move_subtree(org: Org, parent: Org | None) -> None:
 
 
 def org_paths(org_ids: set[int]) -> dict[int, str]:
-    """Names from the top joined by " / " for each org, in one query."""
+    """Names from the top joined by " / " for each org, in one query (Tibetan names to a
+    reader of Tibetan)."""
     if not org_ids:
         return {}
     # The name as a correlated lookup by primary key, not a join: PostgreSQL joined by
     # hashing every org (3 ms at 10,000 orgs) to name the few ancestors of one page.
-    name = select(Org.name).where(Org.id == OrgClosure.ancestor_id).scalar_subquery()
+    name = (select(Org.local_name_column()).where(Org.id == OrgClosure.ancestor_id)
+            .scalar_subquery())
     rows = db.session.execute(
         select(OrgClosure.descendant_id, name, OrgClosure.distance)
         .where(OrgClosure.descendant_id.in_(org_ids))
@@ -304,8 +314,10 @@ def create_user(
     display_name: str | None = None,
     email: str | None = None,
     active: bool = True,
+    locale: str | None = None,
 ) -> User:
-    """Add a user with a hashed password (admin)."""
+    """Add a user with a hashed password (admin); ``locale`` is the language of their pages
+    and mails (None: Chinese, or the language they switch to)."""
     require_admin(actor)
     username = username.strip()
     if not username:
@@ -324,6 +336,7 @@ def create_user(
         password_hash=_hash_password(password),
         active=active,
         auth_generation=0,
+        locale=locale,
     )
     db.session.add(user)
     db.session.flush()

@@ -96,7 +96,8 @@ def admin_index() -> str:
 
 
 def _org_choices(empty: bool) -> list[tuple[Any, str]]:
-    paths = db.session.execute(select(Org.id, Org.code, Org.name).order_by(Org.depth, Org.code))
+    paths = db.session.execute(select(Org.id, Org.code, Org.local_name_column())
+                                 .order_by(Org.depth, Org.code))
     choices: list[tuple[Any, str]] = [("", _("(none)"))] if empty else []
     choices += [(org_id, f"{code} {name}") for org_id, code, name in paths]
     return choices
@@ -111,7 +112,8 @@ def admin_orgs() -> str:
     stmt = select(Org).order_by(Org.depth, Org.code)
     if q:
         stmt = stmt.where(or_(Org.code.contains(q, autoescape=True),
-                              Org.name.contains(q, autoescape=True)))
+                              Org.name.contains(q, autoescape=True),
+                              Org.name_bo.contains(q, autoescape=True)))
     rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
@@ -130,9 +132,11 @@ def admin_org(org_id: int | None = None) -> Any:
     def save() -> Org:
         if org is None:
             return owners.create_org(actor(), form.code.data or "", form.name.data or "",
-                                     form.kind.data or "", form.parent_id.data)
+                                     form.kind.data or "", form.parent_id.data,
+                                     name_bo=form.name_bo.data)
         return owners.update_org(actor(), org, code=form.code.data or "", name=form.name.data or "",
-                                 kind=form.kind.data, parent_id=form.parent_id.data)
+                                 name_bo=form.name_bo.data, kind=form.kind.data,
+                                 parent_id=form.parent_id.data)
 
     if save_form(form, save):
         return redirect(url_for("owners.admin_orgs"))

@@ -248,12 +248,13 @@ def summary_rows(
     _campaign(campaign_id)
 
     org_rows = db.session.execute(
-        select(Org.id, Org.name, Org.parent_id)
+        select(Org.id, Org.local_name_column().label("name"), Org.parent_id)
         .where(or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
         .order_by(Org.depth, Org.id)
     ).all()
     categories = db.session.execute(
-        select(Category.id, Category.name).order_by(Category.code, Category.id)
+        select(Category.id, Category.local_name_column().label("name"))
+        .order_by(Category.code, Category.id)
     ).all()
 
     unit = aliased(Org)
