@@ -93,7 +93,8 @@ class Categories(MethodView):
     @categories_blp.response(201, CategorySchema)
     def post(self, args: dict[str, Any]) -> Category:
         """Add a problem category (admin)."""
-        cat = service.create_category(current_api_user(), args["code"], args["name"])
+        cat = service.save_category(current_api_user(), None, args["code"], args["name"],
+                                    name_bo=args["name_bo"])
         db.session.commit()
         return cat
 
