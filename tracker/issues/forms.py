@@ -62,6 +62,13 @@ class IssueForm(FlaskForm):
         }
 
 
+class BulkForm(FlaskForm):
+    """Give the ticked findings of the ledger another owner."""
+
+    owner_id = SelectField(_l("New responsible officer"), coerce=int_or_none,
+                           validate_choice=False, validators=[InputRequired(REQUIRED)])
+
+
 class TransitionForm(FlaskForm):
     """One lifecycle action, with an optional (or required) comment."""
 

@@ -11,6 +11,7 @@ from flask import g
 from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
 from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue
 from tracker.issues.rules import ACTIONS
+from tracker.issues.service import SORTABLE
 from tracker.timeutil import today
 
 #: Longest free text (description, cause, measures, comments) accepted, in characters.
@@ -227,13 +228,16 @@ class IssuePatchSchema(StrictSchema):
 
 
 #: ``sort`` values of the issue list; a leading ``-`` sorts descending.
-SORT_KEYS = ("due_on", "id", "updated_at", "created_at", "status", "title", "starts_on")
-SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
+SORTS = [prefix + key for key in SORTABLE for prefix in ("", "-")]
 
 
 class IssueQuerySchema(PageArgs):
     """Filters, sort and format of the issue list."""
 
+    id = ma.fields.List(
+        IdParam(), validate=ma.validate.Length(max=500),
+        metadata={"description": "Only these issues (repeat the parameter; at most 500)."},
+    )
     status = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(STATUSES)),
         metadata={"description": "One or more statuses (repeat the parameter)."},
@@ -242,12 +246,14 @@ class IssueQuerySchema(PageArgs):
     category_id = IdParam()
     campaign_id = IdParam()
     owner_id = IdParam()
+    owner = Text(80, metadata={"description": "The owner's username, or part of their name."})
     overdue = ma.fields.Boolean(
         metadata={"description": "true: not closed and past due_on today; false: the others."}
     )
     due_before = ma.fields.Date(metadata={"description": "due_on on or before this date."})
     due_after = ma.fields.Date(metadata={"description": "due_on on or after this date."})
-    q = Text(200, metadata={"description": "Text in title, description, cause or measures."})
+    q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
+                                           "the owner's name, or an issue number (17, #17)."})
     sort = ma.fields.String(
         load_default="due_on", validate=ma.validate.OneOf(SORTS),
         metadata={"description": "A field, '-' first for descending; ties by id."},

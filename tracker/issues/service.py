@@ -83,13 +83,16 @@ TEXT_FIELDS = ("title", "description", "cause", "measures")
 def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[Any]:
     """The ledger as ``user`` may read it, filtered and sorted: one statement for every list.
 
-    Filters: status (one or a list), org_id (whole subtree), category_id, campaign_id,
-    owner_id, owner (username or part of a display name), overdue (True/False on ``as_of``),
-    due_before, due_after (inclusive), q (text in title, description, cause, measures) and
-    sort (a column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
+    Filters: id (a list of issue numbers), status (one or a list), org_id (whole subtree),
+    category_id, campaign_id, owner_id, owner (username or part of a display name), overdue
+    (True/False on ``as_of``), due_before, due_after (inclusive), q (text in title,
+    description, cause, measures or the owner's name, or an issue number such as 17 or #17)
+    and sort (a column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
     the exports all call this, so a filter means the same everywhere.
     """
     stmt = select(Issue).where(readable_clause(user))
+    if filters.get("id"):
+        stmt = stmt.where(Issue.id.in_(filters["id"]))
     status = filters.get("status")
     if status:
         stmt = stmt.where(Issue.status.in_([status] if isinstance(status, str) else status))
@@ -99,11 +102,7 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(Issue, name) == filters[name])
     if filters.get("owner"):
-        who = filters["owner"]
-        stmt = stmt.where(Issue.owner_id.in_(
-            select(User.id).where(or_(User.username == who,
-                                     User.display_name.icontains(who, autoescape=True)))
-        ))
+        stmt = stmt.where(Issue.owner_id.in_(_users_named(filters["owner"], exact=True)))
     if filters.get("overdue") is not None:
         # An IN list rather than "<> closed", which no index answers (bench/README.md).
         late = Issue.is_overdue_on(as_of)
@@ -113,10 +112,23 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     if filters.get("due_after") is not None:
         stmt = stmt.where(Issue.due_on >= filters["due_after"])
     if filters.get("q"):
-        q = filters["q"]
-        stmt = stmt.where(or_(*(getattr(Issue, f).icontains(q, autoescape=True)
-                                for f in TEXT_FIELDS)))
+        q = filters["q"].strip()
+        found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
+        found.append(Issue.owner_id.in_(_users_named(q)))
+        number = q.removeprefix("#").strip()
+        if number.isdigit() and 0 < int(number) <= 2_147_483_647:
+            found.append(Issue.id == int(number))
+        stmt = stmt.where(or_(*found))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
+
+
+def _users_named(text: str, *, exact: bool = False) -> Select[Any]:
+    """The ids of users whose display name holds ``text`` (or whose username is it, or holds
+    it unless ``exact``)."""
+    username = User.username == text if exact else User.username.icontains(text,
+                                                                           autoescape=True)
+    return select(User.id).where(or_(username,
+                                     User.display_name.icontains(text, autoescape=True)))
 
 
 def sort_order(sort: str) -> list[Any]:
@@ -441,6 +453,17 @@ def update_issue(
     db.session.flush()
     record(issue, "updated", actor, changes)
     return issue
+
+
+def reassign_issues(actor: User, issue_ids: list[int], owner_id: int | None) -> list[Issue]:
+    """Give several findings another owner, each through ``update_issue`` with its own event;
+    all or none (a refusal of one refuses the lot)."""
+    changed = []
+    for issue_id in sorted(set(issue_ids)):
+        issue = get_issue(actor, issue_id, for_update=True)
+        update_issue(issue, actor, {"owner_id": owner_id})
+        changed.append(issue)
+    return changed
 
 
 def add_note(issue: Issue, actor: User, comment: str, *, if_match: str | None = None) -> Event:
