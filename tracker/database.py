@@ -83,7 +83,8 @@ class TibetanNamed:
 
     @classmethod
     def local_name_column(cls) -> Any:
-        """``local_name`` as a SQL expression, for the reader of the answer being made."""
+        """``local_name`` as a column labelled ``name``, for the reader of the answer being
+        made (to select; filter on ``name`` and ``name_bo``)."""
         if reader_language() == "bo":
-            return func.coalesce(cls.name_bo, cls.name)
-        return cls.name
+            return func.coalesce(cls.name_bo, cls.name).label("name")
+        return cls.name.label("name")
