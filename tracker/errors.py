@@ -48,6 +48,7 @@ LIBRARY_MESSAGES = (
     N_("Invalid input type."),
     N_("Invalid value."),
     N_("Shorter than minimum length 1."),
+    N_("Must not be blank."),  # tracker.http.Text's own, raised through marshmallow
 )
 
 
