@@ -137,3 +137,74 @@ def test_the_ticked_findings_download_as_a_ledger(client, world, make):
     sheet = load_workbook(io.BytesIO(resp.data), read_only=True).worksheets[0]
     titles = {row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert titles == {"窗口人员不足", "指引不清楚"}
+
+
+def test_the_summary_page_names_categories_and_sets_empty_units_aside(client, world, make):
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    make.org("达日县", "county", world.prefecture, code="DR")  # a county with no finding
+    login(client, "zhou")
+    page = client.get("/reports/summary").text
+    table = page.split('data-testid="summary-table"')[1].split("</table>")[0]
+    assert world.category.name.replace('"', "&#34;") in table  # names, not numbers
+    assert "玛多县" in table and "达日县" not in table and "久治县" not in table
+    aside = page.split('data-testid="empty-units"')[1].split("</details>")[0]
+    assert "达日县" in aside and "久治县" in aside
+    # 1 registered, none closed: 0%; a category with nothing registered shows no rate at all.
+    assert table.count(">0%<") == 2  # the cell of the one category, and the unit's total
+
+
+def test_a_note_typed_on_a_page_changed_meanwhile_is_kept(client, world, make):
+    from tests.test_pages import csrf_token as token_of
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    login(client, "off")
+    stale = client.get(f"/issues/{issue.id}").text  # the page as it was loaded
+    make.evidence(issue)  # someone else changes the issue meanwhile
+    db.session.commit()
+    resp = client.post(f"/issues/{issue.id}/notes", data={
+        "csrf_token": token_of(stale), "comment": "已联系人社局，下周培训",
+        "version": re.search(r'name="version" type="hidden" value="(\d+)"', stale).group(1)})
+    assert resp.status_code == 303
+    notes = db.session.scalars(select(Event).where(Event.kind == "note")).all()
+    assert [n.comment for n in notes] == ["已联系人社局，下周培训"]
+
+
+def test_a_due_date_without_its_year_follows_the_start_date(client, world):
+    from tests.test_pages import post_form
+
+    login(client, "reg")
+    page = client.get("/issues/new").text
+    assert "例如 2018年7月7日 或 2018-07-07" in page and 'placeholder="2018-07-07"' not in page
+    resp = post_form(client, "/", "/issues/new", {
+        "campaign_id": world.campaign.id, "org_id": world.centre.id,
+        "category_id": world.category.id, "owner_id": world.officer.id,
+        "title": "窗口授权不到位", "cause": "授权不足", "measures": "充分授权",
+        "starts_on": "2018年7月7日", "due_on": "1月7日",  # as the importer reads 至1月7日
+    })
+    assert resp.status_code == 302, resp.text
+    issue = db.session.scalar(select(Issue).where(Issue.title == "窗口授权不到位"))
+    assert issue.due_on.isoformat() == "2019-01-07"
+
+
+def test_keyset_pages_walk_the_ledger_as_numbered_pages_do(world, make, api):
+    for n in range(7):
+        make.issue(world.centre, world.officer, world.campaign, world.category,
+                   due_on=__import__("datetime").date(2019, 1, 1 + n % 3))
+    user = world.supervisor
+    numbered = [i["id"] for p in (1, 2, 3) for i in api.get(
+        f"/api/v1/issues?sort=-due_on&page_size=3&page={p}", user=user).get_json()]
+    walked, after = [], None
+    while True:
+        path = "/api/v1/issues?sort=-due_on&page_size=3" + (f"&after={after}" if after else "")
+        resp = api.get(path, user=user)
+        page = resp.get_json()
+        if after is not None:
+            assert "X-Pagination" not in resp.headers  # no total counted
+        if not page:
+            break
+        walked += [i["id"] for i in page]
+        after = page[-1]["id"]
+    assert walked == numbered and len(walked) == 7
+    other = make.issue(world.other_centre, world.other_officer, world.campaign, world.category)
+    assert api.get(f"/api/v1/issues?after={other.id}", user=world.county_supervisor
+                   ).status_code == 404  # an issue outside the caller's scope

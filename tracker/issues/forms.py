@@ -36,7 +36,8 @@ class IssueForm(FlaskForm):
     owner_id = SelectField(_l("Responsible officer"), coerce=int_or_none,
                            validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
-    due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)])
+    due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)],
+                         year_from="starts_on")
     version = HiddenField()
 
     def validate_due_on(self, field: CnDateField) -> None:

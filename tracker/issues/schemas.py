@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask import g
 
 from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
-from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue
+from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue, days_overdue
 from tracker.issues.rules import ACTIONS
 from tracker.issues.service import SORTABLE
 from tracker.timeutil import today
@@ -163,26 +163,21 @@ class IssueSchema(ma.Schema):
     def _days_overdue(self, issue: Issue) -> int:
         return issue.days_overdue_on(request_today())
 
-    def _serialize(self, obj: Any, *, many: bool = False) -> Any:
-        # A list page holds up to 500 issues: marshmallow's field-by-field path was the
-        # largest cost of the list request after the framework (bench/README.md).  Whole
-        # issues take this plain path instead, with the same output (tests/test_scale.py
-        # compares the two); partial or derived schemas keep the generic one.
-        if type(self) is not IssueSchema or self.only or self.exclude or obj is None:
-            return super()._serialize(obj, many=many)
-        today = request_today()
-        if many:
-            return [_issue_dict(issue, today) for issue in obj]
-        return _issue_dict(obj, today)
 
 
 def _utc(value: datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 
-def _issue_dict(issue: Issue, today: date) -> dict[str, Any]:
-    """What IssueSchema's fields make of one issue, written out."""
-    days = issue.days_overdue_on(today)
+def issue_dict(issue: Any, today: date) -> dict[str, Any]:
+    """An issue as the API shows it (IssueSchema documents it), from an Issue or from a row of
+    its columns (the ledger's pages are read without ORM objects).
+
+    Written out rather than dumped field by field: a list page holds up to 500 issues, and
+    marshmallow's generic path was the largest cost of the request after the framework
+    (bench/README.md); tests/test_scale.py holds the two to the same output.
+    """
+    days = days_overdue(issue.status, issue.due_on, today)
     return {
         "id": issue.id, "campaign_id": issue.campaign_id, "org_id": issue.org_id,
         "category_id": issue.category_id, "title": issue.title,
@@ -262,6 +257,10 @@ class IssueQuerySchema(PageArgs):
         load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]),
         metadata={"description": "csv or xlsx downloads the whole filtered ledger."},
     )
+    after = IdParam(metadata={"description": (
+        "Keyset pages: the page_size issues that follow this issue in the same order, "
+        "without counting a total (no X-Pagination); for walking the whole ledger. "
+        "Takes the place of page.")})
 
 
 class TransitionSchema(StrictSchema):

@@ -442,11 +442,10 @@ def add_note(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
     form.validate_on_submit()
-    return page_action(
-        lambda: issues.add_note(issue, user, form.comment.data or "",
-                                if_match=form.version.data or None),
-        done=_("Note added."), back=_back_url(issue_id),
-    )
+    # Two notes never conflict: a note typed on a page someone changed meanwhile is kept
+    # (no If-Match from the page), where an edit of the fields would be refused as stale.
+    return page_action(lambda: issues.add_note(issue, user, form.comment.data or ""),
+                       done=_("Note added."), back=_back_url(issue_id))
 
 
 # --- reports -----------------------------------------------------------------------------
