@@ -3,7 +3,7 @@
 Pages in Tibetan show an org's or a category's Tibetan name, the Chinese one where it has none.
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-01 23:20:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-"""Commands of the notify domain: ``remind`` (one pass) and ``scheduler`` (daily passes)."""
+"""Commands of the notify domain: ``remind`` (one pass), ``anchor`` (today's history anchor,
+mailed to the admins) and ``scheduler`` (both, daily)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass in the foreground (exactly one per deployment)."""
+    """Run the daily reminder pass, the history anchor and the sweeps in the foreground."""
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -52,8 +53,36 @@ def scheduler_command() -> None:
         f"Reminder scheduler: a pass daily at {app.config['TRACKER_REMIND_AT']} "
         f"({app.config['TRACKER_TIMEZONE']})"
         + ("; today's time has passed, so one catch-up pass now." if catch_up_due(app) else ".")
+        + " Webhook deliveries every minute."
     )
     run_scheduler(app)
 
 
-commands = [remind_command, scheduler_command]
+@click.command("deliver")
+@click.option("--retry-now", is_flag=True,
+              help="Send every pending delivery now, ignoring the back-off.")
+@with_appcontext
+def deliver_command(retry_now: bool) -> None:
+    """Run one webhook sweep: claim the deliveries now due, send them signed, record."""
+    from tracker.notify.webhooks.service import deliver
+
+    result = deliver(retry_now=retry_now)
+    click.echo(result.summary())
+    if not result.ok:
+        # Each failure is in the delivery log; the exit status tells cron and scripts.
+        raise SystemExit(1)
+
+
+@click.command("anchor")
+@with_appcontext
+def anchor_command() -> None:
+    """Record today's history anchor now (once a day) and mail it to the admins."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    result = anchor_and_mail()
+    click.echo(result.summary())
+    if not result.ok:
+        raise SystemExit(1)
+
+
+commands = [remind_command, scheduler_command, deliver_command, anchor_command]
