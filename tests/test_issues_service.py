@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 
-from tracker.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationError
+from tracker.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationError, rendered
 from tracker.extensions import db
 from tracker.issues import service
 
@@ -80,7 +81,8 @@ def test_database_holds_the_evidence_rule(world, make):
 def test_renaming_a_category_to_a_used_name_is_refused(world):
     with pytest.raises(Conflict) as exc:
         service.save_category(world.admin, world.category2, "C2", world.category.name)
-    assert exc.value.errors == {"name": ["Already used."]}
+    with force_locale("en"):
+        assert rendered(exc.value.errors) == {"name": ["Already used."]}
     db.session.rollback()
     renamed = service.save_category(world.admin, world.category2, "C2", "窗口设置不合理")
     assert renamed.name == "窗口设置不合理"

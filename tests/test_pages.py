@@ -358,7 +358,7 @@ def test_a_refused_upload_says_why(client: FlaskClient, world: Any, make: Any) -
         "file": (io.BytesIO(b"<script>alert(1)</script>"), "page.html"),
     }, content_type="multipart/form-data")
     page = client.get(resp.headers["Location"])
-    assert "不接受这种文件作为佐证材料" in page.text
+    assert "不接受扩展名为 .html 的文件。" in page.text and "可上传：PDF" in page.text
     assert "尚无佐证材料" in page.text
 
 

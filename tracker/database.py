@@ -1,4 +1,5 @@
-"""Database engine settings: SQLite in WAL mode with a busy timeout, BEGIN IMMEDIATE for writes."""
+"""Database engine settings (SQLite in WAL mode with a busy timeout, BEGIN IMMEDIATE for
+writes) and the mixin of models that carry a Tibetan name."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 
 from tracker.extensions import db
+from tracker.timeutil import reader_language
 
 #: Milliseconds a SQLite writer waits for another worker's lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -65,3 +67,24 @@ def init_app(app: Flask) -> None:
 
         read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
 
+
+class TibetanNamed:
+    """A model with ``name`` and ``name_bo``: the name the reader reads."""
+
+    name: Any
+    name_bo: Any
+
+    @property
+    def local_name(self) -> str:
+        """The Tibetan name to a reader of Tibetan (where there is one), else ``name``."""
+        if self.name_bo and reader_language() == "bo":
+            return str(self.name_bo)
+        return str(self.name)
+
+    @classmethod
+    def local_name_column(cls) -> Any:
+        """``local_name`` as a column labelled ``name``, for the reader of the answer being
+        made (to select; filter on ``name`` and ``name_bo``)."""
+        if reader_language() == "bo":
+            return func.coalesce(cls.name_bo, cls.name).label("name")
+        return cls.name.label("name")

@@ -15,6 +15,58 @@ from werkzeug.exceptions import HTTPException
 from tracker.extensions import db
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogues without translating it here."""
+    return message
+
+
+#: Texts of other libraries (Werkzeug's HTTP errors, Flask-WTF's CSRF refusals, marshmallow's
+#: field errors): they arrive in English and are shown through the catalogues by lookup.
+LIBRARY_MESSAGES = (
+    N_("The CSRF token is missing."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF tokens do not match."),
+    N_("The CSRF token has expired."),
+    N_("The referrer header is missing."),
+    N_("The referrer does not match the host."),
+    N_("The requested URL was not found on the server. If you entered the URL manually "
+       "please check your spelling and try again."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The server could not verify that you are authorized to access the URL requested. "
+       "You either supplied the wrong credentials (e.g. a bad password), or your browser "
+       "doesn't understand how to supply the credentials required."),
+    N_("You don't have the permission to access the requested resource. It is either "
+       "read-protected or not readable by the server."),
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("Missing data for required field."),
+    N_("Unknown field."),
+    N_("Not a valid integer."),
+    N_("Not a valid string."),
+    N_("Not a valid date."),
+    N_("Not a valid boolean."),
+    N_("Not a valid list."),
+    N_("Field may not be null."),
+    N_("Invalid input type."),
+    N_("Invalid value."),
+    N_("Shorter than minimum length 1."),
+    N_("Must not be blank."),  # tracker.http.Text's own, raised through marshmallow
+)
+
+
+def translated(value: Any) -> Any:
+    """A library's English texts through the catalogues, through nested dicts and lists."""
+    from flask_babel import gettext
+
+    if isinstance(value, dict):
+        return {k: translated(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [translated(v) for v in value]
+    if isinstance(value, str) and value:
+        return gettext(value)
+    return value
+
+
 class DomainError(Exception):
     """A refusal that the user can understand; maps to one HTTP status.
 
@@ -188,7 +240,7 @@ def wants_json() -> bool:
 
 
 def error_body(
-    status: int, message: str, reason: str, errors: dict[str, Any] | None = None
+    status: int, message: Any, reason: str, errors: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The JSON error document of SPEC §6."""
     try:
@@ -218,7 +270,7 @@ def rendered(value: Any) -> Any:
 
 def error_response(
     status: int,
-    message: str,
+    message: Any,
     reason: str,
     errors: dict[str, Any] | None = None,
     headers: list[tuple[str, str]] | None = None,
@@ -229,7 +281,8 @@ def error_response(
     else:
         resp = Response(
             render_template(
-                "error.html", status=status, message=message, reason=reason, errors=errors or {}
+                "error.html", status=status, message=str(message), reason=reason,
+                errors=rendered(errors or {}),
             ),
             mimetype="text/html",
         )
@@ -313,11 +366,12 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(data, dict) and "messages" in data:
             # webargs/flask-smorest validation errors: keyed by location.
             errors = data["messages"]
-        message = exc.description or ""
+        message: Any = translated(exc.description or "")
         if status == 422 and not message.strip(". "):
-            message = "The request contains invalid fields."
+            message = _l("The request contains invalid fields.")
         if status == 413:
-            message = "The upload is larger than the limit."
+            message = _l("The upload is larger than the limit.")
+        errors = translated(errors)
         headers = list(exc.get_headers()) if status in (405, 401, 429) else []
         return error_response(status, message, _REASONS.get(status, "error"), errors, headers)
 
@@ -325,4 +379,4 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         _rollback()
         app.logger.exception("unhandled error")
-        return error_response(500, "Internal server error.", "internal_error")
+        return error_response(500, _l("Internal server error."), "internal_error")

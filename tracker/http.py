@@ -141,7 +141,7 @@ class IdParam(IdField):
 def _no_nul(value: str) -> None:
     # PostgreSQL refuses NUL in text; refuse it as bad input before it reaches the database.
     if "\x00" in value:
-        raise ma.ValidationError("NUL characters are not allowed.")
+        raise ma.ValidationError(_l("NUL characters are not allowed."))
 
 
 class Text(ma.fields.String):
@@ -258,7 +258,9 @@ def require_json_body(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not request.is_json:
-            raise UnsupportedMediaType("Send a JSON body with 'Content-Type: application/json'.")
+            raise UnsupportedMediaType(
+                _l("Send a JSON body with 'Content-Type: application/json'.")
+            )
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -46,124 +46,26 @@ LANGUAGE_NAMES = {"zh_Hans": "中文", "bo": "བོད་ཡིག", "en": "Eng
 #: The ``lang`` attribute of each language (BCP 47).
 LANGUAGE_TAGS = {"zh_Hans": "zh-Hans", "bo": "bo", "en": "en"}
 
-#: A refusal's reason, said the way a user understands it (the service message is English).
-REASON_MESSAGES: dict[str, Any] = {
-    "evidence_required": lazy_gettext("Attach at least one evidence file first."),
-    "issue_closed": lazy_gettext("A closed issue is read-only until reopened."),
-    "invalid_transition": lazy_gettext("The issue's current status does not allow this action."),
-    "owner_cannot_verify": lazy_gettext("The owner of an issue cannot verify it."),
-    "supervisor_only": lazy_gettext("Only a supervisor in scope may do this."),
-    "not_owner": lazy_gettext(
-        "Only the owner or a registrar or supervisor in scope may do this."
-    ),
-    "stale_version": lazy_gettext(
-        "The issue changed since you loaded it. Reload the page and try again."
-    ),
-    "too_many_attempts": lazy_gettext("Too many failed logins. Try again later."),
-    "bad_credentials": lazy_gettext("Wrong username or password."),
-    "admin_only": lazy_gettext("Only an administrator may do this."),
-    "registrar_only": lazy_gettext(
-        "Only registrars, supervisors and admins register or edit findings."
-    ),
-    "unsupported_file_type": lazy_gettext(
-        "This kind of file is not accepted as evidence: PDF, images, Office documents or "
-        "plain text."
-    ),
-    "too_large": lazy_gettext("The file is larger than the upload limit."),
-    "extension_pending": lazy_gettext(
-        "An extension request for this issue awaits a decision already."
-    ),
-    "extension_not_pending": lazy_gettext("This extension request was decided already."),
-    "extension_outdated": lazy_gettext("The requested date is no longer after the start date."),
-}
-
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogues without translating it here."""
-    return message
-
-
-#: Messages the services raise in English; pages show them through the catalogues.
-SERVICE_MESSAGES = (
-    N_("A category with this code or name exists."),
-    N_("A closed issue is read-only until reopened."),
-    N_("A comment is required to reject or reopen."),
-    N_("A note needs some text."),
-    N_("A start date is required."),
-    N_("A title is required."),
-    N_("A username is required."),
-    N_("An org cannot move under itself."),
-    N_("An org with this code exists."),
-    N_("Choose a file to upload."),
-    N_("Code and name are required."),
-    N_("Every user but an admin needs a home org."),
-    N_("Name is required."),
-    N_("No such evidence file."),
-    N_("No such extension request for this issue."),
-    N_("No such issue."),
-    N_("No such notification."),
-    N_("No such org."),
-    N_("No such user."),
-    N_("No such category."),
-    N_("No such campaign."),
-    N_("Only registrars, supervisors and admins in scope edit issues."),
-    N_("Only registrars, supervisors and admins register findings."),
-    N_("Say why the extension is refused."),
-    N_("Some fields are invalid."),
-    N_("The extension request is invalid."),
-    N_("The file is empty."),
-    N_("The file name is too long or holds control characters."),
-    N_("The reminder policy is invalid."),
-    N_("This org already has an issue with this title in this campaign."),
-    N_("This username is taken."),
-    N_("Unknown fields."),
-    N_("Unknown kind of org."),
-    N_("Unknown role."),
-    N_("A named file is required."),
-    N_("Already registered."),
-    N_("Already used."),
-    N_("Code or name already used."),
-    N_("Give the reason for more time."),
-    N_("Invalid file name."),
-    N_("No such active user."),
-    N_("No such org in your scope."),
-    N_("Required for this role."),
-    N_("Required."),
-    N_("The due date cannot be before the start date."),
-    N_("The owner's home org must be the issue's org, above or below it."),
-    N_("The parent must be of a higher level."),
-    N_("This is already the due date."),
-    N_("Too large."),
-    N_("Unknown field."),
-    N_("Would make a cycle."),
-    N_("The password needs at least 8 characters."),
-    N_("At least 8 characters."),
-    N_("The CSRF token is missing."),
-    N_("The CSRF token is invalid."),
-    N_("The CSRF session token is missing."),
-    N_("The CSRF tokens do not match."),
-    N_("The CSRF token has expired."),
-    N_("The referrer header is missing."),
-    N_("The referrer does not match the host."),
-    N_("Internal server error."),
-    N_("The upload is larger than the limit."),
-    # Werkzeug's descriptions of the common HTTP errors, shown on error pages.
-    N_("The requested URL was not found on the server. If you entered the URL manually "
-       "please check your spelling and try again."),
-    N_("The method is not allowed for the requested URL."),
-    N_("The server could not verify that you are authorized to access the URL requested. "
-       "You either supplied the wrong credentials (e.g. a bad password), or your browser "
-       "doesn't understand how to supply the credentials required."),
-)
-
 #: Field names as users read them, for refusals naming fields; each domain adds its own.
 FIELD_LABELS: dict[str, Any] = {}
 
 
 def select_locale() -> str:
-    """The user's chosen language, else the ``lang`` cookie, else Chinese."""
+    """The language of the answer being made.
+
+    Pages: the logged-in user's ``locale`` (set by the switcher too), else the ``lang``
+    cookie, else Chinese.  The API: the token user's ``locale``, else ``Accept-Language``,
+    else Chinese.
+    """
     if not has_request_context():
         return LANGUAGES[0]
+    if request.path.startswith("/api/"):
+        # Set by the token check (owners.auth.api_user); this base module knows no domain.
+        api_user = request.environ.get("tracker.api_user")
+        chosen = getattr(api_user, "locale", None)
+        if chosen in LANGUAGES:
+            return str(chosen)
+        return accepted_language() or LANGUAGES[0]
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in LANGUAGES:
         return str(chosen)
@@ -173,6 +75,19 @@ def select_locale() -> str:
     return LANGUAGES[0]
 
 
+#: The primary subtag of an ``Accept-Language`` entry -> our language.
+_PRIMARY_TAGS = {"zh": "zh_Hans", "bo": "bo", "en": "en"}
+
+
+def accepted_language() -> str | None:
+    """The caller's most wanted language among ours (``Accept-Language``), if any."""
+    for tag, _quality in request.accept_languages:
+        lang = _PRIMARY_TAGS.get(tag.replace("_", "-").split("-")[0].lower())
+        if lang is not None:
+            return lang
+    return None
+
+
 def is_chinese() -> bool:
     """Whether pages are being rendered in Chinese."""
     locale = get_locale()
@@ -180,22 +95,17 @@ def is_chinese() -> bool:
 
 
 def explain(exc: DomainError) -> str:
-    """A refusal's message in the user's language."""
-    known = REASON_MESSAGES.get(exc.reason)
-    if known is not None:
-        return str(known)
-    if isinstance(exc.message, str):
-        return _(exc.message)  # an English message: its translation, if the catalogue has one
-    return str(exc.message)  # a lazy message, rendered in the reader's language
+    """A refusal's message (a lazy message with its arguments) in the user's language."""
+    return str(exc.message)
 
 
 def field_errors(exc: DomainError) -> dict[str, list[str]]:
     """A refusal's per-field errors, each message in the user's language."""
     result: dict[str, list[str]] = {}
     for name, messages in (exc.errors or {}).items():
-        if isinstance(messages, str):
+        if not isinstance(messages, list | tuple):
             messages = [messages]
-        result[name] = [_(m) if isinstance(m, str) else str(m) for m in messages]
+        result[name] = [str(m) for m in messages]
     return result
 
 
@@ -204,7 +114,7 @@ def flash_refusal(exc: DomainError) -> None:
     db.session.rollback()
     details = field_errors(exc)
     text = explain(exc)
-    if details and exc.reason not in REASON_MESSAGES:
+    if details and (exc.status == 422 or exc.reason == "duplicate"):
         if is_chinese():
             parts = [f"{FIELD_LABELS.get(k, k)}:{''.join(v)}" for k, v in details.items()]
             text = f"{text}({';'.join(parts)})"

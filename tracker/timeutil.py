@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context, has_request_context
+from flask_babel import lazy_gettext as _l
 
 #: The moment a loader or a test says it is (naive UTC), or None for the real clock.  A
 #: context variable: it holds in the thread (or task) that set it, never in a request served
@@ -139,16 +140,17 @@ def parse_date(value: Any) -> date:
             from openpyxl.utils.datetime import from_excel
 
             return from_excel(value).date()  # type: ignore[union-attr]
-        raise ValueError(f"{value!r} is not a date")
+        raise ValueError(_l("%(value)s is not a date.", value=repr(value)))
     text = str(value or "").strip()
     if not text:
-        raise ValueError("A date is required.")
+        raise ValueError(_l("A date is required."))
     if not _DATE_RE.match(text):
-        raise ValueError(f"{text!r} is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日)")
+        raise ValueError(_l(
+            "'%(text)s' is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日).", text=text))
     try:
         return _date_from_text(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
+        raise ValueError(_l("'%(text)s' is not a real date.", text=text)) from None
 
 
 _SHORT_DATE_RE = re.compile(rf"^[\s(（]*(?:{_SHORT_DATE})[\s)）]*$")
@@ -169,17 +171,18 @@ def parse_window(value: Any) -> tuple[date, date]:
     """A deadline window (整改时限): two dates joined by 至, 到, ~, - or —."""
     text = str(value or "").strip()
     if not text:
-        raise ValueError("A deadline window is required (e.g. 2018年7月7日至2019年1月7日).")
+        raise ValueError(_l("A deadline window is required (e.g. 2018年7月7日至2019年1月7日)."))
     match = _WINDOW_RE.match(text)
     if not match:
         raise ValueError(
-            f"{text!r} is not a window of two dates (e.g. 2018年7月7日至2019年1月7日)"
+            _l("'%(text)s' is not a window of two dates (e.g. 2018年7月7日至2019年1月7日).",
+               text=text)
         )
     try:
         starts = _date_from_text(match["a"])
         due = _date_from_text(match["b"], year=starts.year)
     except ValueError:
-        raise ValueError(f"{text!r} holds a date that does not exist") from None
+        raise ValueError(_l("'%(text)s' holds a date that does not exist.", text=text)) from None
     return starts, due
 
 
@@ -200,7 +203,7 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = local_date_of(value)
-    lang = _reader_language()
+    lang = reader_language()
     if lang == "zh":
         return format_cn_date(value)
     if lang == "bo":
@@ -208,6 +211,16 @@ def format_date(value: date | datetime | None) -> str:
 
         return str(babel_date(value, "long"))
     return value.isoformat()
+
+
+class LocalDate:
+    """A date that a lazy message shows in the reader's language (2018年7月7日, …)."""
+
+    def __init__(self, value: date) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return format_date(self.value)
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -219,8 +232,8 @@ def format_datetime(value: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def _reader_language() -> str:
-    """The language of the page being rendered ("zh" outside a request)."""
+def reader_language() -> str:
+    """The language of the answer being made: "zh", "bo" or "en" ("zh" outside a request)."""
     if not has_request_context():
         return "zh"
     from flask_babel import get_locale

@@ -57,4 +57,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register, today=today,
+        change_value=labels.change_value,
     )

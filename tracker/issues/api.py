@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, g, url_for
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
 from tracker import spreadsheets
@@ -99,7 +100,8 @@ class Categories(MethodView):
     @categories_blp.response(201, CategorySchema)
     def post(self, args: dict[str, Any]) -> Category:
         """Add a problem category (admin)."""
-        cat = service.create_category(current_api_user(), args["code"], args["name"])
+        cat = service.save_category(current_api_user(), None, args["code"], args["name"],
+                                    name_bo=args["name_bo"])
         db.session.commit()
         return cat
 
@@ -110,7 +112,7 @@ class Categories(MethodView):
 def _campaign(campaign_id: int) -> Campaign:
     camp = db.session.get(Campaign, campaign_id)
     if camp is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(_l("No such campaign."))
     return camp
 
 

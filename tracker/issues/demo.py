@@ -65,8 +65,9 @@ def load_demo() -> dict[str, int]:
     orgs: dict[str, Org] = {}
     for spec in demo_data.ORGS:
         parent = orgs[spec["parent_code"]].id if spec["parent_code"] else None
-        orgs[spec["code"]] = owners.create_org(loader, spec["code"], spec["name"], spec["kind"],
-                                               parent)
+        orgs[spec["code"]] = owners.create_org(
+            loader, spec["code"], spec["name"], spec["kind"], parent,
+            name_bo=demo_data.BO_ORG_NAMES.get(spec["code"]))
 
     users: dict[str, User] = {}
     for u in demo_data.USERS:
@@ -78,11 +79,12 @@ def load_demo() -> dict[str, int]:
         users[u["username"]] = owners.create_user(
             loader, u["username"], demo_data.DEMO_PASSWORD, u["role"],
             orgs[u["org_code"]].id if u["org_code"] else None,
-            display_name=u["display_name"], email=u["email"],
+            display_name=u["display_name"], email=u["email"], locale=u["locale"],
         )
     admin = users["admin"]
 
-    categories = {code: issues.create_category(admin, code, name)
+    categories = {code: issues.save_category(admin, None, code, name,
+                                             name_bo=demo_data.BO_CATEGORY_NAMES.get(code))
                   for code, name in demo_data.CATEGORIES}
     camp = demo_data.CAMPAIGN
     campaign = issues.create_campaign(admin, {
@@ -138,11 +140,13 @@ def logins_table() -> str:
     """The demo logins, one line per user, for the terminal."""
     names = {o["code"]: o["name"] for o in demo_data.ORGS}
     lines = [f"  Demo logins (password {demo_data.DEMO_PASSWORD}):",
-             "    " + _pad("username", 19) + _pad("role", 17) + _pad("name", 11) + "org"]
+             "    " + _pad("username", 19) + _pad("role", 17) + _pad("name", 11)
+             + _pad("language", 10) + "org"]
     for u in demo_data.USERS:
         org = names.get(u["org_code"] or "", "(all)")
+        language = "བོད་ཡིག bo" if u["locale"] == "bo" else "中文"
         lines.append("    " + _pad(u["username"], 19) + _pad(ROLE_LABELS[u["role"]], 17)
-                     + _pad(u["display_name"], 11) + org)
+                     + _pad(u["display_name"], 11) + _pad(language, 10) + org)
     return "\n".join(lines)
 
 

@@ -125,6 +125,7 @@ class CategoryForm(CleanForm):
 
     code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name_bo = StringField(_l("Tibetan name"), validators=[Optional(), Length(max=200)])
 
 
 class CampaignForm(CleanForm):

@@ -6,7 +6,13 @@ spreadsheets).
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
 from flask_babel import lazy_gettext
+
+from tracker.timeutil import format_date, format_datetime
 
 STATUS_LABELS = {
     "open": lazy_gettext("Open"),
@@ -62,3 +68,35 @@ FIELD_LABELS = {
     "requested_due_on": lazy_gettext("New due date"),
     "decision": lazy_gettext("Decision"),
 }
+
+FIELD_LABELS.update({
+    "closed_on": lazy_gettext("Closed on"),
+    "closed_by_id": lazy_gettext("Verified by"),
+    "registered_on": lazy_gettext("Registered on"),
+    "extension_count": lazy_gettext("Extensions"),
+    "version": lazy_gettext("Version"),
+})
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def change_value(name: str, value: Any, refs: dict[str, dict[Any, str]] | None = None) -> Any:
+    """One side of a change in the history as the reader reads it: names for ids, labels for
+    statuses, local dates for dates and local minutes for timestamps (stored as ISO text)."""
+    if value is None or value == "":
+        return "—"
+    if refs and value in refs.get(name, {}):
+        return refs[name][value]
+    if name == "status":
+        return STATUS_LABELS.get(value, value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return format_date(date.fromisoformat(value))
+    if isinstance(value, str) and _ISO_TIMESTAMP.match(value):
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+        return format_datetime(stamp)
+    return value

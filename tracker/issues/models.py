@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.database import TibetanNamed
 from tracker.extensions import Model
 from tracker.owners.models import Org, User
 from tracker.timeutil import today, utcnow
@@ -65,7 +66,7 @@ def overdue_clause(status: Any, due_on: Any, as_of: Any, *,
     return and_(status.in_(statuses), due_on < as_of)
 
 
-class Category(Model):
+class Category(TibetanNamed, Model):
     """A problem category (问题类别)."""
 
     __tablename__ = "categories"
@@ -73,6 +74,8 @@ class Category(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The Tibetan name, shown on pages in Tibetan (the Chinese ``name`` where it is empty).
+    name_bo: Mapped[str | None] = mapped_column(String(200))
 
 
 #: The days a campaign's reminder policy may hold, (lowest, highest): the one home of these

@@ -47,6 +47,7 @@ class CategorySchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     code = ma.fields.String()
     name = ma.fields.String()
+    name_bo = ma.fields.String(allow_none=True, metadata={"description": "The Tibetan name."})
 
 
 class CategoryCreateSchema(StrictSchema):
@@ -54,6 +55,8 @@ class CategoryCreateSchema(StrictSchema):
 
     code = _required_text(32, required=True)
     name = _required_text(200, required=True)
+    name_bo = Text(200, allow_none=True, load_default=None,
+                   metadata={"description": "The Tibetan name (optional)."})
 
 
 # --- campaigns ---------------------------------------------------------------------------

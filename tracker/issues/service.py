@@ -87,7 +87,7 @@ def get_issue(user: User, issue_id: int, *, for_update: bool = False) -> Issue:
         stmt = stmt.with_for_update()
     issue = db.session.scalar(stmt)
     if issue is None or not can_read(user, issue):
-        raise NotFound("No such issue.")
+        raise NotFound(_l("No such issue."))
     return issue
 
 
@@ -153,7 +153,8 @@ def _users_named(text: str, *, exact: bool = False) -> Select[Any]:
 def sort_order(sort: str) -> list[Any]:
     """The ORDER BY of the ledger for ``sort`` (a column of SORTABLE, "-" for descending)."""
     if sort.lstrip("-") not in SORTABLE:
-        raise Invalid("Unknown sort.", errors={"sort": [f"One of {list(SORTABLE)}."]})
+        raise Invalid(_l("Unknown sort."), errors={"sort": [
+            _l("One of %(choices)s.", choices=", ".join(SORTABLE))]})
     column = getattr(Issue, sort.lstrip("-"))
     if sort.startswith("-"):
         return [column.desc(), Issue.id.desc()]
@@ -247,28 +248,28 @@ def can_verify(user: User, issue: Issue) -> bool:
 def require_work(user: User, issue: Issue) -> None:
     """Refuse with 403 unless ``user`` may work on ``issue``."""
     if not can_work(user, issue):
-        raise Forbidden("Only the owner or a registrar or supervisor in scope may do this.",
+        raise Forbidden(_l("Only the owner or a registrar or supervisor in scope may do this."),
                         reason="not_owner")
 
 
 def require_registrar(user: User) -> None:
     """Refuse with 403 unless ``user`` has a role that registers findings."""
     if not rules.may_register(user.role):
-        raise Forbidden("Only registrars, supervisors and admins register findings.",
+        raise Forbidden(_l("Only registrars, supervisors and admins register findings."),
                         reason="registrar_only")
 
 
 def require_edit(user: User, issue: Issue) -> None:
     """Refuse with 403 unless ``user`` may change ``issue``'s fields."""
     if not can_edit(user, issue):
-        raise Forbidden("Only registrars, supervisors and admins in scope edit issues.",
+        raise Forbidden(_l("Only registrars, supervisors and admins in scope edit issues."),
                         reason="registrar_only")
 
 
 def require_verifier(user: User, issue: Issue) -> None:
     """Refuse with 403 unless ``user`` may verify ``issue``; the owner never may."""
     if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
-        raise Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
+        raise Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
     if issue.owner_id == user.id:
         raise Forbidden(REFUSALS["owner_cannot_verify"], reason="owner_cannot_verify")
 
@@ -300,7 +301,7 @@ def close_refusal(user: User, issue: Issue) -> Forbidden | None:
     twin is ``may_close_clause`` (the queues), and tests hold the two to the same answers.
     """
     if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
-        return Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
+        return Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
     reason = rules.verifier_refusal(user.id, issue.owner_id, issue.submitted_by_id,
                                     uploader_ids(issue))
     if reason == "owner_cannot_verify":
@@ -339,7 +340,7 @@ def may_close_clause(user: User) -> ColumnElement[bool]:
 def decide_refusal(user: User, issue: Issue, extension: Extension) -> Forbidden | None:
     """Why ``user`` may not decide ``extension`` of ``issue`` (role, scope, four eyes)."""
     if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
-        return Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
+        return Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
     reason = rules.decider_refusal(user.id, issue.owner_id, extension.requested_by_id)
     if reason is not None:
         return Forbidden(REFUSALS[reason], reason=reason)
@@ -432,7 +433,7 @@ def check_version(issue: Issue, if_match: str | int | None) -> None:
         return
     if wanted != str(issue.version):
         raise StaleVersion(
-            f"The issue changed since you loaded it (now version {issue.version}).",
+            _l("The issue changed since you loaded it. Reload the page and try again."),
             reason="stale_version",
         )
 
@@ -440,13 +441,13 @@ def check_version(issue: Issue, if_match: str | int | None) -> None:
 def require_not_closed(issue: Issue) -> None:
     """Refuse with 409 when the issue is closed (read-only until reopened)."""
     if issue.status == Status.closed.value:
-        raise Conflict("A closed issue is read-only until reopened.", reason="issue_closed")
+        raise Conflict(_l("A closed issue is read-only until reopened."), reason="issue_closed")
 
 
 def require_evidence(issue: Issue) -> None:
     """The evidence rule: submitting or closing needs at least one evidence file."""
     if issue.evidence_count <= 0:
-        raise Conflict("Attach at least one evidence file first.", reason="evidence_required")
+        raise Conflict(_l("Attach at least one evidence file first."), reason="evidence_required")
 
 
 # --- history -----------------------------------------------------------------------------
@@ -521,42 +522,44 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
     errors: dict[str, list[str]] = {}
     for name in ("title",):
         if not str(values.get(name) or "").strip():
-            errors[name] = ["Required."]
+            errors[name] = [_l("Required.")]
     org_id = values.get("org_id")
     if org_id is None:
-        errors["org_id"] = ["Required."]
+        errors["org_id"] = [_l("Required.")]
     else:
         org = db.session.get(owners.Org, org_id)
         if org is None or not owners.in_scope(actor, org_id):
-            errors["org_id"] = ["No such org in your scope."]
+            errors["org_id"] = [_l("No such org in your scope.")]
     if values.get("campaign_id") is None or db.session.get(
         Campaign, values["campaign_id"]
     ) is None:
-        errors["campaign_id"] = ["No such campaign."]
+        errors["campaign_id"] = [_l("No such campaign.")]
     if values.get("category_id") is None or db.session.get(
         Category, values["category_id"]
     ) is None:
-        errors["category_id"] = ["No such category."]
+        errors["category_id"] = [_l("No such category.")]
     owner_id = values.get("owner_id")
     owner = db.session.get(User, owner_id) if owner_id is not None else None
     if owner is None or not owner.active:
-        errors["owner_id"] = ["No such active user."]
+        errors["owner_id"] = [_l("No such active user.")]
     elif "org_id" not in errors and (
         owner.org_id is None or not owners.orgs_on_line(owner.org_id, int(org_id or 0))
     ):
-        errors["owner_id"] = ["The owner's home org must be the issue's org, above or below it."]
+        errors["owner_id"] = [
+            _l("The owner's home org must be the issue's org, above or below it.")
+        ]
     starts_on, due_on = values.get("starts_on"), values.get("due_on")
     if starts_on is None:
-        errors["starts_on"] = ["Required."]
+        errors["starts_on"] = [_l("Required.")]
     if due_on is None:
-        errors["due_on"] = ["Required."]
+        errors["due_on"] = [_l("Required.")]
     if starts_on is not None and due_on is not None and due_on < starts_on:
-        errors["due_on"] = ["The due date cannot be before the start date."]
+        errors["due_on"] = [_l("The due date cannot be before the start date.")]
     registered_on = values.get("registered_on")
     if current is None and registered_on is not None and registered_on > today():
         errors["registered_on"] = [_l("The registration date cannot be after today.")]
     if errors:
-        raise Invalid("Some fields are invalid.", errors=errors)
+        raise Invalid(_l("Some fields are invalid."), errors=errors)
     dup = select(
         exists().where(
             Issue.campaign_id == values["campaign_id"],
@@ -566,8 +569,8 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
         )
     )
     if db.session.scalar(dup):
-        raise Conflict("This org already has an issue with this title in this campaign.",
-                       reason="duplicate", errors={"title": ["Already registered."]})
+        raise Conflict(_l("This org already has an issue with this title in this campaign."),
+                       reason="duplicate", errors={"title": [_l("Already registered.")]})
 
 
 class RowsRefused(Invalid):
@@ -576,14 +579,15 @@ class RowsRefused(Invalid):
     reason = "rows_refused"
 
     def __init__(self, refusals: dict[int, DomainError]) -> None:
-        super().__init__(f"{len(refusals)} finding(s) refused; nothing was registered.")
+        super().__init__(_l("%(n)s finding(s) refused; nothing was registered.", n=len(refusals)))
         self.refusals = refusals
 
 
 def _registration_values(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(REGISTRATION_FIELDS)
     if unknown:
-        raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+        raise Invalid(_l("Unknown fields."),
+                      errors={k: [_l("Unknown field.")] for k in sorted(unknown)})
     values = dict(values)
     for name in TEXT_FIELDS:
         values[name] = (values.get(name) or "").strip()
@@ -657,7 +661,8 @@ def update_issue(
     values = {k: v for k, v in values.items() if k != "registered_on"}
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
-        raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+        raise Invalid(_l("Unknown fields."),
+                      errors={k: [_l("Unknown field.")] for k in sorted(unknown)})
     values = dict(values)
     moves_deadline = "due_on" in values and values["due_on"] != issue.due_on
     merged = {k: getattr(issue, k) for k in EDITABLE_FIELDS}
@@ -703,7 +708,7 @@ def add_note(issue: Issue, actor: User, comment: str, *, if_match: str | None = 
     """Add a progress note (before closure)."""
     require_work(actor, issue)
     if not (comment or "").strip():
-        raise Invalid("A note needs some text.", errors={"comment": ["Required."]})
+        raise Invalid(_l("A note needs some text."), errors={"comment": [_l("Required.")]})
     require_not_closed(issue)
     check_version(issue, if_match)
     issue.updated_at = utcnow()
@@ -724,8 +729,9 @@ def transition(
 ) -> Issue:
     """Move the issue through its lifecycle (SPEC §4), checking role, input, state, version."""
     if action not in TRANSITIONS:
-        raise Invalid(f"Unknown action {action!r}.",
-                      errors={"action": [f"Must be one of {list(ACTIONS)}."]})
+        raise Invalid(_l("Unknown action %(action)s.", action=repr(action)),
+                      errors={"action": [_l("Must be one of %(choices)s.",
+                                            choices=", ".join(ACTIONS))]})
     sources, target = TRANSITIONS[action]
     if action in rules.WORK_ACTIONS:
         require_work(actor, issue)
@@ -735,12 +741,13 @@ def transition(
         require_verifier(actor, issue)
     comment = (comment or "").strip()
     if action in rules.COMMENT_REQUIRED and not comment:
-        raise Invalid("A comment is required to reject or reopen.",
-                      errors={"comment": ["Required."]})
+        raise Invalid(_l("A comment is required to reject or reopen."),
+                      errors={"comment": [_l("Required.")]})
     if issue.status not in sources:
         if issue.status == Status.closed.value:
-            raise Conflict("A closed issue is read-only until reopened.", reason="issue_closed")
-        raise Conflict(f"Cannot {action} an issue that is {issue.status}.",
+            raise Conflict(_l("A closed issue is read-only until reopened."),
+                           reason="issue_closed")
+        raise Conflict(_l("The issue's current status does not allow this action."),
                        reason="invalid_transition")
     if action in rules.EVIDENCE_ACTIONS:
         require_evidence(issue)
@@ -809,26 +816,29 @@ def create_category(actor: User, code: str, name: str) -> Category:
     return save_category(actor, None, code, name)
 
 
-def save_category(actor: User, category: Category | None, code: str, name: str) -> Category:
-    """Add a category, or rename ``category`` (admin); code and name stay unique."""
+def save_category(actor: User, category: Category | None, code: str, name: str,
+                  name_bo: str | None = None) -> Category:
+    """Add a category, or rename ``category`` (admin); code and name stay unique; the
+    Tibetan name ``name_bo`` is optional."""
     owners.require_admin(actor)
     code, name = (code or "").strip(), (name or "").strip()
-    errors = {k: ["Required."] for k, v in (("code", code), ("name", name)) if not v}
+    errors = {k: [_l("Required.")] for k, v in (("code", code), ("name", name)) if not v}
     if errors:
-        raise Invalid("Code and name are required.", errors=errors)
+        raise Invalid(_l("Code and name are required."), errors=errors)
     clash = db.session.scalar(
         select(Category).where(or_(Category.code == code, Category.name == name),
                                Category.id != (category.id if category else -1)).limit(1)
     )
     if clash is not None:
         field = "code" if clash.code == code else "name"
-        raise Conflict("A category with this code or name exists.", reason="duplicate",
-                       errors={field: ["Already used."]})
+        raise Conflict(_l("A category with this code or name exists."), reason="duplicate",
+                       errors={field: [_l("Already used.")]})
     if category is None:
         category = Category(code=code, name=name)
         db.session.add(category)
     else:
         category.code, category.name = code, name
+    category.name_bo = (name_bo or "").strip() or None
     db.session.flush()
     return category
 
@@ -851,33 +861,34 @@ def validate_policy(
         if not isinstance(remind_days_before, list | tuple) or not all(
             isinstance(d, int) and not isinstance(d, bool) for d in remind_days_before
         ):
-            errors["remind_days_before"] = ["A list of whole numbers of days."]
+            errors["remind_days_before"] = [_l("A list of whole numbers of days.")]
         elif any(d < 0 for d in remind_days_before):
-            errors["remind_days_before"] = ["Days cannot be negative."]
+            errors["remind_days_before"] = [_l("Days cannot be negative.")]
         elif len(set(remind_days_before)) != len(remind_days_before):
-            errors["remind_days_before"] = ["Each day may appear once."]
+            errors["remind_days_before"] = [_l("Each day may appear once.")]
         elif any(d > POLICY_BOUNDS["remind_days_before"][1] for d in remind_days_before):
-            errors["remind_days_before"] = ["At most 366 days before."]
+            errors["remind_days_before"] = [_l("At most 366 days before.")]
     for name, value in (("overdue_repeat_days", overdue_repeat_days),
                         ("escalate_after_days", escalate_after_days)):
         low, high = POLICY_BOUNDS[name]
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            errors[name] = [f"A whole number of days from {low} to {high}."]
+            errors[name] = [_l("A whole number of days from %(low)s to %(high)s.",
+                               low=low, high=high)]
     if errors:
-        raise Invalid("The reminder policy is invalid.", errors=errors)
+        raise Invalid(_l("The reminder policy is invalid."), errors=errors)
 
 
 
 def _check_campaign(values: dict[str, Any]) -> None:
     """Title, org and reminder policy of a campaign; 422 naming the field."""
     if not str(values.get("title") or "").strip():
-        raise Invalid("A title is required.", errors={"title": ["Required."]})
+        raise Invalid(_l("A title is required."), errors={"title": [_l("Required.")]})
     if values.get("org_id") is None or db.session.get(owners.Org, values["org_id"]) is None:
-        raise Invalid("No such org.", errors={"org_id": ["No such org."]})
+        raise Invalid(_l("No such org."), errors={"org_id": [_l("No such org.")]})
     if values.get("starts_on") is None:
-        raise Invalid("A start date is required.", errors={"starts_on": ["Required."]})
+        raise Invalid(_l("A start date is required."), errors={"starts_on": [_l("Required.")]})
     validate_policy(values.get("remind_days_before"), values.get("overdue_repeat_days"),
                     values.get("escalate_after_days"))
 
@@ -900,7 +911,8 @@ def update_campaign(actor: User, campaign: Campaign, values: dict[str, Any]) -> 
     owners.require_admin(actor)
     unknown = set(values) - set(CAMPAIGN_FIELDS)
     if unknown:
-        raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+        raise Invalid(_l("Unknown fields."),
+                      errors={k: [_l("Unknown field.")] for k in sorted(unknown)})
     merged = {k: getattr(campaign, k) for k in CAMPAIGN_FIELDS}
     merged.update(values)
     if "title" in values:

@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import Select, func, or_, select
@@ -84,7 +85,7 @@ HOME_LIMIT = 200
 def org_choices(user: User) -> list[tuple[int, str]]:
     """The orgs in the user's scope as a tree (each after its parent, indented), for a select."""
     rows = db.session.execute(
-        select(Org.id, Org.name, Org.depth, Org.parent_id)
+        select(Org.id, Org.local_name_column(), Org.depth, Org.parent_id)
         .where(owners.scope_clause(user, Org.id))
         .order_by(Org.depth, Org.code)
     ).all()
@@ -104,13 +105,13 @@ def org_filter_choices(user: User, filters: dict[str, Any]) -> list[tuple[int, s
         return org_choices(user)
     chosen = filters.get("org_id")
     org = db.session.get(Org, chosen) if chosen else None
-    return [(org.id, org.name)] if org is not None and owners.in_scope(user, org.id) else []
+    return [(org.id, org.local_name)] if org is not None and owners.in_scope(user, org.id) else []
 
 
 def owner_choices(user: User) -> list[tuple[int, str]]:
     """Active users who may own an issue registered by ``user`` (in scope or above it)."""
     stmt = (
-        select(User.id, User.display_name, User.username, Org.name)
+        select(User.id, User.display_name, User.username, Org.local_name_column())
         .join(Org, Org.id == User.org_id)
         .where(User.active.is_(True))
         # Officers first: they own most findings.
@@ -136,7 +137,7 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
     form.org_id.choices = org_choices(user)
     choose: list[tuple[Any, str]] = [("", _("— choose —"))]
     form.category_id.choices = choose + [
-        (c.id, f"{c.code} {c.name}")
+        (c.id, f"{c.code} {c.local_name}")
         for c in db.session.scalars(select(Category).order_by(Category.code))
     ]
     form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
@@ -466,12 +467,13 @@ def closure(issue_id: int) -> str:
     return render_template("issues/closure.html", **issues.closure_record(issue))
 
 
-#: Fields of an edit event that hold ids, and the name shown for each id.
+#: Fields of an edit event that hold ids, and the name shown for each id (in the reader's
+#: language: a function, called when the page is made).
 _REFERENCES: dict[str, tuple[Any, Any]] = {
-    "org_id": (Org.id, Org.name),
-    "owner_id": (User.id, User.display_name),
-    "category_id": (Category.id, Category.name),
-    "campaign_id": (Campaign.id, Campaign.title),
+    "org_id": (Org.id, Org.local_name_column),
+    "owner_id": (User.id, lambda: User.display_name),
+    "category_id": (Category.id, Category.local_name_column),
+    "campaign_id": (Campaign.id, lambda: Campaign.title),
 }
 
 
@@ -488,7 +490,7 @@ def _change_names(events: list[Event]) -> dict[str, dict[Any, str]]:
     for name, ids in wanted.items():
         if ids:
             id_col, label = _REFERENCES[name]
-            rows = db.session.execute(select(id_col, label).where(id_col.in_(ids)))
+            rows = db.session.execute(select(id_col, label()).where(id_col.in_(ids)))
             names[name] = {row_id: row_label for row_id, row_label in rows}
     return names
 
@@ -625,8 +627,8 @@ def upload_evidence(issue_id: int) -> Response:
 
         def add() -> Any:
             if upload is None or not upload.filename:
-                raise Invalid("Choose a file to upload.",
-                              errors={"file": ["A named file is required."]})
+                raise Invalid(_l("Choose a file to upload."),
+                              errors={"file": [_l("A named file is required.")]})
             return evidence_service.add_evidence(user, issue, upload.spool, upload.filename,
                                                  form.fields.get("note") or "")
 
@@ -725,10 +727,11 @@ def admin_category(category_id: int | None = None) -> Any:
     owners.require_admin(actor())
     category = db.session.get(Category, category_id) if category_id is not None else None
     if category_id is not None and category is None:
-        raise NotFound("No such category.")
+        raise NotFound(_l("No such category."))
     form = CategoryForm(obj=category)
     if save_form(form, lambda: issues.save_category(actor(), category, form.code.data or "",
-                                                     form.name.data or "")):
+                                                     form.name.data or "",
+                                                     name_bo=form.name_bo.data)):
         return redirect(url_for("issues.admin_categories"))
     return render_template("admin/category_form.html", form=form, category=category)
 
@@ -751,7 +754,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
     owners.require_admin(user)
     campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign_id is not None and campaign is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(_l("No such campaign."))
     form = CampaignForm(obj=campaign)
     form.org_id.choices = org_choices(user)
     if request.method == "GET" and campaign is not None and campaign.remind_days_before:
@@ -770,8 +773,8 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
         try:
             days = _day_list(form.remind_days_before.data)
         except ValueError:
-            raise Invalid("The reminder policy is invalid.", errors={
-                "remind_days_before": ["Whole numbers separated by commas."]}) from None
+            raise Invalid(_l("The reminder policy is invalid."), errors={
+                "remind_days_before": [_l("Whole numbers separated by commas.")]}) from None
         values = {
             "title": form.title.data or "",
             "reference": (form.reference.data or "").strip() or None,

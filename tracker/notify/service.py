@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
@@ -614,7 +615,7 @@ def mark_read(user: User, notification_id: int) -> Notification:
     """Mark one of the user's notifications read (404 for anyone else's); idempotent."""
     notice = db.session.get(Notification, notification_id)
     if notice is None or notice.user_id != user.id:
-        raise NotFound("No such notification.")
+        raise NotFound(_l("No such notification."))
     if notice.read_at is None:
         notice.read_at = utcnow()
         db.session.flush()

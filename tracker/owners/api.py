@@ -103,7 +103,7 @@ class Orgs(MethodView):
     def post(self, args: dict[str, Any]) -> Any:
         """Add an org under a parent (admin)."""
         org = service.create_org(current_api_user(), args["code"], args["name"], args["kind"],
-                                 args["parent_id"])
+                                 args["parent_id"], name_bo=args["name_bo"])
         db.session.commit()
         return org, {"Location": url_for("orgs.OrgItem", org_id=org.id)}
 

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -47,11 +48,11 @@ def api_user() -> User:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Log in first: send 'Authorization: Bearer <token>'.",
+        raise Unauthorized(_l("Log in first: send 'Authorization: Bearer <token>'."),
                            reason="login_required")
     user = service.user_for_token(token.strip())
     if user is None:
-        raise Unauthorized("The token is unknown, expired or revoked.", reason="invalid_token")
+        raise Unauthorized(_l("The token is unknown, expired or revoked."), reason="invalid_token")
     request.environ["tracker.api_user"] = user
     return user
 

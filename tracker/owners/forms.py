@@ -25,6 +25,7 @@ class OrgForm(CleanForm):
 
     code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name_bo = StringField(_l("Tibetan name"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Level"),
                        validators=[InputRequired(REQUIRED)])
     parent_id = SelectField(_l("Parent"), coerce=int_or_none, validators=[Optional()])

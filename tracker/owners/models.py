@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.database import TibetanNamed
 from tracker.extensions import Model
 from tracker.timeutil import utcnow
 
@@ -43,7 +44,7 @@ ORG_KINDS = [k.value for k in OrgKind]
 ROLES = [r.value for r in Role]
 
 
-class Org(Model):
+class Org(TibetanNamed, Model):
     """A node of the organisation tree (单位/机构)."""
 
     __tablename__ = "orgs"
@@ -56,6 +57,8 @@ class Org(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    #: The Tibetan name, shown on pages in Tibetan (the Chinese ``name`` where it is empty).
+    name_bo: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), index=True)
     #: Distance from the root (0 for a root).

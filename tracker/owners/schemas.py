@@ -42,6 +42,7 @@ class OrgSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     code = ma.fields.String()
     name = ma.fields.String()
+    name_bo = ma.fields.String(allow_none=True, metadata={"description": "The Tibetan name."})
     kind = ma.fields.String(metadata={"enum": ORG_KINDS})
     parent_id = ma.fields.Integer(allow_none=True)
     depth = ma.fields.Integer(dump_only=True)
@@ -52,6 +53,8 @@ class OrgCreateSchema(StrictSchema):
 
     code = Text(CODE_MAX, min_length=1, not_blank=True, required=True)
     name = Text(NAME_MAX, min_length=1, not_blank=True, required=True)
+    name_bo = Text(NAME_MAX, allow_none=True, load_default=None,
+                   metadata={"description": "The Tibetan name (optional)."})
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(ORG_KINDS))
     parent_id = IdField(allow_none=True, load_default=None)
 
@@ -61,6 +64,7 @@ class OrgPatchSchema(StrictSchema):
 
     code = Text(CODE_MAX, min_length=1, not_blank=True)
     name = Text(NAME_MAX, min_length=1, not_blank=True)
+    name_bo = Text(NAME_MAX, allow_none=True, metadata={"description": "The Tibetan name."})
     kind = ma.fields.String(validate=ma.validate.OneOf(ORG_KINDS))
     parent_id = IdField(allow_none=True)
 

@@ -18,6 +18,7 @@ from tracker import text
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
     ORG_KINDS,
     ROLES,
@@ -91,7 +92,7 @@ def scope_clause(user: User, org_column: Any) -> ColumnElement[bool]:
 def require_admin(actor: User) -> None:
     """Refuse anyone but an admin."""
     if actor.role != Role.admin.value:
-        raise Forbidden("Only an administrator may do this.", reason="admin_only")
+        raise Forbidden(_l("Only an administrator may do this."), reason="admin_only")
 
 
 def system_actor(label: str) -> User:
@@ -114,7 +115,7 @@ def get_org(org_id: int) -> Org:
     """The org with this id, or 404."""
     org = db.session.get(Org, org_id)
     if org is None:
-        raise NotFound("No such org.", errors={"org_id": ["No such org."]})
+        raise NotFound(_l("No such org."), errors={"org_id": [_l("No such org.")]})
     return org
 
 
@@ -122,32 +123,41 @@ def _org_ref(org_id: int, field: str) -> Org:
     """The org a request body refers to; an unknown one is invalid input (422), not 404."""
     org = db.session.get(Org, org_id)
     if org is None:
-        raise Invalid("No such org.", errors={field: ["No such org."]})
+        raise Invalid(_l("No such org."), errors={field: [_l("No such org.")]})
     return org
 
 
 def _check_kind(kind: str, parent: Org | None) -> None:
     if kind not in ORG_KINDS:
-        raise Invalid("Unknown kind of org.", errors={"kind": [f"Must be one of {ORG_KINDS}."]})
+        raise Invalid(_l("Unknown kind of org."),
+                      errors={"kind": [_l("Must be one of %(choices)s.",
+                                          choices=", ".join(ORG_KINDS))]})
     if parent is not None and ORG_KINDS.index(kind) <= ORG_KINDS.index(parent.kind):
         raise Invalid(
-            f"A {kind} cannot sit under a {parent.kind}.",
-            errors={"parent_id": ["The parent must be of a higher level."]},
+            _l("A %(kind)s cannot sit under a %(parent)s.", kind=ORG_KIND_LABELS.get(kind, kind),
+               parent=ORG_KIND_LABELS.get(parent.kind, parent.kind)),
+            errors={"parent_id": [_l("The parent must be of a higher level.")]},
         )
 
 
-def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | None) -> Org:
+def _name_bo(value: str | None) -> str | None:
+    """A Tibetan name as stored: trimmed, and None when there is none."""
+    return (value or "").strip() or None
+
+
+def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | None,
+               name_bo: str | None = None) -> Org:
     """Add an org to the tree, with its closure rows (admin)."""
     require_admin(actor)
     code, name = code.strip(), name.strip()
     if not code or not name:
-        raise Invalid("Code and name are required.", errors={"code": ["Required."]})
+        raise Invalid(_l("Code and name are required."), errors={"code": [_l("Required.")]})
     parent = _org_ref(parent_id, "parent_id") if parent_id is not None else None
     _check_kind(kind, parent)
     if db.session.scalar(select(exists().where(Org.code == code))):
-        raise Conflict("An org with this code exists.", reason="duplicate",
-                       errors={"code": ["Already used."]})
-    org = Org(code=code, name=name, kind=kind, parent_id=parent_id,
+        raise Conflict(_l("An org with this code exists."), reason="duplicate",
+                       errors={"code": [_l("Already used.")]})
+    org = Org(code=code, name=name, name_bo=_name_bo(name_bo), kind=kind, parent_id=parent_id,
               depth=(parent.depth + 1) if parent else 0)
     db.session.add(org)
     db.session.flush()
@@ -166,18 +176,20 @@ def create_org(actor: User, code: str, name: str, kind: str, parent_id: int | No
 
 
 def update_org(actor: User, org: Org, **fields: Any) -> Org:
-    """Change an org's code, name, kind or parent, moving its whole subtree (admin)."""
+    """Change an org's code, names, kind or parent, moving its whole subtree (admin)."""
     require_admin(actor)
     if "code" in fields and fields["code"] != org.code:
         code = fields["code"].strip()
         if db.session.scalar(select(exists().where(Org.code == code, Org.id != org.id))):
-            raise Conflict("An org with this code exists.", reason="duplicate",
-                           errors={"code": ["Already used."]})
+            raise Conflict(_l("An org with this code exists."), reason="duplicate",
+                           errors={"code": [_l("Already used.")]})
         org.code = code
     if "name" in fields:
         if not fields["name"].strip():
-            raise Invalid("Name is required.", errors={"name": ["Required."]})
+            raise Invalid(_l("Name is required."), errors={"name": [_l("Required.")]})
         org.name = fields["name"].strip()
+    if "name_bo" in fields:
+        org.name_bo = _name_bo(fields["name_bo"])
     new_parent_id = fields.get("parent_id", org.parent_id)
     kind = fields.get("kind", org.kind)
     parent = _org_ref(new_parent_id, "parent_id") if new_parent_id is not None else None
@@ -186,13 +198,14 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
         # The children must stay below their parent's new level.
         child_kinds = set(db.session.scalars(select(Org.kind).where(Org.parent_id == org.id)))
         if any(ORG_KINDS.index(k) <= ORG_KINDS.index(kind) for k in child_kinds):
-            raise Invalid(f"This org has children that cannot sit under a {kind}.",
-                          errors={"kind": ["Its children must be of a lower level."]})
+            raise Invalid(_l("This org has children that cannot sit under a %(kind)s.",
+                             kind=ORG_KIND_LABELS.get(kind, kind)),
+                          errors={"kind": [_l("Its children must be of a lower level.")]})
     org.kind = kind
     if new_parent_id != org.parent_id:
         if new_parent_id is not None and org_in_subtree(new_parent_id, org.id):
-            raise Invalid("An org cannot move under itself.",
-                          errors={"parent_id": ["Would make a cycle."]})
+            raise Invalid(_l("An org cannot move under itself."),
+                          errors={"parent_id": [_l("Would make a cycle.")]})
         _move_subtree(org, parent)
     db.session.flush()
     return org
@@ -241,12 +254,14 @@ def _move_subtree(org: Org, parent: Org | None) -> None:
 
 
 def org_paths(org_ids: set[int]) -> dict[int, str]:
-    """Names from the top joined by " / " for each org, in one query."""
+    """Names from the top joined by " / " for each org, in one query (Tibetan names to a
+    reader of Tibetan)."""
     if not org_ids:
         return {}
     # The name as a correlated lookup by primary key, not a join: PostgreSQL joined by
     # hashing every org (3 ms at 10,000 orgs) to name the few ancestors of one page.
-    name = select(Org.name).where(Org.id == OrgClosure.ancestor_id).scalar_subquery()
+    name = (select(Org.local_name_column()).where(Org.id == OrgClosure.ancestor_id)
+            .scalar_subquery())
     rows = db.session.execute(
         select(OrgClosure.descendant_id, name, OrgClosure.distance)
         .where(OrgClosure.descendant_id.in_(org_ids))
@@ -295,7 +310,7 @@ def get_user(user_id: int) -> User:
     """The user with this id, or 404."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.", errors={"user_id": ["No such user."]})
+        raise NotFound(_l("No such user."), errors={"user_id": [_l("No such user.")]})
     return user
 
 
@@ -308,8 +323,8 @@ def _hash_password(password: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
-            errors={"password": [f"At least {MIN_PASSWORD_LENGTH} characters."]},
+            _l("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+            errors={"password": [_l("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]},
         )
 
 
@@ -323,10 +338,12 @@ def _check_lines(**values: str | None) -> None:
 
 def _check_role_org(role: str, org_id: int | None) -> None:
     if role not in ROLES:
-        raise Invalid("Unknown role.", errors={"role": [f"Must be one of {ROLES}."]})
+        raise Invalid(_l("Unknown role."),
+                      errors={"role": [_l("Must be one of %(choices)s.",
+                                          choices=", ".join(ROLES))]})
     if role != Role.admin.value and org_id is None:
-        raise Invalid("Every user but an admin needs a home org.",
-                      errors={"org_id": ["Required for this role."]})
+        raise Invalid(_l("Every user but an admin needs a home org."),
+                      errors={"org_id": [_l("Required for this role.")]})
     if org_id is not None:
         _org_ref(org_id, "org_id")
 
@@ -340,18 +357,20 @@ def create_user(
     display_name: str | None = None,
     email: str | None = None,
     active: bool = True,
+    locale: str | None = None,
 ) -> User:
-    """Add a user with a hashed password (admin)."""
+    """Add a user with a hashed password (admin); ``locale`` is the language of their pages
+    and mails (None: Chinese, or the language they switch to)."""
     require_admin(actor)
     username = username.strip()
     if not username:
-        raise Invalid("A username is required.", errors={"username": ["Required."]})
+        raise Invalid(_l("A username is required."), errors={"username": [_l("Required.")]})
     _check_lines(username=username, display_name=display_name, email=email)
     _check_role_org(role, org_id)
     _check_password(password)
     if db.session.scalar(select(exists().where(User.username == username))):
-        raise Conflict("This username is taken.", reason="duplicate",
-                       errors={"username": ["Already used."]})
+        raise Conflict(_l("This username is taken."), reason="duplicate",
+                       errors={"username": [_l("Already used.")]})
     user = User(
         username=username,
         display_name=(display_name or username).strip(),
@@ -361,6 +380,7 @@ def create_user(
         password_hash=_hash_password(password),
         active=active,
         auth_generation=0,
+        locale=locale,
     )
     db.session.add(user)
     db.session.flush()
@@ -518,7 +538,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     wait = _retry_after(username[:80], address)
     if wait is not None:
         raise TooManyAttempts(
-            "Too many failed logins. Try again later.", reason="too_many_attempts",
+            _l("Too many failed logins. Try again later."), reason="too_many_attempts",
             headers={"Retry-After": str(wait)},
         )
     user = db.session.scalar(select(User).where(User.username == username))
@@ -526,7 +546,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     if user is None or not matches or not user.active:
         db.session.add(LoginFailure(username=username[:80], address=address))
         db.session.commit()
-        raise Unauthorized("Wrong username or password.", reason="bad_credentials")
+        raise Unauthorized(_l("Wrong username or password."), reason="bad_credentials")
     return user
 
 
@@ -587,5 +607,5 @@ def get_readable_user(viewer: User, user_id: int) -> User:
         select(User).where(User.id == user_id, users_readable_clause(viewer))
     )
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_l("No such user."))
     return user

@@ -68,9 +68,11 @@ def lookup_orgs() -> Response:
     """Units in the user's scope whose name or code holds ``q``, for the pickers that search
     as you type (JSON: [{value, text}], at most LOOKUP_LIMIT)."""
     q = (request.args.get("q") or "").strip()[:100]
-    stmt = select(Org.id, Org.code, Org.name).where(owners.scope_clause(actor(), Org.id))
+    stmt = select(Org.id, Org.code, Org.local_name_column()).where(
+        owners.scope_clause(actor(), Org.id))
     if q:
         stmt = stmt.where(or_(Org.name.contains(q, autoescape=True),
+                              Org.name_bo.contains(q, autoescape=True),
                               Org.code.contains(q, autoescape=True)))
     rows = db.session.execute(stmt.order_by(Org.depth, Org.code).limit(LOOKUP_LIMIT))
     return jsonify([{"value": org_id, "text": f"{name} ({code})"} for org_id, code, name in rows])
@@ -82,7 +84,7 @@ def lookup_users() -> Response:
     """Active users the user may read (their line of the tree) whose name or username holds
     ``q``, for the owner pickers (JSON: [{value, text}], at most LOOKUP_LIMIT)."""
     q = (request.args.get("q") or "").strip()[:100]
-    stmt = (select(User.id, User.username, User.display_name, Org.name)
+    stmt = (select(User.id, User.username, User.display_name, Org.local_name_column())
             .outerjoin(Org, Org.id == User.org_id)
             .where(owners.users_readable_clause(actor()), User.active.is_(True)))
     if q:
@@ -146,7 +148,8 @@ def admin_index() -> str:
 
 
 def _org_choices(empty: bool) -> list[tuple[Any, str]]:
-    paths = db.session.execute(select(Org.id, Org.code, Org.name).order_by(Org.depth, Org.code))
+    paths = db.session.execute(select(Org.id, Org.code, Org.local_name_column())
+                                 .order_by(Org.depth, Org.code))
     choices: list[tuple[Any, str]] = [("", _("(none)"))] if empty else []
     choices += [(org_id, f"{code} {name}") for org_id, code, name in paths]
     return choices
@@ -161,7 +164,8 @@ def admin_orgs() -> str:
     stmt = select(Org).order_by(Org.depth, Org.code)
     if q:
         stmt = stmt.where(or_(Org.code.contains(q, autoescape=True),
-                              Org.name.contains(q, autoescape=True)))
+                              Org.name.contains(q, autoescape=True),
+                              Org.name_bo.contains(q, autoescape=True)))
     rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
@@ -180,9 +184,11 @@ def admin_org(org_id: int | None = None) -> Any:
     def save() -> Org:
         if org is None:
             return owners.create_org(actor(), form.code.data or "", form.name.data or "",
-                                     form.kind.data or "", form.parent_id.data)
+                                     form.kind.data or "", form.parent_id.data,
+                                     name_bo=form.name_bo.data)
         return owners.update_org(actor(), org, code=form.code.data or "", name=form.name.data or "",
-                                 kind=form.kind.data, parent_id=form.parent_id.data)
+                                 name_bo=form.name_bo.data, kind=form.kind.data,
+                                 parent_id=form.parent_id.data)
 
     if save_form(form, save):
         return redirect(url_for("owners.admin_orgs"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from tracker.errors import Conflict, NotFound
@@ -18,7 +19,7 @@ from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.models import Extension, ExtensionStatus, Issue
 from tracker.owners.models import User
-from tracker.timeutil import utcnow
+from tracker.timeutil import LocalDate, utcnow
 
 DECISIONS = ("approve", "refuse")
 MAX_REASON_LENGTH = 2000
@@ -35,7 +36,7 @@ def get_extension(issue: Issue, extension_id: int) -> Extension:
     """One extension request of this issue, or 404."""
     ext = db.session.get(Extension, extension_id)
     if ext is None or ext.issue_id != issue.id:
-        raise NotFound("No such extension request for this issue.")
+        raise NotFound(_l("No such extension request for this issue."))
     return ext
 
 
@@ -69,25 +70,26 @@ def request_extension(
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if not reason:
-        errors["reason"] = ["Give the reason for more time."]
+        errors["reason"] = [_l("Give the reason for more time.")]
     elif len(reason) > MAX_REASON_LENGTH:
-        errors["reason"] = [f"At most {MAX_REASON_LENGTH} characters."]
+        errors["reason"] = [_l("At most %(n)s characters.", n=MAX_REASON_LENGTH)]
     if requested_due_on is None:
-        errors["requested_due_on"] = ["Required."]
+        errors["requested_due_on"] = [_l("Required.")]
     elif requested_due_on <= issue.starts_on:
         errors["requested_due_on"] = [
-            f"The new date must be after the start date {issue.starts_on.isoformat()}."
+            _l("The new date must be after the start date %(date)s.",
+               date=LocalDate(issue.starts_on))
         ]
     elif requested_due_on == issue.due_on:
-        errors["requested_due_on"] = ["This is already the due date."]
+        errors["requested_due_on"] = [_l("This is already the due date.")]
     if errors:
-        raise Invalid("The extension request is invalid.", errors=errors)
+        raise Invalid(_l("The extension request is invalid."), errors=errors)
     assert requested_due_on is not None
     issues.require_not_closed(issue)
     if db.session.scalar(select(exists().where(
         Extension.issue_id == issue.id, Extension.status == ExtensionStatus.pending.value
     ))):
-        raise Conflict("An extension request for this issue awaits a decision already.",
+        raise Conflict(_l("An extension request for this issue awaits a decision already."),
                        reason="extension_pending")
     issues.check_version(issue, if_match)
     now = utcnow()
@@ -128,17 +130,19 @@ def decide_extension(
     issues.require_may_decide(actor, issue, extension)
     comment = (comment or "").strip()
     if decision not in DECISIONS:
-        raise Invalid(f"Unknown decision {decision!r}.",
-                      errors={"decision": [f"Must be one of {list(DECISIONS)}."]})
+        raise Invalid(_l("Unknown decision %(decision)s.", decision=repr(decision)),
+                      errors={"decision": [_l("Must be one of %(choices)s.",
+                                              choices=", ".join(DECISIONS))]})
     if decision == "refuse" and not comment:
-        raise Invalid("Say why the extension is refused.", errors={"comment": ["Required."]})
+        raise Invalid(_l("Say why the extension is refused."),
+                      errors={"comment": [_l("Required.")]})
     if extension.status != ExtensionStatus.pending.value:
-        raise Conflict(f"This request was {extension.status} already.",
+        raise Conflict(_l("This extension request was decided already."),
                        reason="extension_not_pending")
     issues.require_not_closed(issue)
     if decision == "approve" and extension.requested_due_on <= issue.starts_on:
         # The start date was edited after the request: the new date no longer fits.
-        raise Conflict("The requested date is no longer after the start date.",
+        raise Conflict(_l("The requested date is no longer after the start date."),
                        reason="extension_outdated")
     issues.check_version(issue, if_match)
     now = utcnow()

@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 
 from tracker.errors import NotFound, ValidationError
 from tracker.extensions import db
@@ -92,7 +93,7 @@ def download_response(ev: Evidence) -> Response:
     path = service.evidence_path(ev)
     if not os.path.isfile(path):
         current_app.logger.error("evidence %s: file %s is missing", ev.id, path)
-        raise NotFound("The evidence file is missing from storage.", reason="file_missing")
+        raise NotFound(_l("The evidence file is missing from storage."), reason="file_missing")
     resp = send_file(
         path, mimetype=ev.content_type, as_attachment=True, download_name=ev.filename,
         etag=ev.sha256, conditional=True, max_age=0,
@@ -135,8 +136,8 @@ class EvidenceCollection(MethodView):
             if upload is None:
                 service.issues.require_work(user, issue)
                 raise ValidationError(
-                    "Send the file as multipart/form-data in the field 'file'.",
-                    errors={"file": ["Missing data for required field."]},
+                    _l("Send the file as multipart/form-data in the field 'file'."),
+                    errors={"file": [_l("Missing data for required field.")]},
                 )
             ev = service.add_evidence(user, issue, upload.spool, upload.filename,
                                       form.fields.get("note", ""), if_match=if_match())

@@ -89,11 +89,11 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "ppt/presentation.xml"}
 
 
-def _refuse(message: str) -> UnsupportedFile:
+def _refuse(message: Any) -> UnsupportedFile:
     allowed = " ".join(ALLOWED_EXTENSIONS)
     return UnsupportedFile(
-        f"{message} Accepted: PDF, images (PNG, JPEG, HEIC, GIF, WebP), Office documents and "
-        f"plain text ({allowed}).",
+        _l("%(message)s Accepted: PDF, images (PNG, JPEG, HEIC, GIF, WebP), Office documents and "
+           "plain text (%(allowed)s).", message=message, allowed=allowed),
         reason="unsupported_file_type",
         errors={"file": [message]},
     )
@@ -104,7 +104,9 @@ def _kind_for_extension(filename: str) -> FileKind:
     for kind in KINDS:
         if ext in kind.extensions:
             return kind
-    raise _refuse(f"Files named {ext or 'without an extension'} are not accepted.")
+    if not ext:
+        raise _refuse(_l("Files without an extension are not accepted."))
+    raise _refuse(_l("Files named %(ext)s are not accepted.", ext=ext))
 
 
 def _is_heif(head: bytes) -> bool:
@@ -137,7 +139,7 @@ def _check_content(kind: FileKind, head: bytes, path: str, text: TextCheck) -> s
     else:  # TXT, CSV
         ok = text.ok
     if not ok:
-        raise _refuse(f"The content is not a {kind.label} file.")
+        raise _refuse(_l("The content is not a %(kind)s file.", kind=kind.label))
     if kind in (TXT, CSV):
         # Served with the encoding it was written in: UTF-8, else GB18030 (older Windows).
         return f"{kind.content_type}; charset={text.charset}"
@@ -218,17 +220,17 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
 def list_evidence(actor: User, issue: Issue) -> Any:
     """A SELECT of the evidence of ``issue`` (the caller got it through ``get_issue``)."""
     if not issues.can_read(actor, issue):
-        raise NotFound("No such issue.")
+        raise NotFound(_l("No such issue."))
     return select(Evidence).where(Evidence.issue_id == issue.id).order_by(Evidence.id)
 
 
 def get_evidence(actor: User, issue: Issue, evidence_id: int) -> Evidence:
     """One evidence file of ``issue``; 404 when it belongs to another issue."""
     if not issues.can_read(actor, issue):
-        raise NotFound("No such issue.")
+        raise NotFound(_l("No such issue."))
     ev = db.session.get(Evidence, evidence_id)
     if ev is None or ev.issue_id != issue.id:
-        raise NotFound("No such evidence file.")
+        raise NotFound(_l("No such evidence file."))
     return ev
 
 
@@ -303,7 +305,7 @@ def add_evidence(
         if spool.size > limit:
             raise too_large(limit)
         if spool.size == 0:
-            raise Invalid("The file is empty.", errors={"file": ["The file is empty."]})
+            raise Invalid(_l("The file is empty."), errors={"file": [_l("The file is empty.")]})
         spool.finish()
         content_type = _check_content(kind, spool.head, spool.path, spool.text)
         stored_name = uuid.uuid4().hex
@@ -366,8 +368,8 @@ def withdraw_evidence(
     issues.require_not_closed(issue)
     if issue.status == Status.submitted.value and issue.evidence_count <= 1:
         raise Conflict(
-            "A submitted issue keeps at least one evidence file; reject it first or add "
-            "another file.",
+            _l("A submitted issue keeps at least one evidence file; reject it first or add "
+            "another file."),
             reason="evidence_required",
         )
     issues.check_version(issue, if_match)

@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 
 from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
@@ -66,15 +67,15 @@ def run_upload(user: User, upload: Any, campaign_text: str | None) -> importer.I
     """Save an uploaded file to a temporary file and import it as ``user`` (no commit)."""
     errors: dict[str, list[str]] = {}
     if upload is None or not upload.filename:
-        errors["file"] = ["Choose an .xlsx or .csv file."]
+        errors["file"] = [_l("Choose an .xlsx or .csv file.")]
     try:
         campaign_id = int(str(campaign_text or "").strip())
         if not 1 <= campaign_id <= MAX_ID:  # no such campaign: an id the database cannot hold
             raise ValueError
     except ValueError:
-        errors["campaign_id"] = ["A campaign id is required."]
+        errors["campaign_id"] = [_l("A campaign id is required.")]
     if errors:
-        raise Invalid("The upload is incomplete.", errors=errors)
+        raise Invalid(_l("The upload is incomplete."), errors=errors)
     fd, path = tempfile.mkstemp(prefix="tracker-import-")
     try:
         with os.fdopen(fd, "wb") as fh:

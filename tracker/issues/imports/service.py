@@ -15,11 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from tracker import spreadsheets
 from tracker import text as clean_text
-from tracker.errors import DomainError, NotFound, UnsupportedFile
+from tracker.errors import DomainError, NotFound, UnsupportedFile, rendered
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import service as issues
@@ -86,7 +88,8 @@ class ImportFailed(Invalid):
 
     def __init__(self, report: ImportReport) -> None:
         super().__init__(
-            f"{len(report.errors)} error(s) in {report.rows} row(s); nothing was imported.",
+            _l("%(errors)s error(s) in %(rows)s row(s); nothing was imported.",
+               errors=len(report.errors), rows=report.rows),
             errors={"rows": [e.as_dict() for e in report.errors]},
         )
         self.report = report
@@ -98,18 +101,19 @@ class RowError:
 
     row: int
     column: str
-    message: str
+    #: A lazy message (with its arguments), rendered in the reader's language.
+    message: Any
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {"row": self.row, "column": self.column, "message": self.message,
+        """JSON form, in the reader's language."""
+        return {"row": self.row, "column": self.column, "message": str(self.message),
                 "text": str(self)}
 
     def __str__(self) -> str:
-        where = f"第 {self.row} 行 (row {self.row})"
         if self.column:
-            return f"{where}, {self.column}: {self.message}"
-        return f"{where}: {self.message}"
+            return gettext("Row %(row)s, %(column)s: %(message)s", row=self.row,
+                           column=self.column, message=self.message)
+        return gettext("Row %(row)s: %(message)s", row=self.row, message=self.message)
 
 
 @dataclass
@@ -128,7 +132,7 @@ class ImportReport:
             "filename": self.filename,
             "rows": self.rows,
             "created": self.created,
-            "skipped": self.skipped,
+            "skipped": rendered(self.skipped),
             "errors": [e.as_dict() for e in self.errors],
         }
 
@@ -151,14 +155,14 @@ def _sniff(path: str, filename: str) -> str:
             return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnsupportedFile(
-            "Old Excel .xls files cannot be read: save the sheet as .xlsx or as CSV.",
-            errors={"file": ["Save as .xlsx or CSV."]},
+            _l("Old Excel .xls files cannot be read: save the sheet as .xlsx or as CSV."),
+            errors={"file": [_l("Save as .xlsx or CSV.")]},
         )
     if name.endswith((".csv", ".txt")) and b"\x00" not in head:
         return "csv"
     raise UnsupportedFile(
-        f"{filename!r} is not an .xlsx or .csv spreadsheet.",
-        errors={"file": ["Upload an .xlsx or .csv file."]},
+        _l("'%(name)s' is not an .xlsx or .csv spreadsheet.", name=filename),
+        errors={"file": [_l("Upload an .xlsx or .csv file.")]},
     )
 
 
@@ -187,12 +191,12 @@ def _rows_csv(path: str) -> Iterator[list[Any]]:
                 dialect = csv.excel
             yield from csv.reader(fh, dialect)
     except UnicodeDecodeError as exc:
-        raise UnsupportedFile("The CSV file is neither UTF-8 nor GB18030 text.",
-                              errors={"file": ["Save the CSV as UTF-8."]}) from exc
+        raise UnsupportedFile(_l("The CSV file is neither UTF-8 nor GB18030 text."),
+                              errors={"file": [_l("Save the CSV as UTF-8.")]}) from exc
     except csv.Error as exc:
         # NUL bytes, a field over the size limit: not a spreadsheet someone saved as CSV.
-        raise UnsupportedFile(f"The CSV file cannot be read: {exc}.",
-                              errors={"file": ["Upload an .xlsx or .csv file."]}) from exc
+        raise UnsupportedFile(_l("The CSV file cannot be read: %(error)s.", error=str(exc)),
+                              errors={"file": [_l("Upload an .xlsx or .csv file.")]}) from exc
 
 
 def _rows_xlsx(path: str) -> Iterator[list[Any]]:
@@ -209,8 +213,8 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
             # A zip that holds no workbook fails in many ways (KeyError, ParseError, …).
             except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
                 raise UnsupportedFile(
-                    "The file is not a readable .xlsx workbook.",
-                    errors={"file": ["Upload an .xlsx or .csv file."]},
+                    _l("The file is not a readable .xlsx workbook."),
+                    errors={"file": [_l("Upload an .xlsx or .csv file.")]},
                 ) from exc
             try:
                 ws = wb.worksheets[0]
@@ -218,8 +222,8 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
                     yield list(row)
             except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
                 raise UnsupportedFile(
-                    "The workbook is damaged and cannot be read.",
-                    errors={"file": ["Upload an .xlsx or .csv file."]},
+                    _l("The workbook is damaged and cannot be read."),
+                    errors={"file": [_l("Upload an .xlsx or .csv file.")]},
                 ) from exc
             finally:
                 wb.close()
@@ -242,13 +246,13 @@ class _Lookups:
         for cat in db.session.scalars(select(Category)):
             self.categories.setdefault(cat.code.strip().lower(), []).append(cat.id)
             self.categories.setdefault(_squash(cat.name), []).append(cat.id)
-        self._orgs: dict[str, Org | str] = {}
-        self._owners: dict[str, User | str] = {}
+        self._orgs: dict[str, Org | Any] = {}
+        self._owners: dict[str, User | Any] = {}
 
     def category(self, text: str) -> int:
         ids = self.categories.get(text.strip().lower()) or self.categories.get(_squash(text))
         if not ids:
-            raise ValueError(f"No category with code or name {text!r}.")
+            raise ValueError(_l("No category with code or name '%(name)s'.", name=text))
         return ids[0]
 
     def org(self, text: str) -> Org:
@@ -263,11 +267,12 @@ class _Lookups:
             elif len(found) == 1:
                 self._orgs[key] = found[0]
             elif found:
-                self._orgs[key] = f"Several orgs are named {key!r}: use the org's code."
+                self._orgs[key] = _l("Several orgs are named '%(name)s': use the org's code.",
+                                     name=key)
             else:
-                self._orgs[key] = f"No org with code or name {key!r}."
+                self._orgs[key] = _l("No org with code or name '%(name)s'.", name=key)
         hit = self._orgs[key]
-        if isinstance(hit, str):
+        if not isinstance(hit, Org):
             raise ValueError(hit)
         return hit
 
@@ -283,13 +288,15 @@ class _Lookups:
             elif len(found) == 1:
                 self._owners[key] = found[0]
             elif found:
-                self._owners[key] = (
-                    f"Several users are called {key!r}: write the username instead."
+                self._owners[key] = _l(
+                    "Several users are called '%(name)s': write the username instead.",
+                    name=key,
                 )
             else:
-                self._owners[key] = f"No user with username or name {key!r}."
+                self._owners[key] = _l("No user with username or name '%(name)s'.",
+                                       name=key)
         hit = self._owners[key]
-        if isinstance(hit, str):
+        if not isinstance(hit, User):
             raise ValueError(hit)
         return hit
 
@@ -321,7 +328,7 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
         if key is None:
             continue  # extra columns (备注, 完成情况, …) are allowed and ignored
         if key in positions:
-            report.errors.append(RowError(1, str(value).strip(), "This column appears twice."))
+            report.errors.append(RowError(1, str(value).strip(), _l("This column appears twice.")))
             continue
         positions[key] = index
         labels[key] = str(value).strip()
@@ -330,8 +337,12 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
         missing.append("window")
     for key in missing:
         zh, en = HEADERS[key][0], key
-        hint = " (or 开始日期 and 完成时限)" if key == "window" else ""
-        report.errors.append(RowError(1, zh, f"The column {zh} / {en} is missing{hint}."))
+        if key == "window":
+            message = _l("The column %(zh)s / %(en)s is missing (or 开始日期 and 完成时限).",
+                         zh=zh, en=en)
+        else:
+            message = _l("The column %(zh)s / %(en)s is missing.", zh=zh, en=en)
+        report.errors.append(RowError(1, zh, message))
     for key, (zh, *_rest) in HEADERS.items():
         labels.setdefault(key, zh)
     return positions, labels
@@ -347,15 +358,15 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User) -> 
     a system actor (``owners.service.system_actor``), named in the history.
     """
     if db.session.get(Campaign, campaign_id) is None:
-        raise NotFound(f"No campaign with id {campaign_id}.",
-                       errors={"campaign_id": ["No such campaign."]})
+        raise NotFound(_l("No campaign with id %(id)s.", id=campaign_id),
+                       errors={"campaign_id": [_l("No such campaign.")]})
     issues.require_registrar(actor)
     report = ImportReport(filename=filename)
     rows = read_rows(path, filename)
     try:
         header = next(rows)
     except StopIteration:
-        raise Invalid("The file is empty.", errors={"file": ["No header row."]}) from None
+        raise Invalid(_l("The file is empty."), errors={"file": [_l("No header row.")]}) from None
     positions, labels = _map_headers(header, report)
     if report.errors:
         raise ImportFailed(report)
@@ -384,8 +395,8 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User) -> 
         raise ImportFailed(report)
     if report.rows == 0:
         savepoint.rollback()
-        raise Invalid("The file has a header row but no findings.",
-                      errors={"file": ["No rows below the header."]})
+        raise Invalid(_l("The file has a header row but no findings."),
+                      errors={"file": [_l("No rows below the header.")]})
     savepoint.commit()
     report.created = report.rows - len(report.skipped)
     return report
@@ -432,7 +443,7 @@ class _Batch:
         except issues.RowsRefused as refused:
             for index, refusal in sorted(refused.refusals.items()):
                 row_number, _values, window_used = candidates[index]
-                found: dict[str, str] = {}
+                found: dict[str, Any] = {}
                 self._note(found, refusal, window_used)
                 self._report(row_number, found)
 
@@ -462,25 +473,27 @@ class _Batch:
             return False  # the registration rules refuse it: no such org in your scope
         first = self.seen.get((org_id, title))
         if first is not None:
-            self.report.skipped.append({"row": row_number, "title": title,
-                                        "reason": f"Same org and title as row {first}."})
+            self.report.skipped.append({
+                "row": row_number, "title": title,
+                "reason": _l("Same org and title as row %(row)s.", row=first)})
             return True
         self.seen[(org_id, title)] = row_number
         if (org_id, title) in existing:
-            self.report.skipped.append({"row": row_number, "title": title,
-                                        "reason": "Already registered in this campaign."})
+            self.report.skipped.append({
+                "row": row_number, "title": title,
+                "reason": _l("Already registered in this campaign.")})
             return True
         return False
 
-    def _note(self, errors: dict[str, str], exc: DomainError, window_used: bool) -> None:
+    def _note(self, errors: dict[str, Any], exc: DomainError, window_used: bool) -> None:
         """Add a refusal's field errors to a row's errors, under the sheet's columns."""
         for name, messages in (exc.errors or {"": [exc.message]}).items():
             key = FIELD_COLUMN.get(name, name)
             if key in ("starts_on", "due_on") and window_used:
                 key = "window"
-            errors.setdefault(key, " ".join(str(m) for m in messages))
+            errors.setdefault(key, _joined(messages))
 
-    def _report(self, row_number: int, errors: dict[str, str]) -> None:
+    def _report(self, row_number: int, errors: dict[str, Any]) -> None:
         for key, message in errors.items():
             self.report.errors.append(RowError(row_number, self.labels.get(key, key), message))
 
@@ -489,13 +502,30 @@ class _Batch:
 MULTILINE_COLUMNS = frozenset({"description", "cause", "measures"})
 
 
+def _joined(messages: Any) -> Any:
+    """One message, or several joined (each rendered when the sentence is)."""
+    if isinstance(messages, list | tuple):
+        return messages[0] if len(messages) == 1 else LazyJoin(messages)
+    return messages
+
+
+class LazyJoin:
+    """Several messages shown as one, each in the reader's language."""
+
+    def __init__(self, parts: Any) -> None:
+        self.parts = list(parts)
+
+    def __str__(self) -> str:
+        return " ".join(str(m) for m in self.parts)
+
+
 def _parse_row(
     cells: dict[str, Any],
     campaign_id: int,
     lookups: _Lookups,
-) -> tuple[dict[str, Any], dict[str, str], bool]:
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """The row's field values, the errors found reading it, and whether a window was used."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     values: dict[str, Any] = {"campaign_id": campaign_id}
 
     # Text is clean (SPEC §7), as on the form and the API: a cell holding control characters
@@ -509,9 +539,10 @@ def _parse_row(
     if "title" in errors:
         title = ""
     elif not title:
-        errors["title"] = "The problem (问题) is required."
+        errors["title"] = _l("The problem (问题) is required.")
     elif len(title) > TITLE_MAX:
-        errors["title"] = f"At most {TITLE_MAX} characters ({len(title)} given)."
+        errors["title"] = _l("At most %(n)s characters (%(given)s given).", n=TITLE_MAX,
+                             given=len(title))
         title = ""
     values["title"] = title
     for key in ("description", "cause", "measures"):
@@ -522,12 +553,12 @@ def _parse_row(
         text = _cell_text(cells.get(key))
         values[f"{key}_id"] = None
         if not text:
-            errors.setdefault(key, "Required.")
+            errors.setdefault(key, _l("Required."))
             continue
         try:
             hit = find(text)  # type: ignore[operator]
         except ValueError as exc:
-            errors[key] = str(exc)
+            errors[key] = exc.args[0] if exc.args else str(exc)
             continue
         values[f"{key}_id"] = hit if isinstance(hit, int) else hit.id
 
@@ -540,20 +571,20 @@ def _parse_row(
         try:
             values["starts_on"], values["due_on"] = parse_window(cells.get("window"))
         except ValueError as exc:
-            errors.setdefault("window", str(exc))
+            errors.setdefault("window", exc.args[0] if exc.args else str(exc))
     else:
         for key in ("starts_on", "due_on"):
             try:
                 values[key] = parse_date(cells.get(key))
             except ValueError as exc:
-                errors.setdefault(key, str(exc))
+                errors.setdefault(key, exc.args[0] if exc.args else str(exc))
     # 登记日期 is optional: empty means today; never after today (the service checks).
     values["registered_on"] = None
     if _cell_text(cells.get("registered_on")):
         try:
             values["registered_on"] = parse_date(cells.get("registered_on"))
         except ValueError as exc:
-            errors["registered_on"] = str(exc)
+            errors["registered_on"] = exc.args[0] if exc.args else str(exc)
     return values, errors, window_used
 
 

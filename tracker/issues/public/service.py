@@ -20,6 +20,7 @@ import json
 import math
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -57,7 +58,7 @@ def get_public_campaign(campaign_id: int) -> Campaign:
     """A published campaign; 404 when it does not exist or is not public."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or not campaign.public:
-        raise NotFound("No such campaign.")
+        raise NotFound(_l("No such campaign."))
     return campaign
 
 

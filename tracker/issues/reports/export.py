@@ -12,6 +12,7 @@ from datetime import date
 from typing import IO, Any
 
 from flask import Response, stream_with_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
@@ -131,7 +132,7 @@ def export_ledger(stmt: Select[Any], fmt: str) -> Response:
     elif fmt == "xlsx":
         body, mimetype = _xlsx_file(stmt), spreadsheets.XLSX_MIMETYPE
     else:
-        raise Invalid("Export format must be csv or xlsx.",
-                      errors={"format": ["Must be csv or xlsx."]})
+        raise Invalid(_l("Export format must be csv or xlsx."),
+                      errors={"format": [_l("Must be csv or xlsx.")]})
     ascii_name, name = _filename(fmt)
     return attachment(body, name, mimetype, fallback=ascii_name, cache="private, no-cache")

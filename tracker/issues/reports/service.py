@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, any_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -52,7 +53,7 @@ DOWNLOAD_BATCH = 1000
 def require_report_reader(user: User) -> None:
     """Refuse officers (403): the reports are for registrars, supervisors and admins."""
     if not rules.may_register(user.role):  # SPEC §3: the roles that register read reports
-        raise Forbidden("Only registrars, supervisors and admins see the reports.",
+        raise Forbidden(_l("Only registrars, supervisors and admins see the reports."),
                         reason="reports_forbidden")
 
 
@@ -60,7 +61,7 @@ def _org_in_scope(user: User, org_id: int) -> Org:
     """The org, when it exists and lies in the user's scope; 404 otherwise."""
     org = db.session.get(Org, org_id)
     if org is None or not owners.in_scope(user, org_id):
-        raise NotFound("No such org in your scope.", errors={"org_id": ["No such org."]})
+        raise NotFound(_l("No such org in your scope."), errors={"org_id": [_l("No such org.")]})
     return org
 
 
@@ -69,13 +70,13 @@ def _campaign(campaign_id: int | None) -> Campaign | None:
         return None
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise Invalid("No such campaign.", errors={"campaign_id": ["No such campaign."]})
+        raise Invalid(_l("No such campaign."), errors={"campaign_id": [_l("No such campaign.")]})
     return campaign
 
 
 def _check_category(category_id: int | None) -> None:
     if category_id is not None and db.session.get(Category, category_id) is None:
-        raise Invalid("No such category.", errors={"category_id": ["No such category."]})
+        raise Invalid(_l("No such category."), errors={"category_id": [_l("No such category.")]})
 
 
 # --- the ledger on a day ------------------------------------------------------------------
@@ -263,7 +264,7 @@ def _summary_parents(user: User, org_id: int | None) -> list[int]:
     if user.role == Role.admin.value and user.org_id is None:
         return list(db.session.scalars(select(Org.id).where(Org.parent_id.is_(None))))
     if user.org_id is None:
-        raise NotFound("No such org in your scope.", errors={"org_id": ["No such org."]})
+        raise NotFound(_l("No such org in your scope."), errors={"org_id": [_l("No such org.")]})
     return [user.org_id]
 
 
@@ -335,12 +336,13 @@ def summary_rows(
     _campaign(campaign_id)
 
     org_rows = db.session.execute(
-        select(Org.id, Org.name, Org.parent_id)
+        select(Org.id, Org.local_name_column().label("name"), Org.parent_id)
         .where(or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
         .order_by(Org.depth, Org.id)
     ).all()
     categories = db.session.execute(
-        select(Category.id, Category.name).order_by(Category.code, Category.id)
+        select(Category.id, Category.local_name_column().label("name"))
+        .order_by(Category.code, Category.id)
     ).all()
 
     counts = subtree_counts(parents, as_of, campaign_id)
