@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues import api as issues_api
     from tracker.issues import demo, labels, rules, views
+    from tracker.issues.calendar import api as calendar_api
+    from tracker.issues.calendar import views as calendar_views
     from tracker.issues.deadlines import api as deadlines_api
     from tracker.issues.evidence import api as evidence_api
     from tracker.issues.imports import api as imports_api
@@ -25,8 +27,9 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
+    app.register_blueprint(calendar_views.bp)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, reports_api.blp, deadlines_api.blp,
-                imports_api.blp):
+                imports_api.blp, calendar_api.blp):
         api.register_blueprint(blp)
     for command in (*imports_cli.commands, *demo.commands):
         app.cli.add_command(command)
@@ -34,4 +37,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register,
+        **calendar_views.JINJA_GLOBALS,
     )

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, g, url_for
 from flask.views import MethodView
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from tracker.errors import NotFound
 from tracker.extensions import db
@@ -64,6 +65,9 @@ ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
 #: The spreadsheet downloads of the issue list.
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_DESCRIPTION = "One page as JSON; with format=csv or xlsx, the whole filtered ledger."
+#: A page of issues reads their campaigns in the same statement (whether each counts working
+#: days), without the campaigns' orgs.
+CAMPAIGN_LOAD = (joinedload(Issue.campaign).lazyload(Campaign.org),)
 #: OpenAPI schema of a file download.
 BINARY = {"type": "string", "format": "binary"}
 
@@ -224,7 +228,7 @@ class Issues(MethodView):
             result: Response = export_ledger(stmt, args["format"])
             return result
         rows, meta = paginate(stmt, args["page"], args["page_size"],
-                              load=service.page_loader(args["sort"]))
+                              load=service.page_loader(args["sort"], *CAMPAIGN_LOAD))
         return rows, pagination_header(meta)
 
     @login_required

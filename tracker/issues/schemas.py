@@ -9,7 +9,8 @@ import marshmallow as ma
 from flask import g
 
 from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
-from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue
+from tracker.issues.calendar.service import MAX_WORKING_DAYS, working_day_figures
+from tracker.issues.models import DAY_BASES, POLICY_BOUNDS, STATUSES, Issue
 from tracker.issues.rules import ACTIONS
 from tracker.timeutil import today
 
@@ -50,6 +51,11 @@ class CategoryCreateSchema(StrictSchema):
 # --- campaigns ---------------------------------------------------------------------------
 
 
+_DAY_BASIS = ("calendar (default) or working: on a working campaign registration may give "
+              "due_in_working_days, reminder steps count working days and go out on working "
+              "days only.")
+
+
 class CampaignSchema(ma.Schema):
     """An inspection round with its reminder policy (null: the global default)."""
 
@@ -61,6 +67,7 @@ class CampaignSchema(ma.Schema):
     remind_days_before = ma.fields.List(ma.fields.Integer(), allow_none=True)
     overdue_repeat_days = ma.fields.Integer(allow_none=True)
     escalate_after_days = ma.fields.Integer(allow_none=True)
+    day_basis = ma.fields.String(metadata={"enum": list(DAY_BASES), "description": _DAY_BASIS})
     created_at = UtcDateTime(dump_only=True)
 
 
@@ -97,6 +104,8 @@ class CampaignCreateSchema(StrictSchema):
         strict=True, allow_none=True, load_default=None,
         validate=_within("escalate_after_days"),
     )
+    day_basis = ma.fields.String(load_default="calendar", validate=ma.validate.OneOf(DAY_BASES),
+                                 metadata={"description": _DAY_BASIS})
 
 
 class CampaignPatchSchema(StrictSchema):
@@ -116,6 +125,8 @@ class CampaignPatchSchema(StrictSchema):
     escalate_after_days = ma.fields.Integer(
         strict=True, allow_none=True, validate=_within("escalate_after_days")
     )
+    day_basis = ma.fields.String(validate=ma.validate.OneOf(DAY_BASES),
+                                 metadata={"description": _DAY_BASIS})
 
 
 class CampaignQuerySchema(PageArgs):
@@ -145,6 +156,14 @@ class IssueSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": STATUSES})
     overdue = ma.fields.Method("_overdue", metadata={"type": "boolean"})
     days_overdue = ma.fields.Method("_days_overdue", metadata={"type": "integer"})
+    working_days_left = ma.fields.Method("_working_days_left", metadata={
+        "type": "integer", "nullable": True,
+        "description": "On a working-day campaign, while not closed and not overdue: the "
+                       "working days after today up to due_on (0 on the due day); else null."})
+    working_days_overdue = ma.fields.Method("_working_days_overdue", metadata={
+        "type": "integer", "nullable": True,
+        "description": "On a working-day campaign: the working days after due_on up to "
+                       "today once overdue, else 0; null on a calendar-day campaign."})
     evidence_count = ma.fields.Integer()
     extension_count = ma.fields.Integer()
     version = ma.fields.Integer()
@@ -158,6 +177,12 @@ class IssueSchema(ma.Schema):
 
     def _days_overdue(self, issue: Issue) -> int:
         return issue.days_overdue_on(request_today())
+
+    def _working_days_left(self, issue: Issue) -> int | None:
+        return working_day_figures(issue, request_today())[0]
+
+    def _working_days_overdue(self, issue: Issue) -> int | None:
+        return working_day_figures(issue, request_today())[1]
 
     def _serialize(self, obj: Any, *, many: bool = False) -> Any:
         # A list page holds up to 500 issues: marshmallow's field-by-field path was the
@@ -179,6 +204,7 @@ def _utc(value: datetime | None) -> str | None:
 def _issue_dict(issue: Issue, today: date) -> dict[str, Any]:
     """What IssueSchema's fields make of one issue, written out."""
     days = issue.days_overdue_on(today)
+    left, late = working_day_figures(issue, today)
     return {
         "id": issue.id, "campaign_id": issue.campaign_id, "org_id": issue.org_id,
         "category_id": issue.category_id, "title": issue.title,
@@ -186,6 +212,7 @@ def _issue_dict(issue: Issue, today: date) -> dict[str, Any]:
         "owner_id": issue.owner_id, "starts_on": issue.starts_on.isoformat(),
         "due_on": issue.due_on.isoformat(), "original_due_on": issue.original_due_on.isoformat(),
         "status": issue.status, "overdue": days > 0, "days_overdue": days,
+        "working_days_left": left, "working_days_overdue": late,
         "evidence_count": issue.evidence_count, "extension_count": issue.extension_count,
         "version": issue.version, "created_at": _utc(issue.created_at),
         "updated_at": _utc(issue.updated_at), "closed_at": _utc(issue.closed_at),
@@ -205,7 +232,12 @@ class IssueCreateSchema(StrictSchema):
     measures = Text(LONG_TEXT, load_default="")
     owner_id = IdField(required=True)
     starts_on = ma.fields.Date(required=True)
-    due_on = ma.fields.Date(required=True, metadata={"description": "Not before starts_on."})
+    due_on = ma.fields.Date(metadata={
+        "description": "Not before starts_on; required unless due_in_working_days is given."})
+    due_in_working_days = ma.fields.Integer(
+        strict=True, load_default=None, validate=ma.validate.Range(min=1, max=MAX_WORKING_DAYS),
+        metadata={"description": "On a working-day campaign, instead of due_on: due_on becomes "
+                                 "the N-th working day after starts_on."})
 
 
 class IssuePatchSchema(StrictSchema):

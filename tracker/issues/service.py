@@ -11,13 +11,23 @@ from datetime import date
 from typing import Any
 
 from blinker import Namespace
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 
 from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVersion
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules
-from tracker.issues.models import POLICY_BOUNDS, Campaign, Category, Event, Issue, Status
+from tracker.issues.calendar import service as calendar
+from tracker.issues.models import (
+    DAY_BASES,
+    POLICY_BOUNDS,
+    Campaign,
+    Category,
+    Event,
+    Issue,
+    Status,
+)
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
 from tracker.timeutil import local_date_of, utcnow
@@ -371,8 +381,11 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
     require_registrar(actor)
     refusals: dict[int, DomainError] = {}
     clean: list[dict[str, Any]] = []
+    # One calendar for the batch: due_in_working_days reads its years once, not per row.
+    days = calendar.WorkingDays()
     for index, values in enumerate(batch):
         try:
+            values = calendar.working_deadline(values, days)
             values = _registration_values(values)
             check_registration(actor, values)
         except DomainError as exc:
@@ -532,7 +545,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str) 
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
     "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days",
+    "escalate_after_days", "day_basis",
 )
 
 
@@ -576,6 +589,9 @@ def _check_campaign(values: dict[str, Any]) -> None:
         raise Invalid("A start date is required.", errors={"starts_on": ["Required."]})
     validate_policy(values.get("remind_days_before"), values.get("overdue_repeat_days"),
                     values.get("escalate_after_days"))
+    if values.get("day_basis") not in DAY_BASES:
+        raise Invalid(_l("Some fields are invalid."), errors={
+            "day_basis": [_l("Either calendar or working.")]})
 
 
 def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
@@ -583,6 +599,7 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     owners.require_admin(actor)
     values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
     values["title"] = str(values.get("title") or "").strip()
+    values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
     _check_campaign(values)
     camp = Campaign(**values)
     db.session.add(camp)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from tracker.errors import DomainError, NotFound, UnsupportedFile
@@ -40,6 +41,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "window": ("整改时限", "window"),
     "starts_on": ("开始日期", "starts_on", "start"),
     "due_on": ("完成时限", "完成日期", "due_on", "due"),
+    # On a campaign counted in working days, instead of 完成时限.
+    "due_in_working_days": ("完成工作日数", "due_in_working_days", "working_days"),
 }
 _HEADER_LOOKUP = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
 
@@ -67,7 +70,7 @@ TEMPLATE_EXAMPLE = [
 FIELD_COLUMN = {
     "org_id": "org", "category_id": "category", "title": "title", "description": "description",
     "cause": "cause", "measures": "measures", "owner_id": "owner", "starts_on": "starts_on",
-    "due_on": "due_on", "campaign_id": "title",
+    "due_on": "due_on", "campaign_id": "title", "due_in_working_days": "due_in_working_days",
 }
 
 TITLE_MAX = 300  # issues.title is String(300); PostgreSQL refuses longer ones outright
@@ -327,11 +330,12 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
         positions[key] = index
         labels[key] = str(value).strip()
     missing = [k for k in ("org", "category", "title", "owner") if k not in positions]
-    if "window" not in positions and not ("starts_on" in positions and "due_on" in positions):
+    if "window" not in positions and not ("starts_on" in positions and (
+            "due_on" in positions or "due_in_working_days" in positions)):
         missing.append("window")
     for key in missing:
         zh, en = HEADERS[key][0], key
-        hint = " (or 开始日期 and 完成时限)" if key == "window" else ""
+        hint = " (or 开始日期 and 完成时限 or 完成工作日数)" if key == "window" else ""
         report.errors.append(RowError(1, zh, f"The column {zh} / {en} is missing{hint}."))
     for key, (zh, *_rest) in HEADERS.items():
         labels.setdefault(key, zh)
@@ -520,8 +524,10 @@ def _parse_row(
         values[f"{key}_id"] = hit if isinstance(hit, int) else hit.id
 
     # Dates come from the window (整改时限) when it is filled in, else from the two columns.
+    # On a working-day campaign, 完成工作日数 may stand instead of 完成时限.
+    working = _cell_text(cells.get("due_in_working_days"))
     window_used = "window" in cells and _cell_text(cells.get("window")) != "" or (
-        "starts_on" not in cells or "due_on" not in cells
+        "starts_on" not in cells or ("due_on" not in cells and not working)
     )
     values["starts_on"] = values["due_on"] = None
     if window_used:
@@ -531,11 +537,28 @@ def _parse_row(
             errors["window"] = str(exc)
     else:
         for key in ("starts_on", "due_on"):
+            if key == "due_on" and working and not _cell_text(cells.get("due_on")):
+                continue
             try:
                 values[key] = parse_date(cells.get(key))
             except ValueError as exc:
                 errors[key] = str(exc)
+    if working and not window_used:
+        try:
+            values["due_in_working_days"] = _working_days_cell(working)
+        except ValueError:
+            errors["due_in_working_days"] = str(
+                _l("A whole number of working days, e.g. 20."))
     return values, errors, window_used
+
+
+def _working_days_cell(text: str) -> int:
+    """完成工作日数: ``20``, ``20.0`` (a spreadsheet's number) or ``20个工作日``."""
+    text = text.strip().removesuffix("个工作日").removesuffix("工作日").strip()
+    number = float(text)
+    if not number.is_integer():
+        raise ValueError(text)
+    return int(number)
 
 
 def template_xlsx() -> bytes:
