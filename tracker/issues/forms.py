@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from tracker.issues.calendar.service import MAX_WORKING_DAYS
@@ -138,8 +139,9 @@ class CampaignForm(FlaskForm):
     )
     day_basis = SelectField(
         _l("Deadlines counted in"),
-        choices=[("calendar", _l("Calendar days")), ("working", _l("Working days (工作日)"))],
-        default="calendar", validators=[InputRequired(REQUIRED)],
+        choices=[SelectChoice("calendar", _l("Calendar days")),
+                 SelectChoice("working", _l("Working days (工作日)"))],
+        default="calendar",
         description=_l("In working days, the days before the due date on which owners are "
                        "reminded are working days, and reminders go out on working days only."),
     )

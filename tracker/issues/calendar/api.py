@@ -21,7 +21,7 @@ from tracker.issues.calendar.schemas import (
 )
 from tracker.owners.auth import admin_required, current_api_user, login_required
 
-blp = api_blueprint("calendar", __name__, "/calendar",
+blp = api_blueprint("calendar_api", __name__, "/calendar",
                     "Working days: holidays and make-up working days")
 
 

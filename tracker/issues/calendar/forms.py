@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from tracker.pages import REQUIRED, CnDateField
@@ -17,8 +18,8 @@ class CalendarDaysForm(FlaskForm):
     last = CnDateField(_l("Last day"), validators=[Optional()],
                        description=_l("Empty for a single day."))
     kind = SelectField(_l("Kind"), choices=[
-        ("holiday", _l("Holiday (off, even on a weekday)")),
-        ("workday", _l("Working day (worked, even on a weekend)")),
+        SelectChoice("holiday", _l("Holiday (off, even on a weekday)")),
+        SelectChoice("workday", _l("Working day (worked, even on a weekend)")),
     ], validators=[InputRequired(REQUIRED)])
     name = StringField(_l("Name"), validators=[
         Optional(), Length(max=100, message=_l("At most %(n)s characters.", n=100))],
