@@ -14,7 +14,7 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from typing import Any
 
-from flask import g, has_app_context
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
@@ -125,12 +125,18 @@ class WorkingDays:
 
 
 def current_calendar() -> WorkingDays:
-    """The calendar of this request or job (read once, shared by every question in it)."""
-    if not has_app_context():
+    """The calendar of this request (read once, shared by every question of the request);
+    outside a request a fresh one, so that a long-lived job never answers from an old copy."""
+    if not has_request_context():
         return WorkingDays()
-    if "tracker_working_days" not in g:
-        g.tracker_working_days = WorkingDays()
-    return g.tracker_working_days  # type: ignore[no-any-return]
+    # Kept with the request itself (not on ``g``, which an app context may outlive).
+    found = request.environ.get(_REQUEST_KEY)
+    if not isinstance(found, WorkingDays):
+        found = request.environ[_REQUEST_KEY] = WorkingDays()
+    return found
+
+
+_REQUEST_KEY = "tracker.working_days"
 
 
 def is_working_day(day: date) -> bool:

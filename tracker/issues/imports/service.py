@@ -483,6 +483,8 @@ class _Batch:
             key = FIELD_COLUMN.get(name, name)
             if key in ("starts_on", "due_on") and window_used:
                 key = "window"
+            if key == "due_on" and "due_in_working_days" in errors:
+                continue  # the row gave working days instead, and they were wrong
             errors.setdefault(key, " ".join(str(m) for m in messages))
 
     def _report(self, row_number: int, errors: dict[str, str]) -> None:
