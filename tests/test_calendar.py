@@ -548,39 +548,49 @@ def test_a_list_of_working_issues_reads_the_calendar_once(world, make, api):
     assert not any("FROM campaigns" in s and "issues" not in s for s in seen)
 
 
-def test_the_calendar_survives_a_downgrade_and_upgrade(app, tmp_path):
-    """The migration creates and seeds the table, and its downgrade removes both."""
+def test_db_upgrade_seeds_the_calendar_and_its_downgrade_removes_it(app, tmp_path):
+    """``flask db upgrade`` on an empty database seeds the calendar; the downgrade removes the
+    table and the campaigns' day basis; upgrading again seeds it again."""
     import os
+    import subprocess
+    import sys
 
-    from flask_migrate import downgrade, upgrade
     from sqlalchemy import create_engine, inspect, text
 
-    from tests.conftest import _database_url, _test_config
-    from tracker import create_app
+    from tests.conftest import _database_url
+    from tracker.issues.calendar.seed import package_days
 
     gen = _database_url(str(tmp_path))
     url = next(gen)
-    try:
-        other = create_app(_test_config(url, str(tmp_path)))
-        with other.app_context():
-            upgrade()
-            downgrade(revision="0003")
-            upgrade()
-            db.engine.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(TRACKER_DATABASE_URL=url, TRACKER_SECRET_KEY="test-secret")
+
+    def db_command(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "tracker", "db", *args],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    def state() -> tuple[int | None, set[str]]:
         engine = create_engine(url)
-        with engine.connect() as conn:
-            seeded = conn.execute(text("SELECT count(*) FROM calendar_days")).scalar()
-            columns = {c["name"] for c in inspect(conn).get_columns("campaigns")}
-        engine.dispose()
-        from tracker.issues.calendar.seed import package_days
-
-        assert seeded == len(package_days())
-        assert "day_basis" in columns
-    finally:
         try:
-            next(gen)
-        except StopIteration:
-            pass
-        if os.path.exists(tmp_path / "test.sqlite3"):
-            os.remove(tmp_path / "test.sqlite3")
+            with engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+                columns = {c["name"] for c in inspect(conn).get_columns("campaigns")}
+                seeded = (conn.execute(text("SELECT count(*) FROM calendar_days")).scalar()
+                          if "calendar_days" in tables else None)
+        finally:
+            engine.dispose()
+        return seeded, columns
 
+    try:
+        db_command("upgrade")
+        seeded, columns = state()
+        assert seeded == len(package_days()) and "day_basis" in columns
+        db_command("downgrade", "0003")
+        seeded, columns = state()
+        assert seeded is None and "day_basis" not in columns
+        db_command("upgrade")
+        assert state()[0] == len(package_days())
+    finally:
+        for _ in gen:
+            pass
