@@ -38,7 +38,7 @@ class IssueForm(FlaskForm):
     owner_id = SelectField(_l("Responsible officer"), coerce=int_or_none,
                            validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
-    due_on = CnDateField(_l("Due on"), validators=[Optional()])
+    due_on = CnDateField(_l("Due on"), validators=[Optional()], year_from="starts_on")
     #: On registration only (the edit page does not show it).
     due_in_working_days = IntegerField(
         _l("Due in working days"),
@@ -72,6 +72,13 @@ class IssueForm(FlaskForm):
             **({"due_in_working_days": self.due_in_working_days.data}
                if self.due_in_working_days.data is not None else {}),
         }
+
+
+class BulkForm(FlaskForm):
+    """Give the ticked findings of the ledger another owner."""
+
+    owner_id = SelectField(_l("New responsible officer"), coerce=int_or_none,
+                           validate_choice=False, validators=[InputRequired(REQUIRED)])
 
 
 class TransitionForm(FlaskForm):

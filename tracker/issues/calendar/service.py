@@ -22,7 +22,7 @@ from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues.calendar.models import CalendarDay, DayKind, DaySource
-from tracker.issues.models import Campaign, Issue, Status
+from tracker.issues.models import WORKING, Campaign, Status, days_overdue
 from tracker.owners import service as owners
 from tracker.owners.models import User
 from tracker.timeutil import utcnow
@@ -157,14 +157,18 @@ def working_days_between(start: date, end: date) -> int:
 # --- issues counted in working days ------------------------------------------------------
 
 
-def counts_working_days(issue: Issue) -> bool:
-    """Whether the issue's campaign counts working days (its campaign read once per session:
-    a list that joined the campaigns asks the database nothing)."""
-    campaign = db.session.get(Campaign, issue.campaign_id)
-    return campaign is not None and campaign.counts_working_days
+def counts_working_days(issue: Any) -> bool:
+    """Whether the issue's campaign counts working days: a row of the ledger's list carries
+    its campaign's ``day_basis``; for an Issue the campaign is read once per session (a page
+    that joined the campaigns asks the database nothing)."""
+    basis = getattr(issue, "day_basis", None)
+    if basis is None:
+        campaign = db.session.get(Campaign, issue.campaign_id)
+        basis = campaign.day_basis if campaign is not None else None
+    return basis == WORKING
 
 
-def working_day_figures(issue: Issue, as_of: date) -> tuple[int | None, int | None]:
+def working_day_figures(issue: Any, as_of: date) -> tuple[int | None, int | None]:
     """``(working_days_left, working_days_overdue)`` of an issue on ``as_of``.
 
     On a campaign counted in working days: the working days after ``as_of`` up to due_on while
@@ -176,7 +180,7 @@ def working_day_figures(issue: Issue, as_of: date) -> tuple[int | None, int | No
     if not counts_working_days(issue):
         return None, None
     days = current_calendar()
-    if issue.is_overdue_on(as_of):
+    if days_overdue(issue.status, issue.due_on, as_of):
         return None, days.working_days_between(issue.due_on, as_of)
     if issue.status == Status.closed.value:
         return None, 0
