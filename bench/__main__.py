@@ -15,7 +15,7 @@ import time
 
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
-BENCHMARKS = ("list", "overdue", "summary", "reminder", "upload", "export")
+BENCHMARKS = ("list", "overdue", "summary", "public", "reminder", "upload", "export")
 
 
 def parse(argv: list[str] | None = None) -> Settings:

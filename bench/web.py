@@ -17,6 +17,7 @@ from sqlalchemy import Date, bindparam, select, text
 
 from bench.common import Result, Settings, interleaved_medians, say
 from bench.generate import Ledger, bench_app
+from tracker.http import json_response
 
 #: The summary's figures as one GROUP BY: every child of the org (and the org itself, for
 #: what is registered on it), per category; the same aggregate the report runs.
@@ -36,14 +37,17 @@ GROUP BY c.ancestor_id, i.category_id
 """).bindparams(bindparam("as_of", type_=Date()))
 
 FLOOR_PATH = "/bench-floor/<name>"
+#: The answers the product encodes with orjson (tracker.http.json_response).
+ORJSON_ANSWERS = {"issue list page (county)"}
 
 
 def add_floor(app: Flask, payloads: dict[str, tuple[Any, dict[str, str]]]) -> None:
     """The framework's floor: the same JSON and headers, from memory, no database, no auth."""
 
     def floor(name: str) -> Response:
+        # The same bytes as the real answer: encoded as the hot paths encode theirs.
         body, headers = payloads[name]
-        resp = jsonify(body)
+        resp = json_response(body) if name in ORJSON_ANSWERS else jsonify(body)
         resp.headers.update(headers)
         return resp
 
@@ -81,7 +85,7 @@ def _get(client: Any, path: str, token: str | None = None) -> Any:
 
 def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]:
     """The list, overdue and summary benchmarks on one database."""
-    wanted = [n for n in ("list", "overdue", "summary") if n in settings.only]
+    wanted = [n for n in ("list", "overdue", "summary", "public") if n in settings.only]
     if not wanted:
         return []
     app = bench_app(url)
@@ -159,8 +163,56 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
                 note=f"{len(resp.get_json())} rows; baseline: the raw GROUP BY",
             ))
             say(results[-1].line())
+    if "public" in wanted:
+        results += _public(settings, kind, app, client, ledger, pref_token)
     with app.app_context():
         from tracker.extensions import db
 
         db.engine.dispose()
+    return results
+
+
+def _public(settings: Settings, kind: str, app: Flask, client: Any, ledger: Ledger,
+            pref_token: str) -> list[Result]:
+    """政务公开: a published campaign's JSON (no login) against the summary table of the same
+    prefecture and campaign, which runs the same aggregation; and the conditional GET (304)
+    against the full answer."""
+    from tracker.extensions import db
+    from tracker.issues.models import Campaign
+
+    with app.app_context():
+        campaign_id = db.session.scalar(
+            select(Campaign.id).where(Campaign.org_id == ledger.prefecture_id)
+            .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign is not None
+        campaign.public = True  # the bench's own ledger: publishing it changes nothing else
+        db.session.commit()
+        db.session.remove()
+    path = f"/api/v1/public/campaigns/{campaign_id}"
+    summary = f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&campaign_id={campaign_id}"
+    first = _get(client, path)
+    if first.status_code != 200 or _get(client, summary, pref_token).status_code != 200:
+        say(f"  skip public: {path} answered {first.status_code}")
+        return []
+    body = first.get_json()
+    tag = first.headers["ETag"]
+    times = interleaved_medians({
+        "public": lambda: _get(client, path),
+        "summary": lambda: _get(client, summary, pref_token),
+        "revalidate": lambda: client.get(path, headers={"If-None-Match": tag}),
+    }, max(5, settings.repeat // 3))
+    assert client.get(path, headers={"If-None-Match": tag}).status_code == 304
+    note = (f"{len(body['counties'])} counties, {body['totals']['total']} findings, "
+            f"{len(body['closed_findings'])} closed on page 1")
+    results = [
+        Result("public campaign JSON", kind, ledger.issues, times["public"] * 1000,
+               times["summary"] * 1000, "ms", 1.5,
+               note=f"{note}; baseline: the summary of the same prefecture and campaign"),
+        Result("public JSON, 304 revalidation", kind, ledger.issues,
+               times["revalidate"] * 1000, times["public"] * 1000, "ms", 0.25,
+               note="If-None-Match answered from markers; baseline: the full answer"),
+    ]
+    for result in results:
+        say(result.line())
     return results

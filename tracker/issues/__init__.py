@@ -23,13 +23,16 @@ def init_app(app: Flask) -> None:
     from tracker.issues.imports import api as imports_api
     from tracker.issues.imports import cli as imports_cli
     from tracker.issues.imports import views as imports_views
+    from tracker.issues.public import api as public_api
+    from tracker.issues.public import views as public_views
     from tracker.issues.reports import api as reports_api
 
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(public_views.bp)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, reports_api.blp, deadlines_api.blp,
-                imports_api.blp, calendar_api.blp):
+                imports_api.blp, calendar_api.blp, public_api.blp):
         api.register_blueprint(blp)
     for command in (*imports_cli.commands, *demo.commands):
         app.cli.add_command(command)

@@ -72,6 +72,8 @@ def load_demo() -> dict[str, int]:
     campaign = issues.create_campaign(admin, {
         "title": camp["title"], "reference": camp["reference"],
         "org_id": orgs[camp["org_code"]].id, "starts_on": camp["starts_on"],
+        # Published at /public (政务公开), as the prefecture would link it from its website.
+        "public": True,
     })
 
     registrars = [u for u in users.values() if u.role == Role.registrar.value]

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -156,4 +157,8 @@ class CampaignForm(FlaskForm):
         _l("Escalate after (days overdue)"),
         validators=[Optional(), NumberRange(min=POLICY_BOUNDS["escalate_after_days"][0],
                                          message=_l("At least 0."))],
+    )
+    public = BooleanField(
+        _l("Public disclosure"),
+        description=_l("Publish progress and closed findings without login at /public."),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ColumnElement,
     Date,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    false,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -103,6 +105,8 @@ class Campaign(Model):
     #: days (registration may give due_in_working_days; reminders count working days).
     day_basis: Mapped[str] = mapped_column(String(16), default=DAY_BASES[0],
                                            server_default=DAY_BASES[0])
+    #: Published without login at /public (政务公开): progress and closed findings only.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     @property
@@ -147,6 +151,8 @@ class Issue(Model):
         Index("ix_issues_status_due", "status", "due_on"),
         Index("ix_issues_due", "due_on"),
         Index("ix_issues_category", "category_id"),
+        # A public campaign's closed findings, latest closure first (政务公开).
+        Index("ix_issues_campaign_status_closed", "campaign_id", "status", "closed_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

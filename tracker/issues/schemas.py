@@ -8,7 +8,15 @@ from typing import Any
 import marshmallow as ma
 from flask import g
 
-from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
+from tracker.http import (
+    IdField,
+    IdParam,
+    PageArgs,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    UtcDateTime,
+)
 from tracker.issues.calendar.service import MAX_WORKING_DAYS, working_day_figures
 from tracker.issues.models import DAY_BASES, POLICY_BOUNDS, STATUSES, Issue, days_overdue
 from tracker.issues.rules import ACTIONS
@@ -69,6 +77,7 @@ class CampaignSchema(ma.Schema):
     overdue_repeat_days = ma.fields.Integer(allow_none=True)
     escalate_after_days = ma.fields.Integer(allow_none=True)
     day_basis = ma.fields.String(metadata={"enum": list(DAY_BASES), "description": _DAY_BASIS})
+    public = ma.fields.Boolean(metadata={"description": "Published at /public (政务公开)."})
     created_at = UtcDateTime(dump_only=True)
 
 
@@ -107,6 +116,8 @@ class CampaignCreateSchema(StrictSchema):
     )
     day_basis = ma.fields.String(load_default="calendar", validate=ma.validate.OneOf(DAY_BASES),
                                  metadata={"description": _DAY_BASIS})
+    public = StrictBoolean(load_default=False, metadata={
+        "description": "Publish the campaign's progress without login at /public (政务公开)."})
 
 
 class CampaignPatchSchema(StrictSchema):
@@ -128,6 +139,8 @@ class CampaignPatchSchema(StrictSchema):
     )
     day_basis = ma.fields.String(validate=ma.validate.OneOf(DAY_BASES),
                                  metadata={"description": _DAY_BASIS})
+    public = StrictBoolean(metadata={
+        "description": "Publish the campaign's progress without login at /public (政务公开)."})
 
 
 class CampaignQuerySchema(PageArgs):

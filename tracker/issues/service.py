@@ -615,7 +615,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str) 
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
     "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days", "day_basis",
+    "escalate_after_days", "day_basis", "public",
 )
 
 
@@ -670,6 +670,7 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
     values["title"] = str(values.get("title") or "").strip()
     values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
+    values["public"] = bool(values.get("public"))
     _check_campaign(values)
     camp = Campaign(**values)
     db.session.add(camp)

@@ -668,6 +668,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
             "overdue_repeat_days": form.overdue_repeat_days.data,
             "escalate_after_days": form.escalate_after_days.data,
             "day_basis": form.day_basis.data,
+            "public": bool(form.public.data),
         }
         if campaign is None:
             return issues.create_campaign(user, values)

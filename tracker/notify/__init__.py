@@ -1,4 +1,5 @@
-"""Who is told: the reminder policy and pass, email, the in-app inbox and the scheduler."""
+"""Who is told: the reminder policy and pass, email, the in-app inbox, webhooks and the
+scheduler."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ def init_app(app: Flask) -> None:
     (Alembic, the benchmarks) does not build its pages and API.
     """
     from tracker.extensions import api
+    from tracker.issues.service import events_recorded
     from tracker.notify import api as notify_api
     from tracker.notify import cli, views
+    from tracker.notify.webhooks import api as webhooks_api
+    from tracker.notify.webhooks import service as webhooks
+    from tracker.notify.webhooks import views as webhooks_views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(webhooks_views.bp)
     api.register_blueprint(notify_api.blp)
+    api.register_blueprint(webhooks_api.blp)
+    # The outbox is written by listening to the ledger (which knows no listener); connecting
+    # the same function again (a second app in one process) keeps one receiver.
+    events_recorded.connect(webhooks.on_events_recorded)
     for command in cli.commands:
         app.cli.add_command(command)
     app.context_processor(views.menu_context)

@@ -31,7 +31,9 @@ class NotificationSchema(ma.Schema):
     """One notice of the inbox."""
 
     id = ma.fields.Integer(dump_only=True)
-    kind = ma.fields.String(metadata={"enum": ["reminder", "escalation", "info"]})
+    kind = ma.fields.String(
+        metadata={"enum": ["reminder", "escalation", "info", "webhook_disabled"]}
+    )
     subject = ma.fields.String()
     issue_ids = ma.fields.List(ma.fields.Integer())
     created_at = UtcDateTime()

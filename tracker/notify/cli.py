@@ -33,7 +33,7 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass in the foreground (exactly one per deployment)."""
+    """Run the daily reminder pass and the webhook sweep (every minute) in the foreground."""
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -52,8 +52,24 @@ def scheduler_command() -> None:
         f"Reminder scheduler: a pass daily at {app.config['TRACKER_REMIND_AT']} "
         f"({app.config['TRACKER_TIMEZONE']})"
         + ("; today's time has passed, so one catch-up pass now." if catch_up_due(app) else ".")
+        + " Webhook deliveries every minute."
     )
     run_scheduler(app)
 
 
-commands = [remind_command, scheduler_command]
+@click.command("deliver")
+@click.option("--retry-now", is_flag=True,
+              help="Send every pending delivery now, ignoring the back-off.")
+@with_appcontext
+def deliver_command(retry_now: bool) -> None:
+    """Run one webhook sweep: claim the deliveries now due, send them signed, record."""
+    from tracker.notify.webhooks.service import deliver
+
+    result = deliver(retry_now=retry_now)
+    click.echo(result.summary())
+    if not result.ok:
+        # Each failure is in the delivery log; the exit status tells cron and scripts.
+        raise SystemExit(1)
+
+
+commands = [remind_command, scheduler_command, deliver_command]

@@ -26,7 +26,9 @@ class Notification(Model):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint("kind IN ('reminder', 'escalation', 'info')", name="kind_known"),
+        CheckConstraint(
+            "kind IN ('reminder', 'escalation', 'info', 'webhook_disabled')", name="kind_known"
+        ),
         Index("ix_notifications_user_created", "user_id", "created_at"),
     )
 

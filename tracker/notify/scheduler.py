@@ -1,4 +1,4 @@
-"""The daily reminder pass under APScheduler, in its own foreground process.
+"""The daily reminder pass and the webhook sweep under APScheduler, in its own process.
 
 Never start this inside web workers: every gunicorn worker would run its own copy.  Run
 exactly one ``flask --app tracker scheduler`` (deploy/tracker-scheduler.service); should a
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 23 * 3600
 
 JOB_ID = "daily-reminder-pass"
+WEBHOOK_JOB_ID = "webhook-sweep"
+#: Seconds between webhook sweeps (SPEC §6: every minute).
+WEBHOOK_SECONDS = 60
 
 
 def parse_remind_at(value: str) -> time:
@@ -53,6 +57,20 @@ def scheduled_pass(app: Flask) -> None:
         log.info("%s", result.summary())
 
 
+def scheduled_delivery(app: Flask) -> None:
+    """The job: one webhook sweep; errors are logged in one line, never raised."""
+    from tracker.notify.webhooks.service import deliver
+
+    with app.app_context():
+        try:
+            result = deliver()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
+            log.error("Webhook sweep failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        if result.claimed:
+            log.info("%s", result.summary())
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -68,6 +86,13 @@ def build_scheduler(
         scheduled_pass, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
                                     timezone=zone),
         args=[app], id=JOB_ID, name="daily reminder pass", replace_existing=True,
+    )
+    # max_instances=1: a long sweep (a slow receiver) is never overlapped by the next one
+    # here; sweeps of other schedulers are kept apart by their claims in the database.
+    scheduler.add_job(
+        scheduled_delivery, IntervalTrigger(seconds=WEBHOOK_SECONDS), args=[app],
+        id=WEBHOOK_JOB_ID, name="webhook sweep", replace_existing=True,
+        misfire_grace_time=WEBHOOK_SECONDS,
     )
     return scheduler
 

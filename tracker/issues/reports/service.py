@@ -229,6 +229,50 @@ def _ratio(closed: int, total: int) -> float:
     return round(closed / total, 4) if total else 0.0
 
 
+def subtree_counts(
+    parents: list[int], as_of: date, campaign_id: int | None = None
+) -> dict[tuple[int, int], Any]:
+    """The summary's aggregation, one GROUP BY in SQL: for each child of ``parents`` (its
+    whole subtree, by the closure table) and for each parent's own findings, per category:
+    total, closed, closed_late, extended and overdue on ``as_of``.
+
+    Keyed by (org id, category id); the summary table and the public disclosure
+    (``issues.public``) both read it, so that a figure means the same in both.
+    """
+    unit = aliased(Org)
+    closed = Issue.status == Status.closed.value
+    stmt = (
+        select(
+            OrgClosure.ancestor_id.label("org_id"),
+            Issue.category_id,
+            func.count(Issue.id).label("total"),
+            func.sum(case((closed, 1), else_=0)).label("closed"),
+            func.sum(case((and_(closed, Issue.closed_on > Issue.due_on), 1), else_=0))
+            .label("closed_late"),
+            func.sum(case((Issue.extension_count > 0, 1), else_=0)).label("extended"),
+            func.sum(case((Issue.is_overdue_on(as_of), 1), else_=0))
+            .label("overdue"),
+        )
+        .select_from(Issue)
+        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
+        .join(unit, unit.id == OrgClosure.ancestor_id)
+        .where(subtree_units(parents, unit))
+        .group_by(OrgClosure.ancestor_id, Issue.category_id)
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(Issue.campaign_id == campaign_id)
+    return {(r.org_id, r.category_id): r for r in db.session.execute(stmt)}
+
+
+def subtree_units(parents: list[int], unit: Any) -> ColumnElement[bool]:
+    """Joined to ``OrgClosure`` (ancestor ``unit``): the issue's row of the unit it counts
+    for, a child of a parent, or the parent itself for the parent's own findings."""
+    return or_(
+        unit.parent_id.in_(parents),
+        and_(OrgClosure.ancestor_id.in_(parents), OrgClosure.distance == 0),
+    )
+
+
 def summary_rows(
     user: User,
     campaign_id: int | None = None,
@@ -255,32 +299,7 @@ def summary_rows(
         select(Category.id, Category.name).order_by(Category.code, Category.id)
     ).all()
 
-    unit = aliased(Org)
-    closed = Issue.status == Status.closed.value
-    stmt = (
-        select(
-            OrgClosure.ancestor_id.label("org_id"),
-            Issue.category_id,
-            func.count(Issue.id).label("total"),
-            func.sum(case((closed, 1), else_=0)).label("closed"),
-            func.sum(case((and_(closed, Issue.closed_on > Issue.due_on), 1), else_=0))
-            .label("closed_late"),
-            func.sum(case((Issue.extension_count > 0, 1), else_=0)).label("extended"),
-            func.sum(case((Issue.is_overdue_on(as_of), 1), else_=0))
-            .label("overdue"),
-        )
-        .select_from(Issue)
-        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
-        .join(unit, unit.id == OrgClosure.ancestor_id)
-        .where(or_(
-            unit.parent_id.in_(parents),
-            and_(OrgClosure.ancestor_id.in_(parents), OrgClosure.distance == 0),
-        ))
-        .group_by(OrgClosure.ancestor_id, Issue.category_id)
-    )
-    if campaign_id is not None:
-        stmt = stmt.where(Issue.campaign_id == campaign_id)
-    counts = {(r.org_id, r.category_id): r for r in db.session.execute(stmt)}
+    counts = subtree_counts(parents, as_of, campaign_id)
 
     fields = ("total", "closed", "closed_late", "extended", "overdue")
     result: list[dict[str, Any]] = []
