@@ -586,7 +586,7 @@ def test_db_upgrade_seeds_the_calendar_and_its_downgrade_removes_it(app, tmp_pat
         db_command("upgrade")
         seeded, columns = state()
         assert seeded == len(package_days()) and "day_basis" in columns
-        db_command("downgrade", "0011")
+        db_command("downgrade", "0006")
         seeded, columns = state()
         assert seeded is None and "day_basis" not in columns
         db_command("upgrade")

@@ -259,8 +259,10 @@ def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledg
     assert by_xlsx[("玛多县", "小计")][2:7] == [5, 2, 1, 1, 2]
     assert by_xlsx[("玛多县", "小计")][7] == pytest.approx(0.4)
     assert by_xlsx[("合计", None)][2:7] == [6, 2, 1, 2, 3]
-    # One row per county and category, then its subtotal, then the grand total.
-    assert len(values) == 2 + 2 * (2 + 1) + 1
+    # One row per county and category, then its subtotal, then the grand total; after a
+    # blank row, the footer naming the history anchor.
+    assert len(values) == 2 + 2 * (2 + 1) + 1 + 2
+    assert str(values[-1][0]).startswith("历史锚点")
     assert ws.cell(row=5, column=8).number_format == "0.0%"
 
 

@@ -7,7 +7,7 @@ weekday) or a make-up working day (调休, even on a weekend).  It is seeded her
 the years the package does not know yet and their local days (``source = 'local'``).
 
 Revision ID: 0009
-Revises: 0011
+Revises: 0006
 Create Date: 2026-12-01 23:20:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0011'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from tracker import pages
     from tracker.extensions import api
     from tracker.issues import api as issues_api
-    from tracker.issues import demo, labels, rules, views
+    from tracker.issues import cli, demo, labels, rules, views
     from tracker.issues.calendar import api as calendar_api
     from tracker.issues.calendar import views as calendar_views
     from tracker.issues.deadlines import api as deadlines_api
@@ -32,9 +32,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(public_views.bp)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, reports_api.blp, deadlines_api.blp,
-                imports_api.blp, calendar_api.blp, public_api.blp):
+                deadlines_api.queue_blp, imports_api.blp, calendar_api.blp, public_api.blp):
         api.register_blueprint(blp)
-    for command in (*imports_cli.commands, *demo.commands):
+    for command in (*imports_cli.commands, *demo.commands, *cli.commands):
         app.cli.add_command(command)
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(

@@ -181,6 +181,10 @@ class Issue(Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Local calendar date of closure, so that "closed late" is a plain date comparison.
     closed_on: Mapped[date | None] = mapped_column(Date)
+    #: Who submitted it for verification last: never its verifier (four eyes, SPEC §3).
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The ``hash`` of its latest event: the head of its tamper-evident history.
+    history_hash: Mapped[str | None] = mapped_column(String(64))
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     org: Mapped[Org] = relationship(lazy="raise")
@@ -248,6 +252,30 @@ class Event(Model):
     #: {field: [before, after]}
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     comment: Mapped[str] = mapped_column(Text, default="")
+    #: The ``hash`` of the issue's previous event; None for its first (issues/history.py).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    #: SHA-256 (hex) of the canonical serialisation of this event and ``prev_hash``.
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryAnchor(Model):
+    """One day's anchor of the history: a digest over every issue's latest hash, printed in
+    the admins' daily mail and the summary spreadsheet, so a copy lives outside the
+    database."""
+
+    __tablename__ = "history_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The local date it anchors; one anchor a day, whoever records it first.
+    anchored_on: Mapped[date] = mapped_column(Date, unique=True)
+    #: SHA-256 (hex) over "issue_id:hash" lines of every issue's latest event, by issue id.
+    digest: Mapped[str] = mapped_column(String(64))
+    issue_count: Mapped[int] = mapped_column(Integer)
+    #: The newest event the digest covers: verify-history recomputes it from the chains.
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: When the admins' mail with this anchor was handed to the mail server (claimed once).
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 @event.listens_for(Event, "before_update")

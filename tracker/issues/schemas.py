@@ -185,6 +185,10 @@ class IssueSchema(ma.Schema):
     updated_at = UtcDateTime()
     closed_at = UtcDateTime(allow_none=True)
     closed_by_id = ma.fields.Integer(allow_none=True)
+    submitted_by_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Who submitted it for verification last."})
+    history_hash = ma.fields.String(
+        allow_none=True, metadata={"description": "The hash of its latest event."})
 
     def _overdue(self, issue: Issue) -> bool:
         return issue.is_overdue_on(request_today())
@@ -224,7 +228,8 @@ def issue_dict(issue: Any, today: date) -> dict[str, Any]:
         "evidence_count": issue.evidence_count, "extension_count": issue.extension_count,
         "version": issue.version, "created_at": _utc(issue.created_at),
         "updated_at": _utc(issue.updated_at), "closed_at": _utc(issue.closed_at),
-        "closed_by_id": issue.closed_by_id,
+        "closed_by_id": issue.closed_by_id, "submitted_by_id": issue.submitted_by_id,
+        "history_hash": issue.history_hash,
     }
 
 
@@ -290,6 +295,12 @@ class IssueQuerySchema(PageArgs):
     due_after = ma.fields.Date(metadata={"description": "due_on on or after this date."})
     q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
                                            "the owner's name, or an issue number (17, #17)."})
+    awaiting = ma.fields.String(
+        validate=ma.validate.OneOf(["verification"]),
+        metadata={"description": "verification: the submitted issues the caller may close "
+                                 "(in scope, independent of their work: not the owner, not "
+                                 "the last submitter, no uploader of attached evidence)."},
+    )
     sort = ma.fields.String(
         load_default="due_on", validate=ma.validate.OneOf(SORTS),
         metadata={"description": "A field, '-' first for descending; ties by id."},
@@ -330,4 +341,23 @@ class EventSchema(ma.Schema):
         metadata={"description": "{field: [before, after]}"},
     )
     comment = ma.fields.String()
+    prev_hash = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The hash of the issue's previous event (null for its first)."},
+    )
+    hash = ma.fields.String(metadata={
+        "description": "SHA-256 (hex) of the canonical serialisation of prev_hash, issue id, "
+                       "kind, actor, time, changes and comment."})
 
+
+
+class AnchorSchema(ma.Schema):
+    """One day's anchor: a digest over every issue's latest hash."""
+
+    date = ma.fields.Date(attribute="anchored_on")
+    digest = ma.fields.String(metadata={
+        "description": "SHA-256 (hex) over the lines 'issue_id:hash' of every issue's latest "
+                       "event, by issue id."})
+    issue_count = ma.fields.Integer()
+    last_event_id = ma.fields.Integer(metadata={"description": "The newest event it covers."})
+    created_at = UtcDateTime()

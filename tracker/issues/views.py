@@ -212,7 +212,53 @@ def home() -> str:
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
                                as_of=as_of)
     return render_template("issues/home_supervisor.html", as_of=as_of,
-                           **supervisor_dashboard(user, as_of))
+                           **supervisor_queues(user), **supervisor_dashboard(user, as_of))
+
+
+#: Items each queue of the supervisor's home lists (the API pages through the rest).
+QUEUE_LIMIT = 50
+
+
+def supervisor_queues(user: User) -> dict[str, Any]:
+    """待我验收 and 待我审批: what awaits this user's verification or decision, with the
+    county, who submitted or asked, and since when (a few statements whatever the size)."""
+    from sqlalchemy import func
+
+    def count(stmt: Select[Any]) -> int:
+        return db.session.scalar(select(func.count()).select_from(
+            stmt.order_by(None).subquery())) or 0
+
+    verify_stmt = issues.awaiting_verification(user)
+    decide_stmt = issues.awaiting_decision(user)
+    to_verify = list(db.session.scalars(verify_stmt.limit(QUEUE_LIMIT)))
+    to_decide = list(db.session.scalars(decide_stmt.limit(QUEUE_LIMIT)))
+    decide_issues = {i.id: i for i in db.session.scalars(
+        select(Issue).where(Issue.id.in_({x.issue_id for x in to_decide})))} if to_decide else {}
+    people = {uid for uid in [i.submitted_by_id for i in to_verify]
+              + [x.requested_by_id for x in to_decide] if uid is not None}
+    names = dict(db.session.execute(select(User.id, User.display_name)
+                                    .where(User.id.in_(people))).all()) if people else {}
+    counties = export.county_names({i.org_id for i in [*to_verify, *decide_issues.values()]})
+    # When each issue was submitted: its latest submit event.
+    since: dict[int, Any] = {}
+    if to_verify:
+        since = dict(db.session.execute(
+            select(Event.issue_id, func.max(Event.at))
+            .where(Event.issue_id.in_([i.id for i in to_verify]), Event.kind == "submit")
+            .group_by(Event.issue_id)).all())
+    return {
+        "verify_queue": [
+            {"issue": i, "county": counties.get(i.org_id, ""),
+             "who": names.get(i.submitted_by_id or 0, ""), "since": since.get(i.id)}
+            for i in to_verify],
+        "verify_count": len(to_verify) if len(to_verify) < QUEUE_LIMIT else count(verify_stmt),
+        "decide_queue": [
+            {"extension": x, "issue": decide_issues[x.issue_id],
+             "county": counties.get(decide_issues[x.issue_id].org_id, ""),
+             "who": names.get(x.requested_by_id or 0, ""), "since": x.requested_at}
+            for x in to_decide],
+        "decide_count": len(to_decide) if len(to_decide) < QUEUE_LIMIT else count(decide_stmt),
+    }
 
 
 def supervisor_dashboard(
@@ -318,11 +364,18 @@ def edit(issue_id: int) -> Any:
     fill_issue_form(form, user)
     if request.method == "GET":
         form.version.data = str(issue.version)
+    if request.method == "POST" and not request.form.get("due_on"):
+        # The page shows the deadline read-only (it moves only through an extension).
+        form.due_on.data = issue.due_on
+        form.due_on.raw_data = [issue.due_on.isoformat()]
     if save_form(form, lambda: issues.update_issue(issue, user, form.values(),
                                                     if_match=form.version.data)):
         return redirect(url_for("issues.issue_page", issue_id=issue.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("issues/edit.html", form=form, issue=issue), status
+    extension_form = (ExtensionRequestForm(formdata=None)
+                      if extension_service.can_request(user, issue) else None)
+    return render_template("issues/edit.html", form=form, issue=issue,
+                           extension_form=extension_form), status
 
 
 @bp.get("/issues/<int:issue_id>")
@@ -374,9 +427,25 @@ def issue_page(issue_id: int) -> str:
         withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
         extension_form=(ExtensionRequestForm(formdata=None)
                         if extension_service.can_request(user, issue) else None),
-        decision_form=(ExtensionDecisionForm(formdata=None)
-                       if extension_service.can_decide(user, issue) else None),
+        decision_form=ExtensionDecisionForm(formdata=None),
+        decidable={x.id for x, _who in extensions if x.status == "pending"
+                   and extension_service.can_decide(user, issue, x)},
+        withheld=issues.withheld_reasons(user, issue),
     )
+
+
+@bp.get("/issues/<int:issue_id>/closure")
+@login_required
+def closure(issue_id: int) -> str:
+    """The printable closure record (销号审批表) of a closed issue: A4, no script."""
+    user = actor()
+    issue = db.session.scalar(
+        _with_relations(select(Issue).where(Issue.id == issue_id)).options(
+            joinedload(Issue.campaign)))
+    if issue is None or not issues.can_read(user, issue):
+        issues.get_issue(user, issue_id)  # the one place that says 404
+    assert issue is not None
+    return render_template("issues/closure.html", **issues.closure_record(issue))
 
 
 #: Fields of an edit event that hold ids, and the name shown for each id.

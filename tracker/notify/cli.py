@@ -1,4 +1,5 @@
-"""Commands of the notify domain: ``remind`` (one pass) and ``scheduler`` (daily passes)."""
+"""Commands of the notify domain: ``remind`` (one pass), ``anchor`` (today's history anchor,
+mailed to the admins) and ``scheduler`` (both, daily)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass and the webhook sweep (every minute) in the foreground."""
+    """Run the daily reminder pass, the history anchor and the sweeps in the foreground."""
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -72,4 +73,16 @@ def deliver_command(retry_now: bool) -> None:
         raise SystemExit(1)
 
 
-commands = [remind_command, scheduler_command, deliver_command]
+@click.command("anchor")
+@with_appcontext
+def anchor_command() -> None:
+    """Record today's history anchor now (once a day) and mail it to the admins."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    result = anchor_and_mail()
+    click.echo(result.summary())
+    if not result.ok:
+        raise SystemExit(1)
+
+
+commands = [remind_command, scheduler_command, deliver_command, anchor_command]

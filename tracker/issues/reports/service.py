@@ -428,7 +428,24 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
         strong = bold if line[1] in ("小计", "") else None
         ws.append([cell(v, font=strong) for v in line[:-1]]
                   + [cell(line[-1], font=strong, fmt="0.0%")])
+    # The latest history anchor, so the printed table carries a copy outside the database
+    # (check it with ``flask --app tracker verify-history``; README, History).
+    footer = anchor_footer()
+    ws.append([])
+    ws.append([cell(footer, boxed=False)])
+    ws.oddFooter.center.text = footer
+    ws.oddFooter.center.size = 8
     return _save(wb)
+
+
+def anchor_footer() -> str:
+    """The footer line naming the latest history anchor (or that none is recorded yet)."""
+    from tracker.issues import history
+
+    anchor = history.latest_anchor()
+    if anchor is None:
+        return "历史锚点（history anchor）：尚未记录"
+    return f"历史锚点（history anchor）：{history.anchor_text(anchor)}"
 
 
 def _save(wb: Any) -> IO[bytes]:
