@@ -12,12 +12,13 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from tests.factories import Factories
 
@@ -121,7 +122,9 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
     with app.app_context():
         db.session.remove()
-        tables = list(reversed(db.metadata.sorted_tables))
+        # The calendar keeps what the migration seeded from chinese-calendar (as a fresh
+        # installation has it); what a test entered or removed is put back (_reset_calendar).
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "calendar_days"]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
@@ -134,12 +137,29 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
                 for table in tables:
                     conn.execute(table.delete())
                 history.create_append_only(conn)
+            _reset_calendar(conn)
         evidence_dir = app.config["TRACKER_EVIDENCE_DIR"]
         if os.path.isdir(evidence_dir):
             for name in os.listdir(evidence_dir):
                 path = os.path.join(evidence_dir, name)
                 if os.path.isfile(path):
                     os.remove(path)
+
+
+def _reset_calendar(conn: Any) -> None:
+    """Put the calendar back as the migration seeded it, when a test changed it (two cheap
+    statements otherwise)."""
+    from tracker.issues.calendar.models import CalendarDay
+    from tracker.issues.calendar.seed import package_days
+
+    table = CalendarDay.__table__
+    conn.execute(table.delete().where(table.c.source != "package"))
+    seeded = package_days()
+    if conn.execute(select(func.count()).select_from(table)).scalar() == len(seeded):
+        return
+    conn.execute(table.delete())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    conn.execute(table.insert(), [{**row, "updated_at": now} for row in seeded])
 
 
 @pytest.fixture

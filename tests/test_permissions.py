@@ -208,8 +208,22 @@ def _extension_cases() -> list[Case]:
              (OK, OK, OK, OK, OK)),
         Case("import without a file", "POST", _fixed("/api/v1/imports", {}),
              (422, 422, 422, 403, 422)),
+        Case("read the calendar", "GET", _fixed("/api/v1/calendar?year=2026"),
+             (OK, OK, OK, OK, OK)),
+        Case("enter a calendar day", "PUT",
+             _fixed("/api/v1/calendar/2027-02-07", {"kind": "holiday", "name": "藏历新年"}),
+             (OK, 403, 403, 403, 403)),
+        Case("remove a calendar day", "DELETE", _local_day, (204, 403, 403, 403, 403)),
     ]
     return cases
+
+
+def _local_day(world: Any, make: Any) -> tuple[str, dict[str, Any]]:
+    from tracker.issues.calendar import service as calendar
+
+    calendar.set_day(world.admin, date(2027, 2, 8), "holiday", "藏历新年")
+    db.session.commit()
+    return "/api/v1/calendar/2027-02-08", {}
 
 
 def _officers_notice(world: Any, make: Any) -> tuple[str, dict[str, Any]]:
@@ -302,6 +316,8 @@ def test_the_matrix_covers_every_documented_operation(app, client):
         ("GET", "/api/v1/reports/overdue"), ("GET", "/api/v1/reports/summary"),
         ("GET", "/api/v1/notifications"), ("POST", "/api/v1/notifications/{notification_id}/read"),
         ("GET", "/api/v1/imports/template"), ("POST", "/api/v1/imports"),
+        ("GET", "/api/v1/calendar"), ("PUT", "/api/v1/calendar/{day}"),
+        ("DELETE", "/api/v1/calendar/{day}"),
         ("GET", "/api/v1/webhooks"), ("POST", "/api/v1/webhooks"),
         ("GET", "/api/v1/webhooks/{webhook_id}"), ("PATCH", "/api/v1/webhooks/{webhook_id}"),
         ("DELETE", "/api/v1/webhooks/{webhook_id}"),

@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues import api as issues_api
     from tracker.issues import cli, demo, labels, rules, views
+    from tracker.issues.calendar import api as calendar_api
+    from tracker.issues.calendar import views as calendar_views
     from tracker.issues.deadlines import api as deadlines_api
     from tracker.issues.evidence import api as evidence_api
     from tracker.issues.evidence import cli as evidence_cli
@@ -46,9 +48,11 @@ def init_app(app: Flask) -> None:
         reason="extension_pending"))
     app.register_blueprint(views.bp)
     app.register_blueprint(imports_views.bp)
+    app.register_blueprint(calendar_views.bp)
     app.register_blueprint(public_views.bp)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, evidence_tus.blp, reports_api.blp,
-                deadlines_api.blp, deadlines_api.queue_blp, imports_api.blp, public_api.blp):
+                deadlines_api.blp, deadlines_api.queue_blp, imports_api.blp, calendar_api.blp,
+                public_api.blp):
         api.register_blueprint(blp)
     for command in (*imports_cli.commands, *demo.commands, *cli.commands,
                     *evidence_cli.commands):
@@ -57,5 +61,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register, today=today,
-        change_value=labels.change_value,
+        change_value=labels.change_value, **calendar_views.JINJA_GLOBALS,
     )

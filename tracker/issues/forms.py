@@ -14,8 +14,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.issues.calendar.service import MAX_WORKING_DAYS
 from tracker.issues.models import POLICY_BOUNDS
 from tracker.pages import REQUIRED, CleanForm, CnDateField, int_or_none
 
@@ -36,8 +38,15 @@ class IssueForm(CleanForm):
     owner_id = SelectField(_l("Responsible officer"), coerce=int_or_none,
                            validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
-    due_on = CnDateField(_l("Due on"), validators=[InputRequired(REQUIRED)],
-                         year_from="starts_on")
+    due_on = CnDateField(_l("Due on"), validators=[Optional()], year_from="starts_on")
+    #: On registration only (the edit page does not show it).
+    due_in_working_days = IntegerField(
+        _l("Due in working days"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_WORKING_DAYS, message=_l(
+            "A whole number of working days from 1 to %(n)s.", n=MAX_WORKING_DAYS))],
+        description=_l("On a campaign counted in working days, instead of the due date: "
+                       "the deadline is this many working days after the start date."),
+    )
     version = HiddenField()
 
     def validate_due_on(self, field: CnDateField) -> None:
@@ -60,6 +69,8 @@ class IssueForm(CleanForm):
             "owner_id": self.owner_id.data,
             "starts_on": self.starts_on.data,
             "due_on": self.due_on.data,
+            **({"due_in_working_days": self.due_in_working_days.data}
+               if self.due_in_working_days.data is not None else {}),
         }
 
 
@@ -143,6 +154,14 @@ class CampaignForm(CleanForm):
         _l("Repeat overdue reminders every (days)"),
         validators=[Optional(), NumberRange(min=POLICY_BOUNDS["overdue_repeat_days"][0],
                                          message=_l("At least 1."))],
+    )
+    day_basis = SelectField(
+        _l("Deadlines counted in"),
+        choices=[SelectChoice("calendar", _l("Calendar days")),
+                 SelectChoice("working", _l("Working days (工作日)"))],
+        default="calendar",
+        description=_l("In working days, the days before the due date on which owners are "
+                       "reminded are working days, and reminders go out on working days only."),
     )
     escalate_after_days = IntegerField(
         _l("Escalate after (days overdue)"),

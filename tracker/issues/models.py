@@ -87,6 +87,11 @@ POLICY_BOUNDS: dict[str, tuple[int, int]] = {
 }
 
 
+#: A campaign's day bases: calendar days (the default) or working days (工作日).
+DAY_BASES = ("calendar", "working")
+WORKING = "working"
+
+
 class Campaign(Model):
     """One inspection round (自查/整改工作) with its reminder policy."""
 
@@ -98,6 +103,7 @@ class Campaign(Model):
         CheckConstraint(
             "escalate_after_days IS NULL OR escalate_after_days >= 0", name="escalate_nonneg"
         ),
+        CheckConstraint("day_basis IN ('calendar', 'working')", name="day_basis_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,9 +117,18 @@ class Campaign(Model):
     overdue_repeat_days: Mapped[int | None] = mapped_column(Integer)
     #: Escalate to supervisors once this many days overdue; None uses the global default.
     escalate_after_days: Mapped[int | None] = mapped_column(Integer)
+    #: How the campaign counts its deadlines (SPEC §5): ``calendar`` days, or ``working``
+    #: days (registration may give due_in_working_days; reminders count working days).
+    day_basis: Mapped[str] = mapped_column(String(16), default=DAY_BASES[0],
+                                           server_default=DAY_BASES[0])
     #: Published without login at /public (政务公开): progress and closed findings only.
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def counts_working_days(self) -> bool:
+        """Whether the campaign's deadlines and reminders count working days."""
+        return self.day_basis == WORKING
 
     org: Mapped[Org] = relationship(lazy="joined")
 

@@ -17,7 +17,8 @@ from tracker.http import (
     Text,
     UtcDateTime,
 )
-from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue, days_overdue
+from tracker.issues.calendar.service import MAX_WORKING_DAYS, working_day_figures
+from tracker.issues.models import DAY_BASES, POLICY_BOUNDS, STATUSES, Issue, days_overdue
 from tracker.issues.rules import ACTIONS
 from tracker.issues.service import SORTABLE
 from tracker.timeutil import today
@@ -62,6 +63,11 @@ class CategoryCreateSchema(StrictSchema):
 # --- campaigns ---------------------------------------------------------------------------
 
 
+_DAY_BASIS = ("calendar (default) or working: on a working campaign registration may give "
+              "due_in_working_days, reminder steps count working days and go out on working "
+              "days only.")
+
+
 class CampaignSchema(ma.Schema):
     """An inspection round with its reminder policy (null: the global default)."""
 
@@ -73,6 +79,7 @@ class CampaignSchema(ma.Schema):
     remind_days_before = ma.fields.List(ma.fields.Integer(), allow_none=True)
     overdue_repeat_days = ma.fields.Integer(allow_none=True)
     escalate_after_days = ma.fields.Integer(allow_none=True)
+    day_basis = ma.fields.String(metadata={"enum": list(DAY_BASES), "description": _DAY_BASIS})
     public = ma.fields.Boolean(metadata={"description": "Published at /public (政务公开)."})
     created_at = UtcDateTime(dump_only=True)
 
@@ -110,6 +117,8 @@ class CampaignCreateSchema(StrictSchema):
         strict=True, allow_none=True, load_default=None,
         validate=_within("escalate_after_days"),
     )
+    day_basis = ma.fields.String(load_default="calendar", validate=ma.validate.OneOf(DAY_BASES),
+                                 metadata={"description": _DAY_BASIS})
     public = StrictBoolean(load_default=False, metadata={
         "description": "Publish the campaign's progress without login at /public (政务公开)."})
 
@@ -131,6 +140,8 @@ class CampaignPatchSchema(StrictSchema):
     escalate_after_days = ma.fields.Integer(
         strict=True, allow_none=True, validate=_within("escalate_after_days")
     )
+    day_basis = ma.fields.String(validate=ma.validate.OneOf(DAY_BASES),
+                                 metadata={"description": _DAY_BASIS})
     public = StrictBoolean(metadata={
         "description": "Publish the campaign's progress without login at /public (政务公开)."})
 
@@ -164,6 +175,14 @@ class IssueSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": STATUSES})
     overdue = ma.fields.Method("_overdue", metadata={"type": "boolean"})
     days_overdue = ma.fields.Method("_days_overdue", metadata={"type": "integer"})
+    working_days_left = ma.fields.Method("_working_days_left", metadata={
+        "type": "integer", "nullable": True,
+        "description": "On a working-day campaign, while not closed and not overdue: the "
+                       "working days after today up to due_on (0 on the due day); else null."})
+    working_days_overdue = ma.fields.Method("_working_days_overdue", metadata={
+        "type": "integer", "nullable": True,
+        "description": "On a working-day campaign: the working days after due_on up to "
+                       "today once overdue, else 0; null on a calendar-day campaign."})
     evidence_count = ma.fields.Integer()
     extension_count = ma.fields.Integer()
     version = ma.fields.Integer()
@@ -182,6 +201,11 @@ class IssueSchema(ma.Schema):
     def _days_overdue(self, issue: Issue) -> int:
         return issue.days_overdue_on(request_today())
 
+    def _working_days_left(self, issue: Issue) -> int | None:
+        return working_day_figures(issue, request_today())[0]
+
+    def _working_days_overdue(self, issue: Issue) -> int | None:
+        return working_day_figures(issue, request_today())[1]
 
 
 def _utc(value: datetime | None) -> str | None:
@@ -197,6 +221,7 @@ def issue_dict(issue: Any, today: date) -> dict[str, Any]:
     (bench/README.md); tests/test_scale.py holds the two to the same output.
     """
     days = days_overdue(issue.status, issue.due_on, today)
+    left, late = working_day_figures(issue, today)
     return {
         "id": issue.id, "campaign_id": issue.campaign_id, "org_id": issue.org_id,
         "category_id": issue.category_id, "title": issue.title,
@@ -205,6 +230,7 @@ def issue_dict(issue: Any, today: date) -> dict[str, Any]:
         "starts_on": issue.starts_on.isoformat(),
         "due_on": issue.due_on.isoformat(), "original_due_on": issue.original_due_on.isoformat(),
         "status": issue.status, "overdue": days > 0, "days_overdue": days,
+        "working_days_left": left, "working_days_overdue": late,
         "evidence_count": issue.evidence_count, "extension_count": issue.extension_count,
         "version": issue.version, "created_at": _utc(issue.created_at),
         "updated_at": _utc(issue.updated_at), "closed_at": _utc(issue.closed_at),
@@ -229,7 +255,12 @@ class IssueCreateSchema(StrictSchema):
         metadata={"description": "登记日期 (default today in TRACKER_TIMEZONE); never after "
                                  "today, never changed afterwards."})
     starts_on = ma.fields.Date(required=True)
-    due_on = ma.fields.Date(required=True, metadata={"description": "Not before starts_on."})
+    due_on = ma.fields.Date(metadata={
+        "description": "Not before starts_on; required unless due_in_working_days is given."})
+    due_in_working_days = ma.fields.Integer(
+        strict=True, load_default=None, validate=ma.validate.Range(min=1, max=MAX_WORKING_DAYS),
+        metadata={"description": "On a working-day campaign, instead of due_on: due_on becomes "
+                                 "the N-th working day after starts_on."})
 
 
 class IssuePatchSchema(StrictSchema):

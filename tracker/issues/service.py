@@ -20,7 +20,9 @@ from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVers
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import history, rules
+from tracker.issues.calendar import service as calendar
 from tracker.issues.models import (
+    DAY_BASES,
     POLICY_BOUNDS,
     Campaign,
     Category,
@@ -161,8 +163,13 @@ def sort_order(sort: str) -> list[Any]:
     return [column.asc(), Issue.id.asc()]
 
 
-#: Every column of an issue, as the API's list reads them (rows, not ORM objects).
-ISSUE_COLUMNS = tuple(Issue.__table__.columns)
+#: Every column of an issue, as the API's list reads them (rows, not ORM objects), and its
+#: campaign's day basis (a primary-key lookup per row: whether it counts working days).
+ISSUE_COLUMNS = (
+    *Issue.__table__.columns,
+    select(Campaign.day_basis).where(Campaign.id == Issue.campaign_id).correlate(Issue)
+    .scalar_subquery().label("day_basis"),
+)
 
 
 def issue_rows(stmt: Select[Any], sort: str, page: int, page_size: int,
@@ -608,8 +615,11 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
     require_registrar(actor)
     refusals: dict[int, DomainError] = {}
     clean: list[dict[str, Any]] = []
+    # One calendar for the batch: due_in_working_days reads its years once, not per row.
+    days = calendar.WorkingDays()
     for index, values in enumerate(batch):
         try:
+            values = calendar.working_deadline(values, days)
             values = _registration_values(values)
             check_registration(actor, values)
         except DomainError as exc:
@@ -846,7 +856,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str,
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
     "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days", "public",
+    "escalate_after_days", "day_basis", "public",
 )
 
 
@@ -891,6 +901,9 @@ def _check_campaign(values: dict[str, Any]) -> None:
         raise Invalid(_l("A start date is required."), errors={"starts_on": [_l("Required.")]})
     validate_policy(values.get("remind_days_before"), values.get("overdue_repeat_days"),
                     values.get("escalate_after_days"))
+    if values.get("day_basis") not in DAY_BASES:
+        raise Invalid(_l("Some fields are invalid."), errors={
+            "day_basis": [_l("Either calendar or working.")]})
 
 
 def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
@@ -898,6 +911,7 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     owners.require_admin(actor)
     values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
     values["title"] = str(values.get("title") or "").strip()
+    values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
     values["public"] = bool(values.get("public"))
     _check_campaign(values)
     camp = Campaign(**values)

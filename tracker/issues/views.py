@@ -160,8 +160,10 @@ def new_issue_form(user: User) -> RegisterForm:
 # --- lists -------------------------------------------------------------------------------
 
 
-#: What a page's list of issues shows besides the issue: unit, category, owner.
-RELATIONS = (joinedload(Issue.org), joinedload(Issue.category), joinedload(Issue.owner))
+#: What a page's list of issues shows besides the issue: unit, category, owner, and the
+#: campaign (whether it counts working days).
+RELATIONS = (joinedload(Issue.org), joinedload(Issue.category), joinedload(Issue.owner),
+             joinedload(Issue.campaign))
 
 
 def _with_relations(stmt: Select[Any]) -> Select[Any]:
@@ -401,8 +403,7 @@ def issue_page(issue_id: int) -> str:
     """An issue: its fields, history, evidence, and the actions this user may take."""
     user = actor()
     issue = db.session.scalar(
-        _with_relations(select(Issue).where(Issue.id == issue_id)).options(
-            joinedload(Issue.campaign))
+        _with_relations(select(Issue).where(Issue.id == issue_id))
     )
     if issue is None or not issues.can_read(user, issue):
         issues.get_issue(user, issue_id)  # the one place that says 404
@@ -783,6 +784,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
             "remind_days_before": days,
             "overdue_repeat_days": form.overdue_repeat_days.data,
             "escalate_after_days": form.escalate_after_days.data,
+            "day_basis": form.day_basis.data,
             "public": bool(form.public.data),
         }
         if campaign is None:

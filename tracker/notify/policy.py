@@ -8,6 +8,9 @@ from typing import Any
 
 from flask import current_app
 
+from tracker.issues.calendar.service import WorkingDays
+from tracker.issues.models import WORKING
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -16,6 +19,9 @@ class Policy:
     remind_days_before: tuple[int, ...]
     overdue_repeat_days: int
     escalate_after_days: int
+    #: The campaign counts working days: the steps before due_on are working days before it,
+    #: and reminders and escalations go out on working days only (SPEC §5).
+    working: bool = False
 
 
 def policy_for(campaign: Any | None) -> Policy:
@@ -32,6 +38,7 @@ def policy_for(campaign: Any | None) -> Policy:
         escalate_after_days=(
             escalate if escalate is not None else cfg["TRACKER_ESCALATE_AFTER_DAYS"]
         ),
+        working=getattr(campaign, "day_basis", None) == WORKING,
     )
 
 
@@ -53,13 +60,26 @@ def step_offset(step: str) -> int:
     return -int(days) if name == "before" else int(days)
 
 
-def owner_step(policy: Policy, due_on: date, as_of: date) -> tuple[str, date] | None:
-    """The owner's latest step whose day is on or before ``as_of``, with that day."""
+def owner_step(policy: Policy, due_on: date, as_of: date,
+               calendar: WorkingDays | None = None) -> tuple[str, date] | None:
+    """The owner's latest step whose day is on or before ``as_of``, with that day.
+
+    On a working policy (``calendar`` given) "before:N" falls on the N-th working day before
+    due_on; overdue steps count calendar days on both bases.
+    """
     if as_of > due_on:
         overdue = (as_of - due_on).days
         repeat = policy.overdue_repeat_days
         days = 1 + ((overdue - 1) // repeat) * repeat
         return f"overdue:{days}", due_on + timedelta(days=days)
+    if policy.working and calendar is not None:
+        found = None
+        for n in policy.remind_days_before:  # most days first: the days come in order
+            day = calendar.add_working_days(due_on, -n)
+            if day > as_of:
+                break
+            found = ("due" if n == 0 else f"before:{n}"), day
+        return found
     left = (due_on - as_of).days
     reached = [n for n in policy.remind_days_before if n >= left]
     if not reached:

@@ -38,6 +38,7 @@ from sqlalchemy.exc import OperationalError
 from tracker import database
 from tracker.errors import NotFound
 from tracker.extensions import db
+from tracker.issues.calendar.service import WorkingDays
 from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue
 from tracker.notify import mail
 from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
@@ -64,6 +65,9 @@ DEFAULT_CATCH_UP_DAYS = 7
 CHUNK = 500
 #: Tries of the claim phase when it collides with another pass (deadlock, lock timeout).
 CLAIM_ATTEMPTS = 3
+#: How far back a working day's pass looks for the steps of the days off before it (the
+#: longest run of days off, 春节 with its weekends, is about ten days).
+HOLIDAY_CATCH_UP_DAYS = 31
 #: Due dates per candidate query; a daily pass needs one statement per policy and kind.
 DATES_PER_STATEMENT = 2000
 
@@ -162,19 +166,25 @@ def _earliest_due() -> date | None:
 
 
 def _calendar(
-    policy: Policy, as_of: date, since: date, earliest: date
+    policy: Policy, as_of: date, since: date, earliest: date,
+    working_days: WorkingDays | None = None,
 ) -> tuple[dict[date, str], dict[date, str]]:
     """For each due date that has a step in [since, as_of]: the latest such step.
 
     Returns the owners' calendar and the escalation calendar.  Only the latest step of a due
     date counts, so a pass after missed days sends the most urgent step, not every missed one.
+    On a working policy the steps before due_on count the working days of ``working_days``.
     """
     owners: dict[date, str] = {}
     escalations: dict[date, str] = {}
-    last = as_of + timedelta(days=max(policy.remind_days_before, default=0))
+    ahead = max(policy.remind_days_before, default=0)
+    if policy.working and working_days is not None:
+        last = working_days.add_working_days(as_of, ahead)
+    else:
+        last = as_of + timedelta(days=ahead)
     day = earliest
     while day <= last:
-        found = owner_step(policy, day, as_of)
+        found = owner_step(policy, day, as_of, working_days)
         if found and found[1] >= since:
             owners[day] = found[0]
         found = escalation_step(policy, day, as_of)
@@ -189,11 +199,20 @@ def _policy_groups() -> dict[Policy, list[int]]:
     groups: dict[Policy, list[int]] = defaultdict(list)
     rows = db.session.execute(
         select(Campaign.id, Campaign.remind_days_before, Campaign.overdue_repeat_days,
-               Campaign.escalate_after_days)
+               Campaign.escalate_after_days, Campaign.day_basis)
     )
     for row in rows:
         groups[policy_for(row)].append(row.id)
     return groups
+
+
+def working_window(working_days: WorkingDays, as_of: date, since: date) -> date:
+    """The first day whose steps a working day's pass sends for a working campaign: the day
+    after the previous working day (the steps of a weekend or a holiday go out with the next
+    working day's pass), or ``since`` when that is earlier (a pass that missed days), at most
+    ``HOLIDAY_CATCH_UP_DAYS`` back."""
+    after_last_work = working_days.previous_working_day(as_of) + timedelta(days=1)
+    return min(since, max(after_last_work, as_of - timedelta(days=HOLIDAY_CATCH_UP_DAYS)))
 
 
 def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
@@ -211,8 +230,20 @@ def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
     groups = _policy_groups()
     steps: list[DueStep] = []
     escalated: list[tuple[int, int, date, str]] = []
+    # The calendar is read once for the whole span of due dates (a statement per span of
+    # years, never one per day), and only when a campaign counts working days.
+    working_days = WorkingDays() if any(p.working for p in groups) else None
+    if working_days is not None:
+        ahead = max((max(p.remind_days_before, default=0) for p in groups), default=0)
+        working_days.load(min(earliest, as_of) - timedelta(days=HOLIDAY_CATCH_UP_DAYS),
+                          as_of + timedelta(days=2 * ahead + HOLIDAY_CATCH_UP_DAYS))
     for policy, campaign_ids in groups.items():
-        owner_cal, escalation_cal = _calendar(policy, as_of, since, earliest)
+        window = since
+        if policy.working and working_days is not None:
+            if not working_days.is_working_day(as_of):
+                continue  # its steps wait for the next working day's pass
+            window = working_window(working_days, as_of, since)
+        owner_cal, escalation_cal = _calendar(policy, as_of, window, earliest, working_days)
         # With one policy for every campaign, no campaign filter is needed.
         campaign_filter = [Issue.campaign_id.in_(campaign_ids)] if len(groups) > 1 else []
         # A plain IN list of dates (never OR-ed ranges, which SQLite cannot seek): the index

@@ -44,6 +44,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "starts_on": ("开始日期", "starts_on", "start"),
     "due_on": ("完成时限", "完成日期", "due_on", "due"),
     "registered_on": ("登记日期", "registered_on", "registered"),
+    # On a campaign counted in working days, instead of 完成时限.
+    "due_in_working_days": ("完成工作日数", "due_in_working_days", "working_days"),
 }
 _HEADER_LOOKUP = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
 
@@ -72,6 +74,7 @@ FIELD_COLUMN = {
     "org_id": "org", "category_id": "category", "title": "title", "description": "description",
     "cause": "cause", "measures": "measures", "owner_id": "owner", "starts_on": "starts_on",
     "due_on": "due_on", "campaign_id": "title", "registered_on": "registered_on",
+    "due_in_working_days": "due_in_working_days",
 }
 
 TITLE_MAX = 300  # issues.title is String(300); PostgreSQL refuses longer ones outright
@@ -333,7 +336,8 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
         positions[key] = index
         labels[key] = str(value).strip()
     missing = [k for k in ("org", "category", "title", "owner") if k not in positions]
-    if "window" not in positions and not ("starts_on" in positions and "due_on" in positions):
+    if "window" not in positions and not ("starts_on" in positions and (
+            "due_on" in positions or "due_in_working_days" in positions)):
         missing.append("window")
     for key in missing:
         zh, en = HEADERS[key][0], key
@@ -491,6 +495,8 @@ class _Batch:
             key = FIELD_COLUMN.get(name, name)
             if key in ("starts_on", "due_on") and window_used:
                 key = "window"
+            if key == "due_on" and "due_in_working_days" in errors:
+                continue  # the row gave working days instead, and they were wrong
             errors.setdefault(key, _joined(messages))
 
     def _report(self, row_number: int, errors: dict[str, Any]) -> None:
@@ -563,8 +569,10 @@ def _parse_row(
         values[f"{key}_id"] = hit if isinstance(hit, int) else hit.id
 
     # Dates come from the window (整改时限) when it is filled in, else from the two columns.
+    # On a working-day campaign, 完成工作日数 may stand instead of 完成时限.
+    working = _cell_text(cells.get("due_in_working_days"))
     window_used = "window" in cells and _cell_text(cells.get("window")) != "" or (
-        "starts_on" not in cells or "due_on" not in cells
+        "starts_on" not in cells or ("due_on" not in cells and not working)
     )
     values["starts_on"] = values["due_on"] = None
     if window_used:
@@ -574,6 +582,8 @@ def _parse_row(
             errors.setdefault("window", exc.args[0] if exc.args else str(exc))
     else:
         for key in ("starts_on", "due_on"):
+            if key == "due_on" and working and not _cell_text(cells.get("due_on")):
+                continue
             try:
                 values[key] = parse_date(cells.get(key))
             except ValueError as exc:
@@ -585,7 +595,21 @@ def _parse_row(
             values["registered_on"] = parse_date(cells.get("registered_on"))
         except ValueError as exc:
             errors["registered_on"] = exc.args[0] if exc.args else str(exc)
+    if working and not window_used:
+        try:
+            values["due_in_working_days"] = _working_days_cell(working)
+        except ValueError:
+            errors["due_in_working_days"] = _l("A whole number of working days, e.g. 20.")
     return values, errors, window_used
+
+
+def _working_days_cell(text: str) -> int:
+    """完成工作日数: ``20``, ``20.0`` (a spreadsheet's number) or ``20个工作日``."""
+    text = text.strip().removesuffix("个工作日").removesuffix("工作日").strip()
+    number = float(text)
+    if not number.is_integer():
+        raise ValueError(text)
+    return int(number)
 
 
 def template_xlsx() -> IO[bytes]:
