@@ -1,4 +1,5 @@
-"""Who is told: the reminder policy and pass, email, the in-app inbox and the scheduler."""
+"""Who is told: the reminder policy and pass, event notices, email, the in-app inbox and the
+scheduler."""
 
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ def init_app(app: Flask) -> None:
     (Alembic, the benchmarks) does not build its pages and API.
     """
     from tracker.extensions import api
+    from tracker.issues.service import events_recorded
     from tracker.notify import api as notify_api
-    from tracker.notify import cli, views
+    from tracker.notify import cli, notices, views
+    from tracker.notify.labels import notice_label
 
+    # The ledger announces, notify listens: notices are written in the change's transaction.
+    # (A weak reference to a module-level function holds as long as the module is loaded.)
+    events_recorded.connect(notices.on_events_recorded)
     app.register_blueprint(views.bp)
+    app.jinja_env.globals["notice_label"] = notice_label
     api.register_blueprint(notify_api.blp)
     for command in cli.commands:
         app.cli.add_command(command)

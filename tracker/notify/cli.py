@@ -1,4 +1,5 @@
-"""Commands of the notify domain: ``remind`` (one pass) and ``scheduler`` (daily passes)."""
+"""Commands of the notify domain: ``remind`` (one pass), ``notify`` (one notice sweep) and
+``scheduler`` (daily passes, notice sweeps)."""
 
 from __future__ import annotations
 
@@ -17,23 +18,44 @@ from flask.cli import with_appcontext
               help="Print one line per recipient, issue and step; send and record nothing.")
 @with_appcontext
 def remind_command(as_of: datetime | None, dry_run: bool) -> None:
-    """Run one reminder pass: claim the steps now due, mail one digest per recipient."""
+    """Run one reminder pass: claim the steps now due, mail one digest per recipient; then
+    mail the notices of the users who take them daily."""
+    from tracker.notify import notices
     from tracker.notify.service import run_pass
 
     result = run_pass(as_of.date() if as_of else None, dry_run=dry_run)
     for username, issue_id, step in result.planned:
         click.echo(f"{username}\t{issue_id}\t{step}")
     click.echo(result.summary())
-    if not result.ok:
+    ok = result.ok
+    if not dry_run:
+        swept = notices.run_sweep(("daily",))
+        if swept.claimed:
+            click.echo(swept.summary())
+        ok = ok and swept.ok
+    if not ok:
         # The pass has logged the reason in one line on stderr; the exit status tells cron,
         # systemd and scripts that something is still pending.
+        raise SystemExit(1)
+
+
+@click.command("notify")
+@with_appcontext
+def notify_command() -> None:
+    """Run one notice sweep: mail each recipient one mail with their notices not yet mailed."""
+    from tracker.notify import notices
+
+    result = notices.run_sweep()
+    click.echo(result.summary())
+    if not result.ok:
         raise SystemExit(1)
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass in the foreground (exactly one per deployment)."""
+    """Run the daily reminder pass and the notice sweeps in the foreground (one per
+    deployment)."""
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -50,10 +72,12 @@ def scheduler_command() -> None:
     logger.propagate = False
     click.echo(
         f"Reminder scheduler: a pass daily at {app.config['TRACKER_REMIND_AT']} "
-        f"({app.config['TRACKER_TIMEZONE']})"
-        + ("; today's time has passed, so one catch-up pass now." if catch_up_due(app) else ".")
+        f"({app.config['TRACKER_TIMEZONE']}), notices every "
+        f"{app.config['TRACKER_NOTICE_MINUTES']} minute(s)"
+        + ("; the last scheduled pass has not run, so one catch-up pass now."
+           if catch_up_due(app) else ".")
     )
     run_scheduler(app)
 
 
-commands = [remind_command, scheduler_command]
+commands = [remind_command, notify_command, scheduler_command]

@@ -7,12 +7,12 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    PrimaryKeyConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -21,8 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import Model
+from tracker.owners.models import User
 from tracker.timeutil import utcnow
-
 
 #: What happened to someone's work (SPEC §5 "Event notices").
 EVENT_NOTICES = ("assigned", "submitted", "rejected", "closed", "reopened",
@@ -58,6 +58,7 @@ class Notification(Model):
     items: Mapped[list[NotificationItem]] = relationship(
         lazy="selectin", order_by="NotificationItem.issue_id"
     )
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="selectin")
 
     @property
     def issue_ids(self) -> list[int]:
@@ -137,6 +138,8 @@ class NoticeMail(Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    notification: Mapped[Notification] = relationship()
 
 
 class DailyRun(Model):
