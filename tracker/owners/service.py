@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,6 +16,7 @@ from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unaut
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.owners.models import (
+    NOTIFY_MAIL,
     ORG_KINDS,
     ROLES,
     ApiToken,
@@ -296,6 +298,7 @@ def create_user(
     display_name: str | None = None,
     email: str | None = None,
     active: bool = True,
+    notify_mail: str = "immediate",
 ) -> User:
     """Add a user with a hashed password (admin)."""
     require_admin(actor)
@@ -304,6 +307,7 @@ def create_user(
         raise Invalid("A username is required.", errors={"username": ["Required."]})
     _check_role_org(role, org_id)
     _check_password(password)
+    _check_notify_mail(notify_mail)
     if db.session.scalar(select(exists().where(User.username == username))):
         raise Conflict("This username is taken.", reason="duplicate",
                        errors={"username": ["Already used."]})
@@ -315,6 +319,7 @@ def create_user(
         org_id=org_id,
         password_hash=_hash_password(password),
         active=active,
+        notify_mail=notify_mail,
         auth_generation=0,
     )
     db.session.add(user)
@@ -323,7 +328,14 @@ def create_user(
 
 
 #: What users may change of themselves; everything else is an admin's.
-SELF_SERVICE_FIELDS = frozenset({"locale"})
+SELF_SERVICE_FIELDS = frozenset({"locale", "notify_mail"})
+
+
+def _check_notify_mail(value: Any) -> None:
+    if value not in NOTIFY_MAIL:
+        raise Invalid(_l("Unknown mail setting."),
+                      errors={"notify_mail": [_l("Must be one of %(choices)s.",
+                                                 choices=", ".join(NOTIFY_MAIL))]})
 
 
 def update_user(actor: User, user: User, **fields: Any) -> User:
@@ -334,8 +346,10 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
     role = fields.get("role", user.role)
     org_id = fields.get("org_id", user.org_id)
     _check_role_org(role, org_id)
+    if "notify_mail" in fields:
+        _check_notify_mail(fields["notify_mail"])
     user.role, user.org_id = role, org_id
-    for name in ("display_name", "email", "locale"):
+    for name in ("display_name", "email", "locale", "notify_mail"):
         if name in fields:
             setattr(user, name, fields[name])
     if "active" in fields and fields["active"] != user.active:

@@ -16,10 +16,18 @@ from tracker.http import paginate
 from tracker.owners import service as owners
 from tracker.owners.auth import client_address
 from tracker.owners.auth import page_user as actor
-from tracker.owners.forms import LoginForm, LogoutForm, OrgForm, UserForm
+from tracker.owners.forms import (
+    NOTIFY_MAIL_CHOICES,
+    LoginForm,
+    LogoutForm,
+    OrgForm,
+    SettingsForm,
+    UserForm,
+)
 from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
 from tracker.owners.models import Org, User
 from tracker.pages import (
+    LANGUAGE_NAMES,
     LANGUAGES,
     explain,
     page_number,
@@ -139,6 +147,27 @@ def admin_org(org_id: int | None = None) -> Any:
     return render_template("admin/org_form.html", form=form, org=org)
 
 
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Any:
+    """The user's own settings: the language of pages and mail, and notices by mail."""
+    me = actor()
+    form = SettingsForm(obj=me)
+    form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    form.notify_mail.choices = [(k, str(v)) for k, v in NOTIFY_MAIL_CHOICES]
+    if request.method == "GET" and me.locale not in LANGUAGES:
+        form.locale.data = LANGUAGES[0]
+
+    def save() -> User:
+        return owners.update_user(me, me, locale=form.locale.data,
+                                  notify_mail=form.notify_mail.data)
+
+    if save_form(form, save):
+        return set_language_cookie(redirect(url_for("owners.settings")),
+                                   form.locale.data or LANGUAGES[0])
+    return render_template("owners/settings.html", form=form)
+
+
 @bp.get("/admin/users")
 @login_required
 def admin_users() -> str:
@@ -163,6 +192,7 @@ def admin_user(user_id: int | None = None) -> Any:
     form = UserForm(obj=user)
     form.role.choices = [(k, str(v)) for k, v in ROLE_LABELS.items()]
     form.org_id.choices = _org_choices(True)
+    form.notify_mail.choices = [(k, str(v)) for k, v in NOTIFY_MAIL_CHOICES]
     if request.method == "GET" and user is not None:
         form.password.data = ""
 
@@ -172,11 +202,13 @@ def admin_user(user_id: int | None = None) -> Any:
                 actor(), form.username.data or "", form.password.data or "", form.role.data or "",
                 form.org_id.data, display_name=form.display_name.data,
                 email=form.email.data or None, active=bool(form.active.data),
+                notify_mail=form.notify_mail.data or "immediate",
             )
         return owners.update_user(
             actor(), user, role=form.role.data, org_id=form.org_id.data,
             display_name=form.display_name.data, email=form.email.data or None,
             active=bool(form.active.data), password=form.password.data or None,
+            notify_mail=form.notify_mail.data,
         )
 
     if save_form(form, save):
