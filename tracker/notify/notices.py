@@ -222,9 +222,11 @@ def _held(token: str) -> tuple[list[_NoticeDigest], int]:
 
 
 def takes_mail(modes: Sequence[str]) -> Any:
-    """WHERE clause: the notice's recipient takes mail in one of ``modes`` (a key lookup per
-    unsent row, never a scan of the users)."""
-    return exists().where(User.id == NOTICE_MAILS.c.recipient_id, User.notify_mail.in_(modes))
+    """WHERE clause: the notice's recipient takes mail in one of ``modes``, or no longer
+    takes mail at all (those rows are claimed to be released); a key lookup per unsent row,
+    never a scan of the users."""
+    return exists().where(User.id == NOTICE_MAILS.c.recipient_id,
+                          User.notify_mail.in_((*modes, "off")))
 
 
 def run_sweep(modes: Sequence[str] = ("immediate",)) -> SweepResult:
