@@ -56,6 +56,7 @@ def notify_command() -> None:
 def scheduler_command() -> None:
     """Run the daily reminder pass and the notice sweeps in the foreground (one per
     deployment)."""
+    from tracker.extensions import db
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -70,14 +71,17 @@ def scheduler_command() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    due = catch_up_due(app)
+    # End this thread's read transaction: an open one would hold SQLite's lock against the
+    # jobs' writes for as long as the scheduler runs.
+    db.session.remove()
     click.echo(
         f"Reminder scheduler: a pass daily at {app.config['TRACKER_REMIND_AT']} "
         f"({app.config['TRACKER_TIMEZONE']}), notices every "
         f"{app.config['TRACKER_NOTICE_MINUTES']} minute(s)"
-        + ("; the last scheduled pass has not run, so one catch-up pass now."
-           if catch_up_due(app) else ".")
+        + ("; the last scheduled pass has not run, so one catch-up pass now." if due else ".")
     )
-    run_scheduler(app)
+    run_scheduler(app, catch_up=due)
 
 
 commands = [remind_command, notify_command, scheduler_command]

@@ -147,12 +147,11 @@ def catch_up_due(app: Flask, now: datetime | None = None) -> bool:
     return ran is None or ran < last_due_day(app, now)
 
 
-def run_scheduler(app: Flask) -> None:
-    """Run the scheduler in the foreground until interrupted."""
+def run_scheduler(app: Flask, *, catch_up: bool) -> None:
+    """Run the scheduler in the foreground until interrupted; ``catch_up`` runs one pass at
+    start (see ``catch_up_due``)."""
     scheduler = build_scheduler(app)
-    with app.app_context():
-        due = catch_up_due(app)
-    if due:
+    if catch_up:
         scheduler.add_job(catch_up_pass, args=[app], id="catch-up-pass",
                           name="catch-up reminder pass at start")
     def _stop(signum: int, frame: object) -> None:
