@@ -15,7 +15,7 @@ import time
 
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
-BENCHMARKS = ("list", "overdue", "summary", "reminder", "upload", "export")
+BENCHMARKS = ("list", "overdue", "summary", "reminder", "notices", "upload", "export")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -58,7 +58,7 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import reminders, server, web
+    from bench import notices, reminders, server, web
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -70,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     for kind in settings.databases:
         say(f"\n[{kind}]")
         url, ledger = ledger_for(settings, kind)
-        if "reminder" in settings.only or not settings.only:
+        if "reminder" in settings.only or "notices" in settings.only or not settings.only:
             ledger_for(settings, kind, settings.small_issues)
         results += web.run(settings, kind, url, ledger)
         if "reminder" in settings.only:
             results += reminders.run(settings, kind, url, ledger)
+        if "notices" in settings.only:
+            results += notices.run(settings, kind, url, ledger)
         if "upload" in settings.only:
             results += server.run_upload(settings, kind, url, ledger)
         if "export" in settings.only:

@@ -172,19 +172,6 @@ def smtp_configured() -> bool:
 
 
 
-class NoMailer:
-    """Stands in for the mailer when no SMTP server is configured."""
-
-    def send(self, msg: EmailMessage) -> None:  # pragma: no cover - never called without SMTP
-        raise MailError("no SMTP server configured")
-
-    def __enter__(self) -> NoMailer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 class Mailer:
     """One SMTP connection for a pass, opened on first use.
 
