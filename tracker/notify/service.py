@@ -16,6 +16,9 @@ A pass runs in three steps, each its own short transaction:
 
 The one window this cannot close is a crash between the mail server accepting a digest and
 step 3 committing: the lease then expires and the digest goes out again (at-least-once there).
+
+Leases, take-over, sending and recording are ``tracker.notify.claims``, shared with the notice
+sweep (``tracker.notify.notices``).
 """
 
 from __future__ import annotations
@@ -58,7 +61,6 @@ REMINDED = REMINDED_STATUSES
 LEASE = claims.LEASE
 #: How many days back a pass looks for steps missed while no pass ran (default).
 DEFAULT_CATCH_UP_DAYS = 7
-CHUNK = claims.CHUNK
 #: Tries of the claim phase when it collides with another pass (deadlock, lock timeout).
 CLAIM_ATTEMPTS = 3
 #: Due dates per candidate query; a daily pass needs one statement per policy and kind.
