@@ -45,8 +45,9 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[Optional()],
                              description=_l("At least 8 characters; leave empty to keep."))
     active = BooleanField(_l("Active"), default=True)
+    #: A post without the field (an older form, a script) keeps the user's setting.
     notify_mail = SelectField(_l("Notices by mail"), default="immediate",
-                              validators=[InputRequired(REQUIRED)])
+                              validators=[Optional()])
 
 
 #: How a user may take event notices by mail, as the settings pages offer it.
