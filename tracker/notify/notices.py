@@ -249,8 +249,11 @@ def run_sweep(modes: Sequence[str] = ("immediate",)) -> SweepResult:
     def record(digest: _NoticeDigest) -> None:
         claims.mark_sent(NOTICE_MAILS, digest.claim_ids, token, utcnow())
 
+    def record_all(held: Sequence[_NoticeDigest]) -> None:
+        claims.mark_sent(NOTICE_MAILS, [i for d in held for i in d.claim_ids], token, utcnow())
+
     claims.send_all(digests, table=NOTICE_MAILS, token=token, smtp=smtp, tally=result,
-                    build=build, record=record, what="Notices")
+                    build=build, record=record, record_all=record_all, what="Notices")
     if result.failed:
         log.error("Notice sweep: %d mail(s) not delivered, %d notice(s) left pending for the "
                   "next sweep: %s", result.failed, result.failed_steps, result.error)
