@@ -1,12 +1,13 @@
-"""Screenshots of the three role home pages from the demo data, for the README.
+"""Screenshots of every role's home and of an issue page, at desktop and phone width, from
+the demo data, for the README.
 
     .venv/bin/python scripts/screenshots.py      (or: make screenshots)
 
 Loads the demo (``tracker.issues.demo.load_demo``, the same as ``flask --app tracker demo``) into a
 throwaway SQLite database, serves the app on 127.0.0.1 and a free port, logs in as an officer,
-a registrar and a supervisor in Debian's Chromium (/usr/bin/chromium, driven by Playwright),
-and writes docs/screenshots/{officer,registrar,supervisor}.png.  Run it again after changing
-the pages.
+a registrar, a supervisor and an admin in Debian's Chromium (/usr/bin/chromium, driven by
+Playwright), and writes docs/screenshots/<role>.png and <role>-phone.png (1280 and 390 px wide),
+plus issue.png and issue-phone.png.  Run it again after changing the pages.
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=zh-CN",
 ]
-#: (file name, demo username) for each role's home page.
+#: (file name, demo username, path) of each screenshot.
 SHOTS = [
-    ("officer", "maduo.officer1"),
-    ("registrar", "maduo.registrar"),
-    ("supervisor", "zhou.supervisor"),
+    ("officer", "maduo.officer1", "/"),
+    ("registrar", "maduo.registrar", "/"),
+    ("supervisor", "zhou.supervisor", "/"),
+    ("admin", "admin", "/"),
+    ("issue", "maduo.officer1", "/"),
 ]
+#: Desktop and phone widths.
+WIDTHS = {"": (1280, 900), "-phone": (390, 844)}
 
 
 def main() -> int:
@@ -44,9 +49,9 @@ def main() -> int:
     from werkzeug.serving import make_server
 
     from tracker import create_app
+    from tracker.extensions import db
     from tracker.issues.demo import load_demo
     from tracker.issues.demo_data import DEMO_PASSWORD
-    from tracker.extensions import db
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tracker-shots-") as tmp:
@@ -69,19 +74,27 @@ def main() -> int:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                             env={**os.environ, "HOME": tmp, "LANG": "zh_CN.UTF-8"})
-                for name, username in SHOTS:
-                    context = browser.new_context(base_url=base, locale="zh-CN",
-                                                  viewport={"width": 1366, "height": 900})
-                    page = context.new_page()
-                    page.goto("/login")
-                    page.fill("input[name=username]", username)
-                    page.fill("input[name=password]", DEMO_PASSWORD)
-                    page.click("#login-form button[type=submit]")
-                    page.wait_for_url(base + "/")
-                    path = OUT / f"{name}.png"
-                    page.screenshot(path=str(path), full_page=True)
-                    print(f"wrote {path.relative_to(ROOT)}")
-                    context.close()
+                for name, username, target in SHOTS:
+                    for suffix, (width, height) in WIDTHS.items():
+                        context = browser.new_context(base_url=base, locale="zh-CN",
+                                                      viewport={"width": width,
+                                                                "height": height})
+                        page = context.new_page()
+                        page.goto("/login")
+                        page.fill("input[name=username]", username)
+                        page.fill("input[name=password]", DEMO_PASSWORD)
+                        page.click("#login-form button[type=submit]")
+                        page.wait_for_url(base + "/")
+                        if name == "issue":
+                            # The officer's most urgent item: an issue page as it lives.
+                            page.locator("[data-issue-id]").first.click()
+                            page.wait_for_load_state()
+                        elif target != "/":
+                            page.goto(target)
+                        path = OUT / f"{name}{suffix}.png"
+                        page.screenshot(path=str(path), full_page=True)
+                        print(f"wrote {path.relative_to(ROOT)}")
+                        context.close()
                 browser.close()
         finally:
             server.shutdown()

@@ -302,11 +302,12 @@ def test_reminder_selection_reads_issues_through_an_index(ledger: Ledger) -> Non
 # --- serialisation -----------------------------------------------------------------------
 
 
-def test_issue_schema_plain_path_matches_marshmallow(ledger: Ledger, app: Flask) -> None:
-    import marshmallow as ma
-
+def test_issue_dict_is_what_the_schema_documents(ledger: Ledger, app: Flask) -> None:
+    """The written-out serialisation of the hot paths (ORM issues and plain rows alike) is
+    what IssueSchema, the OpenAPI document of an issue, makes of it."""
     from tracker.issues.models import Issue
-    from tracker.issues.schemas import IssueSchema
+    from tracker.issues.schemas import IssueSchema, issue_dict
+    from tracker.issues.service import ISSUE_COLUMNS
 
     issues = []
     for status in ("open", "in_progress", "submitted", "closed"):
@@ -315,15 +316,37 @@ def test_issue_schema_plain_path_matches_marshmallow(ledger: Ledger, app: Flask)
     overdue = db.session.scalar(select(Issue).where(
         Issue.status != "closed", Issue.due_on < local_today()).limit(1))
     issues.append(overdue)
-    schema = IssueSchema()
+    rows = {row.id: row for row in db.session.execute(
+        select(*ISSUE_COLUMNS).where(Issue.id.in_([i.id for i in issues])))}
+    today = local_today()
     with app.test_request_context():
-        plain = schema.dump(issues, many=True)
-        generic = [ma.Schema._serialize(schema, issue) for issue in issues]
-        assert plain == generic
-        assert set(plain[0]) == set(schema.dump_fields)
-        assert IssueSchema().dump(overdue) == generic[-1]
-        assert generic[-1]["overdue"] is True and generic[-1]["days_overdue"] > 0
-        assert IssueSchema(only=("id",)).dump(overdue) == {"id": overdue.id}
+        documented = IssueSchema().dump(issues, many=True)
+    assert documented == [issue_dict(issue, today) for issue in issues]
+    assert documented == [issue_dict(rows[issue.id], today) for issue in issues]
+    assert set(documented[0]) == set(IssueSchema().dump_fields)
+    assert documented[-1]["overdue"] is True and documented[-1]["days_overdue"] > 0
+
+
+def test_the_list_page_and_its_total_are_one_statement(ledger: Ledger, app: Flask) -> None:
+    """The API's list reads the page's rows and the total in one statement (and the bearer
+    token with its user in one more)."""
+    from sqlalchemy import event
+
+    from tracker.issues.service import filter_issues, issue_rows
+    from tracker.owners.models import User
+
+    user = db.session.scalar(select(User).where(User.role == "admin").limit(1))
+    assert user is not None
+    stmt = filter_issues(user, {"org_id": ledger.county_id}, local_today())
+    seen: list[str] = []
+    listener = lambda *a: seen.append(a[2])  # noqa: E731 - before_cursor_execute(statement)
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        rows, meta = issue_rows(stmt, "due_on", 2, 50)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(seen) == 1
+    assert len(rows) == 50 and meta["total"] > 100 and meta["page"] == 2
 
 
 def test_pages_read_by_ids_first_are_the_plain_pages(ledger: Ledger) -> None:

@@ -10,7 +10,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import request
+import orjson
+from flask import Response, request
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
@@ -76,6 +77,15 @@ def paginate(
         "page_size": page_size,
     }
     return rows, meta
+
+
+def json_response(data: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer encoded by orjson (UTF-8, no ASCII escapes), for the hot read paths
+    whose data is already plain (dicts, lists, strings, numbers)."""
+    resp = Response(orjson.dumps(data), status=status, mimetype="application/json")
+    resp.headers.update(headers or {})
+    return resp
 
 
 def pagination_header(meta: dict[str, int]) -> dict[str, str]:

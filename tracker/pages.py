@@ -27,7 +27,13 @@ from wtforms.widgets import TextInput
 
 from tracker.errors import DomainError
 from tracker.extensions import babel, db
-from tracker.timeutil import format_date, format_datetime, parse_date
+from tracker.timeutil import (
+    format_date,
+    format_datetime,
+    parse_date,
+    parse_short_date,
+    today,
+)
 
 #: Languages with a catalogue; the first is the default.
 LANGUAGES = ("zh_Hans", "bo", "en")
@@ -359,37 +365,55 @@ REQUIRED = lazy_gettext("Required.")
 
 
 class CnDateField(Field):
-    """A date typed as people in China write it: 2018-07-07, 2018/7/7 or 2018年7月7日.
+    """A date typed as people in China write it: 2018-07-07, 2018/7/7, 2018年7月7日, or
+    without the year (7月7日: this year, or the year of the field named by ``year_from``).
 
     A text box rather than the browser's date picker, whose format follows the browser's
-    language and not the page's.
+    language and not the page's.  The example sits under the box, not inside it, where a
+    grey placeholder reads like a value already given.
     """
 
     widget = TextInput()
 
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"placeholder": "2018-07-07", "inputmode": "numeric",
-                                        "autocomplete": "off"})
+    def __init__(self, label: Any = None, validators: Any = None, *,
+                 year_from: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
+        kwargs.setdefault("description", lazy_gettext("e.g. 2018年7月7日 or 2018-07-07"))
         super().__init__(label, validators, **kwargs)
+        self.year_from = year_from
+        self.year_guessed = False
 
     def _value(self) -> str:
         if self.data:
-            return str(self.data.isoformat())
+            return format_date(self.data)
         return self.raw_data[0] if self.raw_data else ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Parse the typed text with the importer's date rules."""
-        text = (valuelist[0] if valuelist else "") or ""
-        if not str(text).strip():
+        text = str((valuelist[0] if valuelist else "") or "").strip()
+        self.year_guessed = False
+        if not text:
             self.data = None
             return
         try:
-            self.data = parse_date(str(text))
+            short = parse_short_date(text, today().year)
+            self.year_guessed = short is not None
+            self.data = short or parse_date(text)
         except ValueError:
             self.data = None
             raise ValueError(
                 lazy_gettext("Not a valid date: write 2018-07-07, 2018/7/7 or 2018年7月7日.")
             ) from None
+
+    def pre_validate(self, form: Any) -> None:
+        """A date typed without its year takes the year of ``year_from``'s date, and the
+        following year when it would fall before it (a due date after its start)."""
+        other = getattr(form, self.year_from, None) if self.year_from else None
+        if self.year_guessed and self.data and other is not None and other.data:
+            guess = self.data.replace(year=other.data.year)
+            if guess < other.data:
+                guess = guess.replace(year=guess.year + 1)
+            self.data = guess
 
 
 def int_or_none(value: Any) -> int | None:

@@ -108,6 +108,20 @@ def parse_date(value: Any) -> date:
         raise ValueError(f"{text!r} is not a real date") from None
 
 
+_SHORT_DATE_RE = re.compile(rf"^[\s(（]*(?:{_SHORT_DATE})[\s)）]*$")
+
+
+def parse_short_date(text: str, year: int) -> date | None:
+    """A date typed without its year (12月31日) in ``year``; None when ``text`` is not one.
+
+    The forms accept what the importer accepts, where a window's second date may leave the
+    year out (2018年8月1日至8月9日).
+    """
+    if not _SHORT_DATE_RE.match(text or ""):
+        return None
+    return _date_from_text(text, year=year)
+
+
 def parse_window(value: Any) -> tuple[date, date]:
     """A deadline window (整改时限): two dates joined by 至, 到, ~, - or —."""
     text = str(value or "").strip()

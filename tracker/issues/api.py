@@ -24,6 +24,7 @@ from tracker.http import (
     PageArgs,
     api_blueprint,
     if_match,
+    json_response,
     paginate,
     pagination_header,
     precheck,
@@ -31,6 +32,7 @@ from tracker.http import (
 )
 from tracker.issues import service
 from tracker.issues.models import Campaign, Category, Event, Issue
+from tracker.issues.reports.export import export_ledger
 from tracker.issues.schemas import (
     CampaignCreateSchema,
     CampaignPatchSchema,
@@ -45,6 +47,7 @@ from tracker.issues.schemas import (
     IssueSchema,
     NoteSchema,
     TransitionSchema,
+    issue_dict,
     request_today,
 )
 from tracker.owners.auth import admin_required, current_api_user, login_required
@@ -193,9 +196,10 @@ def _filtered(args: dict[str, Any], user: User) -> Select[tuple[Issue]]:
     return service.filter_issues(user, args, request_today())
 
 
-def _issue_answer(issue: Issue, status: int = 200, **headers: str) -> Any:
-    """The issue with its ETag (and any other headers)."""
-    return issue, status, {"ETag": f'"{issue.version}"', **headers}
+def _issue_answer(issue: Issue, status: int = 200, **headers: str) -> Response:
+    """The issue as IssueSchema documents it, with its ETag (and any other headers)."""
+    return json_response(issue_dict(issue, request_today()), status,
+                         {"ETag": f'"{issue.version}"', **headers})
 
 
 @issues_blp.route("")
@@ -214,18 +218,22 @@ class Issues(MethodView):
         """List the issues the caller may read, filtered and sorted (default: due_on, id).
 
         ``format=csv`` or ``format=xlsx`` downloads the whole filtered ledger as a 整改台账
-        spreadsheet instead of one page of JSON.
+        spreadsheet instead of one page of JSON.  ``after=<id>`` gives the page that follows
+        that issue in the same order (keyset pages, without X-Pagination: no total is
+        counted), for clients that walk the whole ledger.
         """
-        stmt = _filtered(args, current_api_user())
+        user = current_api_user()
+        stmt = _filtered(args, user)
         if args["format"] in ("csv", "xlsx"):
-            # Imported here: the export module is optional for the JSON list.
-            from tracker.issues.reports.export import export_ledger
-
-            result: Response = export_ledger(stmt, args["format"])
-            return result
-        rows, meta = paginate(stmt, args["page"], args["page_size"],
-                              load=service.page_loader(args["sort"]))
-        return rows, pagination_header(meta)
+            return export_ledger(stmt, args["format"])
+        today = request_today()
+        if args.get("after") is not None:
+            rows = service.issue_rows_after(user, stmt, args["sort"], args["after"],
+                                            args["page_size"])
+            return json_response([issue_dict(row, today) for row in rows])
+        rows, meta = service.issue_rows(stmt, args["sort"], args["page"], args["page_size"])
+        return json_response([issue_dict(row, today) for row in rows],
+                             headers=pagination_header(meta))
 
     @login_required
     @precheck(_precheck_register)

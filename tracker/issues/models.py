@@ -172,7 +172,7 @@ class Issue(Model):
     def is_overdue_on(self, as_of: date) -> bool:
         """Overdue (SPEC §4): not closed, and ``as_of`` is after due_on.  The one home of the
         rule, in Python (pages, mails, the API) and in SQL (filters, reports)."""
-        return self.status in OPEN_STATUSES and as_of > self.due_on
+        return days_overdue(self.status, self.due_on, as_of) > 0
 
     @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
     @classmethod
@@ -181,7 +181,15 @@ class Issue(Model):
 
     def days_overdue_on(self, as_of: date) -> int:
         """Days past due_on on ``as_of`` (0 when not overdue)."""
-        return (as_of - self.due_on).days if self.is_overdue_on(as_of) else 0
+        return days_overdue(self.status, self.due_on, as_of)
+
+
+def days_overdue(status: str, due_on: date, as_of: date) -> int:
+    """Days an issue of this status and deadline is overdue on ``as_of`` (0 when it is not):
+    the Python side of ``Issue.is_overdue_on``, also for rows read without the ORM."""
+    if status not in OPEN_STATUSES or as_of <= due_on:
+        return 0
+    return (as_of - due_on).days
 
 
 class Evidence(Model):

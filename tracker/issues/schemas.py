@@ -9,8 +9,9 @@ import marshmallow as ma
 from flask import g
 
 from tracker.http import IdField, IdParam, PageArgs, StrictSchema, Text, UtcDateTime
-from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue
+from tracker.issues.models import POLICY_BOUNDS, STATUSES, Issue, days_overdue
 from tracker.issues.rules import ACTIONS
+from tracker.issues.service import SORTABLE
 from tracker.timeutil import today
 
 #: Longest free text (description, cause, measures, comments) accepted, in characters.
@@ -159,26 +160,21 @@ class IssueSchema(ma.Schema):
     def _days_overdue(self, issue: Issue) -> int:
         return issue.days_overdue_on(request_today())
 
-    def _serialize(self, obj: Any, *, many: bool = False) -> Any:
-        # A list page holds up to 500 issues: marshmallow's field-by-field path was the
-        # largest cost of the list request after the framework (bench/README.md).  Whole
-        # issues take this plain path instead, with the same output (tests/test_scale.py
-        # compares the two); partial or derived schemas keep the generic one.
-        if type(self) is not IssueSchema or self.only or self.exclude or obj is None:
-            return super()._serialize(obj, many=many)
-        today = request_today()
-        if many:
-            return [_issue_dict(issue, today) for issue in obj]
-        return _issue_dict(obj, today)
 
 
 def _utc(value: datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 
-def _issue_dict(issue: Issue, today: date) -> dict[str, Any]:
-    """What IssueSchema's fields make of one issue, written out."""
-    days = issue.days_overdue_on(today)
+def issue_dict(issue: Any, today: date) -> dict[str, Any]:
+    """An issue as the API shows it (IssueSchema documents it), from an Issue or from a row of
+    its columns (the ledger's pages are read without ORM objects).
+
+    Written out rather than dumped field by field: a list page holds up to 500 issues, and
+    marshmallow's generic path was the largest cost of the request after the framework
+    (bench/README.md); tests/test_scale.py holds the two to the same output.
+    """
+    days = days_overdue(issue.status, issue.due_on, today)
     return {
         "id": issue.id, "campaign_id": issue.campaign_id, "org_id": issue.org_id,
         "category_id": issue.category_id, "title": issue.title,
@@ -224,13 +220,16 @@ class IssuePatchSchema(StrictSchema):
 
 
 #: ``sort`` values of the issue list; a leading ``-`` sorts descending.
-SORT_KEYS = ("due_on", "id", "updated_at", "created_at", "status", "title", "starts_on")
-SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
+SORTS = [prefix + key for key in SORTABLE for prefix in ("", "-")]
 
 
 class IssueQuerySchema(PageArgs):
     """Filters, sort and format of the issue list."""
 
+    id = ma.fields.List(
+        IdParam(), validate=ma.validate.Length(max=500),
+        metadata={"description": "Only these issues (repeat the parameter; at most 500)."},
+    )
     status = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(STATUSES)),
         metadata={"description": "One or more statuses (repeat the parameter)."},
@@ -239,12 +238,14 @@ class IssueQuerySchema(PageArgs):
     category_id = IdParam()
     campaign_id = IdParam()
     owner_id = IdParam()
+    owner = Text(80, metadata={"description": "The owner's username, or part of their name."})
     overdue = ma.fields.Boolean(
         metadata={"description": "true: not closed and past due_on today; false: the others."}
     )
     due_before = ma.fields.Date(metadata={"description": "due_on on or before this date."})
     due_after = ma.fields.Date(metadata={"description": "due_on on or after this date."})
-    q = Text(200, metadata={"description": "Text in title, description, cause or measures."})
+    q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
+                                           "the owner's name, or an issue number (17, #17)."})
     sort = ma.fields.String(
         load_default="due_on", validate=ma.validate.OneOf(SORTS),
         metadata={"description": "A field, '-' first for descending; ties by id."},
@@ -253,6 +254,10 @@ class IssueQuerySchema(PageArgs):
         load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]),
         metadata={"description": "csv or xlsx downloads the whole filtered ledger."},
     )
+    after = IdParam(metadata={"description": (
+        "Keyset pages: the page_size issues that follow this issue in the same order, "
+        "without counting a total (no X-Pagination); for walking the whole ledger. "
+        "Takes the place of page.")})
 
 
 class TransitionSchema(StrictSchema):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import marshmallow as ma
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -20,12 +21,13 @@ from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.http import paginate
-from tracker.issues import labels
+from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
 from tracker.issues.evidence import service as evidence_service
 from tracker.issues.evidence.api import download_response
 from tracker.issues.forms import (
+    BulkForm,
     CampaignForm,
     CategoryForm,
     EvidenceForm,
@@ -38,7 +40,6 @@ from tracker.issues.forms import (
 )
 from tracker.issues.models import (
     OPEN_STATUSES,
-    STATUSES,
     Campaign,
     Category,
     Event,
@@ -49,10 +50,11 @@ from tracker.issues.models import (
 )
 from tracker.issues.reports import export
 from tracker.issues.reports import service as reports
+from tracker.issues.schemas import IssueQuerySchema
 from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
-from tracker.owners.models import Org, Role, User
-from tracker.pages import int_arg, page_action, page_number, save_form
+from tracker.owners.models import Org, OrgKind, Role, User
+from tracker.pages import int_arg, page_action, page_number, safe_next, save_form
 from tracker.timeutil import today
 
 bp = Blueprint("issues", __name__)
@@ -66,13 +68,29 @@ HOME_LIMIT = 200
 
 
 def org_choices(user: User) -> list[tuple[int, str]]:
-    """The orgs in the user's scope, top-down, for a select."""
+    """The orgs in the user's scope as a tree (each after its parent, indented), for a select."""
     rows = db.session.execute(
-        select(Org.id, Org.name, Org.depth)
+        select(Org.id, Org.name, Org.depth, Org.parent_id)
         .where(owners.scope_clause(user, Org.id))
         .order_by(Org.depth, Org.code)
-    )
-    return [(org_id, name) for org_id, name, _depth in rows]
+    ).all()
+    return [(org_id, "　" * depth + name) for org_id, name, depth in owners.tree_order(rows)]
+
+
+#: Beyond this many orgs in scope the unit filter lists only the chosen one and searches
+#: the rest as you type (``owners.views.lookup_orgs``).
+FILTER_LIST_LIMIT = 300
+
+
+def org_filter_choices(user: User, filters: dict[str, Any]) -> list[tuple[int, str]]:
+    """The unit filter's choices: the whole tree while small, else the chosen unit alone."""
+    count = db.session.scalar(select(func.count()).select_from(Org).where(
+        owners.scope_clause(user, Org.id)))
+    if (count or 0) <= FILTER_LIST_LIMIT:
+        return org_choices(user)
+    chosen = filters.get("org_id")
+    org = db.session.get(Org, chosen) if chosen else None
+    return [(org.id, org.name)] if org is not None and owners.in_scope(user, org.id) else []
 
 
 def owner_choices(user: User) -> list[tuple[int, str]]:
@@ -134,18 +152,27 @@ def _with_relations(stmt: Select[Any]) -> Select[Any]:
     return stmt.options(*RELATIONS)
 
 
+#: The ledger page reads its filters with the API's own schema (one meaning everywhere).
+_QUERY = IssueQuerySchema()
+
+
 def list_filters() -> dict[str, Any]:
-    """The issue list's filters, read from the query string."""
-    status = request.args.get("status") or None
-    return {
-        "status": status if status in STATUSES else None,
-        "org_id": int_arg("org_id"),
-        "category_id": int_arg("category_id"),
-        "campaign_id": int_arg("campaign_id"),
-        "owner": (request.args.get("owner") or "").strip()[:80] or None,
-        "overdue": request.args.get("overdue") in ("1", "true", "on"),
-        "q": (request.args.get("q") or "").strip()[:200] or None,
-    }
+    """The ledger page's filters, read from the query string by ``IssueQuerySchema``.
+
+    Leniently: a wrong value (a mistyped date, an unknown status) is dropped rather than
+    answered with an error page.
+    """
+    raw: dict[str, Any] = {}
+    for key in request.args:
+        values = [v for v in request.args.getlist(key) if v.strip() != ""]
+        if values:
+            is_list = isinstance(_QUERY.fields.get(key), ma.fields.List)
+            raw[key] = values if is_list else values[0]
+    try:
+        return dict(_QUERY.load(raw))
+    except ma.ValidationError as exc:
+        wrong = set(exc.messages) if isinstance(exc.messages, dict) else set()
+        return dict(_QUERY.load({k: v for k, v in raw.items() if k not in wrong}))
 
 
 def filtered_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[Any]:
@@ -230,24 +257,49 @@ def supervisor_dashboard(
 @bp.get("/issues")
 @login_required
 def issue_list() -> Any:
-    """The ledger with filters and pagination."""
+    """The ledger with filters, sortable columns, pages, and actions on a selection."""
     user = actor()
     as_of = today()
     filters = list_filters()
-    fmt = request.args.get("format")
-    if fmt in ("csv", "xlsx"):
-        # The whole filtered ledger as a 整改台账 spreadsheet, as the API's list offers it.
-        return export.export_ledger(filtered_issues(user, filters, as_of), fmt)
-    page = page_number()
-    rows, meta = paginate(filtered_issues(user, filters, as_of), page, PAGE_SIZE,
-                          load=issues.page_loader("due_on", *RELATIONS))
+    if filters.get("format") in ("csv", "xlsx"):
+        # The whole filtered ledger (or the ticked selection, id=…) as a 整改台账 spreadsheet.
+        return export.export_ledger(filtered_issues(user, filters, as_of), filters["format"])
+    sort = filters.get("sort") or "due_on"
+    rows, meta = paginate(filtered_issues(user, filters, as_of), page_number(), PAGE_SIZE,
+                          load=issues.page_loader(sort, *RELATIONS))
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
-    orgs = [] if user.role == Role.officer.value else org_choices(user)
-    args = {k: v for k, v in request.args.items() if k not in ("page", "format")}
-    return render_template("issues/list.html", items=rows, meta=meta, filters=filters,
-                           categories=categories, campaigns=campaigns, orgs=orgs,
-                           as_of=as_of, args=args)
+    wide = user.role == Role.admin.value or (
+        user.org is not None and user.org.kind == OrgKind.prefecture.value)
+    args = {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in ("page", "format")}
+    return render_template(
+        "issues/list.html", items=rows, meta=meta, filters=filters, sort=sort,
+        categories=categories, campaigns=campaigns, as_of=as_of, args=args,
+        orgs=[] if user.role == Role.officer.value else org_filter_choices(user, filters),
+        counties=owners.county_names({it.org_id for it in rows}) if wide else None,
+        bulk=BulkForm(formdata=None) if rules.may_register(user.role) else None,
+    )
+
+
+@bp.post("/issues/bulk")
+@login_required
+def bulk() -> Response:
+    """Act on the ticked findings of the ledger: give them another owner, each through the
+    service with its own event, all or none."""
+    user = actor()
+    form = BulkForm()
+    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()][:500]
+    back = request.referrer if safe_next(request.referrer, "") else url_for("issues.issue_list")
+    if not form.validate_on_submit() or not ids:
+        flash(_("Tick the findings and choose the new owner."), "danger")
+        return redirect(back, code=303)  # type: ignore[return-value]
+    owner_id = form.owner_id.data
+    return page_action(
+        lambda: issues.reassign_issues(user, ids, owner_id),
+        done=lambda changed: _("%(n)s findings given to their new owner.", n=len(changed)),
+        back=back,
+    )
 
 
 @bp.route("/issues/new", methods=["GET", "POST"])
@@ -399,11 +451,10 @@ def add_note(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
     form.validate_on_submit()
-    return page_action(
-        lambda: issues.add_note(issue, user, form.comment.data or "",
-                                if_match=form.version.data or None),
-        done=_("Note added."), back=_back_url(issue_id),
-    )
+    # Two notes never conflict: a note typed on a page someone changed meanwhile is kept
+    # (no If-Match from the page), where an edit of the fields would be refused as stale.
+    return page_action(lambda: issues.add_note(issue, user, form.comment.data or ""),
+                       done=_("Note added."), back=_back_url(issue_id))
 
 
 # --- reports -----------------------------------------------------------------------------
@@ -602,6 +653,15 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
     form.org_id.choices = org_choices(user)
     if request.method == "GET" and campaign is not None and campaign.remind_days_before:
         form.remind_days_before.data = ",".join(str(d) for d in campaign.remind_days_before)
+    # Empty policy fields use the defaults in force: show them, not blank boxes.
+    cfg = current_app.config
+    defaults = {"remind_days_before": ",".join(map(str, cfg["TRACKER_REMIND_DAYS_BEFORE"])),
+                "overdue_repeat_days": cfg["TRACKER_OVERDUE_REPEAT_DAYS"],
+                "escalate_after_days": cfg["TRACKER_ESCALATE_AFTER_DAYS"]}
+    for name, value in defaults.items():
+        getattr(form, name).render_kw = {"placeholder": str(value)}
+        getattr(form, name).description = _("Empty: the default in force, %(value)s.",
+                                            value=value)
 
     def save() -> Campaign:
         try:

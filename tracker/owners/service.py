@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from tracker.owners.models import (
     LoginFailure,
     Org,
     OrgClosure,
+    OrgKind,
     Role,
     User,
 )
@@ -252,6 +254,36 @@ def org_paths(org_ids: set[int]) -> dict[int, str]:
     for org_id, name, _distance in rows:
         parts.setdefault(org_id, []).append(name)
     return {org_id: " / ".join(names) for org_id, names in parts.items()}
+
+
+def tree_order(rows: Sequence[Any]) -> list[tuple[int, str, int]]:
+    """(id, name, depth) rows of orgs (with parent_id), each after its parent, children in the
+    given order: the tree as an indented list reads it."""
+    children: dict[int | None, list[Any]] = {}
+    ids = {row.id for row in rows}
+    for row in rows:
+        parent = row.parent_id if row.parent_id in ids else None
+        children.setdefault(parent, []).append(row)
+    result: list[tuple[int, str, int]] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        row = stack.pop()
+        result.append((row.id, row.name, row.depth))
+        stack.extend(reversed(children.get(row.id, [])))
+    return result
+
+
+def county_names(org_ids: set[int]) -> dict[int, str]:
+    """The county each org lies in (the org itself if it is one), in one query; orgs above
+    any county (the prefecture and its own centre) have none."""
+    if not org_ids:
+        return {}
+    rows = db.session.execute(
+        select(OrgClosure.descendant_id, Org.name)
+        .join(Org, Org.id == OrgClosure.ancestor_id)
+        .where(OrgClosure.descendant_id.in_(org_ids), Org.kind == OrgKind.county.value)
+    ).all()
+    return {org_id: name for org_id, name in rows}
 
 
 # --- users -------------------------------------------------------------------------------

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
@@ -25,7 +34,7 @@ from tracker.owners.forms import (
     UserForm,
 )
 from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
-from tracker.owners.models import Org, User
+from tracker.owners.models import ROLES, Org, Role, User
 from tracker.pages import (
     LANGUAGE_NAMES,
     LANGUAGES,
@@ -55,6 +64,41 @@ def set_language() -> Response:
     return set_language_cookie(
         redirect(safe_next(request.form.get("next"), url_for("issues.home"))), lang
     )
+
+
+#: Suggestions a picker shows for what was typed.
+LOOKUP_LIMIT = 20
+
+
+@bp.get("/lookup/orgs")
+@login_required
+def lookup_orgs() -> Response:
+    """Units in the user's scope whose name or code holds ``q``, for the pickers that search
+    as you type (JSON: [{value, text}], at most LOOKUP_LIMIT)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = select(Org.id, Org.code, Org.name).where(owners.scope_clause(actor(), Org.id))
+    if q:
+        stmt = stmt.where(or_(Org.name.contains(q, autoescape=True),
+                              Org.code.contains(q, autoescape=True)))
+    rows = db.session.execute(stmt.order_by(Org.depth, Org.code).limit(LOOKUP_LIMIT))
+    return jsonify([{"value": org_id, "text": f"{name} ({code})"} for org_id, code, name in rows])
+
+
+@bp.get("/lookup/users")
+@login_required
+def lookup_users() -> Response:
+    """Active users the user may read (their line of the tree) whose name or username holds
+    ``q``, for the owner pickers (JSON: [{value, text}], at most LOOKUP_LIMIT)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = (select(User.id, User.username, User.display_name, Org.name)
+            .outerjoin(Org, Org.id == User.org_id)
+            .where(owners.users_readable_clause(actor()), User.active.is_(True)))
+    if q:
+        stmt = stmt.where(or_(User.display_name.contains(q, autoescape=True),
+                              User.username.contains(q, autoescape=True)))
+    rows = db.session.execute(stmt.order_by(User.display_name, User.id).limit(LOOKUP_LIMIT))
+    return jsonify([{"value": user_id, "text": f"{name} ({username}) · {org or ''}"}
+                    for user_id, username, name, org in rows])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -190,10 +234,16 @@ def admin_user(user_id: int | None = None) -> Any:
     owners.require_admin(actor())
     user = owners.get_user(user_id) if user_id is not None else None
     form = UserForm(obj=user)
-    form.role.choices = [(k, str(v)) for k, v in ROLE_LABELS.items()]
+    # The least-privileged role first, and the default of a new user.
+    form.role.choices = [(k, str(ROLE_LABELS[k])) for k in reversed(ROLES)]
     form.org_id.choices = _org_choices(True)
     form.notify_mail.choices = [(k, str(v)) for k, v in NOTIFY_MAIL_CHOICES]
-    if request.method == "GET" and user is not None:
+    if user is None:
+        form.password.description = _("At least 8 characters.")
+        form.password.flags.required = True
+        if request.method == "GET":
+            form.role.data = Role.officer.value
+    elif request.method == "GET":
         form.password.data = ""
 
     def save() -> User:
