@@ -30,7 +30,9 @@ PAGES = {
     "reg": ["/", "/issues", "/issues/new", "/imports", "/reports/overdue", "/reports/summary"],
     "zhou": ["/", "/issues?overdue=1", "/issues/{issue}", "/reports/summary"],
     "admin": ["/admin", "/admin/orgs", "/admin/users", "/admin/users/new", "/admin/campaigns",
-              "/admin/campaigns/new", "/admin/categories"],
+              "/admin/campaigns/new", "/admin/categories", "/admin/webhooks",
+              "/admin/webhooks/new", "/public?lang={lang}",
+              "/public/campaigns/{campaign}?lang={lang}"],
 }
 
 
@@ -54,9 +56,12 @@ def test_every_page_passes_axe(browser: Any, live_server: Any, world: Any, make:
     issue = make.issue(world.centre, world.officer, world.campaign, world.category,
                        status="submitted", title="窗口人员业务能力有限，群众办事来回跑")
     make.issue(world.department, world.officer2, world.campaign, world.category2)
+    make.issue(world.other_centre, world.other_officer, world.campaign, world.category,
+               status="closed")
+    world.campaign.public = True  # published: its pages are in the list too
     for user in (world.officer, world.registrar, world.supervisor, world.admin):
         user.locale = lang
-    issue_id = issue.id
+    issue_id, campaign_id = issue.id, world.campaign.id
     release_database()  # and touch no row afterwards: SQLite would hold its write lock
     recorder = Recorder(live_server.url)
     problems: list[str] = []
@@ -67,7 +72,7 @@ def test_every_page_passes_axe(browser: Any, live_server: Any, world: Any, make:
             page = log_in(context, username, PASSWORD)
             page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
             for path in paths:
-                path = path.format(issue=issue_id)
+                path = path.format(issue=issue_id, campaign=campaign_id, lang=lang)
                 response = page.goto(path)
                 assert response is not None and response.status == 200, path
                 problems += [f"{username} {path}: {p}" for p in _serious(page)]

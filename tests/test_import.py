@@ -289,9 +289,9 @@ def test_command_records_the_command_line_as_actor(world, runner, tmp_path):
     issue = db.session.scalar(select(Issue))
     assert issue.created_by_id is None
     # The same row and history that registering through the form makes.
-    from tracker.issues.service import EDITABLE_FIELDS
+    from tracker.issues.service import REGISTRATION_FIELDS
 
-    assert set(event.changes) == set(EDITABLE_FIELDS)
+    assert set(event.changes) == set(REGISTRATION_FIELDS)
     assert event.changes["due_on"] == [None, "2019-01-07"] and event.kind == "created"
     assert (issue.version, issue.status, issue.original_due_on) == (1, "open", issue.due_on)
 

@@ -197,6 +197,13 @@ def _extension_cases() -> list[Case]:
         Case("summary report", "GET", _fixed("/api/v1/reports/summary?campaign_id={w.campaign.id}"),
              (OK, OK, OK, 403, OK)),
         Case("inbox", "GET", _fixed("/api/v1/notifications"), (OK, OK, OK, OK, OK)),
+        # The queues: everyone may ask; each gets only what they may act on (maybe nothing).
+        Case("issues awaiting my verification", "GET",
+             _fixed("/api/v1/issues?awaiting=verification"), (OK, OK, OK, OK, OK)),
+        Case("extensions awaiting my decision", "GET",
+             _fixed("/api/v1/extensions?status=pending"), (OK, OK, OK, OK, OK)),
+        Case("history anchors", "GET", _fixed("/api/v1/history/anchors"),
+             (OK, 403, 403, 403, 403)),
         Case("mark the officer's notification read", "POST", _officers_notice,
              (404, 404, 404, OK, 404)),
         Case("import template", "GET", _fixed("/api/v1/imports/template"),
@@ -216,7 +223,33 @@ def _officers_notice(world: Any, make: Any) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/notifications/{notice.id}/read", {}
 
 
-MATRIX = CASES + _extension_cases()
+def _webhook(suffix: str = "", body: Any = None
+             ) -> Callable[[Any, Any], tuple[str, dict[str, Any]]]:
+    def build(world: Any, make: Any) -> tuple[str, dict[str, Any]]:
+        from tracker.notify.webhooks.models import Webhook
+
+        hook = Webhook(url="http://10.1.2.3/hook", events=["issue.closed"], secret="whsec_x",
+                       active=True)
+        db.session.add(hook)
+        db.session.commit()
+        return f"/api/v1/webhooks/{hook.id}{suffix}", ({"json": body} if body else {})
+
+    return build
+
+
+#: Webhooks are for admins alone (SPEC §6).
+WEBHOOK_CASES: list[Case] = [
+    Case("list webhooks", "GET", _fixed("/api/v1/webhooks"), (OK, 403, 403, 403, 403)),
+    Case("create webhook", "POST",
+         _fixed("/api/v1/webhooks", {"url": "http://10.1.2.3/hook", "events": ["issue.closed"]}),
+         (NEW, 403, 403, 403, 403)),
+    Case("read webhook", "GET", _webhook(), (OK, 403, 403, 403, 403)),
+    Case("change webhook", "PATCH", _webhook(body={"active": False}), (OK, 403, 403, 403, 403)),
+    Case("remove webhook", "DELETE", _webhook(), (204, 403, 403, 403, 403)),
+    Case("webhook deliveries", "GET", _webhook("/deliveries"), (OK, 403, 403, 403, 403)),
+]
+
+MATRIX = CASES + _extension_cases() + WEBHOOK_CASES
 
 
 def _call(api: Any, case: Case, world: Any, make: Any, user: Any) -> Any:
@@ -271,6 +304,11 @@ def test_the_matrix_covers_every_documented_operation(app, client):
         ("GET", "/api/v1/reports/overdue"), ("GET", "/api/v1/reports/summary"),
         ("GET", "/api/v1/notifications"), ("POST", "/api/v1/notifications/{notification_id}/read"),
         ("GET", "/api/v1/imports/template"), ("POST", "/api/v1/imports"),
+        ("GET", "/api/v1/webhooks"), ("POST", "/api/v1/webhooks"),
+        ("GET", "/api/v1/webhooks/{webhook_id}"), ("PATCH", "/api/v1/webhooks/{webhook_id}"),
+        ("DELETE", "/api/v1/webhooks/{webhook_id}"),
+        ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+        ("GET", "/api/v1/extensions"), ("GET", "/api/v1/history/anchors"),
     } | EXTRA_COVERED
     missing = sorted(documented - covered)
     assert not missing, f"add these to the permission matrix: {missing}"
@@ -282,6 +320,8 @@ EXTRA_COVERED = {
     ("GET", "/api/v1/issues/{issue_id}/evidence/{evidence_id}"),
     ("DELETE", "/api/v1/issues/{issue_id}/evidence/{evidence_id}"),
     ("POST", "/api/v1/issues/{issue_id}/extensions/{extension_id}/decision"),
+    # Open to everyone without login: tests/test_public.py.
+    ("GET", "/api/v1/public/campaigns"), ("GET", "/api/v1/public/campaigns/{campaign_id}"),
 }
 
 

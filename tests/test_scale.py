@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, or_, select, text
 from werkzeug.security import generate_password_hash
 
 from bench.generate import Ledger, Shape, append_issues, fill, local_today
@@ -258,6 +258,64 @@ def test_summary_statements_do_not_grow_with_the_ledger(ledger: Ledger, api: Any
     small = _count_statements(summary)
     _grow(SHAPE.issues)
     assert _count_statements(summary) == small
+
+
+def test_generated_spans_end_in_each_issues_present_state(ledger: Ledger) -> None:
+    from tracker.issues.models import Issue
+    from tracker.issues.reports.spans import TRACKED, IssueSpan
+
+    current = select(func.count()).select_from(IssueSpan).join(
+        Issue, Issue.id == IssueSpan.issue_id).where(IssueSpan.valid_to.is_(None))
+    assert db.session.scalar(current) == SHAPE.issues
+    differ = [getattr(IssueSpan, n) != getattr(Issue, n) for n in TRACKED if n != "closed_on"]
+    differ.append(func.coalesce(IssueSpan.closed_on, Issue.due_on)
+                  != func.coalesce(Issue.closed_on, Issue.due_on))
+    assert db.session.scalar(current.where(or_(*differ))) == 0
+    # As of a past day, the summary counts exactly the issues registered by then.
+    from tracker.issues.reports import service as reports
+    from tracker.owners.models import OrgClosure, User
+
+    sup = db.session.scalar(select(User).where(User.username == ledger.prefecture_supervisor))
+    day = date.fromisoformat(ledger.today) - timedelta(days=200)
+    rows = reports.summary_rows(sup, as_of=day, org_id=ledger.prefecture_id)
+    registered = db.session.scalar(
+        select(func.count()).select_from(Issue)
+        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
+        .where(OrgClosure.ancestor_id == ledger.prefecture_id, Issue.registered_on <= day))
+    assert 0 < sum(r["total"] for r in rows if r["category_id"] is None) == registered
+
+
+def test_as_of_reports_statements_do_not_grow_with_the_ledger(ledger: Ledger, api: Any) -> None:
+    past = date.fromisoformat(ledger.today) - timedelta(days=200)
+    paths = [f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&as_of={past}",
+             f"/api/v1/reports/overdue?org_id={ledger.county_id}&as_of={past}"]
+
+    def reports_then() -> Any:
+        for path in paths:
+            resp = api.get(path, user=ledger.prefecture_supervisor)
+            assert resp.status_code == 200, resp.get_json()
+            assert resp.get_json()
+
+    small = _count_statements(reports_then)
+    _grow(SHAPE.issues)
+    assert _count_statements(reports_then) == small
+
+
+def test_as_of_overdue_report_reads_spans_through_an_index(ledger: Ledger, api: Any) -> None:
+    past = date.fromisoformat(ledger.today) - timedelta(days=200)
+    path = f"/api/v1/reports/overdue?org_id={ledger.county_id}&as_of={past}"
+    api.get(path, user=ledger.prefecture_supervisor)
+    with statements() as seen:
+        resp = api.get(path, user=ledger.prefecture_supervisor)
+    assert resp.status_code == 200 and resp.get_json()
+    reads = [(s, p) for s, p in seen if re.search(r"\bFROM issue_spans\b", s)]
+    assert reads
+    for statement, parameters in reads:
+        plan = _plan(statement, parameters)
+        full = [line for line in plan.splitlines()
+                if re.match(r"\s*SCAN issue_spans\b", line)
+                or re.search(r"Seq Scan on issue_spans\b", line)]
+        assert not full, plan
 
 
 # --- the reminder pass -------------------------------------------------------------------

@@ -55,6 +55,12 @@ class Config:
         self.TRACKER_ESCALATE_AFTER_DAYS = int(env.get("TRACKER_ESCALATE_AFTER_DAYS", "3"))
         #: After downtime, a reminder pass still sends steps missed up to this many days ago.
         self.TRACKER_REMIND_CATCH_UP_DAYS = int(env.get("TRACKER_REMIND_CATCH_UP_DAYS", "7"))
+        #: Webhooks may reach loopback addresses (tests only; SPEC §6).
+        self.TRACKER_WEBHOOK_ALLOW_LOOPBACK = _bool(env.get("TRACKER_WEBHOOK_ALLOW_LOOPBACK"))
+        #: Seconds a webhook delivery may take per network step (SPEC §6: 10).
+        self.TRACKER_WEBHOOK_TIMEOUT = float(env.get("TRACKER_WEBHOOK_TIMEOUT", "10"))
+        #: Deliveries one sweep claims at most, so that a burst never makes unbounded work.
+        self.TRACKER_WEBHOOK_BATCH = int(env.get("TRACKER_WEBHOOK_BATCH", "100"))
         self.TRACKER_TOKEN_HOURS = int(env.get("TRACKER_TOKEN_HOURS", "12"))
         self.TRACKER_LOGIN_MAX_FAILURES = int(env.get("TRACKER_LOGIN_MAX_FAILURES", "5"))
         self.TRACKER_LOGIN_WINDOW_MINUTES = int(env.get("TRACKER_LOGIN_WINDOW_MINUTES", "15"))

@@ -7,7 +7,7 @@ partial index on the unsent rows lets a sweep read only what is new.  ``daily_ru
 that a day's reminder pass ran, so the scheduler's catch-up at start claims its day once.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-01 23:20:00
 
 """
@@ -16,13 +16,14 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0003'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-OLD_KINDS = "kind IN ('reminder', 'escalation', 'info')"
-KINDS = ("kind IN ('reminder', 'escalation', 'info', 'assigned', 'submitted', 'rejected', "
-         "'closed', 'reopened', 'extension_requested', 'extension_decided')")
+OLD_KINDS = "kind IN ('reminder', 'escalation', 'info', 'webhook_disabled')"
+KINDS = ("kind IN ('reminder', 'escalation', 'info', 'webhook_disabled', 'assigned', "
+         "'submitted', 'rejected', 'closed', 'reopened', 'extension_requested', "
+         "'extension_decided')")
 NOTIFY_MAIL = "notify_mail IN ('immediate', 'daily', 'off')"
 UNSENT = "sent_at IS NULL"
 

@@ -31,9 +31,10 @@ from tracker.http import (
     require_json_body,
 )
 from tracker.issues import service
-from tracker.issues.models import Campaign, Category, Event, Issue
+from tracker.issues.models import Campaign, Category, Event, HistoryAnchor, Issue
 from tracker.issues.reports.export import export_ledger
 from tracker.issues.schemas import (
+    AnchorSchema,
     CampaignCreateSchema,
     CampaignPatchSchema,
     CampaignQuerySchema,
@@ -58,8 +59,10 @@ campaigns_blp = api_blueprint("campaigns", __name__, "/campaigns",
                               "Inspection rounds and their reminder policy")
 issues_blp = api_blueprint("issues_api", __name__, "/issues",
                            "The ledger: findings, their lifecycle and history")
+history_blp = api_blueprint("history", __name__, "/history",
+                            "The tamper-evident history's daily anchors (admins)")
 #: The ledger's own API blueprints, in the order the OpenAPI document lists them.
-BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp)
+BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp, history_blp)
 
 #: Response headers of a single issue.
 ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
@@ -327,3 +330,21 @@ class Notes(MethodView):
                                  if_match=if_match())
         db.session.commit()
         return event
+
+
+# --- history anchors ---------------------------------------------------------------------
+
+
+@history_blp.route("/anchors")
+class Anchors(MethodView):
+    """The daily anchors of the history."""
+
+    @login_required
+    @admin_required
+    @history_blp.arguments(PageArgs, location="query")
+    @history_blp.response(200, AnchorSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The recorded anchors, newest first (admin): compare them with the printed copies."""
+        stmt = select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc())
+        rows, meta = paginate(stmt, args["page"], args["page_size"])
+        return rows, pagination_header(meta)

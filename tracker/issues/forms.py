@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -61,6 +62,16 @@ class IssueForm(FlaskForm):
             "starts_on": self.starts_on.data,
             "due_on": self.due_on.data,
         }
+
+
+class RegisterForm(IssueForm):
+    """Register a finding: also its registration date (登记日期), today unless earlier."""
+
+    registered_on = CnDateField(_l("Registered on"), validators=[Optional()])
+
+    def values(self) -> dict[str, Any]:
+        """The field values the service takes, with the registration date if given."""
+        return {**super().values(), "registered_on": self.registered_on.data}
 
 
 class BulkForm(FlaskForm):
@@ -137,4 +148,8 @@ class CampaignForm(FlaskForm):
         _l("Escalate after (days overdue)"),
         validators=[Optional(), NumberRange(min=POLICY_BOUNDS["escalate_after_days"][0],
                                          message=_l("At least 0."))],
+    )
+    public = BooleanField(
+        _l("Public disclosure"),
+        description=_l("Publish progress and closed findings without login at /public."),
     )

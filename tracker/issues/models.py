@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ColumnElement,
     Date,
@@ -21,6 +22,8 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    false,
+    literal,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -28,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import Model
 from tracker.owners.models import Org, User
-from tracker.timeutil import utcnow
+from tracker.timeutil import today, utcnow
 
 
 class Status(enum.StrEnum):
@@ -48,6 +51,18 @@ OPEN_STATUSES = tuple(s.value for s in Status if s is not Status.closed)
 REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
 #: SQL of "not closed", as the partial index states it.
 OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+
+
+def overdue_clause(status: Any, due_on: Any, as_of: Any, *,
+                   literal_statuses: bool = False) -> ColumnElement[bool]:
+    """Overdue (SPEC §4) in SQL for any pair of status and due-date columns: the issues now,
+    or their spans in the past (tracker/issues/reports/spans.py); ``literal_statuses``
+    writes the IN list as SQL literals (what a partial index's predicate can be matched
+    with)."""
+    statuses: Any = OPEN_STATUSES
+    if literal_statuses:
+        statuses = [literal(s, literal_execute=True) for s in OPEN_STATUSES]
+    return and_(status.in_(statuses), due_on < as_of)
 
 
 class Category(Model):
@@ -93,6 +108,8 @@ class Campaign(Model):
     overdue_repeat_days: Mapped[int | None] = mapped_column(Integer)
     #: Escalate to supervisors once this many days overdue; None uses the global default.
     escalate_after_days: Mapped[int | None] = mapped_column(Integer)
+    #: Published without login at /public (政务公开): progress and closed findings only.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     org: Mapped[Org] = relationship(lazy="joined")
@@ -132,6 +149,8 @@ class Issue(Model):
         Index("ix_issues_status_due", "status", "due_on"),
         Index("ix_issues_due", "due_on"),
         Index("ix_issues_category", "category_id"),
+        # A public campaign's closed findings, latest closure first (政务公开).
+        Index("ix_issues_campaign_status_closed", "campaign_id", "status", "closed_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +162,9 @@ class Issue(Model):
     cause: Mapped[str] = mapped_column(Text, default="")
     measures: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The day the finding entered the ledger (登记日期), local; never after the day it was
+    #: recorded, never edited (SPEC §4).
+    registered_on: Mapped[date] = mapped_column(Date, default=today)
     starts_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     #: The first due date, kept when an extension moves due_on.
@@ -160,6 +182,10 @@ class Issue(Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Local calendar date of closure, so that "closed late" is a plain date comparison.
     closed_on: Mapped[date | None] = mapped_column(Date)
+    #: Who submitted it for verification last: never its verifier (four eyes, SPEC §3).
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The ``hash`` of its latest event: the head of its tamper-evident history.
+    history_hash: Mapped[str | None] = mapped_column(String(64))
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     org: Mapped[Org] = relationship(lazy="raise")
@@ -177,7 +203,7 @@ class Issue(Model):
     @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _is_overdue_on_expression(cls, as_of: Any) -> ColumnElement[bool]:
-        return and_(cls.status.in_(OPEN_STATUSES), cls.due_on < as_of)
+        return overdue_clause(cls.status, cls.due_on, as_of)
 
     def days_overdue_on(self, as_of: date) -> int:
         """Days past due_on on ``as_of`` (0 when not overdue)."""
@@ -227,6 +253,30 @@ class Event(Model):
     #: {field: [before, after]}
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     comment: Mapped[str] = mapped_column(Text, default="")
+    #: The ``hash`` of the issue's previous event; None for its first (issues/history.py).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    #: SHA-256 (hex) of the canonical serialisation of this event and ``prev_hash``.
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryAnchor(Model):
+    """One day's anchor of the history: a digest over every issue's latest hash, printed in
+    the admins' daily mail and the summary spreadsheet, so a copy lives outside the
+    database."""
+
+    __tablename__ = "history_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The local date it anchors; one anchor a day, whoever records it first.
+    anchored_on: Mapped[date] = mapped_column(Date, unique=True)
+    #: SHA-256 (hex) over "issue_id:hash" lines of every issue's latest event, by issue id.
+    digest: Mapped[str] = mapped_column(String(64))
+    issue_count: Mapped[int] = mapped_column(Integer)
+    #: The newest event the digest covers: verify-history recomputes it from the chains.
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: When the admins' mail with this anchor was handed to the mail server (claimed once).
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 @event.listens_for(Event, "before_update")

@@ -35,6 +35,7 @@ from tracker.issues.forms import (
     ExtensionRequestForm,
     IssueForm,
     NoteForm,
+    RegisterForm,
     TransitionForm,
     WithdrawForm,
 )
@@ -55,7 +56,7 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.models import Org, OrgKind, Role, User
 from tracker.pages import int_arg, page_action, page_number, safe_next, save_form
-from tracker.timeutil import today
+from tracker.timeutil import parse_date, today
 
 bp = Blueprint("issues", __name__)
 
@@ -128,9 +129,9 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
     form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
 
 
-def new_issue_form(user: User) -> IssueForm:
+def new_issue_form(user: User) -> RegisterForm:
     """The registration form with defaults: the user's unit, today, the latest campaign."""
-    form = IssueForm()
+    form = RegisterForm()
     fill_issue_form(form, user)
     if request.method == "GET":
         if form.campaign_id.choices:
@@ -138,6 +139,7 @@ def new_issue_form(user: User) -> IssueForm:
         if user.org_id is not None:
             form.org_id.data = user.org_id
         form.starts_on.data = today()
+        form.registered_on.data = today()
     return form
 
 
@@ -220,8 +222,57 @@ def home() -> str:
         )))
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
                                as_of=as_of, overdue=overdue)
+    # The dashboard as it stood at the end of a past day when the date control asks for one.
+    as_of = report_date()
     return render_template("issues/home_supervisor.html", as_of=as_of,
+                           args={"as_of": as_of}, **supervisor_queues(user),
                            **supervisor_dashboard(user, as_of))
+
+
+#: Items each queue of the supervisor's home lists (the API pages through the rest).
+QUEUE_LIMIT = 50
+
+
+def supervisor_queues(user: User) -> dict[str, Any]:
+    """待我验收 and 待我审批: what awaits this user's verification or decision, with the
+    county, who submitted or asked, and since when (a few statements whatever the size)."""
+    from sqlalchemy import func
+
+    def count(stmt: Select[Any]) -> int:
+        return db.session.scalar(select(func.count()).select_from(
+            stmt.order_by(None).subquery())) or 0
+
+    verify_stmt = issues.awaiting_verification(user)
+    decide_stmt = issues.awaiting_decision(user)
+    to_verify = list(db.session.scalars(verify_stmt.limit(QUEUE_LIMIT)))
+    to_decide = list(db.session.scalars(decide_stmt.limit(QUEUE_LIMIT)))
+    decide_issues = {i.id: i for i in db.session.scalars(
+        select(Issue).where(Issue.id.in_({x.issue_id for x in to_decide})))} if to_decide else {}
+    people = {uid for uid in [i.submitted_by_id for i in to_verify]
+              + [x.requested_by_id for x in to_decide] if uid is not None}
+    names = dict(db.session.execute(select(User.id, User.display_name)
+                                    .where(User.id.in_(people))).all()) if people else {}
+    counties = export.county_names({i.org_id for i in [*to_verify, *decide_issues.values()]})
+    # When each issue was submitted: its latest submit event.
+    since: dict[int, Any] = {}
+    if to_verify:
+        since = dict(db.session.execute(
+            select(Event.issue_id, func.max(Event.at))
+            .where(Event.issue_id.in_([i.id for i in to_verify]), Event.kind == "submit")
+            .group_by(Event.issue_id)).all())
+    return {
+        "verify_queue": [
+            {"issue": i, "county": counties.get(i.org_id, ""),
+             "who": names.get(i.submitted_by_id or 0, ""), "since": since.get(i.id)}
+            for i in to_verify],
+        "verify_count": len(to_verify) if len(to_verify) < QUEUE_LIMIT else count(verify_stmt),
+        "decide_queue": [
+            {"extension": x, "issue": decide_issues[x.issue_id],
+             "county": counties.get(decide_issues[x.issue_id].org_id, ""),
+             "who": names.get(x.requested_by_id or 0, ""), "since": x.requested_at}
+            for x in to_decide],
+        "decide_count": len(to_decide) if len(to_decide) < QUEUE_LIMIT else count(decide_stmt),
+    }
 
 
 def supervisor_dashboard(
@@ -327,11 +378,18 @@ def edit(issue_id: int) -> Any:
     fill_issue_form(form, user)
     if request.method == "GET":
         form.version.data = str(issue.version)
+    if request.method == "POST" and not request.form.get("due_on"):
+        # The page shows the deadline read-only (it moves only through an extension).
+        form.due_on.data = issue.due_on
+        form.due_on.raw_data = [issue.due_on.isoformat()]
     if save_form(form, lambda: issues.update_issue(issue, user, form.values(),
                                                     if_match=form.version.data)):
         return redirect(url_for("issues.issue_page", issue_id=issue.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("issues/edit.html", form=form, issue=issue), status
+    extension_form = (ExtensionRequestForm(formdata=None)
+                      if extension_service.can_request(user, issue) else None)
+    return render_template("issues/edit.html", form=form, issue=issue,
+                           extension_form=extension_form), status
 
 
 @bp.get("/issues/<int:issue_id>")
@@ -384,9 +442,25 @@ def issue_page(issue_id: int) -> str:
         withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
         extension_form=(ExtensionRequestForm(formdata=None)
                         if extension_service.can_request(user, issue) else None),
-        decision_form=(ExtensionDecisionForm(formdata=None)
-                       if extension_service.can_decide(user, issue) else None),
+        decision_form=ExtensionDecisionForm(formdata=None),
+        decidable={x.id for x, _who in extensions if x.status == "pending"
+                   and extension_service.can_decide(user, issue, x)},
+        withheld=issues.withheld_reasons(user, issue),
     )
+
+
+@bp.get("/issues/<int:issue_id>/closure")
+@login_required
+def closure(issue_id: int) -> str:
+    """The printable closure record (销号审批表) of a closed issue: A4, no script."""
+    user = actor()
+    issue = db.session.scalar(
+        _with_relations(select(Issue).where(Issue.id == issue_id)).options(
+            joinedload(Issue.campaign)))
+    if issue is None or not issues.can_read(user, issue):
+        issues.get_issue(user, issue_id)  # the one place that says 404
+    assert issue is not None
+    return render_template("issues/closure.html", **issues.closure_record(issue))
 
 
 #: Fields of an edit event that hold ids, and the name shown for each id.
@@ -460,17 +534,23 @@ def add_note(issue_id: int) -> Response:
 # --- reports -----------------------------------------------------------------------------
 
 
+def report_date() -> date:
+    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
+    2018年12月1日); today when absent, or (with a message) when it is no date."""
+    raw = (request.args.get("as_of") or "").strip()
+    if not raw:
+        return today()
+    try:
+        return parse_date(raw)
+    except ValueError:
+        flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
+        return today()
+
+
 def _report_args() -> dict[str, Any]:
     """The reports' filters from the query string: as_of, org, category, campaign."""
-    as_of = today()
-    raw = request.args.get("as_of")
-    if raw:
-        try:
-            as_of = date.fromisoformat(raw)
-        except ValueError:
-            flash(_("Not a valid date: %(value)s", value=raw), "danger")
-    return {"as_of": as_of, "org_id": int_arg("org_id"), "category_id": int_arg("category_id"),
-            "campaign_id": int_arg("campaign_id")}
+    return {"as_of": report_date(), "org_id": int_arg("org_id"),
+            "category_id": int_arg("category_id"), "campaign_id": int_arg("campaign_id")}
 
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
@@ -677,6 +757,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
             "remind_days_before": days,
             "overdue_repeat_days": form.overdue_repeat_days.data,
             "escalate_after_days": form.escalate_after_days.data,
+            "public": bool(form.public.data),
         }
         if campaign is None:
             return issues.create_campaign(user, values)

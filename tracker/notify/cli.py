@@ -1,5 +1,6 @@
-"""Commands of the notify domain: ``remind`` (one pass), ``notify`` (one notice sweep) and
-``scheduler`` (daily passes, notice sweeps)."""
+"""Commands of the notify domain: ``remind`` (one pass), ``notify`` (one notice sweep),
+``deliver`` (one webhook sweep), ``anchor`` (today's history anchor, mailed to the admins) and
+``scheduler`` (all of them, on their schedules)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def notify_command() -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass and the notice sweeps in the foreground (one per
-    deployment)."""
+    """Run the daily reminder pass, the history anchor and the notice and webhook sweeps in the
+    foreground (one per deployment)."""
     from tracker.extensions import db
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
@@ -80,8 +81,37 @@ def scheduler_command() -> None:
         f"({app.config['TRACKER_TIMEZONE']}), notices every "
         f"{app.config['TRACKER_NOTICE_MINUTES']} minute(s)"
         + ("; the last scheduled pass has not run, so one catch-up pass now." if due else ".")
+        + " Webhook deliveries every minute."
     )
     run_scheduler(app, catch_up=due)
 
 
-commands = [remind_command, notify_command, scheduler_command]
+@click.command("deliver")
+@click.option("--retry-now", is_flag=True,
+              help="Send every pending delivery now, ignoring the back-off.")
+@with_appcontext
+def deliver_command(retry_now: bool) -> None:
+    """Run one webhook sweep: claim the deliveries now due, send them signed, record."""
+    from tracker.notify.webhooks.service import deliver
+
+    result = deliver(retry_now=retry_now)
+    click.echo(result.summary())
+    if not result.ok:
+        # Each failure is in the delivery log; the exit status tells cron and scripts.
+        raise SystemExit(1)
+
+
+@click.command("anchor")
+@with_appcontext
+def anchor_command() -> None:
+    """Record today's history anchor now (once a day) and mail it to the admins."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    result = anchor_and_mail()
+    click.echo(result.summary())
+    if not result.ok:
+        raise SystemExit(1)
+
+
+commands = [remind_command, notify_command, scheduler_command, deliver_command,
+            anchor_command]

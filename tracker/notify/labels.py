@@ -17,6 +17,7 @@ NOTICE_LABELS = {
     "reminder": _l("Reminder"),
     "escalation": _l("Escalation"),
     "info": _l("Notice"),
+    "webhook_disabled": _l("Webhook"),
 }
 
 

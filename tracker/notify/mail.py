@@ -162,6 +162,17 @@ def build_notices(*, to_name: str, to_address: str, items: list[NoticeItem],
                     locale=locale, items=items)
 
 
+def build_anchor_mail(*, to_name: str, to_address: str, anchored_on: date, digest: str,
+                      issue_count: int, locale: str | None = None) -> EmailMessage:
+    """The admins' daily mail carrying the history anchor, in the recipient's language."""
+    with _speaking(locale):
+        subject = gettext("[Rectification ledger] History anchor %(date)s",
+                          date=anchored_on.isoformat())
+    return _message(to_name=to_name, to_address=to_address, subject=subject,
+                    template="anchor", locale=locale, anchored_on=anchored_on, digest=digest,
+                    issue_count=issue_count)
+
+
 def _now_local() -> datetime:
     return datetime.now(local_zone())
 

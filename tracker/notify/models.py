@@ -28,7 +28,7 @@ from tracker.timeutil import utcnow
 EVENT_NOTICES = ("assigned", "submitted", "rejected", "closed", "reopened",
                  "extension_requested", "extension_decided")
 #: Every kind of notice: the reminder pass's digests, then the event notices.
-KINDS = ("reminder", "escalation", "info", *EVENT_NOTICES)
+KINDS = ("reminder", "escalation", "info", "webhook_disabled", *EVENT_NOTICES)
 KINDS_SQL = "kind IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")"
 
 

@@ -1,4 +1,4 @@
-"""The daily reminder pass and the notice sweep under APScheduler, in its own process.
+"""The reminder pass, the history anchor and the sweeps under APScheduler, in their own process.
 
 Never start this inside web workers: every gunicorn worker would run its own copy.  Run
 exactly one ``flask --app tracker scheduler`` (deploy/tracker-scheduler.service); should a
@@ -29,6 +29,9 @@ JOB_ID = "daily-reminder-pass"
 NOTICE_JOB_ID = "notice-sweep"
 #: The day the scheduler's catch-up at start is recorded under in ``daily_runs``.
 CATCH_UP_JOB = "catch-up"
+WEBHOOK_JOB_ID = "webhook-sweep"
+#: Seconds between webhook sweeps (SPEC §6: every minute).
+WEBHOOK_SECONDS = 60
 
 
 def parse_remind_at(value: str) -> time:
@@ -59,13 +62,31 @@ def daily_pass() -> bool:
 
 
 def scheduled_pass(app: Flask) -> None:
-    """The daily job: errors are logged in one line, never raised, so that the scheduler
-    keeps running for tomorrow."""
+    """The daily job: the reminder pass (with the daily notices), then today's history
+    anchor; errors are logged in one line, never raised, so that the scheduler keeps running
+    for tomorrow."""
     with app.app_context():
         try:
             daily_pass()
         except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad pass
             log.error("Reminder pass failed: %s: %s", exc.__class__.__name__, exc)
+    # After the pass, not beside it: one writer at a time (SQLite), and a failed pass
+    # still anchors the day.
+    scheduled_anchor(app)
+
+
+def scheduled_anchor(app: Flask) -> None:
+    """The job: record today's history anchor and mail it to the admins; errors are logged
+    in one line, never raised."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    with app.app_context():
+        try:
+            result = anchor_and_mail()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad run
+            log.error("History anchor failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        log.info("%s", result.summary())
 
 
 def catch_up_pass(app: Flask) -> None:
@@ -102,6 +123,20 @@ def scheduled_notices(app: Flask) -> None:
             log.info("%s", result.summary())
 
 
+def scheduled_delivery(app: Flask) -> None:
+    """The job: one webhook sweep; errors are logged in one line, never raised."""
+    from tracker.notify.webhooks.service import deliver
+
+    with app.app_context():
+        try:
+            result = deliver()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
+            log.error("Webhook sweep failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        if result.claimed:
+            log.info("%s", result.summary())
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -123,6 +158,13 @@ def build_scheduler(
         scheduled_notices, IntervalTrigger(minutes=minutes, timezone=zone), args=[app],
         id=NOTICE_JOB_ID, name="notice sweep", replace_existing=True,
         next_run_time=datetime.now(zone),  # and once at start
+    )
+    # max_instances=1: a long sweep (a slow receiver) is never overlapped by the next one
+    # here; sweeps of other schedulers are kept apart by their claims in the database.
+    scheduler.add_job(
+        scheduled_delivery, IntervalTrigger(seconds=WEBHOOK_SECONDS), args=[app],
+        id=WEBHOOK_JOB_ID, name="webhook sweep", replace_existing=True,
+        misfire_grace_time=WEBHOOK_SECONDS,
     )
     return scheduler
 

@@ -51,6 +51,7 @@ from tracker.notify.policy import (
     policy_for,
     step_offset,
 )
+from tracker.notify.webhooks import service as webhooks
 from tracker.owners.models import OrgClosure, Role, User
 from tracker.owners.service import org_paths
 from tracker.timeutil import today, utcnow
@@ -93,6 +94,8 @@ class PassResult(claims.Tally):
     claimed: int = 0
     retried: int = 0
     dropped: int = 0
+    #: Webhook deliveries of ``issue.overdue`` this pass put into the outbox.
+    overdue_announced: int = 0
     #: (username, issue id, step) of each delivery a dry run would make.
     planned: list[tuple[str, int, str]] = field(default_factory=list)
 
@@ -497,6 +500,10 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
     db.session.rollback()  # start from a fresh transaction: the claim phase is one unit
     result = PassResult(as_of=as_of, since=as_of, smtp=smtp)
     _claim(as_of, token, result)
+    # Webhooks' issue.overdue: the issues that became overdue since the last pass, once per
+    # issue and due date, written to the outbox in a transaction of their own.
+    result.overdue_announced = webhooks.announce_overdue(as_of, result.since)
+    db.session.commit()
 
     digests, result.dropped = _held_digests(token, as_of)
     db.session.commit()  # nothing stays open while mail is sent

@@ -40,6 +40,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "window": ("整改时限", "window"),
     "starts_on": ("开始日期", "starts_on", "start"),
     "due_on": ("完成时限", "完成日期", "due_on", "due"),
+    "registered_on": ("登记日期", "registered_on", "registered"),
 }
 _HEADER_LOOKUP = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
 
@@ -67,7 +68,7 @@ TEMPLATE_EXAMPLE = [
 FIELD_COLUMN = {
     "org_id": "org", "category_id": "category", "title": "title", "description": "description",
     "cause": "cause", "measures": "measures", "owner_id": "owner", "starts_on": "starts_on",
-    "due_on": "due_on", "campaign_id": "title",
+    "due_on": "due_on", "campaign_id": "title", "registered_on": "registered_on",
 }
 
 TITLE_MAX = 300  # issues.title is String(300); PostgreSQL refuses longer ones outright
@@ -535,6 +536,13 @@ def _parse_row(
                 values[key] = parse_date(cells.get(key))
             except ValueError as exc:
                 errors[key] = str(exc)
+    # 登记日期 is optional: empty means today; never after today (the service checks).
+    values["registered_on"] = None
+    if _cell_text(cells.get("registered_on")):
+        try:
+            values["registered_on"] = parse_date(cells.get("registered_on"))
+        except ValueError as exc:
+            errors["registered_on"] = str(exc)
     return values, errors, window_used
 
 

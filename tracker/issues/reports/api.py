@@ -38,8 +38,11 @@ SUMMARY_NAME = ("summary", "汇总表")
 
 class _FormatArgs(QuerySchema):
     as_of = ma.fields.Date(load_default=None,
-                           metadata={"description": "Reckon overdue as of this date "
-                                                    "(default: today in TRACKER_TIMEZONE)."})
+                           metadata={"description": "The ledger as it stood at the end of this "
+                                                    "day (TRACKER_TIMEZONE): the issues "
+                                                    "registered by then, each with its status, "
+                                                    "due date, closing date and extensions of "
+                                                    "then (default: today)."})
     org_id = IdParam(load_default=None)
     campaign_id = IdParam(load_default=None)
     format = ma.fields.String(load_default="json",

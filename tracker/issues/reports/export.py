@@ -66,6 +66,13 @@ def _org_parts(org_ids: set[int]) -> dict[int, tuple[str, str]]:
     return result
 
 
+def county_names(org_ids: set[int]) -> dict[int, str]:
+    """The county of each org (empty above any county), in one query."""
+    if not org_ids:
+        return {}
+    return {org_id: county for org_id, (county, _unit) in _org_parts(org_ids).items()}
+
+
 def ledger_rows(stmt: Select[Any], *, as_of: date | None = None,
                 batch_size: int = BATCH) -> Iterator[list[Any]]:
     """The 整改台账 rows of the issues ``stmt`` selects, in its order (no header)."""

@@ -1,9 +1,12 @@
 """The overdue report and the summary table (汇总表), aggregated in SQL.
 
 Both reports are plain functions of the actor and plain values, so that the API, the web
-pages and the benchmarks share them.  ``as_of`` replaces today in the date arithmetic only
-(overdue, days overdue); statuses are always the current ones.  Each report runs a fixed
-number of statements whatever the size of the ledger.
+pages and the benchmarks share them.  ``as_of`` is the day the report is taken: today (the
+default, or a later day, for which only the date arithmetic moves) reads the issues as they
+are; a past day reads the ledger as it stood at the end of that day (SPEC §4) from the
+issues' status spans (``spans.py``): the issues registered by then, each with the status,
+due date, closing date and extension count its history records then.  Each report runs a
+fixed number of statements whatever the size of the ledger or the day asked for.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import io
 import math
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
@@ -24,6 +28,7 @@ from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules
 from tracker.issues.models import Campaign, Category, Issue, Status
+from tracker.issues.reports.spans import IssueSpan, as_of_clause
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
 from tracker.timeutil import today
@@ -75,11 +80,43 @@ def _check_category(category_id: int | None) -> None:
         raise Invalid("No such category.", errors={"category_id": ["No such category."]})
 
 
+# --- the ledger on a day ------------------------------------------------------------------
+
+
+@dataclass
+class Ledger:
+    """Where a report reads the ledger of its day: the issues now, or the spans then.
+
+    ``rows`` has the columns the reports count and filter by (status, due_on, closed_on,
+    extension_count, org_id, category_id, campaign_id, owner_id, is_overdue_on); ``key`` is
+    its primary key, ``issue_id`` the issue's id, ``where`` what picks one row per issue.
+    """
+
+    rows: Any
+    key: Any
+    issue_id: Any
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+
+    @property
+    def past(self) -> bool:
+        """Whether this is the ledger of a past day (spans)."""
+        return self.rows is IssueSpan
+
+
+def ledger_on(as_of: date) -> Ledger:
+    """The ledger as it stood at the end of ``as_of``: the issues themselves for today (or
+    later), their spans for a past day."""
+    if as_of >= today():
+        return Ledger(Issue, Issue.id, Issue.id)
+    return Ledger(IssueSpan, IssueSpan.id, IssueSpan.issue_id, [as_of_clause(as_of)])
+
+
 # --- the overdue report ------------------------------------------------------------------
 
 
 def _overdue_filters(
     user: User,
+    ledger: Ledger,
     as_of: date,
     org_id: int | None,
     category_id: int | None,
@@ -87,25 +124,26 @@ def _overdue_filters(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of the overdue report, after checking role, scope and filters."""
     require_report_reader(user)
+    src = ledger.rows
     # An IN list, not "<> closed": indexes answer IN lists on both databases.
-    where: list[ColumnElement[bool]] = [Issue.is_overdue_on(as_of)]  # type: ignore[list-item]
+    where: list[ColumnElement[bool]] = [src.is_overdue_on(as_of), *ledger.where]
     if org_id is not None:
         _org_in_scope(user, org_id)
-        where.append(_in_subtree(org_id))
+        where.append(_in_subtree(org_id, src.org_id))
     elif user.role != Role.admin.value and user.org_id is not None:
-        where.append(_in_subtree(user.org_id))  # the user's scope
+        where.append(_in_subtree(user.org_id, src.org_id))  # the user's scope
     else:
-        where.append(owners.scope_clause(user, Issue.org_id))
+        where.append(owners.scope_clause(user, src.org_id))
     _check_category(category_id)
     if category_id is not None:
-        where.append(Issue.category_id == category_id)
+        where.append(src.category_id == category_id)
     _campaign(campaign_id)
     if campaign_id is not None:
-        where.append(Issue.campaign_id == campaign_id)
+        where.append(src.campaign_id == campaign_id)
     return where
 
 
-def _in_subtree(org_id: int) -> ColumnElement[bool]:
+def _in_subtree(org_id: int, column: Any = Issue.org_id) -> ColumnElement[bool]:
     """The issue's org lies in ``org_id``'s subtree.
 
     On PostgreSQL written ``org_id = ANY(ARRAY(subtree))``: the planner then reads each org's
@@ -115,16 +153,17 @@ def _in_subtree(org_id: int) -> ColumnElement[bool]:
     """
     subtree = owners.subtree_ids(org_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        return Issue.org_id == any_(func.array(subtree.scalar_subquery()))
-    return Issue.org_id.in_(subtree)
+        return column == any_(func.array(subtree.scalar_subquery()))  # type: ignore[no-any-return]
+    return column.in_(subtree)  # type: ignore[no-any-return]
 
 
-def _overdue_columns() -> Select[*tuple[Any, ...]]:
-    return (
-        select(Issue.id, Issue.title, Issue.status, Issue.org_id, Issue.owner_id,
-               User.display_name.label("owner_name"), Issue.due_on)
-        .join(User, User.id == Issue.owner_id)
-    )
+def _overdue_columns(ledger: Ledger) -> Select[*tuple[Any, ...]]:
+    src = ledger.rows
+    stmt = select(ledger.issue_id.label("id"), Issue.title, src.status, src.org_id,
+                  src.owner_id, User.display_name.label("owner_name"), src.due_on)
+    if ledger.past:
+        stmt = stmt.select_from(IssueSpan).join(Issue, Issue.id == IssueSpan.issue_id)
+    return stmt.join(User, User.id == src.owner_id)
 
 
 def overdue_query(
@@ -136,8 +175,10 @@ def overdue_query(
 ) -> Select[*tuple[Any, ...]]:
     """The SELECT of overdue issues in the user's scope, most overdue first."""
     as_of = as_of or today()
-    where = _overdue_filters(user, as_of, org_id, category_id, campaign_id)
-    return _overdue_columns().where(*where).order_by(Issue.due_on, Issue.id)
+    ledger = ledger_on(as_of)
+    where = _overdue_filters(user, ledger, as_of, org_id, category_id, campaign_id)
+    return (_overdue_columns(ledger).where(*where)
+            .order_by(ledger.rows.due_on, ledger.issue_id))
 
 
 def _overdue_dicts(rows: list[Any], as_of: date) -> list[dict[str, Any]]:
@@ -165,16 +206,19 @@ def overdue_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """One page of the overdue report and its pagination metadata (X-Pagination)."""
     as_of = as_of or today()
-    where = _overdue_filters(user, as_of, org_id, category_id, campaign_id)
+    ledger = ledger_on(as_of)
+    src = ledger.rows
+    where = _overdue_filters(user, ledger, as_of, org_id, category_id, campaign_id)
     # Counted on the issues alone (every issue has its owner), which an index answers
     # without reading the table: a country's admin counts some 100,000 overdue issues.
-    total = int(db.session.scalar(select(func.count()).select_from(Issue).where(*where)) or 0)
+    total = int(db.session.scalar(select(func.count()).select_from(src).where(*where)) or 0)
     # The page's ids first, from the same index; then only those rows, with their owners.
-    page_ids = (select(Issue.id).where(*where).order_by(Issue.due_on, Issue.id)
+    order = (src.due_on, ledger.issue_id)
+    page_ids = (select(ledger.key).where(*where).order_by(*order)
                 .limit(page_size).offset((page - 1) * page_size))
     rows = db.session.execute(
-        _overdue_columns().where(Issue.id.in_(page_ids.scalar_subquery()))
-        .order_by(Issue.due_on, Issue.id)
+        _overdue_columns(ledger).where(ledger.key.in_(page_ids.scalar_subquery()))
+        .order_by(*order)
     ).all()
     meta = {"total": total, "total_pages": max(1, math.ceil(total / page_size)),
             "page": page, "page_size": page_size}
@@ -229,6 +273,52 @@ def _ratio(closed: int, total: int) -> float:
     return round(closed / total, 4) if total else 0.0
 
 
+def subtree_counts(
+    parents: list[int], as_of: date, campaign_id: int | None = None
+) -> dict[tuple[int, int], Any]:
+    """The summary's aggregation, one GROUP BY in SQL: for each child of ``parents`` (its
+    whole subtree, by the closure table) and for each parent's own findings, per category:
+    total, closed, closed_late, extended and overdue on ``as_of``.
+
+    Keyed by (org id, category id); the summary table and the public disclosure
+    (``issues.public``) both read it, so that a figure means the same in both.
+    """
+    unit = aliased(Org)
+    ledger = ledger_on(as_of)
+    src = ledger.rows  # the issues now, or their spans at the end of as_of
+    closed = src.status == Status.closed.value
+    stmt = (
+        select(
+            OrgClosure.ancestor_id.label("org_id"),
+            src.category_id,
+            func.count(ledger.key).label("total"),
+            func.sum(case((closed, 1), else_=0)).label("closed"),
+            func.sum(case((and_(closed, src.closed_on > src.due_on), 1), else_=0))
+            .label("closed_late"),
+            func.sum(case((src.extension_count > 0, 1), else_=0)).label("extended"),
+            func.sum(case((src.is_overdue_on(as_of), 1), else_=0))
+            .label("overdue"),
+        )
+        .select_from(src)
+        .join(OrgClosure, OrgClosure.descendant_id == src.org_id)
+        .join(unit, unit.id == OrgClosure.ancestor_id)
+        .where(subtree_units(parents, unit), *ledger.where)
+        .group_by(OrgClosure.ancestor_id, src.category_id)
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(src.campaign_id == campaign_id)
+    return {(r.org_id, r.category_id): r for r in db.session.execute(stmt)}
+
+
+def subtree_units(parents: list[int], unit: Any) -> ColumnElement[bool]:
+    """Joined to ``OrgClosure`` (ancestor ``unit``): the issue's row of the unit it counts
+    for, a child of a parent, or the parent itself for the parent's own findings."""
+    return or_(
+        unit.parent_id.in_(parents),
+        and_(OrgClosure.ancestor_id.in_(parents), OrgClosure.distance == 0),
+    )
+
+
 def summary_rows(
     user: User,
     campaign_id: int | None = None,
@@ -255,32 +345,7 @@ def summary_rows(
         select(Category.id, Category.name).order_by(Category.code, Category.id)
     ).all()
 
-    unit = aliased(Org)
-    closed = Issue.status == Status.closed.value
-    stmt = (
-        select(
-            OrgClosure.ancestor_id.label("org_id"),
-            Issue.category_id,
-            func.count(Issue.id).label("total"),
-            func.sum(case((closed, 1), else_=0)).label("closed"),
-            func.sum(case((and_(closed, Issue.closed_on > Issue.due_on), 1), else_=0))
-            .label("closed_late"),
-            func.sum(case((Issue.extension_count > 0, 1), else_=0)).label("extended"),
-            func.sum(case((Issue.is_overdue_on(as_of), 1), else_=0))
-            .label("overdue"),
-        )
-        .select_from(Issue)
-        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
-        .join(unit, unit.id == OrgClosure.ancestor_id)
-        .where(or_(
-            unit.parent_id.in_(parents),
-            and_(OrgClosure.ancestor_id.in_(parents), OrgClosure.distance == 0),
-        ))
-        .group_by(OrgClosure.ancestor_id, Issue.category_id)
-    )
-    if campaign_id is not None:
-        stmt = stmt.where(Issue.campaign_id == campaign_id)
-    counts = {(r.org_id, r.category_id): r for r in db.session.execute(stmt)}
+    counts = subtree_counts(parents, as_of, campaign_id)
 
     fields = ("total", "closed", "closed_late", "extended", "overdue")
     result: list[dict[str, Any]] = []
@@ -409,7 +474,24 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
         strong = bold if line[1] in ("小计", "") else None
         ws.append([cell(v, font=strong) for v in line[:-1]]
                   + [cell(line[-1], font=strong, fmt="0.0%")])
+    # The latest history anchor, so the printed table carries a copy outside the database
+    # (check it with ``flask --app tracker verify-history``; README, History).
+    footer = anchor_footer()
+    ws.append([])
+    ws.append([cell(footer, boxed=False)])
+    ws.oddFooter.center.text = footer
+    ws.oddFooter.center.size = 8
     return _save(wb)
+
+
+def anchor_footer() -> str:
+    """The footer line naming the latest history anchor (or that none is recorded yet)."""
+    from tracker.issues import history
+
+    anchor = history.latest_anchor()
+    if anchor is None:
+        return "历史锚点（history anchor）：尚未记录"
+    return f"历史锚点（history anchor）：{history.anchor_text(anchor)}"
 
 
 def _save(wb: Any) -> IO[bytes]:

@@ -1,0 +1,124 @@
+"""REST API of public disclosure (政务公开) under /api/v1/public: no login, cached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, request
+from flask.views import MethodView
+
+from tracker.http import ID, PAGINATION_HEADER_DOC, PageArgs, api_blueprint, pagination_header
+from tracker.issues.public import service
+
+blp = api_blueprint(
+    "public", __name__, "/public",
+    "Public disclosure (政务公开), without login: published campaigns, progress per county "
+    "and the closed findings. Answers carry ETag and Cache-Control: public, max-age=300.",
+)
+
+CACHE_CONTROL = "public, max-age=300"
+CACHE_HEADERS_DOC = {
+    "ETag": {"description": "Send it back in If-None-Match: 304 when unchanged.",
+             "schema": {"type": "string"}},
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+}
+
+
+class PublicCampaignSchema(ma.Schema):
+    """A published campaign."""
+
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    reference = ma.fields.String(allow_none=True)
+    org_id = ma.fields.Integer()
+    org_name = ma.fields.String()
+    starts_on = ma.fields.Date()
+
+
+class RatesSchema(ma.Schema):
+    """Counts and rates: completion = closed / total; on time = closed by the due date /
+    closed (null when none is closed)."""
+
+    total = ma.fields.Integer()
+    closed = ma.fields.Integer()
+    completion_rate = ma.fields.Float()
+    on_time_rate = ma.fields.Float(allow_none=True)
+
+
+class CountySchema(RatesSchema):
+    """A county's progress (its whole subtree)."""
+
+    org_id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class ClosedFindingSchema(ma.Schema):
+    """A closed finding, as published."""
+
+    title = ma.fields.String()
+    category = ma.fields.String()
+    county = ma.fields.String()
+    measures = ma.fields.String()
+    closed_on = ma.fields.Date()
+
+
+class DisclosureSchema(PublicCampaignSchema):
+    """A published campaign's progress per county and one page of its closed findings
+    (``page``, ``page_size``; X-Pagination)."""
+
+    as_of = ma.fields.Date()
+    totals = ma.fields.Nested(RatesSchema)
+    counties = ma.fields.List(ma.fields.Nested(CountySchema))
+    closed_findings = ma.fields.List(ma.fields.Nested(ClosedFindingSchema))
+
+
+def not_modified(tag: str) -> Response | None:
+    """A 304 when the client's If-None-Match holds ``tag``."""
+    if tag in request.if_none_match:
+        resp = Response(status=304)
+        cached(resp, tag)
+        return resp
+    return None
+
+
+def cached(resp: Response, tag: str) -> Response:
+    """The caching headers of every public answer."""
+    resp.set_etag(tag)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    return resp
+
+
+@blp.route("/campaigns")
+class PublicCampaigns(MethodView):
+    """The published campaigns."""
+
+    @blp.response(200, PublicCampaignSchema(many=True), headers=CACHE_HEADERS_DOC)
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    def get(self) -> Any:
+        """List the published campaigns, newest first (no login)."""
+        rows = service.public_campaigns()
+        tag = service.list_tag(rows)
+        return not_modified(tag) or (rows, 200, {"ETag": f'"{tag}"',
+                                                "Cache-Control": CACHE_CONTROL})
+
+
+@blp.route(f"/campaigns/<{ID}:campaign_id>")
+class PublicCampaign(MethodView):
+    """One published campaign."""
+
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, DisclosureSchema,
+                  headers={**CACHE_HEADERS_DOC, **PAGINATION_HEADER_DOC})
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    def get(self, args: dict[str, Any], campaign_id: int) -> Any:
+        """Progress per county and the closed findings of a published campaign (no login);
+        404 when the campaign is not public."""
+        campaign = service.get_public_campaign(campaign_id)
+        tag = service.campaign_tag(campaign, "json", args["page"], args["page_size"])
+        early = not_modified(tag)
+        if early is not None:
+            return early
+        body, meta = service.disclosure(campaign, args["page"], args["page_size"])
+        return body, 200, {"ETag": f'"{tag}"', "Cache-Control": CACHE_CONTROL,
+                           **pagination_header(meta)}
