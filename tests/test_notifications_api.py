@@ -9,7 +9,8 @@ from tracker.notify import service
 
 
 def _remind(world, make):
-    """Two reminders for the officer (two passes), one for the other county's officer."""
+    """Two reminders for the officer (two passes), one for the other county's officer; each
+    officer also has the notice that the issue was assigned to them (the oldest)."""
     mine = make.issue(world.centre, world.officer, world.campaign, world.category)
     make.issue(world.other_centre, world.other_officer, world.campaign, world.category)
     service.run_pass(date(2018, 12, 31))  # before:7 for both (in-app: no SMTP in tests)
@@ -22,8 +23,9 @@ def test_the_inbox_lists_only_the_callers_own_notices(world, make, api):
     resp = api.get("/api/v1/notifications", user=world.officer)
     assert resp.status_code == 200
     body = resp.get_json()
-    assert len(body) == 2
-    assert json.loads(resp.headers["X-Pagination"])["total"] == 2
+    assert len(body) == 3
+    assert json.loads(resp.headers["X-Pagination"])["total"] == 3
+    assert body[2]["kind"] == "assigned" and body[2]["issue_ids"] == [issue.id]
     newest = body[0]
     assert newest["kind"] == "reminder"
     assert newest["issue_ids"] == [issue.id]
@@ -45,7 +47,7 @@ def test_marking_read_is_idempotent_and_filters_unread(world, make, api):
     again = api.post(f"/api/v1/notifications/{notices[1]['id']}/read", user=world.officer)
     assert again.status_code == 200 and again.get_json()["read_at"] == read_at
     unread = api.get("/api/v1/notifications?unread=true", user=world.officer).get_json()
-    assert [n["id"] for n in unread] == [notices[0]["id"]]
+    assert [n["id"] for n in unread] == [notices[0]["id"], notices[2]["id"]]
     read = api.get("/api/v1/notifications?unread=false", user=world.officer).get_json()
     assert [n["id"] for n in read] == [notices[1]["id"]]
 

@@ -395,13 +395,14 @@ def test_inbox_lists_notices_and_marks_them_read(client: FlaskClient, world: Any
     db.session.commit()
     login(client, "off")
     page = client.get("/notifications")
-    assert 'data-testid="unread">1<' in page.text
+    # The reminder, and the notice that the issue was assigned to the officer.
+    assert 'data-testid="unread">2<' in page.text
     assert "整改事项即将到期" in page.text and f'href="/issues/{issue.id}"' in page.text
     resp = client.post(f"/notifications/{notice.id}/read",
                        data={"csrf_token": csrf_token(page.text)})
     assert resp.status_code == 303
     page = client.get("/notifications")
-    assert "已读于" in page.text and 'data-testid="unread"' not in page.text
+    assert "已读于" in page.text and 'data-testid="unread">1<' in page.text
 
 
 def test_admin_creates_an_org_a_user_a_category_and_a_campaign(client: FlaskClient,

@@ -124,6 +124,8 @@ CASES: list[Case] = [
          (OK, 403, 403, 403, 403)),
     Case("list users", "GET", _fixed("/api/v1/users"), (OK, OK, OK, OK, OK)),
     Case("me", "GET", _fixed("/api/v1/users/me"), (OK, OK, OK, OK, OK)),
+    Case("my own settings", "PATCH", _fixed("/api/v1/users/me", {"notify_mail": "daily"}),
+         (OK, OK, OK, OK, OK)),
     Case("read user below", "GET", _fixed("/api/v1/users/{w.officer2.id}"),
          (OK, OK, OK, OK, 404)),
     Case("read user of other county", "GET", _fixed("/api/v1/users/{w.other_officer.id}"),
@@ -301,7 +303,7 @@ def test_the_matrix_covers_every_documented_operation(app, client):
         ("POST", "/api/v1/auth/tokens"),  # tested in test_api_owners
         ("GET", "/api/v1/orgs"), ("POST", "/api/v1/orgs"), ("GET", "/api/v1/orgs/{org_id}"),
         ("PATCH", "/api/v1/orgs/{org_id}"), ("GET", "/api/v1/users"),
-        ("POST", "/api/v1/users"), ("GET", "/api/v1/users/me"),
+        ("POST", "/api/v1/users"), ("GET", "/api/v1/users/me"), ("PATCH", "/api/v1/users/me"),
         ("GET", "/api/v1/users/{user_id}"), ("PATCH", "/api/v1/users/{user_id}"),
         ("GET", "/api/v1/categories"), ("POST", "/api/v1/categories"),
         ("GET", "/api/v1/campaigns"), ("POST", "/api/v1/campaigns"),

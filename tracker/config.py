@@ -46,6 +46,8 @@ class Config:
         self.TRACKER_BASE_URL = env.get("TRACKER_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TRACKER_TIMEZONE = env.get("TRACKER_TIMEZONE", "Asia/Shanghai")
         self.TRACKER_REMIND_AT = env.get("TRACKER_REMIND_AT", "09:00")
+        #: Minutes between two sweeps that mail the event notices not yet mailed.
+        self.TRACKER_NOTICE_MINUTES = int(env.get("TRACKER_NOTICE_MINUTES", "5"))
         self.TRACKER_REMIND_DAYS_BEFORE = _int_list(
             env.get("TRACKER_REMIND_DAYS_BEFORE"), [7, 3, 1, 0]
         )

@@ -519,6 +519,33 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: [conv(a), conv(b)] for k, (a, b) in changes.items()}
 
 
+# --- what asks for the owner's attention -------------------------------------------------
+
+#: Decisions on an owner's work that their home page flags until they act on the issue again.
+DECISION_KINDS = ("reject", "extension_approved", "extension_refused")
+
+
+def attention_events(owner: User, issue_ids: list[int]) -> dict[int, Event]:
+    """For each of ``issue_ids``: the latest decision someone else made on it (rejected, an
+    extension approved or refused) that its owner has not acted on since; a rejection stays
+    until the owner submits again.  One statement, by the events' (issue, id) index."""
+    if not issue_ids:
+        return {}
+    later = Event.__table__.alias("later")
+    latest = (select(func.max(later.c.id))
+              .where(later.c.issue_id == Event.issue_id, later.c.kind.in_(DECISION_KINDS))
+              .scalar_subquery())
+    answered = exists().where(
+        later.c.issue_id == Event.issue_id, later.c.id > Event.id,
+        or_(later.c.kind == "submit",
+            and_(Event.kind != "reject", later.c.actor_id == owner.id)),
+    )
+    rows = db.session.scalars(
+        select(Event).where(Event.issue_id.in_(issue_ids), Event.id == latest, ~answered)
+    )
+    return {event.issue_id: event for event in rows}
+
+
 # --- registering and editing -------------------------------------------------------------
 
 

@@ -217,7 +217,11 @@ def home() -> str:
             .limit(HOME_LIMIT)
         )
         items = list(db.session.scalars(stmt))
-        return render_template("issues/home_officer.html", items=items, as_of=as_of)
+        # Decisions on their work first (被驳回 with the reason, an extension decided).
+        flags = issues.attention_events(user, [it.id for it in items])
+        items.sort(key=lambda it: it.id not in flags)
+        return render_template("issues/home_officer.html", items=items, as_of=as_of,
+                               flags=flags)
     if user.role == Role.registrar.value:
         form = new_issue_form(user)
         page = page_number()
@@ -225,8 +229,15 @@ def home() -> str:
                 .order_by(*issues.sort_order("-created_at")))
         rows, meta = paginate(stmt, page, PAGE_SIZE,
                               load=issues.page_loader("-created_at", *RELATIONS))
+        # What they registered that is now overdue, the most overdue first.
+        overdue = list(db.session.scalars(_with_relations(
+            select(Issue)
+            .where(issues.readable_clause(user), Issue.created_by_id == user.id,
+                   Issue.is_overdue_on(as_of))
+            .order_by(Issue.due_on, Issue.id).limit(HOME_LIMIT)
+        )))
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
-                               as_of=as_of)
+                               as_of=as_of, overdue=overdue)
     # The dashboard as it stood at the end of a past day when the date control asks for one.
     as_of = report_date()
     return render_template("issues/home_supervisor.html", as_of=as_of,

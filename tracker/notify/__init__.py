@@ -1,5 +1,5 @@
-"""Who is told: the reminder policy and pass, email, the in-app inbox, webhooks and the
-scheduler."""
+"""Who is told: the reminder policy and pass, event notices, email, the in-app inbox, webhooks
+and the scheduler."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues.service import events_recorded
     from tracker.notify import api as notify_api
-    from tracker.notify import cli, views
+    from tracker.notify import cli, notices, views
+    from tracker.notify.labels import notice_label
     from tracker.notify.webhooks import api as webhooks_api
     from tracker.notify.webhooks import service as webhooks
     from tracker.notify.webhooks import views as webhooks_views
 
+    # The ledger announces, notify listens: notices are written in the change's transaction.
+    # (A weak reference to a module-level function holds as long as the module is loaded.)
+    events_recorded.connect(notices.on_events_recorded)
     app.register_blueprint(views.bp)
+    app.jinja_env.globals["notice_label"] = notice_label
     app.register_blueprint(webhooks_views.bp)
     api.register_blueprint(notify_api.blp)
     api.register_blueprint(webhooks_api.blp)

@@ -18,11 +18,14 @@ from tracker.http import (
     pagination_header,
 )
 from tracker.notify import service
+from tracker.notify.models import KINDS
 from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "notifications", __name__, "/notifications",
-    "The in-app inbox: reminder and escalation digests, each about one or more issues",
+    "The in-app inbox: reminder and escalation digests, each about one or more issues, and "
+    "event notices (assigned, submitted, rejected, closed, reopened, extension_requested, "
+    "extension_decided), each naming the issue, the actor and the comment",
 )
 
 
@@ -31,11 +34,13 @@ class NotificationSchema(ma.Schema):
     """One notice of the inbox."""
 
     id = ma.fields.Integer(dump_only=True)
-    kind = ma.fields.String(
-        metadata={"enum": ["reminder", "escalation", "info", "webhook_disabled"]}
-    )
+    kind = ma.fields.String(metadata={"enum": list(KINDS)})
     subject = ma.fields.String()
     issue_ids = ma.fields.List(ma.fields.Integer())
+    actor_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Who acted (event notices); null for the reminder pass or a command."})
+    comment = ma.fields.String(metadata={
+        "description": "The actor's comment: a rejection's reason, an extension's, a decision's."})
     created_at = UtcDateTime()
     read_at = UtcDateTime(allow_none=True)
 

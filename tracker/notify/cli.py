@@ -1,5 +1,6 @@
-"""Commands of the notify domain: ``remind`` (one pass), ``anchor`` (today's history anchor,
-mailed to the admins) and ``scheduler`` (both, daily)."""
+"""Commands of the notify domain: ``remind`` (one pass), ``notify`` (one notice sweep),
+``deliver`` (one webhook sweep), ``anchor`` (today's history anchor, mailed to the admins) and
+``scheduler`` (all of them, on their schedules)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
               help="Print one line per recipient, issue and step; send and record nothing.")
 @with_appcontext
 def remind_command(as_of: datetime | None, dry_run: bool) -> None:
-    """Run one reminder pass: claim the steps now due, mail one digest per recipient."""
+    """Run one reminder pass: claim the steps now due, mail one digest per recipient; then
+    mail the notices of the users who take them daily."""
+    from tracker.notify import notices
     from tracker.notify.service import run_pass
 
     day = as_of.date() if as_of else None
@@ -35,16 +38,36 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
     for username, issue_id, step in result.planned:
         click.echo(f"{username}\t{issue_id}\t{step}")
     click.echo(result.summary())
-    if not result.ok:
+    ok = result.ok
+    if not dry_run:
+        swept = notices.run_sweep(("daily",))
+        if swept.claimed:
+            click.echo(swept.summary())
+        ok = ok and swept.ok
+    if not ok:
         # The pass has logged the reason in one line on stderr; the exit status tells cron,
         # systemd and scripts that something is still pending.
+        raise SystemExit(1)
+
+
+@click.command("notify")
+@with_appcontext
+def notify_command() -> None:
+    """Run one notice sweep: mail each recipient one mail with their notices not yet mailed."""
+    from tracker.notify import notices
+
+    result = notices.run_sweep()
+    click.echo(result.summary())
+    if not result.ok:
         raise SystemExit(1)
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass, the history anchor and the sweeps in the foreground."""
+    """Run the daily reminder pass, the history anchor and the notice and webhook sweeps in the
+    foreground (one per deployment)."""
+    from tracker.extensions import db
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -59,13 +82,18 @@ def scheduler_command() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    due = catch_up_due(app)
+    # End this thread's read transaction: an open one would hold SQLite's lock against the
+    # jobs' writes for as long as the scheduler runs.
+    db.session.remove()
     click.echo(
         f"Reminder scheduler: a pass daily at {app.config['TRACKER_REMIND_AT']} "
-        f"({app.config['TRACKER_TIMEZONE']})"
-        + ("; today's time has passed, so one catch-up pass now." if catch_up_due(app) else ".")
+        f"({app.config['TRACKER_TIMEZONE']}), notices every "
+        f"{app.config['TRACKER_NOTICE_MINUTES']} minute(s)"
+        + ("; the last scheduled pass has not run, so one catch-up pass now." if due else ".")
         + " Webhook deliveries every minute."
     )
-    run_scheduler(app)
+    run_scheduler(app, catch_up=due)
 
 
 @click.command("deliver")
@@ -95,4 +123,5 @@ def anchor_command() -> None:
         raise SystemExit(1)
 
 
-commands = [remind_command, scheduler_command, deliver_command, anchor_command]
+commands = [remind_command, notify_command, scheduler_command, deliver_command,
+            anchor_command]

@@ -1,8 +1,9 @@
-"""Reminder digests as email: building the message and sending it over SMTP.
+"""Mail: reminder digests and event notices, built from templates and sent over SMTP.
 
-One digest per recipient and kind: a text part and an HTML part, UTF-8, the subject encoded
-as RFC 2047 so that Chinese survives every mail server.  Chinese by default; a recipient
-whose preferred language is English gets English.
+One mail per recipient and kind: a text part and an HTML part (``templates/notify/email/``),
+UTF-8, the subject encoded as RFC 2047 so that Chinese and Tibetan survive every mail server.
+Each recipient reads their own language (their ``locale``; Chinese by default), rendered by
+Flask-Babel from the catalogues under ``force_locale``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
-from flask import current_app
-from markupsafe import escape
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
+from tracker.notify.labels import notice_label
+from tracker.pages import LANGUAGES
 from tracker.timeutil import local_zone
 
 #: Seconds to wait for the mail server before giving up on it for this pass.
@@ -51,63 +55,32 @@ class DigestItem:
     days: int
 
 
-_TEXT = {
-    "zh": {
-        "subject_reminder": "【整改台账】您有 {n} 项整改事项需要关注",
-        "subject_escalation": "【整改台账】督办提醒：{n} 项整改事项已逾期",
-        "greeting": "{name}，您好：",
-        "intro_reminder": "截至 {as_of}，以下 {n} 项由您负责的整改事项需要关注：",
-        "intro_escalation": "截至 {as_of}，以下 {n} 项整改事项已逾期，请督促责任人尽快整改：",
-        "org": "单位",
-        "owner": "责任人",
-        "due": "整改时限",
-        "link": "查看",
-        "left": "还剩 {d} 天",
-        "today": "今天到期",
-        "overdue": "已逾期 {d} 天",
-        "footer": "本邮件由整改台账系统自动发送，请勿直接回复。",
-        "title": "问题",
-        "state": "状态",
-    },
-    "en": {
-        "subject_reminder": "[Rectification ledger] {n} item(s) need your attention",
-        "subject_escalation": "[Rectification ledger] Escalation: {n} item(s) overdue",
-        "greeting": "Dear {name},",
-        "intro_reminder": "As of {as_of}, these {n} item(s) you are responsible for need "
-                          "attention:",
-        "intro_escalation": "As of {as_of}, these {n} item(s) are overdue; please follow them "
-                            "up with their owners:",
-        "org": "Unit",
-        "owner": "Owner",
-        "due": "Due",
-        "link": "Open",
-        "left": "{d} day(s) left",
-        "today": "due today",
-        "overdue": "{d} day(s) overdue",
-        "footer": "Sent automatically by the rectification ledger; please do not reply.",
-        "title": "Item",
-        "state": "Status",
-    },
-}
+def recipient_locale(locale: str | None) -> str:
+    """The language a recipient reads: their ``locale`` when it is one we speak, else the
+    default (Chinese)."""
+    return locale if locale in LANGUAGES else LANGUAGES[0]
 
 
-def _lang(locale: str | None) -> str:
-    return "en" if (locale or "").startswith("en") else "zh"
+def _speaking(locale: str | None) -> Any:
+    """Render in the recipient's language (Flask-Babel, the catalogues)."""
+    return force_locale(recipient_locale(locale))
 
 
 def subject_for(kind: str, count: int, locale: str | None = None) -> str:
-    """The subject line of a digest of ``count`` items."""
-    return _TEXT[_lang(locale)][f"subject_{kind}"].format(n=count)
+    """The subject line of a reminder digest of ``count`` items, in the recipient's language."""
+    with _speaking(locale):
+        if kind == "escalation":
+            return gettext("[Rectification ledger] Escalation: %(n)s item(s) overdue", n=count)
+        return gettext("[Rectification ledger] %(n)s item(s) need your attention", n=count)
 
 
-def urgency(item: DigestItem, locale: str | None = None) -> str:
-    """"还剩 3 天", "今天到期" or "已逾期 5 天" for one item."""
-    t = _TEXT[_lang(locale)]
+def urgency(item: DigestItem) -> str:
+    """"还剩 3 天", "今天到期" or "已逾期 5 天" for one item (in the current language)."""
     if item.days < 0:
-        return t["left"].format(d=-item.days)
+        return gettext("%(d)s day(s) left", d=-item.days)
     if item.days == 0:
-        return t["today"]
-    return t["overdue"].format(d=item.days)
+        return gettext("due today")
+    return gettext("%(d)s day(s) overdue", d=item.days)
 
 
 def issue_url(issue_id: int) -> str:
@@ -115,117 +88,16 @@ def issue_url(issue_id: int) -> str:
     return f"{current_app.config['TRACKER_BASE_URL'].rstrip('/')}/issues/{issue_id}"
 
 
-def build_digest(
-    *,
-    to_name: str,
-    to_address: str,
-    kind: str,
-    items: list[DigestItem],
-    as_of: date,
-    locale: str | None = None,
-) -> EmailMessage:
-    """The digest mail for one recipient: text and HTML parts, UTF-8, encoded subject."""
-    if not items:
-        raise ValueError("a digest needs at least one item (no empty mails)")
-    t = _TEXT[_lang(locale)]
-    n = len(items)
-    intro = t[f"intro_{kind}"].format(as_of=as_of.isoformat(), n=n)
-
-    lines = [t["greeting"].format(name=to_name), "", intro, ""]
-    for i, item in enumerate(items, 1):
-        lines.append(f"{i}. 【{urgency(item, locale)}】{item.title}")
-        lines.append(f"   {t['org']}：{item.org_path}")
-        if kind == "escalation":
-            lines.append(f"   {t['owner']}：{item.owner_name}")
-        lines.append(f"   {t['due']}：{item.due_on.isoformat()}")
-        lines.append(f"   {t['link']}：{issue_url(item.issue_id)}")
-        lines.append("")
-    lines.append(t["footer"])
-    text = "\n".join(lines) + "\n"
-
-    rows = []
-    for item in items:
-        owner_cell = f"<td>{escape(item.owner_name)}</td>" if kind == "escalation" else ""
-        rows.append(
-            "<tr>"
-            f"<td><a href=\"{escape(issue_url(item.issue_id))}\">{escape(item.title)}</a></td>"
-            f"<td>{escape(item.org_path)}</td>{owner_cell}"
-            f"<td>{escape(item.due_on.isoformat())}</td>"
-            f"<td><strong>{escape(urgency(item, locale))}</strong></td>"
-            "</tr>"
-        )
-    owner_head = f"<th>{escape(t['owner'])}</th>" if kind == "escalation" else ""
-    html = (
-        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
-        "<title>{subject}</title></head><body>"
-        "<p>{greeting}</p><p>{intro}</p>"
-        "<table border=\"1\" cellpadding=\"6\" cellspacing=\"0\">"
-        "<thead><tr><th>{h_title}</th><th>{h_org}</th>{owner_head}<th>{h_due}</th>"
-        "<th>{h_state}</th></tr></thead><tbody>{rows}</tbody></table>"
-        "<p style=\"color:#666\">{footer}</p></body></html>\n"
-    ).format(
-        lang="en" if _lang(locale) == "en" else "zh-Hans",
-        subject=escape(subject_for(kind, n, locale)),
-        greeting=escape(t["greeting"].format(name=to_name)),
-        intro=escape(intro),
-        h_title=escape(t["title"]), h_org=escape(t["org"]), owner_head=owner_head,
-        h_due=escape(t["due"]), h_state=escape(t["state"]),
-        rows="".join(rows),
-        footer=escape(t["footer"]),
-    )
-    return _message(subject_for(kind, n, locale), to_name, to_address, text, html)
-
-
-_ANCHOR_TEXT = {
-    "zh": {
-        "subject": "【整改台账】历史锚点 {date}",
-        "greeting": "{name}，您好：",
-        "intro": "今日的台账历史锚点如下，请留存本邮件（或打印存档），"
-                 "以便日后核对台账记录未被改动：",
-        "date": "日期",
-        "digest": "摘要（SHA-256）",
-        "count": "问题数",
-        "check": "核对方法：运行 flask --app tracker verify-history，"
-                 "其输出中该日期的摘要应与本邮件一致；也可与 GET /api/v1/history/anchors 对照。",
-    },
-    "en": {
-        "subject": "[Rectification ledger] History anchor {date}",
-        "greeting": "Dear {name},",
-        "intro": "Today's anchor of the ledger's history is below. Keep this mail (or print "
-                 "it): it lets you check later that no recorded event was altered.",
-        "date": "Date",
-        "digest": "Digest (SHA-256)",
-        "count": "Issues",
-        "check": "To check: run flask --app tracker verify-history; the digest it prints for "
-                 "this date must equal this one. GET /api/v1/history/anchors lists them too.",
-    },
-}
-
-
-def build_anchor_mail(*, to_name: str, to_address: str, anchored_on: date, digest: str,
-                      issue_count: int, locale: str | None = None) -> EmailMessage:
-    """The admins' daily mail carrying the history anchor: text and HTML, UTF-8."""
-    t = _ANCHOR_TEXT[_lang(locale)]
-    subject = t["subject"].format(date=anchored_on.isoformat())
-    fields = [(t["date"], anchored_on.isoformat()), (t["digest"], digest),
-              (t["count"], str(issue_count))]
-    text = "\n".join([t["greeting"].format(name=to_name), "", t["intro"], "",
-                      *(f"{label}: {value}" for label, value in fields), "", t["check"], "",
-                      _TEXT[_lang(locale)]["footer"]]) + "\n"
-    rows = "".join(f"<tr><th scope=\"row\">{escape(label)}</th>"
-                   f"<td><code>{escape(value)}</code></td></tr>" for label, value in fields)
-    html = (f"<!DOCTYPE html>\n<html lang=\"{'en' if _lang(locale) == 'en' else 'zh-Hans'}\">"
-            f"<head><meta charset=\"utf-8\"><title>{escape(subject)}</title></head><body>"
-            f"<p>{escape(t['greeting'].format(name=to_name))}</p><p>{escape(t['intro'])}</p>"
-            f"<table border=\"1\" cellpadding=\"6\" cellspacing=\"0\">{rows}</table>"
-            f"<p>{escape(t['check'])}</p>"
-            f"<p style=\"color:#666\">{escape(_TEXT[_lang(locale)]['footer'])}</p>"
-            "</body></html>\n")
-    return _message(subject, to_name, to_address, text, html)
-
-
-def _message(subject: str, to_name: str, to_address: str, text: str, html: str) -> EmailMessage:
-    """A UTF-8 mail with a text and an HTML part from TRACKER_MAIL_FROM."""
+def _message(*, to_name: str, to_address: str, subject: str, template: str,
+             locale: str | None, **context: Any) -> EmailMessage:
+    """A mail from ``templates/notify/email/<template>.txt`` and ``.html``, rendered in the
+    recipient's language: UTF-8 parts, the subject RFC 2047-encoded by the email package."""
+    lang = recipient_locale(locale)
+    with force_locale(lang):
+        context.update(to_name=to_name, subject=subject, issue_url=issue_url,
+                       urgency=urgency, notice_label=notice_label, html_lang=lang.replace("_", "-"))
+        text = render_template(f"notify/email/{template}.txt", **context)
+        html = render_template(f"notify/email/{template}.html", **context)
     cfg = current_app.config
     msg = EmailMessage()
     msg["Subject"] = subject
@@ -237,9 +109,68 @@ def _message(subject: str, to_name: str, to_address: str, text: str, html: str) 
     msg["Date"] = format_datetime(_now_local())
     domain = cfg["TRACKER_MAIL_FROM"].rpartition("@")[2].strip("> ") or "localhost"
     msg["Message-ID"] = make_msgid(domain=domain)
-    msg.set_content(text, charset="utf-8")
+    msg.set_content(text.rstrip("\n") + "\n", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     return msg
+
+
+def build_digest(
+    *,
+    to_name: str,
+    to_address: str,
+    kind: str,
+    items: list[DigestItem],
+    as_of: date,
+    locale: str | None = None,
+) -> EmailMessage:
+    """The reminder (or escalation) digest for one recipient."""
+    if not items:
+        raise ValueError("a digest needs at least one item (no empty mails)")
+    return _message(to_name=to_name, to_address=to_address,
+                    subject=subject_for(kind, len(items), locale), template="digest",
+                    locale=locale, kind=kind, items=items, as_of=as_of)
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    """One event notice in a notice mail."""
+
+    issue_id: int
+    title: str
+    org_path: str
+    kind: str
+    #: The event's kind, e.g. "reject" or "extension_approved".
+    event: str
+    actor_name: str
+    comment: str
+    at: datetime
+
+
+def notices_subject(count: int, locale: str | None = None) -> str:
+    """The subject line of a mail of ``count`` event notices."""
+    with _speaking(locale):
+        return gettext("[Rectification ledger] %(n)s new notice(s)", n=count)
+
+
+def build_notices(*, to_name: str, to_address: str, items: list[NoticeItem],
+                  locale: str | None = None) -> EmailMessage:
+    """The mail of one recipient's event notices not yet mailed."""
+    if not items:
+        raise ValueError("a notice mail needs at least one notice (no empty mails)")
+    return _message(to_name=to_name, to_address=to_address,
+                    subject=notices_subject(len(items), locale), template="notices",
+                    locale=locale, items=items)
+
+
+def build_anchor_mail(*, to_name: str, to_address: str, anchored_on: date, digest: str,
+                      issue_count: int, locale: str | None = None) -> EmailMessage:
+    """The admins' daily mail carrying the history anchor, in the recipient's language."""
+    with _speaking(locale):
+        subject = gettext("[Rectification ledger] History anchor %(date)s",
+                          date=anchored_on.isoformat())
+    return _message(to_name=to_name, to_address=to_address, subject=subject,
+                    template="anchor", locale=locale, anchored_on=anchored_on, digest=digest,
+                    issue_count=issue_count)
 
 
 def _now_local() -> datetime:

@@ -2,14 +2,15 @@
 
 Never start this inside web workers: every gunicorn worker would run its own copy.  Run
 exactly one ``flask --app tracker scheduler`` (deploy/tracker-scheduler.service); should a
-second one run by mistake, the claims of the pass still keep every reminder exactly-once.
+second one run by mistake, the claims of the pass and of the sweep still keep every reminder
+and every notice mail exactly-once, and the catch-up at start is claimed per day.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 23 * 3600
 
 JOB_ID = "daily-reminder-pass"
+NOTICE_JOB_ID = "notice-sweep"
+#: The day the scheduler's catch-up at start is recorded under in ``daily_runs``.
+CATCH_UP_JOB = "catch-up"
 WEBHOOK_JOB_ID = "webhook-sweep"
 #: Seconds between webhook sweeps (SPEC §6: every minute).
 WEBHOOK_SECONDS = 60
@@ -43,19 +47,30 @@ def parse_remind_at(value: str) -> time:
         raise ValueError(f"TRACKER_REMIND_AT must be HH:MM, not {value!r}") from None
 
 
-def scheduled_pass(app: Flask) -> None:
-    """The job: one reminder pass for today, then today's history anchor; errors are logged
-    in one line, never raised, so that the scheduler keeps running for tomorrow."""
+def daily_pass() -> bool:
+    """Today's reminder pass, then the notices of the users who take them daily; logs the
+    tallies and returns whether every mail was delivered."""
+    from tracker.notify import notices
     from tracker.notify.service import run_pass
 
+    result = run_pass()
+    # A failure has already been logged by the pass in one line; this is the tally.
+    log.info("%s", result.summary())
+    swept = notices.run_sweep(("daily",))
+    if swept.claimed:
+        log.info("%s", swept.summary())
+    return result.ok and swept.ok
+
+
+def scheduled_pass(app: Flask) -> None:
+    """The daily job: the reminder pass (with the daily notices), then today's history
+    anchor; errors are logged in one line, never raised, so that the scheduler keeps running
+    for tomorrow."""
     with app.app_context():
         try:
-            result = run_pass()
+            daily_pass()
         except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad pass
             log.error("Reminder pass failed: %s: %s", exc.__class__.__name__, exc)
-        else:
-            # A failure has already been logged by the pass in one line; this is the tally.
-            log.info("%s", result.summary())
     # After the pass, not beside it: one writer at a time (SQLite), and a failed pass
     # still anchors the day.
     scheduled_anchor(app)
@@ -73,6 +88,40 @@ def scheduled_anchor(app: Flask) -> None:
             log.error("History anchor failed: %s: %s", exc.__class__.__name__, exc)
             return
         log.info("%s", result.summary())
+
+
+def catch_up_pass(app: Flask) -> None:
+    """The catch-up at start: claims today in ``daily_runs`` first, so that of several
+    schedulers starting together one runs it."""
+    from tracker.extensions import db
+    from tracker.notify.service import claim_day
+    from tracker.timeutil import today
+
+    with app.app_context():
+        try:
+            won = claim_day(CATCH_UP_JOB, today())
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001
+            log.error("Catch-up claim failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        if not won:
+            log.info("Another scheduler ran today's catch-up pass already.")
+            return
+    scheduled_pass(app)
+
+
+def scheduled_notices(app: Flask) -> None:
+    """The notice job: one sweep of the unmailed notices; errors are logged, never raised."""
+    from tracker.notify import notices
+
+    with app.app_context():
+        try:
+            result = notices.run_sweep()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
+            log.error("Notice sweep failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        if result.claimed or result.failed:
+            log.info("%s", result.summary())
 
 
 def scheduled_delivery(app: Flask) -> None:
@@ -119,6 +168,12 @@ def build_scheduler(
                                     timezone=zone),
         args=[app], id=JOB_ID, name="daily reminder pass", replace_existing=True,
     )
+    minutes = max(int(app.config.get("TRACKER_NOTICE_MINUTES") or 5), 1)
+    scheduler.add_job(
+        scheduled_notices, IntervalTrigger(minutes=minutes, timezone=zone), args=[app],
+        id=NOTICE_JOB_ID, name="notice sweep", replace_existing=True,
+        next_run_time=datetime.now(zone),  # and once at start
+    )
     # max_instances=1: a long sweep (a slow receiver) is never overlapped by the next one
     # here; sweeps of other schedulers are kept apart by their claims in the database.
     scheduler.add_job(
@@ -133,22 +188,32 @@ def build_scheduler(
     return scheduler
 
 
-def catch_up_due(app: Flask, now: datetime | None = None) -> bool:
-    """Whether today's pass time has already passed when the scheduler starts.
-
-    The scheduler keeps no state between runs, so after downtime it runs one pass at once;
-    a pass is idempotent, so this is harmless when today's pass already ran.
-    """
+def last_due_day(app: Flask, now: datetime | None = None) -> date:
+    """The day of the latest daily pass the schedule asked for by ``now``: today once
+    TRACKER_REMIND_AT has passed, else yesterday."""
     zone = ZoneInfo(app.config["TRACKER_TIMEZONE"])
     local = (now or datetime.now(zone)).astimezone(zone)
-    return local.time() >= parse_remind_at(app.config["TRACKER_REMIND_AT"])
+    if local.time() >= parse_remind_at(app.config["TRACKER_REMIND_AT"]):
+        return local.date()
+    return local.date() - timedelta(days=1)
 
 
-def run_scheduler(app: Flask) -> None:
-    """Run the scheduler in the foreground until interrupted."""
+def catch_up_due(app: Flask, now: datetime | None = None) -> bool:
+    """Whether the latest pass the schedule asked for has not run (``daily_runs`` says which
+    ran): then the scheduler runs one pass at start.  A fresh installation (the demo) gets
+    its reminders at once; a restart after today's pass sends nothing twice anyway."""
+    from tracker.notify.service import PASS_JOB, last_run
+
+    ran = last_run(PASS_JOB)
+    return ran is None or ran < last_due_day(app, now)
+
+
+def run_scheduler(app: Flask, *, catch_up: bool) -> None:
+    """Run the scheduler in the foreground until interrupted; ``catch_up`` runs one pass at
+    start (see ``catch_up_due``)."""
     scheduler = build_scheduler(app)
-    if catch_up_due(app):
-        scheduler.add_job(scheduled_pass, args=[app], id="catch-up-pass",
+    if catch_up:
+        scheduler.add_job(catch_up_pass, args=[app], id="catch-up-pass",
                           name="catch-up reminder pass at start")
     def _stop(signum: int, frame: object) -> None:
         # systemd stops with SIGTERM: stop scheduling; a pass already running finishes

@@ -16,6 +16,9 @@ A pass runs in three steps, each its own short transaction:
 
 The one window this cannot close is a crash between the mail server accepting a digest and
 step 3 committing: the lease then expires and the digest goes out again (at-least-once there).
+
+Leases, take-over, sending and recording are ``tracker.notify.claims``, shared with the notice
+sweep (``tracker.notify.notices``).
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ import logging
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from email.message import EmailMessage
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -40,8 +44,8 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays
 from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue
-from tracker.notify import mail
-from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
+from tracker.notify import claims, mail
+from tracker.notify.models import DailyRun, Notification, NotificationItem, ReminderDelivery
 from tracker.notify.policy import (
     Policy,
     escalation_step,
@@ -57,12 +61,9 @@ from tracker.timeutil import today, utcnow
 log = logging.getLogger(__name__)
 
 REMINDED = REMINDED_STATUSES
-#: How long a pass holds a claim it is sending before another pass may take it over.
-LEASE = timedelta(minutes=30)
+LEASE = claims.LEASE
 #: How many days back a pass looks for steps missed while no pass ran (default).
 DEFAULT_CATCH_UP_DAYS = 7
-#: Rows per statement where ids or claims are sent as lists (SQLite's variable limit).
-CHUNK = 500
 #: Tries of the claim phase when it collides with another pass (deadlock, lock timeout).
 CLAIM_ATTEMPTS = 3
 #: How far back a working day's pass looks for the steps of the days off before it (the
@@ -72,7 +73,8 @@ HOLIDAY_CATCH_UP_DAYS = 31
 DATES_PER_STATEMENT = 2000
 
 DELIVERIES = cast(Table, ReminderDelivery.__table__)
-T = TypeVar("T")
+#: The name under which a day's reminder pass is recorded in ``daily_runs``.
+PASS_JOB = "remind"
 
 
 @dataclass(frozen=True, order=True)
@@ -86,8 +88,8 @@ class DueStep:
     kind: str  # "reminder" (owner) or "escalation" (supervisors, admins)
 
 
-@dataclass
-class PassResult:
+@dataclass(kw_only=True)
+class PassResult(claims.Tally):
     """What a pass did, for the command line and the scheduler's log."""
 
     as_of: date
@@ -97,21 +99,10 @@ class PassResult:
     claimed: int = 0
     retried: int = 0
     dropped: int = 0
-    digests: int = 0
-    mailed: int = 0
-    in_app_only: int = 0
-    failed: int = 0
-    failed_steps: int = 0
     #: Webhook deliveries of ``issue.overdue`` this pass put into the outbox.
     overdue_announced: int = 0
-    error: str | None = None
     #: (username, issue id, step) of each delivery a dry run would make.
     planned: list[tuple[str, int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Whether every digest was delivered."""
-        return self.failed == 0
 
     def summary(self) -> str:
         """One line saying what happened."""
@@ -129,9 +120,7 @@ class PassResult:
         return line + "."
 
 
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+_chunks = claims.chunks
 
 
 # --- finding what is due -----------------------------------------------------------------
@@ -308,11 +297,29 @@ def escalation_recipients(org_ids: set[int]) -> dict[int, list[int]]:
 # --- the pass ----------------------------------------------------------------------------
 
 
+def _insert_for() -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def claim_day(job: str, day: date) -> bool:
+    """Record that ``job`` ran for ``day``; True when this call was the first to (the
+    primary key makes it once across processes; the caller commits)."""
+    stmt = _insert_for()(DailyRun).values(job=job, run_on=day, started_at=utcnow())
+    stmt = stmt.on_conflict_do_nothing(index_elements=["job", "run_on"]).returning(DailyRun.job)
+    return db.session.execute(stmt).first() is not None
+
+
+def last_run(job: str) -> date | None:
+    """The latest day ``job`` ran for (one primary-key seek)."""
+    return db.session.scalar(select(func.max(DailyRun.run_on)).where(DailyRun.job == job))
+
+
 def _insert_claims(steps: Sequence[DueStep], as_of: date, token: str, now: datetime) -> int:
     """Insert claims, skipping those that exist (ON CONFLICT DO NOTHING); returns how many
     this pass won.  Rows go in key order so that concurrent passes never deadlock."""
-    dialect = db.session.get_bind().dialect.name
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert_for = _insert_for()
     won = 0
     for chunk in _chunks(sorted(steps)):
         stmt = insert_for(DELIVERIES).values([
@@ -329,25 +336,8 @@ def _insert_claims(steps: Sequence[DueStep], as_of: date, token: str, now: datet
 
 
 def _take_pending(token: str, now: datetime) -> int:
-    """Take over claims not yet sent whose holder gave up or whose lease ran out.
-
-    The rows are locked in id order and rows another pass is taking right now are skipped
-    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock serializes passes anyway),
-    so two passes never wait on each other here.
-    """
-    ids = list(db.session.scalars(
-        select(DELIVERIES.c.id)
-        .where(DELIVERIES.c.sent_at.is_(None),
-               or_(DELIVERIES.c.claim_token.is_(None), DELIVERIES.c.claimed_at < now - LEASE))
-        .order_by(DELIVERIES.c.id)
-        .with_for_update(skip_locked=True)
-    ))
-    for chunk in _chunks(ids):
-        db.session.execute(
-            update(DELIVERIES).where(DELIVERIES.c.id.in_(chunk))
-            .values(claim_token=token, claimed_at=now)
-        )
-    return len(ids)
+    """Take over claims not yet sent whose holder gave up or whose lease ran out."""
+    return claims.take_pending(DELIVERIES, token, now)
 
 
 def _claim(as_of: date, token: str, result: PassResult) -> None:
@@ -364,6 +354,7 @@ def _claim(as_of: date, token: str, result: PassResult) -> None:
             steps = find_due_steps(as_of, result.since)
             result.claimed = _insert_claims(steps, as_of, token, now)
             result.retried = _take_pending(token, now)
+            claim_day(PASS_JOB, as_of)
             db.session.commit()
             return
         except OperationalError as exc:
@@ -410,7 +401,7 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
     its due date moved, its owner changed, or its recipient was deactivated: the step no
     longer applies, so it is released (deleted) rather than sent.
     """
-    claims = [
+    held_claims = [
         _Claim(*row) for row in db.session.execute(
             select(DELIVERIES.c.id, DELIVERIES.c.issue_id, DELIVERIES.c.recipient_id,
                    DELIVERIES.c.kind, DELIVERIES.c.step, DELIVERIES.c.due_on)
@@ -418,9 +409,9 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             .order_by(DELIVERIES.c.id)
         )
     ]
-    if not claims:
+    if not held_claims:
         return [], 0
-    issue_ids = sorted({c.issue_id for c in claims})
+    issue_ids = sorted({c.issue_id for c in held_claims})
     issues: dict[int, Any] = {}
     for chunk in _chunks(issue_ids):
         for row in db.session.execute(
@@ -431,7 +422,7 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
         ):
             issues[row.id] = row
     recipients: dict[int, _Recipient] = {}
-    for chunk in _chunks(sorted({c.recipient_id for c in claims})):
+    for chunk in _chunks(sorted({c.recipient_id for c in held_claims})):
         for user in db.session.execute(
             select(User.id, User.username, User.display_name, User.email, User.locale,
                    User.active).where(User.id.in_(chunk))
@@ -443,7 +434,7 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
     grouped: dict[tuple[int, str], dict[int, list[_Claim]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for claim in claims:
+    for claim in held_claims:
         issue = issues[claim.issue_id]
         recipient = recipients[claim.recipient_id]
         if (issue.status not in REMINDED or issue.due_on != claim.due_on
@@ -452,8 +443,7 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             stale.append(claim.id)
             continue
         grouped[(claim.recipient_id, claim.kind)][claim.issue_id].append(claim)
-    for chunk in _chunks(stale):
-        db.session.execute(delete(DELIVERIES).where(DELIVERIES.c.id.in_(chunk)))
+    claims.release(DELIVERIES, stale)
 
     digests = []
     for (recipient_id, kind), by_issue in sorted(grouped.items()):
@@ -475,18 +465,6 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
     return digests, len(stale)
 
 
-def _renew_lease(claim_ids: list[int], token: str) -> bool:
-    """Refresh this pass's lease on a digest's claims; False when another pass took any."""
-    result = db.session.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(claim_ids), DELIVERIES.c.claim_token == token,
-               DELIVERIES.c.sent_at.is_(None))
-        .values(claimed_at=utcnow())
-    )
-    db.session.commit()
-    return bool(result.rowcount == len(claim_ids))  # type: ignore[attr-defined]
-
-
 def _record_delivery(digest: _Digest, token: str) -> None:
     """Mark the digest's claims sent and put the notice in the recipient's inbox."""
     now = utcnow()
@@ -500,23 +478,7 @@ def _record_delivery(digest: _Digest, token: str) -> None:
         {"notification_id": notice.id, "issue_id": item.issue_id, "step": item.step}
         for item in digest.items
     ])
-    db.session.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(digest.claim_ids), DELIVERIES.c.claim_token == token)
-        .values(sent_at=now, attempts=DELIVERIES.c.attempts + 1, last_error=None,
-                notification_id=notice.id)
-    )
-    db.session.commit()
-
-
-def _record_failure(digest: _Digest, token: str, error: str) -> None:
-    """Leave the digest's claims pending for the next pass, saying why."""
-    db.session.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(digest.claim_ids), DELIVERIES.c.claim_token == token)
-        .values(attempts=DELIVERIES.c.attempts + 1, last_error=error[:2000], claim_token=None)
-    )
-    db.session.commit()
+    claims.mark_sent(DELIVERIES, digest.claim_ids, token, now, notification_id=notice.id)
 
 
 def plan_pass(as_of: date) -> list[tuple[str, int, str]]:
@@ -580,53 +542,21 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
     if not smtp and digests:
         log.info("TRACKER_SMTP_HOST is not set: reminders go to the in-app inbox only.")
 
-    with mail.Mailer() if smtp else _NoMailer() as mailer:
-        for digest in digests:
-            if not _renew_lease(digest.claim_ids, token):
-                continue  # another pass took these over after our lease ran out
-            recipient = digest.recipient
-            if smtp and recipient.email:
-                try:
-                    mailer.send(mail.build_digest(
-                        to_name=recipient.display_name, to_address=recipient.email,
-                        kind=digest.kind, items=digest.items, as_of=as_of,
-                        locale=recipient.locale,
-                    ))
-                    result.mailed += 1
-                except (mail.InvalidAddress, mail.RecipientRefused) as exc:
-                    # A permanently bad address would fail every pass forever: the notice
-                    # still reaches the inbox, and the log says whose address to fix.
-                    log.warning("Reminder for %s: %s; delivered in-app only.",
-                                recipient.username, exc)
-                    result.in_app_only += 1
-                except mail.MailError as exc:
-                    _record_failure(digest, token, str(exc))
-                    result.failed += 1
-                    result.failed_steps += len(digest.claim_ids)
-                    result.error = result.error or str(exc)
-                    continue
-            else:
-                result.in_app_only += 1
-            _record_delivery(digest, token)
-            result.digests += 1
+    def build(digest: _Digest) -> EmailMessage:
+        recipient = digest.recipient
+        return mail.build_digest(
+            to_name=recipient.display_name, to_address=recipient.email or "",
+            kind=digest.kind, items=digest.items, as_of=as_of, locale=recipient.locale,
+        )
+
+    claims.send_all(digests, table=DELIVERIES, token=token, smtp=smtp, tally=result,
+                    build=build, record=lambda digest: _record_delivery(digest, token),
+                    what="Reminder")
     if result.failed:
         log.error("Reminder pass for %s: %d digest(s) not delivered, %d step(s) left pending "
                   "for the next pass: %s", as_of, result.failed, result.failed_steps,
                   result.error)
     return result
-
-
-class _NoMailer:
-    """Stands in for the mailer when no SMTP server is configured."""
-
-    def send(self, msg: Any) -> None:  # pragma: no cover - never called without SMTP
-        raise mail.MailError("no SMTP server configured")
-
-    def __enter__(self) -> _NoMailer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 # --- the in-app inbox --------------------------------------------------------------------

@@ -31,6 +31,7 @@ from tracker.owners.schemas import (
     OrgPatchSchema,
     OrgQuerySchema,
     OrgSchema,
+    SelfPatchSchema,
     TokenRequestSchema,
     TokenSchema,
     UserCreateSchema,
@@ -167,6 +168,7 @@ class Users(MethodView):
         user = service.create_user(
             current_api_user(), args["username"], args["password"], args["role"], args["org_id"],
             display_name=args["display_name"], email=args["email"], active=args["active"],
+            notify_mail=args["notify_mail"],
         )
         db.session.commit()
         return user, {"Location": url_for("users.UserItem", user_id=user.id)}
@@ -181,6 +183,17 @@ class Me(MethodView):
     def get(self) -> User:
         """Who the token belongs to."""
         return current_api_user()
+
+    @login_required
+    @require_json_body
+    @users_blp.arguments(SelfPatchSchema)
+    @users_blp.response(200, UserSchema)
+    def patch(self, args: dict[str, Any]) -> User:
+        """Change the caller's own settings: language and how notices are mailed."""
+        me = current_api_user()
+        user = service.update_user(me, me, **args)
+        db.session.commit()
+        return user
 
 
 @users_blp.route(f"/<{ID}:user_id>")

@@ -45,3 +45,21 @@ class UserForm(CleanForm):
     password = PasswordField(_l("Password"), validators=[Optional()],
                              description=_l("At least 8 characters; leave empty to keep."))
     active = BooleanField(_l("Active"), default=True)
+    #: A post without the field (an older form, a script) keeps the user's setting.
+    notify_mail = SelectField(_l("Notices by mail"), default="immediate",
+                              validators=[Optional()])
+
+
+#: How a user may take event notices by mail, as the settings pages offer it.
+NOTIFY_MAIL_CHOICES = (
+    ("immediate", _l("Immediately (every few minutes)")),
+    ("daily", _l("Once a day, with the daily reminders")),
+    ("off", _l("Off (inbox only)")),
+)
+
+
+class SettingsForm(FlaskForm):
+    """A user's own settings: language and notices by mail."""
+
+    locale = SelectField(_l("Language"), validators=[InputRequired(REQUIRED)])
+    notify_mail = SelectField(_l("Notices by mail"), validators=[InputRequired(REQUIRED)])

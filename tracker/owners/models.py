@@ -86,6 +86,10 @@ class OrgClosure(Model):
     distance: Mapped[int] = mapped_column(Integer)
 
 
+#: The choices of ``User.notify_mail``.
+NOTIFY_MAIL = ("immediate", "daily", "off")
+
+
 class User(UserMixin, Model):
     """One person, with one home org and one role."""
 
@@ -95,6 +99,7 @@ class User(UserMixin, Model):
             "role IN ('admin', 'supervisor', 'registrar', 'officer')", name="role_known"
         ),
         CheckConstraint("role = 'admin' OR org_id IS NOT NULL", name="home_org_required"),
+        CheckConstraint("notify_mail IN ('immediate', 'daily', 'off')", name="notify_mail_known"),
         Index("ix_users_org_role", "org_id", "role"),
     )
 
@@ -108,6 +113,10 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Preferred interface language ("zh_Hans", "en", "bo"); None follows the default.
     locale: Mapped[str | None] = mapped_column(String(16))
+    #: How event notices reach the user by mail: "immediate" (every notice sweep), "daily"
+    #: (with the daily reminder pass) or "off" (the in-app inbox only).
+    notify_mail: Mapped[str] = mapped_column(String(16), default="immediate",
+                                             server_default="immediate")
     #: Bumped on every password change: sessions and tokens of older generations die.
     auth_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

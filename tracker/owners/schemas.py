@@ -14,7 +14,7 @@ from tracker.http import (
     Text,
     UtcDateTime,
 )
-from tracker.owners.models import ORG_KINDS, ROLES
+from tracker.owners.models import NOTIFY_MAIL, ORG_KINDS, ROLES
 from tracker.owners.service import MIN_PASSWORD_LENGTH
 
 #: Column sizes, so that over-long input is a 422 and never a database error.
@@ -89,6 +89,10 @@ class UserSchema(ma.Schema):
     role = ma.fields.String(metadata={"enum": ROLES})
     active = ma.fields.Boolean()
     locale = ma.fields.String(allow_none=True)
+    notify_mail = ma.fields.String(metadata={
+        "enum": list(NOTIFY_MAIL),
+        "description": "Event notices by mail: immediate (every notice sweep), daily (with "
+                       "the daily reminder pass) or off (the in-app inbox only)."})
     created_at = UtcDateTime(dump_only=True)
 
 
@@ -105,6 +109,8 @@ class UserCreateSchema(StrictSchema):
     display_name = Text(DISPLAY_MAX, allow_none=True, load_default=None)
     email = ma.fields.Email(allow_none=True, load_default=None, validate=_email)
     active = StrictBoolean(load_default=True)
+    notify_mail = ma.fields.String(load_default="immediate",
+                                   validate=ma.validate.OneOf(NOTIFY_MAIL))
 
 
 class UserPatchSchema(StrictSchema):
@@ -117,6 +123,14 @@ class UserPatchSchema(StrictSchema):
     email = ma.fields.Email(allow_none=True, validate=_email)
     active = StrictBoolean()
     locale = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["zh_Hans", "en", "bo"]))
+    notify_mail = ma.fields.String(validate=ma.validate.OneOf(NOTIFY_MAIL))
+
+
+class SelfPatchSchema(StrictSchema):
+    """What users change of themselves (``owners.service.SELF_SERVICE_FIELDS``)."""
+
+    locale = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["zh_Hans", "en", "bo"]))
+    notify_mail = ma.fields.String(validate=ma.validate.OneOf(NOTIFY_MAIL))
 
 
 class UserQuerySchema(PageArgs):

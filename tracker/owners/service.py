@@ -20,6 +20,7 @@ from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
+    NOTIFY_MAIL,
     ORG_KINDS,
     ROLES,
     ApiToken,
@@ -358,6 +359,7 @@ def create_user(
     email: str | None = None,
     active: bool = True,
     locale: str | None = None,
+    notify_mail: str = "immediate",
 ) -> User:
     """Add a user with a hashed password (admin); ``locale`` is the language of their pages
     and mails (None: Chinese, or the language they switch to)."""
@@ -368,6 +370,7 @@ def create_user(
     _check_lines(username=username, display_name=display_name, email=email)
     _check_role_org(role, org_id)
     _check_password(password)
+    _check_notify_mail(notify_mail)
     if db.session.scalar(select(exists().where(User.username == username))):
         raise Conflict(_l("This username is taken."), reason="duplicate",
                        errors={"username": [_l("Already used.")]})
@@ -379,6 +382,7 @@ def create_user(
         org_id=org_id,
         password_hash=_hash_password(password),
         active=active,
+        notify_mail=notify_mail,
         auth_generation=0,
         locale=locale,
     )
@@ -388,7 +392,14 @@ def create_user(
 
 
 #: What users may change of themselves; everything else is an admin's.
-SELF_SERVICE_FIELDS = frozenset({"locale"})
+SELF_SERVICE_FIELDS = frozenset({"locale", "notify_mail"})
+
+
+def _check_notify_mail(value: Any) -> None:
+    if value not in NOTIFY_MAIL:
+        raise Invalid(_l("Unknown mail setting."),
+                      errors={"notify_mail": [_l("Must be one of %(choices)s.",
+                                                 choices=", ".join(NOTIFY_MAIL))]})
 
 
 def update_user(actor: User, user: User, **fields: Any) -> User:
@@ -400,8 +411,10 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
     org_id = fields.get("org_id", user.org_id)
     _check_lines(display_name=fields.get("display_name"), email=fields.get("email"))
     _check_role_org(role, org_id)
+    if "notify_mail" in fields:
+        _check_notify_mail(fields["notify_mail"])
     user.role, user.org_id = role, org_id
-    for name in ("display_name", "email", "locale"):
+    for name in ("display_name", "email", "locale", "notify_mail"):
         if name in fields:
             setattr(user, name, fields[name])
     if "active" in fields and fields["active"] != user.active:

@@ -25,10 +25,18 @@ from tracker.http import paginate
 from tracker.owners import service as owners
 from tracker.owners.auth import SESSION_KEY, client_address
 from tracker.owners.auth import page_user as actor
-from tracker.owners.forms import LoginForm, LogoutForm, OrgForm, UserForm
+from tracker.owners.forms import (
+    NOTIFY_MAIL_CHOICES,
+    LoginForm,
+    LogoutForm,
+    OrgForm,
+    SettingsForm,
+    UserForm,
+)
 from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
 from tracker.owners.models import ROLES, Org, Role, User
 from tracker.pages import (
+    LANGUAGE_NAMES,
     LANGUAGES,
     explain,
     page_number,
@@ -195,6 +203,27 @@ def admin_org(org_id: int | None = None) -> Any:
     return render_template("admin/org_form.html", form=form, org=org)
 
 
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Any:
+    """The user's own settings: the language of pages and mail, and notices by mail."""
+    me = actor()
+    form = SettingsForm(obj=me)
+    form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    form.notify_mail.choices = [(k, str(v)) for k, v in NOTIFY_MAIL_CHOICES]
+    if request.method == "GET" and me.locale not in LANGUAGES:
+        form.locale.data = LANGUAGES[0]
+
+    def save() -> User:
+        return owners.update_user(me, me, locale=form.locale.data,
+                                  notify_mail=form.notify_mail.data)
+
+    if save_form(form, save):
+        return set_language_cookie(redirect(url_for("owners.settings")),
+                                   form.locale.data or LANGUAGES[0])
+    return render_template("owners/settings.html", form=form)
+
+
 @bp.get("/admin/users")
 @login_required
 def admin_users() -> str:
@@ -220,6 +249,7 @@ def admin_user(user_id: int | None = None) -> Any:
     # The least-privileged role first, and the default of a new user.
     form.role.choices = [(k, str(ROLE_LABELS[k])) for k in reversed(ROLES)]
     form.org_id.choices = _org_choices(True)
+    form.notify_mail.choices = [(k, str(v)) for k, v in NOTIFY_MAIL_CHOICES]
     if user is None:
         form.password.description = _("At least 8 characters.")
         form.password.flags.required = True
@@ -234,11 +264,13 @@ def admin_user(user_id: int | None = None) -> Any:
                 actor(), form.username.data or "", form.password.data or "", form.role.data or "",
                 form.org_id.data, display_name=form.display_name.data,
                 email=form.email.data or None, active=bool(form.active.data),
+                notify_mail=form.notify_mail.data or "immediate",
             )
         return owners.update_user(
             actor(), user, role=form.role.data, org_id=form.org_id.data,
             display_name=form.display_name.data, email=form.email.data or None,
             active=bool(form.active.data), password=form.password.data or None,
+            notify_mail=form.notify_mail.data,
         )
 
     if save_form(form, save):
