@@ -58,7 +58,7 @@ NOTIFY_MAIL_CHOICES = (
 )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(CleanForm):
     """A user's own settings: language and notices by mail."""
 
     locale = SelectField(_l("Language"), validators=[InputRequired(REQUIRED)])
