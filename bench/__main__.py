@@ -15,7 +15,8 @@ import time
 
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
-BENCHMARKS = ("list", "overdue", "summary", "public", "reminder", "upload", "export")
+BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "upload",
+              "export", "history")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -58,7 +59,7 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import reminders, server, web
+    from bench import history, reminders, server, web
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     path: str | None = None
     for kind in settings.databases:
         say(f"\n[{kind}]")
+        if "history" in settings.only:
+            results += history.run(settings, kind)  # its own small ledger
+        if settings.only and not set(settings.only) - {"history"}:
+            path = save(results, settings, started, path)
+            continue
         url, ledger = ledger_for(settings, kind)
         if "reminder" in settings.only or not settings.only:
             ledger_for(settings, kind, settings.small_issues)

@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 #: Bump when the generated data changes shape, so cached ledgers are rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 7
 #: The one password every generated user has (hashed once).
 BENCH_PASSWORD = "bench-pass-1"
 BATCH = 10_000
@@ -216,8 +216,54 @@ ISSUE_COLUMNS = (
     "id", "campaign_id", "org_id", "category_id", "title", "description", "cause", "measures",
     "owner_id", "starts_on", "due_on", "original_due_on", "status", "evidence_count",
     "extension_count", "version", "created_by_id", "created_at", "updated_at", "closed_at",
-    "closed_by_id", "closed_on",
+    "closed_by_id", "closed_on", "registered_on",
 )
+SPAN_COLUMNS = (
+    "id", "issue_id", "valid_from", "valid_to", "status", "due_on", "closed_on",
+    "extension_count", "org_id", "category_id", "campaign_id", "owner_id",
+)
+_COL = {name: i for i, name in enumerate(ISSUE_COLUMNS)}
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the app's zone, as a stored (naive UTC) timestamp."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai"))
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC).replace(
+        tzinfo=None)
+
+
+def span_rows(row: tuple[Any, ...], first_span_id: int) -> list[tuple[Any, ...]]:
+    """The status spans of one generated issue (what the app's listener would have written):
+    registered open on its first due date, then started, extended, submitted and closed as
+    its final state says, at even steps between its creation and its last change."""
+    c = _COL
+    status, ext = row[c["status"]], row[c["extension_count"]]
+    created, end = row[c["created_at"]], row[c["closed_at"]] or row[c["updated_at"]]
+    end = max(end, created)
+    steps: list[dict[str, Any]] = [{"status": "open", "due_on": row[c["original_due_on"]],
+                                    "closed_on": None, "extension_count": 0}]
+    if status != "open":
+        steps.append({**steps[-1], "status": "in_progress"})
+    if ext:
+        steps.append({**steps[-1], "due_on": row[c["due_on"]], "extension_count": ext})
+    if status in ("submitted", "closed"):
+        steps.append({**steps[-1], "status": "submitted"})
+    if status == "closed":
+        steps.append({**steps[-1], "status": "closed", "closed_on": row[c["closed_on"]]})
+    starts = [_local_midnight(row[c["registered_on"]])]
+    changes = len(steps) - 1
+    for k in range(1, changes + 1):
+        starts.append(created + (end - created) * k / changes if k < changes else end)
+    fixed = (row[c["org_id"]], row[c["category_id"]], row[c["campaign_id"]], row[c["owner_id"]])
+    out = []
+    for k, step in enumerate(steps):
+        valid_to = starts[k + 1] if k + 1 < len(steps) else None
+        out.append((first_span_id + k, row[c["id"]], starts[k], valid_to, step["status"],
+                    step["due_on"], step["closed_on"], step["extension_count"], *fixed))
+    return out
 
 
 def _at(day: date, hour: int = 2) -> datetime:
@@ -290,13 +336,14 @@ def issue_rows(
         version += extension_count
         created_at = _at(starts_on)
         updated_at = closed_at or _at(min(today, starts_on + timedelta(days=rng.randint(0, 90))))
+        registered_on = min(starts_on, today)  # never after today
         title = f"{rng.choice(TITLES[cat_code])}（{i}）"
         yield (
             i, camp_id, org.id, cat_id, title,
             f"{org.name}自查发现:{title[:-len(str(i)) - 2]}。",
             rng.choice(CAUSES), rng.choice(MEASURES), owner, starts_on, due_on,
             original_due_on, status, evidence_count, extension_count, version, registrar,
-            created_at, updated_at, closed_at, closed_by, closed_on,
+            created_at, updated_at, closed_at, closed_by, closed_on, registered_on,
         )
 
 
@@ -505,9 +552,18 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
     """Add ``count`` generated issues with ids from ``first_id`` to the ledger of ``shape``."""
     world = world or _world(shape)
     rng = random.Random(shape.seed * 1_000_003 + first_id)
-    n = bulk_insert(conn, "issues", ISSUE_COLUMNS,
-                    issue_rows(shape, world.orgs, world.campaigns, world.categories, rng,
-                               first_id=first_id, count=count))
+    next_span = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM issue_spans"))
+                    .scalar_one()) + 1
+    n = 0
+    # Issues and their status spans in step, a batch at a time (bounded memory).
+    for batch in _batches(issue_rows(shape, world.orgs, world.campaigns, world.categories,
+                                     rng, first_id=first_id, count=count)):
+        n += bulk_insert(conn, "issues", ISSUE_COLUMNS, batch)
+        spans: list[tuple[Any, ...]] = []
+        for row in batch:
+            spans += span_rows(row, next_span)
+            next_span = spans[-1][0] + 1
+        bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
     reset_sequences(conn)
     return n
 
@@ -516,7 +572,7 @@ def reset_sequences(conn: Any) -> None:
     """After rows with explicit ids, PostgreSQL's sequences must continue after them."""
     if conn.dialect.name != "postgresql":
         return
-    for table in ("orgs", "users", "categories", "campaigns", "issues"):
+    for table in ("orgs", "users", "categories", "campaigns", "issues", "issue_spans"):
         conn.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"))

@@ -91,7 +91,7 @@ def plant(conn: Any, as_of: date, count: int, seed: int = 5) -> tuple[int, int]:
         rows.append((
             first + k, campaign_id, org_id, category_id, f"{PLANTED}{k:05d}",
             "提醒基准事项", "", "", owner_id, starts_on, due_on, due_on, "open", 0, 0, 1,
-            None, _at(starts_on), _at(starts_on), None, None, None,
+            None, _at(starts_on), _at(starts_on), None, None, None, starts_on,
         ))
     bulk_insert(conn, "issues", ISSUE_COLUMNS, rows)
     reset_sequences(conn)

@@ -17,6 +17,7 @@ from sqlalchemy import Date, bindparam, select, text
 
 from bench.common import Result, Settings, interleaved_medians, say
 from bench.generate import Ledger, bench_app
+from tracker.http import json_response
 
 #: The summary's figures as one GROUP BY: every child of the org (and the org itself, for
 #: what is registered on it), per category; the same aggregate the report runs.
@@ -36,14 +37,17 @@ GROUP BY c.ancestor_id, i.category_id
 """).bindparams(bindparam("as_of", type_=Date()))
 
 FLOOR_PATH = "/bench-floor/<name>"
+#: The answers the product encodes with orjson (tracker.http.json_response).
+ORJSON_ANSWERS = {"issue list page (county)"}
 
 
 def add_floor(app: Flask, payloads: dict[str, tuple[Any, dict[str, str]]]) -> None:
     """The framework's floor: the same JSON and headers, from memory, no database, no auth."""
 
     def floor(name: str) -> Response:
+        # The same bytes as the real answer: encoded as the hot paths encode theirs.
         body, headers = payloads[name]
-        resp = jsonify(body)
+        resp = json_response(body) if name in ORJSON_ANSWERS else jsonify(body)
         resp.headers.update(headers)
         return resp
 
@@ -79,9 +83,15 @@ def _get(client: Any, path: str, token: str | None = None) -> Any:
     return client.get(path, headers=headers)
 
 
+#: The past days the as-of reports are taken on, in days before the ledger's today: the
+#: day before (nearly every span begun: the widest range) and half a year back.
+AS_OF_DAYS_BACK = (1, 180)
+
+
 def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]:
-    """The list, overdue and summary benchmarks on one database."""
-    wanted = [n for n in ("list", "overdue", "summary", "public") if n in settings.only]
+    """The list, overdue, summary, as-of and public benchmarks on one database."""
+    wanted = [n for n in ("list", "overdue", "summary", "asof", "public")
+              if n in settings.only]
     if not wanted:
         return []
     app = bench_app(url)
@@ -161,6 +171,8 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
             say(results[-1].line())
     if "public" in wanted:
         results += _public(settings, kind, app, client, ledger, pref_token)
+    if "asof" in wanted:
+        results += _as_of(settings, kind, client, ledger, pref_token, as_of)
     with app.app_context():
         from tracker.extensions import db
 
@@ -211,4 +223,41 @@ def _public(settings: Settings, kind: str, app: Flask, client: Any, ledger: Ledg
     ]
     for result in results:
         say(result.line())
+    return results
+
+
+def _as_of(settings: Settings, kind: str, client: Any, ledger: Ledger, token: str,
+           as_of: date) -> list[Result]:
+    """The summary and the overdue report as of a past day (read from the status spans)
+    against the same report today (read from the issues), both through the real app."""
+    from datetime import timedelta
+
+    results: list[Result] = []
+    reports = {
+        "summary": f"/api/v1/reports/summary?org_id={ledger.prefecture_id}",
+        "overdue": f"/api/v1/reports/overdue?org_id={ledger.prefecture_id}",
+    }
+    for name, base in reports.items():
+        today_path = f"{base}&as_of={as_of.isoformat()}"
+        for back in AS_OF_DAYS_BACK:
+            day = as_of - timedelta(days=back)
+            path = f"{base}&as_of={day.isoformat()}"
+            then, now = _get(client, path, token), _get(client, today_path, token)
+            if then.status_code != 200 or now.status_code != 200 or not then.get_json():
+                say(f"  skip {name} as of {day}: {then.status_code} {now.status_code}")
+                continue
+            times = interleaved_medians({
+                "then": lambda p=path: _get(client, p, token),
+                "now": lambda q=today_path: _get(client, q, token),
+            }, max(5, settings.repeat // 3))
+            rows = then.get_json()
+            note = (f"as of {day} ({back} d back) vs today; "
+                    + (f"{len(rows)} rows" if name == "summary" else
+                       f"{json.loads(then.headers['X-Pagination'])['total']} overdue then, "
+                       f"{json.loads(now.headers['X-Pagination'])['total']} now"))
+            results.append(Result(
+                f"{name} as of -{back} d", kind, ledger.issues, times["then"] * 1000,
+                times["now"] * 1000, "ms", 3.0, note=note,
+            ))
+            say(results[-1].line())
     return results

@@ -143,13 +143,13 @@ def test_issue_outside_scope_is_404(world, make, api):
 def test_patch_records_before_and_after(world, make, api):
     issue = make.issue(world.centre, world.officer, world.campaign, world.category)
     resp = api.patch(f"/api/v1/issues/{issue.id}", user=world.registrar,
-                     json={"due_on": "2019-03-01", "measures": "增设导办台"},
+                     json={"starts_on": "2018-07-09", "measures": "增设导办台"},
                      headers={"If-Match": '"1"'})
     assert resp.status_code == 200, resp.get_json()
-    assert resp.headers["ETag"] == '"2"' and resp.get_json()["due_on"] == "2019-03-01"
+    assert resp.headers["ETag"] == '"2"' and resp.get_json()["starts_on"] == "2018-07-09"
     events = api.get(f"/api/v1/issues/{issue.id}/events", user=world.officer).get_json()
     assert [e["kind"] for e in events] == ["created", "updated"]
-    assert events[1]["changes"]["due_on"] == ["2019-01-07", "2019-03-01"]
+    assert events[1]["changes"]["starts_on"] == ["2018-07-07", "2018-07-09"]
     assert events[1]["actor_id"] == world.registrar.id and events[1]["at"].endswith("Z")
 
 

@@ -133,3 +133,40 @@ def test_supervisor_dashboard_and_english_switch(browser: Any, live_server: Any,
         context.close()
     assert recorder.foreign() == []
     assert recorder.errors == []
+
+
+def test_the_supervisor_finds_the_submitted_item_in_their_queue(browser: Any, live_server: Any,
+                                                                world: Any, make: Any) -> None:
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                       status="in_progress", evidence=1)
+    issue_id, title = issue.id, issue.title
+    release_database()
+    recorder = Recorder(live_server.url)
+    ctx_off = recording_context(browser, live_server.url, recorder)
+    ctx_sup = recording_context(browser, live_server.url, recorder)
+    try:
+        sup = log_in(ctx_sup, "zhou", PASSWORD)
+        assert sup.locator("[data-testid=verify-count]").inner_text() == "0"
+
+        off = log_in(ctx_off, "off", PASSWORD)
+        off.goto(f"/issues/{issue_id}")
+        off.get_by_role("button", name="提交验收").click()
+        off.wait_for_load_state()
+        assert "待验收" in off.locator("h1").inner_text()
+
+        sup.goto("/")
+        queue = sup.locator("[data-testid=verify-queue]")
+        assert "待我验收" in queue.inner_text()
+        assert sup.locator("[data-testid=verify-count]").inner_text() == "1"
+        assert "才让" in queue.inner_text() and "玛多县" in queue.inner_text()
+        queue.get_by_role("link", name=re.compile(title)).click()
+        sup.wait_for_url(re.compile(f"/issues/{issue_id}$"))
+        sup.get_by_role("button", name="销号").click()
+        sup.wait_for_load_state()
+        assert "已销号" in sup.locator("h1").inner_text()
+        sup.goto("/")
+        assert sup.locator("[data-testid=verify-count]").inner_text() == "0"
+    finally:
+        for context in (ctx_off, ctx_sup):
+            context.close()
+    assert recorder.foreign() == [] and recorder.errors == []

@@ -58,9 +58,17 @@ def test_demo_loads_the_seed_world(runner, ctx):
             assert issue.closed_on == f["closed_on"]
             assert local_date_of(issue.closed_at) == f["closed_on"]
             assert issue.closed_by_id == _user(f["closed_by"]).id
-            kinds = list(db.session.scalars(
-                select(Event.kind).where(Event.issue_id == issue.id).order_by(Event.id)))
-            assert kinds[-2:] == ["close", "updated"]  # the back-dating is on record
+            events = list(db.session.scalars(
+                select(Event).where(Event.issue_id == issue.id).order_by(Event.id)))
+            # Closed through the service on the day the ledger names: no back-dating.
+            assert events[-1].kind == "close"
+            assert local_date_of(events[-1].at) == f["closed_on"]
+        # Registered on the report's date, and every event of the history at its own date.
+        assert issue.registered_on == demo_data.REGISTERED_ON
+        first = db.session.scalar(select(Event).where(Event.issue_id == issue.id)
+                                  .order_by(Event.id).limit(1))
+        assert first.kind == "created"
+        assert local_date_of(first.at) == demo_data.REGISTERED_ON
     # Evidence files are on disk with the recorded SHA-256.
     for ev in db.session.scalars(select(Evidence)):
         with open(evidence.evidence_path(ev), "rb") as fh:

@@ -195,6 +195,13 @@ def _extension_cases() -> list[Case]:
         Case("summary report", "GET", _fixed("/api/v1/reports/summary?campaign_id={w.campaign.id}"),
              (OK, OK, OK, 403, OK)),
         Case("inbox", "GET", _fixed("/api/v1/notifications"), (OK, OK, OK, OK, OK)),
+        # The queues: everyone may ask; each gets only what they may act on (maybe nothing).
+        Case("issues awaiting my verification", "GET",
+             _fixed("/api/v1/issues?awaiting=verification"), (OK, OK, OK, OK, OK)),
+        Case("extensions awaiting my decision", "GET",
+             _fixed("/api/v1/extensions?status=pending"), (OK, OK, OK, OK, OK)),
+        Case("history anchors", "GET", _fixed("/api/v1/history/anchors"),
+             (OK, 403, 403, 403, 403)),
         Case("mark the officer's notification read", "POST", _officers_notice,
              (404, 404, 404, OK, 404)),
         Case("import template", "GET", _fixed("/api/v1/imports/template"),
@@ -299,6 +306,7 @@ def test_the_matrix_covers_every_documented_operation(app, client):
         ("GET", "/api/v1/webhooks/{webhook_id}"), ("PATCH", "/api/v1/webhooks/{webhook_id}"),
         ("DELETE", "/api/v1/webhooks/{webhook_id}"),
         ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+        ("GET", "/api/v1/extensions"), ("GET", "/api/v1/history/anchors"),
     } | EXTRA_COVERED
     missing = sorted(documented - covered)
     assert not missing, f"add these to the permission matrix: {missing}"
@@ -312,6 +320,11 @@ EXTRA_COVERED = {
     ("POST", "/api/v1/issues/{issue_id}/extensions/{extension_id}/decision"),
     # Open to everyone without login: tests/test_public.py.
     ("GET", "/api/v1/public/campaigns"), ("GET", "/api/v1/public/campaigns/{campaign_id}"),
+    # Resumable uploads: tests/test_uploads.py (creation by role and scope; an upload is
+    # its creator's alone).
+    ("POST", "/api/v1/issues/{issue_id}/uploads"),
+    ("PATCH", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
+    ("DELETE", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
 }
 
 

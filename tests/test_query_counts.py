@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from tracker.extensions import db
 from tracker.issues.models import Issue
@@ -131,3 +131,60 @@ def test_history_is_fixed_whatever_the_page_size(world, make, api):
                               world.officer)
     assert len(rows5) == 5 and len(rows) == 13
     assert small == large
+
+
+def _history(world: Any, count: int, first: int = 0) -> None:
+    """``count`` findings registered in July 2018 through the service (one batch), half of
+    them started in August: a history the as-of reports read from the spans."""
+    from tracker.issues import service
+    from tracker.timeutil import clock
+
+    with clock(date(2018, 7, 11)):
+        created = service.register_issues(world.admin, [
+            {"campaign_id": world.campaign.id, "org_id": world.centre.id,
+             "category_id": world.category.id, "title": f"窗口设置不科学{first + i}",
+             "owner_id": world.officer.id, "starts_on": date(2018, 7, 7),
+             "due_on": date(2018, 9, 1) + timedelta(days=i % 30)}
+            for i in range(count)
+        ])
+    with clock(date(2018, 8, 1)):
+        for issue in created[::2]:
+            service.transition(issue, world.officer, "start")
+    db.session.commit()
+
+
+def test_as_of_summary_is_fixed_whatever_the_ledger_size_and_day(world, api):
+    api.token(world.supervisor.username)
+    _history(world, 10)
+    path = f"/api/v1/reports/summary?campaign_id={world.campaign.id}"
+    today_few, _ = _statements(api, path, world.supervisor)
+    few, _ = _statements(api, path + "&as_of=2018-10-01", world.supervisor)
+    _history(world, 200, first=10)
+    many, rows = _statements(api, path + "&as_of=2018-10-01", world.supervisor)
+    other_day, _ = _statements(api, path + "&as_of=2018-07-11", world.supervisor)
+    assert few == many == other_day == today_few
+    assert sum(r["overdue"] for r in rows if r["category_id"] is None) == 210
+
+
+def test_as_of_overdue_report_is_fixed_whatever_the_page_size(world, api):
+    api.token(world.supervisor.username)
+    _history(world, 200)
+    path = "/api/v1/reports/overdue?as_of=2018-10-01"
+    small, rows5 = _statements(api, path + "&page_size=5", world.supervisor)
+    large, rows = _statements(api, path + "&page_size=200", world.supervisor)
+    assert len(rows5) == 5 and len(rows) == 200
+    assert small == large
+
+
+def test_registering_a_batch_writes_its_spans_in_one_statement(world):
+    from tracker.issues.reports.spans import IssueSpan
+
+    statements_seen: list[int] = []
+    for size in (5, 50):
+        db.session.commit()
+        with _counting() as statements:
+            _history(world, size, first=1000 * size)
+        statements_seen.append(sum(1 for s in statements if "issue_spans" in s))
+    # Registering: one INSERT of the batch's spans; starting: one UPDATE and one INSERT each.
+    assert statements_seen[0] == 1 + 2 * 3 and statements_seen[1] == 1 + 2 * 25
+    assert db.session.scalar(select(func.count()).select_from(IssueSpan)) == 55 + 28

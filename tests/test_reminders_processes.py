@@ -99,11 +99,13 @@ def _zone_away_from_midnight() -> str:
     raise AssertionError("unreachable: one of the zones is away from midnight")
 
 
-def _wait_for_mail(box: Mailbox, proc: subprocess.Popen[str], seconds: float) -> float | None:
-    """Wait until a message arrives; return when (time.monotonic()), None if none did."""
+def _wait_for_mail(box: Mailbox, proc: subprocess.Popen[str], seconds: float,
+                   to: str | None = None) -> float | None:
+    """Wait until a message (to ``to``) arrives; return when (time.monotonic()), None if none
+    did."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if box.messages:
+        if (box.to(to) if to else box.messages):
             return time.monotonic()
         if proc.poll() is not None:
             return None
@@ -140,7 +142,7 @@ def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, m
     local_today = datetime.now(ZoneInfo(zone)).date()
     issue = make.issue(world.centre, world.officer, world.campaign, world.category,
                        due_on=local_today + timedelta(days=7))
-    issue_id = issue.id
+    issue_id, officer_mail = issue.id, world.officer.email
     db.session.commit()  # end our transaction: SQLite would otherwise hold its write lock
     fire_at = (datetime.now(ZoneInfo(zone)) + timedelta(seconds=3)).replace(microsecond=0)
     config = {"TRACKER_TIMEZONE": zone, "TRACKER_REMIND_AT": fire_at.strftime("%H:%M:%S"),
@@ -155,17 +157,19 @@ def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, m
         scheduler.start()
         try:
             deadline = time.monotonic() + 60  # generous: the machine may be loaded
-            while not smtp.messages and time.monotonic() < deadline:
+            while not smtp.to(officer_mail) and time.monotonic() < deadline:
                 time.sleep(0.05)
             fired_at = datetime.now(UTC)
         finally:
             scheduler.shutdown(wait=True)
     finally:
         app.config.update(saved)
-    assert smtp.messages, "the trigger did not fire a pass"
+    assert smtp.to(officer_mail), "the trigger did not fire a pass"
     assert fired_at >= fire_at.astimezone(UTC)
-    assert len(smtp.messages) == 1
-    message = smtp.messages[0]
+    # The reminder, and after the pass the day's history anchor to the admin.
+    assert len(smtp.to(officer_mail)) == 1
+    assert len(smtp.to(world.admin.email)) == 1
+    message = smtp.to(officer_mail)[0]
     assert "还剩 7 天" in text_of(message) and f"/issues/{issue_id}" in text_of(message)
 
 
@@ -175,11 +179,13 @@ def test_the_scheduler_catches_up_once_at_start_when_the_time_has_passed(app, wo
     local_today = datetime.now(ZoneInfo(zone)).date()
     make.issue(world.centre, world.officer, world.campaign, world.category,
                due_on=local_today + timedelta(days=3))
-    db.session.commit()
+    officer_mail, admin_mail = world.officer.email, world.admin.email
+    db.session.commit()  # ends the read, so the scheduler's process may write
     with tempfile.TemporaryFile("w+") as log:
         proc = _scheduler(app, smtp, zone, "00:00", log)
         try:
-            arrived = _wait_for_mail(smtp, proc, 30)
+            arrived = _wait_for_mail(smtp, proc, 30, to=officer_mail)
+            _wait_for_mail(smtp, proc, 30, to=admin_mail)
             time.sleep(1.0)  # a second pass would have been quick to follow; none does
         finally:
             _stop(proc)
@@ -187,5 +193,9 @@ def test_the_scheduler_catches_up_once_at_start_when_the_time_has_passed(app, wo
         output = log.read()
     assert arrived is not None, output
     assert "catch-up pass now" in output
-    assert len(smtp.messages) == 1
-    assert "还剩 3 天" in text_of(smtp.messages[0])
+    assert len(smtp.to(officer_mail)) == 1
+    assert "还剩 3 天" in text_of(smtp.to(officer_mail)[0])
+    # Today's history anchor was recorded with the pass and mailed to the admin, once.
+    anchor_mails = smtp.to(admin_mail)
+    assert len(anchor_mails) == 1 and "历史锚点" in str(anchor_mails[0]["Subject"])
+    assert "Recorded anchor" in output

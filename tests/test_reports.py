@@ -17,9 +17,12 @@ from sqlalchemy import event
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import service as issues
+from tracker.issues.deadlines import service as deadlines
 from tracker.issues.reports import service as reports
 from tracker.owners.models import User
 from tracker.owners.service import issue_token
+from tracker.timeutil import clock
 
 
 def _auth(user: User) -> dict[str, str]:
@@ -30,34 +33,44 @@ def _auth(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _closed(make, world, org, owner, category, due_on, closed_on, **kw):
-    issue = make.issue(org, owner, world.campaign, category, status="closed", due_on=due_on,
-                       **kw)
-    issue.closed_on = closed_on
-    issue.closed_at = datetime(closed_on.year, closed_on.month, closed_on.day, 2, 0)
+def _close_on(world, issue, closed_on):
+    """Close ``issue`` (already submitted) on the afternoon of ``closed_on``."""
+    with clock(datetime(closed_on.year, closed_on.month, closed_on.day, 9, 0)):
+        issues.transition(issue, world.admin, "close", "核查属实")
     db.session.commit()
-    return issue
+
+
+def _extend(world, issue, requested_on, new_due):
+    """An extension requested by the owner and approved by the admin on ``requested_on``."""
+    with clock(requested_on):
+        ext = deadlines.request_extension(issue, world.admin, new_due, "牧区路远")
+        deadlines.decide_extension(ext, world.supervisor, "approve", "同意")
+    db.session.commit()
 
 
 @pytest.fixture
 def ledger(world, make):
-    """A hand-built ledger over 玛多县 (with its centre and a department) and 久治县."""
+    """A hand-built ledger over 玛多县 (with its centre and a department) and 久治县, with
+    its history at the dates it happened: registered on 2018-07-07, C closed on 2018-12-01,
+    D extended on 2018-08-20 and closed late on 2018-10-08, E extended on 2018-12-20."""
     w = world
-    a = make.issue(w.centre, w.officer, w.campaign, w.category, due_on=date(2018, 8, 7),
-                   title="A 窗口“只挂号、不看病”")
-    b = make.issue(w.department, w.officer2, w.campaign, w.category, status="in_progress",
-                   due_on=date(2018, 12, 31), title="B 人社窗口授权不到位")
-    c = _closed(make, w, w.centre, w.officer, w.category2, date(2019, 1, 7), date(2018, 12, 1),
-                title="C 叫号机成了摆设")
-    d = _closed(make, w, w.centre, w.officer, w.category2, date(2018, 9, 30), date(2018, 10, 8),
-                title="D 窗口人员迟到")
-    d.extension_count = 1
-    e = make.issue(w.other_centre, w.other_officer, w.campaign, w.category,
-                   status="submitted", due_on=date(2019, 1, 7), title="E 无信息采集室")
-    e.extension_count = 1
-    f = make.issue(w.county, w.officer, w.campaign, w.category, due_on=date(2019, 6, 30),
-                   title="F 县级统筹")
-    db.session.commit()
+    with clock(date(2018, 7, 7)):
+        a = make.issue(w.centre, w.officer, w.campaign, w.category, due_on=date(2018, 8, 7),
+                       title="A 窗口“只挂号、不看病”")
+        b = make.issue(w.department, w.officer2, w.campaign, w.category, status="in_progress",
+                       due_on=date(2018, 12, 31), title="B 人社窗口授权不到位")
+        c = make.issue(w.centre, w.officer, w.campaign, w.category2, status="submitted",
+                       due_on=date(2019, 1, 7), title="C 叫号机成了摆设")
+        d = make.issue(w.centre, w.officer, w.campaign, w.category2, status="submitted",
+                       due_on=date(2018, 8, 31), title="D 窗口人员迟到")
+        e = make.issue(w.other_centre, w.other_officer, w.campaign, w.category,
+                       status="submitted", due_on=date(2018, 12, 31), title="E 无信息采集室")
+        f = make.issue(w.county, w.officer, w.campaign, w.category, due_on=date(2019, 6, 30),
+                       title="F 县级统筹")
+    _extend(w, d, date(2018, 8, 20), date(2018, 9, 30))
+    _close_on(w, d, date(2018, 10, 8))
+    _close_on(w, c, date(2018, 12, 1))
+    _extend(w, e, date(2018, 12, 20), date(2019, 1, 7))
     return SimpleNamespace(a=a, b=b, c=c, d=d, e=e, f=f)
 
 
@@ -73,17 +86,24 @@ def _counts(row):
 
 
 @pytest.mark.parametrize(
-    ("as_of", "md_c1_overdue", "jz_c1_overdue"),
+    ("as_of", "md_c1_overdue", "md_c2", "jz_c1"),
     [
-        (date(2018, 7, 10), 0, 0),
-        (date(2018, 8, 7), 0, 0),  # the due day itself is not overdue
-        (date(2018, 8, 8), 1, 0),
-        (date(2019, 1, 8), 2, 1),  # a submitted issue is still not closed
-        (date(2019, 7, 1), 3, 1),
+        # Registered on 2018-07-07; nothing closed or extended yet.
+        (date(2018, 7, 10), 0, (2, 0, 0, 0, 0), (1, 0, 0, 0, 0)),
+        (date(2018, 8, 7), 0, (2, 0, 0, 0, 0), (1, 0, 0, 0, 0)),  # the due day: not overdue
+        (date(2018, 8, 8), 1, (2, 0, 0, 0, 0), (1, 0, 0, 0, 0)),
+        # D's first deadline passed on 2018-08-31; it was extended on 2018-08-20 already.
+        (date(2018, 9, 1), 1, (2, 0, 0, 1, 0), (1, 0, 0, 0, 0)),
+        (date(2018, 10, 1), 1, (2, 0, 0, 1, 1), (1, 0, 0, 0, 0)),  # D overdue until closed
+        (date(2018, 10, 8), 1, (2, 1, 1, 1, 0), (1, 0, 0, 0, 0)),  # D closed late
+        (date(2018, 12, 1), 1, (2, 2, 1, 1, 0), (1, 0, 0, 0, 0)),  # C closed
+        (date(2019, 1, 1), 2, (2, 2, 1, 1, 0), (1, 0, 0, 1, 0)),  # E extended on 12-20
+        (date(2019, 1, 8), 2, (2, 2, 1, 1, 0), (1, 0, 0, 1, 1)),  # submitted is not closed
+        (date(2019, 7, 1), 3, (2, 2, 1, 1, 0), (1, 0, 0, 1, 1)),
     ],
 )
-def test_summary_counts_each_county_subtree_by_category(world, ledger, as_of, md_c1_overdue,
-                                                         jz_c1_overdue):
+def test_summary_counts_each_county_subtree_by_category_as_it_stood(
+        world, ledger, as_of, md_c1_overdue, md_c2, jz_c1):
     rows = reports.summary_rows(world.supervisor, world.campaign.id, as_of)
     by = _by_key(rows)
     md, jz, c1, c2 = world.county.id, world.other_county.id, world.category.id, world.category2.id
@@ -91,14 +111,29 @@ def test_summary_counts_each_county_subtree_by_category(world, ledger, as_of, md
     assert set(by) == {(md, c1), (md, c2), (md, None), (jz, c1), (jz, c2), (jz, None)}
     assert len(rows) == 6
     assert _counts(by[(md, c1)]) == (3, 0, 0, 0, md_c1_overdue)
-    assert _counts(by[(md, c2)]) == (2, 2, 1, 1, 0)
-    assert by[(md, c2)]["completion_rate"] == 1.0
-    assert _counts(by[(md, None)]) == (5, 2, 1, 1, md_c1_overdue)
-    assert by[(md, None)]["completion_rate"] == 0.4
-    assert _counts(by[(jz, c1)]) == (1, 0, 0, 1, jz_c1_overdue)
+    assert _counts(by[(md, c2)]) == md_c2
+    assert by[(md, c2)]["completion_rate"] == md_c2[1] / 2
+    total = tuple(a + b for a, b in zip((3, 0, 0, 0, md_c1_overdue), md_c2, strict=True))
+    assert _counts(by[(md, None)]) == total
+    assert by[(md, None)]["completion_rate"] == round(md_c2[1] / 5, 4)
+    assert _counts(by[(jz, c1)]) == jz_c1
     assert _counts(by[(jz, c2)]) == (0, 0, 0, 0, 0)
     assert by[(jz, c2)]["completion_rate"] == 0
     assert by[(md, None)]["org_name"] == "玛多县" and by[(md, c1)]["category_name"]
+
+
+def test_summary_before_registration_counts_nothing(world, ledger):
+    rows = reports.summary_rows(world.supervisor, world.campaign.id, date(2018, 7, 6))
+    assert all(r["total"] == 0 for r in rows)
+    assert reports.overdue_rows(world.supervisor, date(2018, 7, 6))[1]["total"] == 0
+
+
+def test_summary_today_is_the_present_ledger(world, ledger):
+    by = _by_key(reports.summary_rows(world.supervisor, world.campaign.id))
+    md, jz = world.county.id, world.other_county.id
+    # Today (2026): everything not closed is overdue.
+    assert _counts(by[(md, None)]) == (5, 2, 1, 1, 3)
+    assert _counts(by[(jz, None)]) == (1, 0, 0, 1, 1)
 
 
 def test_summary_default_org_and_own_findings(world, ledger):
@@ -127,7 +162,8 @@ def test_summary_permissions(world, ledger):
 
 def test_summary_campaign_filter(world, make, ledger):
     other = make.campaign(world.prefecture, title="另一轮自查", reference="果行公〔2019〕3号")
-    make.issue(world.centre, world.officer, other, world.category, title="另一轮的问题")
+    with clock(date(2018, 12, 1)):
+        make.issue(world.centre, world.officer, other, world.category, title="另一轮的问题")
     rows = _by_key(reports.summary_rows(world.supervisor, world.campaign.id, date(2019, 1, 8)))
     assert rows[(world.county.id, None)]["total"] == 5
     rows = _by_key(reports.summary_rows(world.supervisor, other.id, date(2019, 1, 8)))
@@ -193,6 +229,11 @@ def _statements():
 
 def _grow(world, make, n: int) -> None:
     """More counties, centres and findings: the reports must not cost more statements."""
+    with clock(date(2018, 7, 7)):
+        _grow_now(world, make, n)
+
+
+def _grow_now(world, make, n: int) -> None:
     for i in range(n):
         county = make.org(f"新县{i}", "county", world.prefecture)
         centre = make.org(f"新县{i}中心", "centre", county)
@@ -259,8 +300,10 @@ def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledg
     assert by_xlsx[("玛多县", "小计")][2:7] == [5, 2, 1, 1, 2]
     assert by_xlsx[("玛多县", "小计")][7] == pytest.approx(0.4)
     assert by_xlsx[("合计", None)][2:7] == [6, 2, 1, 2, 3]
-    # One row per county and category, then its subtotal, then the grand total.
-    assert len(values) == 2 + 2 * (2 + 1) + 1
+    # One row per county and category, then its subtotal, then the grand total; after a
+    # blank row, the footer naming the history anchor.
+    assert len(values) == 2 + 2 * (2 + 1) + 1 + 2
+    assert str(values[-1][0]).startswith("历史锚点")
     assert ws.cell(row=5, column=8).number_format == "0.0%"
 
 

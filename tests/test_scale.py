@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, or_, select, text
 from werkzeug.security import generate_password_hash
 
 from bench.generate import Ledger, Shape, append_issues, fill, local_today
@@ -260,6 +260,64 @@ def test_summary_statements_do_not_grow_with_the_ledger(ledger: Ledger, api: Any
     assert _count_statements(summary) == small
 
 
+def test_generated_spans_end_in_each_issues_present_state(ledger: Ledger) -> None:
+    from tracker.issues.models import Issue
+    from tracker.issues.reports.spans import TRACKED, IssueSpan
+
+    current = select(func.count()).select_from(IssueSpan).join(
+        Issue, Issue.id == IssueSpan.issue_id).where(IssueSpan.valid_to.is_(None))
+    assert db.session.scalar(current) == SHAPE.issues
+    differ = [getattr(IssueSpan, n) != getattr(Issue, n) for n in TRACKED if n != "closed_on"]
+    differ.append(func.coalesce(IssueSpan.closed_on, Issue.due_on)
+                  != func.coalesce(Issue.closed_on, Issue.due_on))
+    assert db.session.scalar(current.where(or_(*differ))) == 0
+    # As of a past day, the summary counts exactly the issues registered by then.
+    from tracker.issues.reports import service as reports
+    from tracker.owners.models import OrgClosure, User
+
+    sup = db.session.scalar(select(User).where(User.username == ledger.prefecture_supervisor))
+    day = date.fromisoformat(ledger.today) - timedelta(days=200)
+    rows = reports.summary_rows(sup, as_of=day, org_id=ledger.prefecture_id)
+    registered = db.session.scalar(
+        select(func.count()).select_from(Issue)
+        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
+        .where(OrgClosure.ancestor_id == ledger.prefecture_id, Issue.registered_on <= day))
+    assert 0 < sum(r["total"] for r in rows if r["category_id"] is None) == registered
+
+
+def test_as_of_reports_statements_do_not_grow_with_the_ledger(ledger: Ledger, api: Any) -> None:
+    past = date.fromisoformat(ledger.today) - timedelta(days=200)
+    paths = [f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&as_of={past}",
+             f"/api/v1/reports/overdue?org_id={ledger.county_id}&as_of={past}"]
+
+    def reports_then() -> Any:
+        for path in paths:
+            resp = api.get(path, user=ledger.prefecture_supervisor)
+            assert resp.status_code == 200, resp.get_json()
+            assert resp.get_json()
+
+    small = _count_statements(reports_then)
+    _grow(SHAPE.issues)
+    assert _count_statements(reports_then) == small
+
+
+def test_as_of_overdue_report_reads_spans_through_an_index(ledger: Ledger, api: Any) -> None:
+    past = date.fromisoformat(ledger.today) - timedelta(days=200)
+    path = f"/api/v1/reports/overdue?org_id={ledger.county_id}&as_of={past}"
+    api.get(path, user=ledger.prefecture_supervisor)
+    with statements() as seen:
+        resp = api.get(path, user=ledger.prefecture_supervisor)
+    assert resp.status_code == 200 and resp.get_json()
+    reads = [(s, p) for s, p in seen if re.search(r"\bFROM issue_spans\b", s)]
+    assert reads
+    for statement, parameters in reads:
+        plan = _plan(statement, parameters)
+        full = [line for line in plan.splitlines()
+                if re.match(r"\s*SCAN issue_spans\b", line)
+                or re.search(r"Seq Scan on issue_spans\b", line)]
+        assert not full, plan
+
+
 # --- the reminder pass -------------------------------------------------------------------
 
 
@@ -367,3 +425,72 @@ def test_pages_read_by_ids_first_are_the_plain_pages(ledger: Ledger) -> None:
             rows, _meta = paginate(stmt, page, 50,
                                    load=page_loader(sort, joinedload(Issue.owner)))
             assert [i.id for i in rows] == plain and plain
+
+
+# --- uploads ------------------------------------------------------------------------------
+
+
+def test_plain_upload_reads_its_body_once_in_bounded_memory(app: Flask, world: Any,
+                                                             make: Any) -> None:
+    """A 20 MB upload: parsed straight into the hash and the file, never held in memory."""
+    import hashlib
+    import os
+    import tracemalloc
+
+    from werkzeug.test import EnvironBuilder
+
+    from tests.test_evidence import _auth
+    from tracker.issues.models import Evidence
+    from tracker.spool import READ_SIZE
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    saved = app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"]
+    app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = 32, 33 * 2**20
+    try:
+        data = b"%PDF-1.7\n" + os.urandom(20 * 2**20) + b"\n%%EOF"
+        boundary = "scale-guard"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"扫描.pdf\"\r\n\r\n").encode()
+        body = head + data + f"\r\n--{boundary}--\r\n".encode()
+        environ = EnvironBuilder(
+            path=f"/api/v1/issues/{issue.id}/evidence", method="POST", data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers=_auth(world.officer)).get_environ()
+        tracemalloc.start()
+        try:
+            resp = app.test_client().open(environ)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        assert peak < 4 * READ_SIZE  # 20 MB went through a buffer of about two reads
+        ev = db.session.scalar(select(Evidence))
+        assert ev.sha256 == hashlib.sha256(data).hexdigest()
+    finally:
+        app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = saved
+
+
+def test_tus_chunks_cost_the_same_statements_wherever_they_fall(app: Flask, world: Any,
+                                                                make: Any) -> None:
+    """Each PATCH costs a fixed number of statements, whatever the upload's offset."""
+    import base64
+
+    from tests.test_evidence import _auth
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
+    client = app.test_client()
+    headers = {**_auth(world.officer), "Tus-Resumable": "1.0.0"}
+    made = client.post(f"/api/v1/issues/{issue.id}/uploads", headers={
+        **headers, "Upload-Length": str(4 * 256 * 1024),
+        "Upload-Metadata": "filename " + base64.b64encode(b"a.pdf").decode()})
+    location = made.headers["Location"]
+    chunk = b"%PDF" + b"x" * (256 * 1024 - 4)
+    counts = []
+    for i in range(3):
+        with statements() as seen:
+            resp = client.patch(location, data=chunk if i == 0 else b"y" * len(chunk),
+                                headers={**headers, "Upload-Offset": str(i * len(chunk)),
+                                         "Content-Type": "application/offset+octet-stream"})
+        assert resp.status_code == 204
+        counts.append(len(seen))
+    assert counts[1] == counts[2] and counts[1] <= 8, counts

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
@@ -28,12 +31,15 @@ class DomainError(Exception):
         *,
         reason: str | None = None,
         errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if reason is not None:
             self.reason = reason
         self.errors = errors or {}
+        #: Headers the answer carries (``Retry-After`` of a 429).
+        self.headers = headers or {}
 
 
 class ValidationError(DomainError):
@@ -104,6 +110,57 @@ class TooLarge(DomainError):
 
     status = 413
     reason = "too_large"
+
+
+class Unavailable(DomainError):
+    """The database cannot be reached now; the client may retry (503 with Retry-After)."""
+
+    status = 503
+    reason = "database_unavailable"
+
+
+#: Seconds a client is asked to wait when the database is unavailable.
+RETRY_AFTER_OUTAGE = 5
+
+
+@dataclass(frozen=True)
+class UniqueRefusal:
+    """How a UNIQUE constraint's violation is told: 409 with a reason, a message, a field."""
+
+    message: Any
+    reason: str = "duplicate"
+    field: str | None = None
+    field_message: Any = None
+
+
+#: UNIQUE constraints (by name, and by SQLite's ``table.column, …``) and how to refuse them.
+#: Each domain registers its own (``register_unique``); two writers racing past a service's
+#: check meet the constraint, and the loser gets the same 409 the check would have given.
+UNIQUE_REFUSALS: dict[str, UniqueRefusal] = {}
+
+
+def register_unique(name: str, columns: str, refusal: UniqueRefusal) -> None:
+    """Tell a violation of constraint ``name`` (SQLite: ``columns``, e.g. ``"orgs.code"``)."""
+    UNIQUE_REFUSALS[name] = refusal
+    UNIQUE_REFUSALS[columns] = refusal
+
+
+def integrity_refusal(exc: sa_exc.IntegrityError) -> DomainError:
+    """The 409 for a violated constraint, found by the constraint's name."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)  # psycopg names the constraint
+    name = getattr(diag, "constraint_name", None) if diag is not None else None
+    refusal = UNIQUE_REFUSALS.get(name or "")
+    if refusal is None:
+        text = str(orig)
+        # SQLite: "UNIQUE constraint failed: orgs.code" (the columns, not the name).
+        if "UNIQUE constraint failed:" in text:
+            refusal = UNIQUE_REFUSALS.get(text.split("UNIQUE constraint failed:", 1)[1].strip())
+    if refusal is None:
+        return Conflict(_l("This conflicts with a change saved meanwhile. Reload and try "
+                           "again."), reason="conflict")
+    errors = {refusal.field: [refusal.field_message or refusal.message]} if refusal.field else {}
+    return Conflict(refusal.message, reason=refusal.reason, errors=errors)
 
 
 class ErrorSchema(ma.Schema):
@@ -195,20 +252,61 @@ _REASONS = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "too_many_attempts",
+    503: "unavailable",
 }
 
 
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone with the database
+        db.session.close()
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Install the handlers for domain errors and HTTP errors."""
+    """Install the handlers for domain errors, database failures and HTTP errors."""
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        db.session.rollback()
-        return error_response(exc.status, exc.message, exc.reason, exc.errors)
+        _rollback()
+        return error_response(exc.status, exc.message, exc.reason, exc.errors,
+                              list(exc.headers.items()))
+
+    @app.errorhandler(sa_exc.IntegrityError)
+    def _integrity(exc: sa_exc.IntegrityError) -> Response:
+        _rollback()
+        refusal = integrity_refusal(exc)
+        return error_response(refusal.status, refusal.message, refusal.reason, refusal.errors)
+
+    @app.errorhandler(sa_exc.DataError)
+    def _bad_value(exc: sa_exc.DataError) -> Response:
+        # A value the database cannot hold that a check missed: bad input, never a 500.
+        _rollback()
+        app.logger.warning("value refused by the database: %s", exc.orig)
+        return error_response(400, _l("A value is out of range or not valid for its field."),
+                              "bad_request")
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _database_unavailable(exc: Exception) -> Response:
+        # A restart, a network cut, a lock held too long: the pool's pre-ping replaces dead
+        # connections, so the service recovers by itself once the database answers again.
+        _rollback()
+        app.logger.warning("database unavailable: %s", exc.__class__.__name__)
+        message = _l("The database is unavailable. Try again in a few seconds.")
+        headers = [("Retry-After", str(RETRY_AFTER_OUTAGE))]
+        if wants_json():
+            return error_response(503, message, Unavailable.reason, headers=headers)
+        # A plain page: the site's layout would ask the database who is logged in.
+        resp = Response(f"<!doctype html><title>503</title><p>{message}</p>", status=503,
+                        mimetype="text/html")
+        resp.headers["Retry-After"] = str(RETRY_AFTER_OUTAGE)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        db.session.rollback()
+        _rollback()
         status = exc.code or 500
         errors: dict[str, Any] = {}
         data = getattr(exc, "data", None)
@@ -225,6 +323,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        db.session.rollback()
+        _rollback()
         app.logger.exception("unhandled error")
         return error_response(500, "Internal server error.", "internal_error")

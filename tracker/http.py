@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
+from urllib.parse import quote
 
 import marshmallow as ma
 import orjson
-from flask import Response, request
+from flask import Flask, Response, request
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
 
-from tracker.errors import UnsupportedMediaType
+from tracker import text
+from tracker.errors import DomainError, UnsupportedMediaType
 from tracker.extensions import csrf, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,16 +145,43 @@ def _no_nul(value: str) -> None:
 
 
 class Text(ma.fields.String):
-    """A string of at most ``max_length`` characters without NUL (``not_blank``: some text)."""
+    """A clean string (SPEC §7): trimmed, then judged by ``tracker.text``; at most
+    ``max_length`` characters; ``multiline`` keeps line breaks; ``not_blank``: some text."""
 
     def __init__(self, max_length: int | None = None, *, min_length: int | None = None,
-                 not_blank: bool = False, **kwargs: Any) -> None:
-        validators: list[Any] = [_no_nul]
+                 not_blank: bool = False, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        validators: list[Any] = [self._clean]
+        if not_blank:
+            validators.append(_Contains(r"\S", error=_l("Must not be blank.")))
         if max_length is not None or min_length is not None:
             validators.append(ma.validate.Length(min=min_length, max=max_length))
-        if not_blank:
-            validators.append(ma.validate.Regexp(r"\S", error="Must not be blank."))
         super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return text.trim(super()._deserialize(value, attr, data, **kwargs))
+
+    def _clean(self, value: str) -> None:
+        why = text.problem(value, multiline=self.multiline)
+        if why is not None:
+            raise ma.ValidationError([why])  # a list: marshmallow keeps the lazy message
+
+
+class _Contains(ma.validate.Regexp):
+    """Some match anywhere in the value (JSON Schema's ``pattern``), not only at its start."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.search(value) is None:
+            raise ma.ValidationError(str(self.error))
+        return value
+
+
+class Password(ma.fields.String):
+    """A password: taken as typed (never trimmed), without NUL."""
+
+    def __init__(self, max_length: int, *, min_length: int | None = None, **kwargs: Any) -> None:
+        super().__init__(validate=[_no_nul, ma.validate.Length(min=min_length, max=max_length)],
+                         **kwargs)
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -158,6 +191,65 @@ class UtcDateTime(ma.fields.DateTime):
         if value is None:
             return None
         return str(value.replace(microsecond=0).isoformat()) + "Z"
+
+
+#: JSON nested deeper than this is refused (SPEC §7).
+MAX_JSON_DEPTH = 100
+
+
+class MalformedJson(DomainError):
+    """A JSON body that is not well-formed, nests too deep or holds a lone surrogate (400)."""
+
+    status = 400
+    reason = "bad_request"
+
+
+def _json_problem(body: bytes) -> Any:
+    """Why a JSON body cannot be taken (a lazy message), or None."""
+    try:
+        doc = json.loads(body)
+    except RecursionError:
+        return _l("The JSON is nested too deep.")
+    except ValueError:  # also UnicodeDecodeError
+        return _l("The body is not well-formed JSON.")
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _l("The JSON is nested too deep.")
+        if isinstance(value, str):
+            values: list[Any] = [value]
+        elif isinstance(value, dict):
+            values = list(value.keys())
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            values = []
+            stack.extend((v, depth + 1) for v in value)
+        else:
+            continue
+        if any(_SURROGATE.search(v) for v in values):
+            return _l("The JSON holds a lone surrogate, which is not text.")
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_json_body() -> None:
+    """Refuse a malformed JSON body with 400 before anything else reads it (before login)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return
+    body = request.get_data(cache=True)
+    if not body.strip():
+        return
+    why = _json_problem(body)
+    if why is not None:
+        raise MalformedJson(why, errors={"json": [why]})
+
+
+def init_app(app: Flask) -> None:
+    """Check every JSON body before the views (and their logins) see it."""
+    app.before_request(check_json_body)
 
 
 def require_json_body(fn: F) -> F:
@@ -209,3 +301,52 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+# --- attachments -------------------------------------------------------------------------
+
+
+def ascii_filename(name: str) -> str:
+    """A plain-ASCII stand-in for ``name`` (accents dropped, anything else as ``_``)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    safe = "".join(c if c.isalnum() or c in "._- ()" else "_" for c in folded).strip(" ._")
+    ext = os.path.splitext(name)[1]
+    return safe or ("download" + (ext if ext.isascii() else ""))
+
+
+def content_disposition(filename: str, fallback: str | None = None) -> str:
+    """``attachment`` with an ASCII ``filename`` for old clients and ``filename*=UTF-8''``."""
+    plain = ascii_filename(fallback or filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def file_chunks(fh: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """Stream an open file and close it, also when the client goes away early."""
+    try:
+        while chunk := fh.read(size):
+            yield chunk
+    finally:
+        fh.close()
+
+
+def attachment(body: IO[bytes] | Iterable[bytes], filename: str, mimetype: str, *,
+               fallback: str | None = None, cache: str = "private, no-store") -> Response:
+    """A download: a file (streamed in chunks, with its length) or an iterable of chunks.
+
+    ``fallback`` is the ASCII name for clients that do not read ``filename*``.
+    """
+    if hasattr(body, "read"):
+        fh: IO[bytes] = body  # type: ignore[assignment]
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(0)
+        resp = Response(file_chunks(fh), mimetype=mimetype)
+        resp.headers["Content-Length"] = str(size)
+    else:
+        resp = Response(body, mimetype=mimetype)
+    if mimetype.startswith("text/"):
+        resp.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    resp.headers["Content-Disposition"] = content_disposition(filename, fallback)
+    resp.headers["Cache-Control"] = cache
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

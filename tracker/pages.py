@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -21,12 +22,16 @@ from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_bootstrap import Bootstrap5
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import Field
+from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 from tracker.errors import DomainError
 from tracker.extensions import babel, db
+from tracker.text import problem as text_problem
+from tracker.text import trim
 from tracker.timeutil import (
     format_date,
     format_datetime,
@@ -210,10 +215,20 @@ def flash_refusal(exc: DomainError) -> None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow a ``next`` that stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only follow a ``next`` that is a path of this site (SPEC §7).
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` would lead to ``//evil.example``: any control character, space,
+    backslash, or anything that parses with a scheme or a host, goes to ``default``.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) <= 0x20 or 0x7F <= ord(c) <= 0x9F for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def ensure_compiled(directory: str) -> None:
@@ -360,6 +375,40 @@ def int_arg(name: str) -> int | None:
 
 
 # --- shared form fields ------------------------------------------------------------------
+
+
+class CleanForm(FlaskForm):
+    """A page form whose text is clean (SPEC §7): every text box is trimmed, then judged by
+    ``tracker.text`` (text areas keep their line breaks); passwords are judged as typed."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Trim and judge every text field, then run the form's own validators."""
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        #: Field label -> why its text is not clean (for forms posted from a page's buttons).
+        self.unclean: dict[str, str] = {}
+        for field in self:
+            if isinstance(field, StringField) and isinstance(field.data, str):
+                if not isinstance(field, PasswordField):
+                    field.data = trim(field.data)
+                extra.setdefault(field.name, []).append(
+                    self._judge(multiline=isinstance(field, TextAreaField)))
+        return bool(super().validate(extra_validators=extra))
+
+    def _judge(self, *, multiline: bool) -> Callable[[Any, Any], None]:
+        def check(form: Any, field: Any) -> None:
+            why = text_problem(field.data or "", multiline=multiline)
+            if why is not None:
+                self.unclean[str(field.label.text or field.name)] = str(why)
+                raise StopValidation(str(why))
+
+        return check
+
+    def flash_unclean(self) -> bool:
+        """Flash why the posted text is not clean; False when it is."""
+        for label, why in getattr(self, "unclean", {}).items():
+            flash(f"{label}: {why}", "danger")
+        return bool(getattr(self, "unclean", {}))
+
 
 REQUIRED = lazy_gettext("Required.")
 

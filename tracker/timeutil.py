@@ -7,16 +7,47 @@ Also the one home of dates as people in China type and read them: 2018-07-07, 20
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context, has_request_context
 
+#: The moment a loader or a test says it is (naive UTC), or None for the real clock.  A
+#: context variable: it holds in the thread (or task) that set it, never in a request served
+#: by another thread or process.
+_clock: ContextVar[datetime | None] = ContextVar("tracker_clock", default=None)
+
 
 def utcnow() -> datetime:
-    """The current time in UTC, naive, as stored in the database."""
+    """The current time in UTC, naive, as stored in the database (``clock`` may set it)."""
+    fixed = _clock.get()
+    if fixed is not None:
+        return fixed
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def clock(at: datetime | date) -> Iterator[datetime]:
+    """Let ``utcnow()`` and ``today()`` say it is ``at`` inside the block.
+
+    ``at`` is a naive UTC timestamp, an aware datetime, or a local date (taken at 09:00 in
+    ``TRACKER_TIMEZONE``).  The demo uses it to record its history at the dates the seed
+    report names, through the very same services; tests use it to build a history over
+    weeks.  Yields the UTC moment it set.
+    """
+    if isinstance(at, datetime):
+        moment = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+    else:
+        moment = local_start_of(at) + timedelta(hours=9)
+    token = _clock.set(moment)
+    try:
+        yield moment
+    finally:
+        _clock.reset(token)
 
 
 def local_zone() -> ZoneInfo:
@@ -29,7 +60,19 @@ def local_zone() -> ZoneInfo:
 
 def today() -> date:
     """Today's date in the configured time zone."""
-    return datetime.now(local_zone()).date()
+    return local_date_of(utcnow())
+
+
+def local_start_of(day: date) -> datetime:
+    """The first moment of a local calendar day, as a stored (naive UTC) timestamp."""
+    local = datetime.combine(day, time(0), tzinfo=local_zone())
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def end_of_day(day: date) -> datetime:
+    """The moment a local calendar day ends (the next day's first), as a stored timestamp:
+    the ledger "as of" ``day`` is what held just before it."""
+    return local_start_of(day + timedelta(days=1))
 
 
 def to_local(value: datetime | None) -> datetime | None:

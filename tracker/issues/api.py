@@ -15,6 +15,7 @@ from flask import Response, g, url_for
 from flask.views import MethodView
 from sqlalchemy import Select, select
 
+from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.http import (
@@ -31,9 +32,10 @@ from tracker.http import (
     require_json_body,
 )
 from tracker.issues import service
-from tracker.issues.models import Campaign, Category, Event, Issue
+from tracker.issues.models import Campaign, Category, Event, HistoryAnchor, Issue
 from tracker.issues.reports.export import export_ledger
 from tracker.issues.schemas import (
+    AnchorSchema,
     CampaignCreateSchema,
     CampaignPatchSchema,
     CampaignQuerySchema,
@@ -58,14 +60,16 @@ campaigns_blp = api_blueprint("campaigns", __name__, "/campaigns",
                               "Inspection rounds and their reminder policy")
 issues_blp = api_blueprint("issues_api", __name__, "/issues",
                            "The ledger: findings, their lifecycle and history")
+history_blp = api_blueprint("history", __name__, "/history",
+                            "The tamper-evident history's daily anchors (admins)")
 #: The ledger's own API blueprints, in the order the OpenAPI document lists them.
-BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp)
+BLUEPRINTS = (categories_blp, campaigns_blp, issues_blp, history_blp)
 
 #: Response headers of a single issue.
 ETAG_HEADER_DOC = {"ETag": {"description": 'The issue\'s version, "<version>"',
                             "schema": {"type": "string"}}}
 #: The spreadsheet downloads of the issue list.
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.XLSX_MIMETYPE
 LIST_DESCRIPTION = "One page as JSON; with format=csv or xlsx, the whole filtered ledger."
 #: OpenAPI schema of a file download.
 BINARY = {"type": "string", "format": "binary"}
@@ -276,7 +280,7 @@ class Transitions(MethodView):
     """The lifecycle."""
 
     @login_required
-    @issue_first(for_update=True)
+    @issue_first(service.require_some_action, for_update=True)
     @require_json_body
     @issues_blp.arguments(TransitionSchema)
     @issues_blp.response(200, IssueSchema, headers=ETAG_HEADER_DOC)
@@ -327,3 +331,21 @@ class Notes(MethodView):
                                  if_match=if_match())
         db.session.commit()
         return event
+
+
+# --- history anchors ---------------------------------------------------------------------
+
+
+@history_blp.route("/anchors")
+class Anchors(MethodView):
+    """The daily anchors of the history."""
+
+    @login_required
+    @admin_required
+    @history_blp.arguments(PageArgs, location="query")
+    @history_blp.response(200, AnchorSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The recorded anchors, newest first (admin): compare them with the printed copies."""
+        stmt = select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc())
+        rows, meta = paginate(stmt, args["page"], args["page_size"])
+        return rows, pagination_header(meta)

@@ -2,14 +2,17 @@
 
 Everything goes through the same services as the API: orgs with their closure rows, users
 with hashed passwords, findings registered by a registrar, evidence files stored like
-uploads, and lifecycle transitions by the owner and the named supervisor.
+uploads, and lifecycle transitions by the owner and the named supervisor.  The findings'
+history is recorded as it happened (SPEC §9): the loader sets the clock
+(``timeutil.clock``) to each day the history names before calling the service, so events,
+evidence, closures and the reports' status spans carry those dates, not the day of loading.
 """
 
 from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -21,10 +24,10 @@ from tracker.extensions import db
 from tracker.issues import demo_data
 from tracker.issues import service as issues
 from tracker.issues.evidence import service as evidence
-from tracker.issues.models import Issue, Status
+from tracker.issues.models import Status
 from tracker.owners import service as owners
 from tracker.owners.models import Org, Role, User
-from tracker.timeutil import local_zone
+from tracker.timeutil import clock, local_zone
 
 #: Who the history names for what the loader itself does (not a user's action).
 LOADER_LABEL = "flask --app tracker demo"
@@ -37,10 +40,23 @@ def has_data() -> bool:
     return bool(db.session.scalar(select(exists().where(Org.id.isnot(None)))))
 
 
-def _closing_time(closed_on: date) -> datetime:
-    """Five in the afternoon, local time, on ``closed_on``, as a stored UTC timestamp."""
-    local = datetime(closed_on.year, closed_on.month, closed_on.day, 17, 0, tzinfo=local_zone())
+def _at(day: date, hour: int) -> datetime:
+    """``hour`` o'clock, local time, on ``day``, as a stored UTC timestamp."""
+    local = datetime(day.year, day.month, day.day, hour, 0, tzinfo=local_zone())
     return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def history_dates(f: demo_data.FindingSpec) -> dict[str, date]:
+    """The days of a finding's history: registered on the report's date, work started the
+    next Monday, evidence and submission three days before closure (or, for a finding still
+    awaiting verification, ten days before its deadline), closed on the ledger's date."""
+    dates = {"registered": demo_data.REGISTERED_ON, "start": demo_data.WORK_STARTED_ON}
+    if "closed_on" in f:
+        dates["close"] = f["closed_on"]
+        dates["submit"] = max(f["closed_on"] - timedelta(days=3), dates["start"])
+    else:
+        dates["submit"] = max(f["due_on"] - timedelta(days=10), dates["start"])
+    return dates
 
 
 def load_demo() -> dict[str, int]:
@@ -84,42 +100,32 @@ def load_demo() -> dict[str, int]:
         # The registrar of the centre the finding belongs to registers it.
         registrar = next((r for r in registrars if r.org_id is not None
                           and owners.org_in_subtree(org.id, r.org_id)), admin)
-        issue = issues.register_issue(registrar, {
-            "campaign_id": campaign.id, "org_id": org.id,
-            "category_id": categories[f["category_code"]].id, "title": f["title"],
-            "description": f["description"], "cause": f["cause"], "measures": f["measures"],
-            "owner_id": owner.id, "starts_on": f["starts_on"], "due_on": f["due_on"],
-        })
+        when = history_dates(f)
+        with clock(_at(when["registered"], 10)):
+            issue = issues.register_issue(registrar, {
+                "campaign_id": campaign.id, "org_id": org.id,
+                "category_id": categories[f["category_code"]].id, "title": f["title"],
+                "description": f["description"], "cause": f["cause"],
+                "measures": f["measures"], "owner_id": owner.id,
+                "starts_on": f["starts_on"], "due_on": f["due_on"],
+            })
         status = f["status"]
         if status != Status.open.value:
-            issues.transition(issue, owner, "start", "已着手整改。")
-        for filename, content in f.get("evidence", []):
-            evidence.add_evidence(owner, issue, io.BytesIO(content.encode("utf-8")), filename,
-                                  "演示佐证材料")
-            files += 1
-        if status in (Status.submitted.value, Status.closed.value):
-            issues.transition(issue, owner, "submit", "整改完成,提交验收。")
+            with clock(_at(when["start"], 10)):
+                issues.transition(issue, owner, "start", "已着手整改。")
+        with clock(_at(when["submit"], 11)):
+            for filename, content in f.get("evidence", []):
+                evidence.add_evidence(owner, issue, io.BytesIO(content.encode("utf-8")),
+                                      filename, "演示佐证材料")
+                files += 1
+            if status in (Status.submitted.value, Status.closed.value):
+                issues.transition(issue, owner, "submit", "整改完成,提交验收。")
         if status == Status.closed.value:
-            _close_as_recorded(issue, users[f["closed_by"]], f["closed_on"])
+            with clock(_at(when["close"], 17)):
+                issues.transition(issue, users[f["closed_by"]], "close", "核查属实,同意销号。")
     db.session.flush()
     return {"orgs": len(orgs), "users": len(users), "categories": len(categories),
             "campaigns": 1, "findings": len(demo_data.FINDINGS), "evidence": files}
-
-
-def _close_as_recorded(issue: Issue, verifier: User, closed_on: date) -> None:
-    """Close through the service, then set the closing date the ledger gives, and say so."""
-    issues.transition(issue, verifier, "close", "核查属实,同意销号。")
-    before_at, before_on = issue.closed_at, issue.closed_on
-    issue.closed_at, issue.closed_on = _closing_time(closed_on), closed_on
-    db.session.flush()
-    # The history is append-only: the back-dating is a change of its own, by the loader.
-    issues.record(
-        issue, "updated", owners.system_actor(LOADER_LABEL),
-        {"closed_at": (before_at.isoformat() if before_at else None,
-                       issue.closed_at.isoformat()),
-         "closed_on": (before_on, closed_on)},
-        "演示数据:销号日期按原台账回填。",
-    )
 
 
 def _pad(text: str, width: int) -> str:

@@ -86,6 +86,10 @@ EMAIL_DOMAIN = "example.gov.cn"
 
 #: The campaign's start: the report's rectification windows all open on 2018-07-07.
 CAMPAIGN_START = date(2018, 7, 7)
+#: The day every finding entered the ledger: the report's date (SPEC §9).
+REGISTERED_ON = date(2018, 7, 11)
+#: The day owners started work on the findings that are not still open (the next Monday).
+WORK_STARTED_ON = date(2018, 7, 16)
 #: The latest deadline the report gives (玛多县, category 3).
 CAMPAIGN_LAST_DUE = date(2019, 7, 7)
 

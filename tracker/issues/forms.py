@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,10 +17,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from tracker.issues.models import POLICY_BOUNDS
-from tracker.pages import REQUIRED, CnDateField, int_or_none
+from tracker.pages import REQUIRED, CleanForm, CnDateField, int_or_none
 
 
-class IssueForm(FlaskForm):
+class IssueForm(CleanForm):
     """Register or edit a finding."""
 
     campaign_id = SelectField(_l("Campaign"), coerce=int_or_none,
@@ -64,14 +63,24 @@ class IssueForm(FlaskForm):
         }
 
 
-class BulkForm(FlaskForm):
+class RegisterForm(IssueForm):
+    """Register a finding: also its registration date (登记日期), today unless earlier."""
+
+    registered_on = CnDateField(_l("Registered on"), validators=[Optional()])
+
+    def values(self) -> dict[str, Any]:
+        """The field values the service takes, with the registration date if given."""
+        return {**super().values(), "registered_on": self.registered_on.data}
+
+
+class BulkForm(CleanForm):
     """Give the ticked findings of the ledger another owner."""
 
     owner_id = SelectField(_l("New responsible officer"), coerce=int_or_none,
                            validate_choice=False, validators=[InputRequired(REQUIRED)])
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(CleanForm):
     """One lifecycle action, with an optional (or required) comment."""
 
     action = HiddenField(validators=[DataRequired(REQUIRED)])
@@ -79,46 +88,46 @@ class TransitionForm(FlaskForm):
     version = HiddenField()
 
 
-class NoteForm(FlaskForm):
+class NoteForm(CleanForm):
     """A progress note."""
 
     comment = TextAreaField(_l("Progress note"), validators=[DataRequired(REQUIRED)])
     version = HiddenField()
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(CleanForm):
     """Upload one evidence file."""
 
     file = FileField(_l("File"), validators=[FileRequired(REQUIRED)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(CleanForm):
     """Withdraw an evidence file (before closure)."""
 
 
-class ExtensionRequestForm(FlaskForm):
+class ExtensionRequestForm(CleanForm):
     """Ask for a later due date."""
 
     requested_due_on = CnDateField(_l("New due date"), validators=[InputRequired(REQUIRED)])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED)])
 
 
-class ExtensionDecisionForm(FlaskForm):
+class ExtensionDecisionForm(CleanForm):
     """Approve or refuse an extension request."""
 
     decision = HiddenField(validators=[DataRequired(REQUIRED)])
     comment = TextAreaField(_l("Comment"), validators=[Optional()])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(CleanForm):
     """Create or edit a problem category."""
 
     code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(CleanForm):
     """Create or edit a campaign and its reminder policy."""
 
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])

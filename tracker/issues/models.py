@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     event,
     false,
+    literal,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import Model
 from tracker.owners.models import Org, User
-from tracker.timeutil import utcnow
+from tracker.timeutil import today, utcnow
 
 
 class Status(enum.StrEnum):
@@ -50,6 +51,18 @@ OPEN_STATUSES = tuple(s.value for s in Status if s is not Status.closed)
 REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
 #: SQL of "not closed", as the partial index states it.
 OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+
+
+def overdue_clause(status: Any, due_on: Any, as_of: Any, *,
+                   literal_statuses: bool = False) -> ColumnElement[bool]:
+    """Overdue (SPEC §4) in SQL for any pair of status and due-date columns: the issues now,
+    or their spans in the past (tracker/issues/reports/spans.py); ``literal_statuses``
+    writes the IN list as SQL literals (what a partial index's predicate can be matched
+    with)."""
+    statuses: Any = OPEN_STATUSES
+    if literal_statuses:
+        statuses = [literal(s, literal_execute=True) for s in OPEN_STATUSES]
+    return and_(status.in_(statuses), due_on < as_of)
 
 
 class Category(Model):
@@ -149,6 +162,9 @@ class Issue(Model):
     cause: Mapped[str] = mapped_column(Text, default="")
     measures: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The day the finding entered the ledger (登记日期), local; never after the day it was
+    #: recorded, never edited (SPEC §4).
+    registered_on: Mapped[date] = mapped_column(Date, default=today)
     starts_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     #: The first due date, kept when an extension moves due_on.
@@ -166,6 +182,10 @@ class Issue(Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Local calendar date of closure, so that "closed late" is a plain date comparison.
     closed_on: Mapped[date | None] = mapped_column(Date)
+    #: Who submitted it for verification last: never its verifier (four eyes, SPEC §3).
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The ``hash`` of its latest event: the head of its tamper-evident history.
+    history_hash: Mapped[str | None] = mapped_column(String(64))
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     org: Mapped[Org] = relationship(lazy="raise")
@@ -183,7 +203,7 @@ class Issue(Model):
     @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _is_overdue_on_expression(cls, as_of: Any) -> ColumnElement[bool]:
-        return and_(cls.status.in_(OPEN_STATUSES), cls.due_on < as_of)
+        return overdue_clause(cls.status, cls.due_on, as_of)
 
     def days_overdue_on(self, as_of: date) -> int:
         """Days past due_on on ``as_of`` (0 when not overdue)."""
@@ -215,6 +235,41 @@ class Evidence(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Generated name of the image's thumbnail under TRACKER_EVIDENCE_DIR (images only).
+    thumb_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+class Upload(Model):
+    """A resumable (tus) upload under way: its bytes so far live in a temporary file.
+
+    The offset is kept here, not in a worker's memory, so that any worker on any host
+    continues an upload another started.  A PATCH claims the row (``claim`` until
+    ``claimed_until``) so that two PATCHes of one upload never interleave.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint("received >= 0 AND received <= length", name="received_within_length"),
+    )
+
+    #: Random, unguessable id: the last part of the upload's URL.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: Upload-Length: the whole file's size in bytes.
+    length: Mapped[int] = mapped_column(BigInteger)
+    #: Upload-Offset: bytes received and stored so far.
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The temporary file's name under TRACKER_EVIDENCE_DIR.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: 24 hours after the last chunk; then the sweep removes the upload and its file.
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    #: Who is writing a chunk now (a random token per PATCH), and until when at most.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Event(Model):
@@ -233,6 +288,30 @@ class Event(Model):
     #: {field: [before, after]}
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     comment: Mapped[str] = mapped_column(Text, default="")
+    #: The ``hash`` of the issue's previous event; None for its first (issues/history.py).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    #: SHA-256 (hex) of the canonical serialisation of this event and ``prev_hash``.
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryAnchor(Model):
+    """One day's anchor of the history: a digest over every issue's latest hash, printed in
+    the admins' daily mail and the summary spreadsheet, so a copy lives outside the
+    database."""
+
+    __tablename__ = "history_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The local date it anchors; one anchor a day, whoever records it first.
+    anchored_on: Mapped[date] = mapped_column(Date, unique=True)
+    #: SHA-256 (hex) over "issue_id:hash" lines of every issue's latest event, by issue id.
+    digest: Mapped[str] = mapped_column(String(64))
+    issue_count: Mapped[int] = mapped_column(Integer)
+    #: The newest event the digest covers: verify-history recomputes it from the chains.
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: When the admins' mail with this anchor was handed to the mail server (claimed once).
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 @event.listens_for(Event, "before_update")
@@ -264,6 +343,11 @@ class Extension(Model):
             "status IN ('pending', 'approved', 'refused')", name="status_known"
         ),
         Index("ix_extensions_issue", "issue_id", "id"),
+        # One pending request per issue, held by the database too: two requests racing past
+        # the service's check meet this index, and the loser gets 409 extension_pending.
+        Index("uq_extensions_one_pending", "issue_id", unique=True,
+              postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

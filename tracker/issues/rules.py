@@ -2,8 +2,8 @@
 
 Pure functions and tables; the service functions, the pages and the templates ask these
 rather than re-deriving them.  Scope (which orgs a user reaches) needs the org tree and lives
-in ``owners.service``; independence (four eyes) needs the issue's history and lives in
-``issues.service``.
+in ``owners.service``.  Independence (four eyes, SPEC §3) is decided here from plain ids;
+``issues.service`` gathers the ids (and states the same rule as SQL for the queues).
 """
 
 from __future__ import annotations
@@ -49,3 +49,29 @@ def reachable(action: str, status: str) -> bool:
     """Whether ``action`` may start from ``status``."""
     sources, _target = TRANSITIONS[action]
     return status in sources
+
+
+def verifier_refusal(actor_id: int | None, owner_id: int, submitted_by_id: int | None,
+                     uploader_ids: set[int]) -> str | None:
+    """Why ``actor_id`` may not close an issue for want of independence, or None (four eyes).
+
+    The closer is not the owner (``owner_cannot_verify``), did not submit it last and
+    uploaded none of its attached evidence (``verifier_not_independent``).  The owner is who
+    owns it now; the submitter and the uploaders are who did the work, whoever owns it.
+    """
+    if actor_id is not None and actor_id == owner_id:
+        return "owner_cannot_verify"
+    if actor_id is not None and (actor_id == submitted_by_id or actor_id in uploader_ids):
+        return "verifier_not_independent"
+    return None
+
+
+def decider_refusal(actor_id: int | None, owner_id: int,
+                    requested_by_id: int | None) -> str | None:
+    """Why ``actor_id`` may not decide an extension request, or None (four eyes): neither the
+    issue's owner (``owner_cannot_verify``) nor the requester (``decider_not_independent``)."""
+    if actor_id is not None and actor_id == owner_id:
+        return "owner_cannot_verify"
+    if actor_id is not None and actor_id == requested_by_id:
+        return "decider_not_independent"
+    return None

@@ -153,6 +153,8 @@ class IssueSchema(ma.Schema):
     cause = ma.fields.String()
     measures = ma.fields.String()
     owner_id = ma.fields.Integer()
+    registered_on = ma.fields.Date(metadata={"description": "登记日期: the day the finding "
+                                                            "entered the ledger."})
     starts_on = ma.fields.Date()
     due_on = ma.fields.Date()
     original_due_on = ma.fields.Date()
@@ -166,6 +168,10 @@ class IssueSchema(ma.Schema):
     updated_at = UtcDateTime()
     closed_at = UtcDateTime(allow_none=True)
     closed_by_id = ma.fields.Integer(allow_none=True)
+    submitted_by_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Who submitted it for verification last."})
+    history_hash = ma.fields.String(
+        allow_none=True, metadata={"description": "The hash of its latest event."})
 
     def _overdue(self, issue: Issue) -> bool:
         return issue.is_overdue_on(request_today())
@@ -192,13 +198,15 @@ def issue_dict(issue: Any, today: date) -> dict[str, Any]:
         "id": issue.id, "campaign_id": issue.campaign_id, "org_id": issue.org_id,
         "category_id": issue.category_id, "title": issue.title,
         "description": issue.description, "cause": issue.cause, "measures": issue.measures,
-        "owner_id": issue.owner_id, "starts_on": issue.starts_on.isoformat(),
+        "owner_id": issue.owner_id, "registered_on": issue.registered_on.isoformat(),
+        "starts_on": issue.starts_on.isoformat(),
         "due_on": issue.due_on.isoformat(), "original_due_on": issue.original_due_on.isoformat(),
         "status": issue.status, "overdue": days > 0, "days_overdue": days,
         "evidence_count": issue.evidence_count, "extension_count": issue.extension_count,
         "version": issue.version, "created_at": _utc(issue.created_at),
         "updated_at": _utc(issue.updated_at), "closed_at": _utc(issue.closed_at),
-        "closed_by_id": issue.closed_by_id,
+        "closed_by_id": issue.closed_by_id, "submitted_by_id": issue.submitted_by_id,
+        "history_hash": issue.history_hash,
     }
 
 
@@ -209,10 +217,14 @@ class IssueCreateSchema(StrictSchema):
     org_id = IdField(required=True)
     category_id = IdField(required=True)
     title = _required_text(300, required=True)
-    description = Text(LONG_TEXT, load_default="")
-    cause = Text(LONG_TEXT, load_default="")
-    measures = Text(LONG_TEXT, load_default="")
+    description = Text(LONG_TEXT, multiline=True, load_default="")
+    cause = Text(LONG_TEXT, multiline=True, load_default="")
+    measures = Text(LONG_TEXT, multiline=True, load_default="")
     owner_id = IdField(required=True)
+    registered_on = ma.fields.Date(
+        load_default=None,
+        metadata={"description": "登记日期 (default today in TRACKER_TIMEZONE); never after "
+                                 "today, never changed afterwards."})
     starts_on = ma.fields.Date(required=True)
     due_on = ma.fields.Date(required=True, metadata={"description": "Not before starts_on."})
 
@@ -224,9 +236,9 @@ class IssuePatchSchema(StrictSchema):
     org_id = IdField()
     category_id = IdField()
     title = _required_text(300)
-    description = Text(LONG_TEXT)
-    cause = Text(LONG_TEXT)
-    measures = Text(LONG_TEXT)
+    description = Text(LONG_TEXT, multiline=True)
+    cause = Text(LONG_TEXT, multiline=True)
+    measures = Text(LONG_TEXT, multiline=True)
     owner_id = IdField()
     starts_on = ma.fields.Date()
     due_on = ma.fields.Date()
@@ -259,6 +271,12 @@ class IssueQuerySchema(PageArgs):
     due_after = ma.fields.Date(metadata={"description": "due_on on or after this date."})
     q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
                                            "the owner's name, or an issue number (17, #17)."})
+    awaiting = ma.fields.String(
+        validate=ma.validate.OneOf(["verification"]),
+        metadata={"description": "verification: the submitted issues the caller may close "
+                                 "(in scope, independent of their work: not the owner, not "
+                                 "the last submitter, no uploader of attached evidence)."},
+    )
     sort = ma.fields.String(
         load_default="due_on", validate=ma.validate.OneOf(SORTS),
         metadata={"description": "A field, '-' first for descending; ties by id."},
@@ -277,13 +295,13 @@ class TransitionSchema(StrictSchema):
     """A lifecycle action; ``comment`` is required to reject or reopen."""
 
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(ACTIONS))
-    comment = Text(LONG_TEXT, load_default="")
+    comment = Text(LONG_TEXT, multiline=True, load_default="")
 
 
 class NoteSchema(StrictSchema):
     """A progress note."""
 
-    comment = _required_text(LONG_TEXT, required=True)
+    comment = _required_text(LONG_TEXT, multiline=True, required=True)
 
 
 class EventSchema(ma.Schema):
@@ -299,4 +317,23 @@ class EventSchema(ma.Schema):
         metadata={"description": "{field: [before, after]}"},
     )
     comment = ma.fields.String()
+    prev_hash = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The hash of the issue's previous event (null for its first)."},
+    )
+    hash = ma.fields.String(metadata={
+        "description": "SHA-256 (hex) of the canonical serialisation of prev_hash, issue id, "
+                       "kind, actor, time, changes and comment."})
 
+
+
+class AnchorSchema(ma.Schema):
+    """One day's anchor: a digest over every issue's latest hash."""
+
+    date = ma.fields.Date(attribute="anchored_on")
+    digest = ma.fields.String(metadata={
+        "description": "SHA-256 (hex) over the lines 'issue_id:hash' of every issue's latest "
+                       "event, by issue id."})
+    issue_count = ma.fields.Integer()
+    last_event_id = ma.fields.Integer(metadata={"description": "The newest event it covers."})
+    created_at = UtcDateTime()

@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from blinker import Namespace
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVersion
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import rules
-from tracker.issues.models import POLICY_BOUNDS, Campaign, Category, Event, Issue, Status
+from tracker.issues import history, rules
+from tracker.issues.models import (
+    POLICY_BOUNDS,
+    Campaign,
+    Category,
+    Event,
+    Evidence,
+    Extension,
+    ExtensionStatus,
+    Issue,
+    Status,
+)
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
-from tracker.timeutil import local_date_of, utcnow
+from tracker.timeutil import local_date_of, today, utcnow
 
 _signals = Namespace()
 #: The ledger announces what happened: sent with ``events``, the new Event rows (in the
@@ -29,11 +41,15 @@ _signals = Namespace()
 #: so a change that is rolled back tells nobody; the ledger itself knows no listener.
 events_recorded = _signals.signal("events-recorded")
 
-#: The fields a registrar may set when registering or editing an issue.
+#: The fields a registrar may set when registering an issue; afterwards ``due_on`` moves only
+#: through an approved extension (SPEC §4, "the deadline is kept").
 EDITABLE_FIELDS = (
     "campaign_id", "org_id", "category_id", "title", "description", "cause", "measures",
     "owner_id", "starts_on", "due_on",
 )
+
+#: Given only when registering (or importing): the day the finding entered the ledger.
+REGISTRATION_FIELDS = (*EDITABLE_FIELDS, "registered_on")
 
 TRANSITIONS = rules.TRANSITIONS
 ACTIONS = rules.ACTIONS
@@ -85,9 +101,10 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
 
     Filters: id (a list of issue numbers), status (one or a list), org_id (whole subtree),
     category_id, campaign_id, owner_id, owner (username or part of a display name), overdue
-    (True/False on ``as_of``), due_before, due_after (inclusive), q (text in title,
-    description, cause, measures or the owner's name, or an issue number such as 17 or #17)
-    and sort (a column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
+    (True/False on ``as_of``), due_before, due_after (inclusive), awaiting ("verification":
+    submitted issues ``user`` may close, four eyes included), q (text in title, description,
+    cause, measures or the owner's name, or an issue number such as 17 or #17) and sort (a
+    column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
     the exports all call this, so a filter means the same everywhere.
     """
     stmt = select(Issue).where(readable_clause(user))
@@ -111,6 +128,8 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         stmt = stmt.where(Issue.due_on <= filters["due_before"])
     if filters.get("due_after") is not None:
         stmt = stmt.where(Issue.due_on >= filters["due_after"])
+    if filters.get("awaiting") == "verification":
+        stmt = stmt.where(Issue.status == Status.submitted.value, may_close_clause(user))
     if filters.get("q"):
         q = filters["q"].strip()
         found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
@@ -217,7 +236,7 @@ def can_edit(user: User, issue: Issue) -> bool:
 
 
 def can_verify(user: User, issue: Issue) -> bool:
-    """Close, reject, reopen, decide extensions: supervisors/admins in scope, never the owner."""
+    """Reject, reopen, decide extensions: supervisors/admins in scope, never the owner."""
     return (
         user.role in VERIFIERS
         and owners.in_scope(user, issue.org_id)
@@ -251,7 +270,118 @@ def require_verifier(user: User, issue: Issue) -> None:
     if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
         raise Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
     if issue.owner_id == user.id:
-        raise Forbidden("The owner of an issue cannot verify it.", reason="owner_cannot_verify")
+        raise Forbidden(REFUSALS["owner_cannot_verify"], reason="owner_cannot_verify")
+
+
+# --- four eyes (SPEC §3) -----------------------------------------------------------------
+
+#: Why a verifier or decider is not independent, as the user reads it.
+REFUSALS: dict[str, Any] = {
+    "owner_cannot_verify": _l("You own this issue, so another supervisor verifies it."),
+    "submitted": _l("You submitted this issue for verification, so another supervisor "
+                    "verifies it."),
+    "uploaded": _l("You uploaded evidence of this issue, so another supervisor verifies it."),
+    "decider_not_independent": _l("You asked for this extension, so another supervisor "
+                                  "decides it."),
+}
+
+
+def uploader_ids(issue: Issue) -> set[int]:
+    """Who uploaded the evidence attached to ``issue`` now."""
+    return {uid for uid in db.session.scalars(
+        select(Evidence.uploaded_by_id).where(Evidence.issue_id == issue.id).distinct()
+    ) if uid is not None}
+
+
+def close_refusal(user: User, issue: Issue) -> Forbidden | None:
+    """Why ``user`` may not close ``issue`` (role, scope, four eyes), or None.
+
+    The one rule that the API, the pages, the import and the command line reach; its SQL
+    twin is ``may_close_clause`` (the queues), and tests hold the two to the same answers.
+    """
+    if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
+        return Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
+    reason = rules.verifier_refusal(user.id, issue.owner_id, issue.submitted_by_id,
+                                    uploader_ids(issue))
+    if reason == "owner_cannot_verify":
+        return Forbidden(REFUSALS[reason], reason=reason)
+    if reason is not None:
+        why = "submitted" if issue.submitted_by_id == user.id else "uploaded"
+        return Forbidden(REFUSALS[why], reason=reason)
+    return None
+
+
+def require_may_close(user: User, issue: Issue) -> None:
+    """Refuse with 403 unless ``user`` may close ``issue``: a verifier independent of it."""
+    refusal = close_refusal(user, issue)
+    if refusal is not None:
+        raise refusal
+
+
+def verifier_scope_clause(user: User) -> ColumnElement[bool]:
+    """WHERE clause: the issues in ``user``'s scope if their role verifies, else none."""
+    if user.role not in VERIFIERS:
+        return false()
+    return readable_clause(user)  # a supervisor's or admin's read scope is their scope
+
+
+def may_close_clause(user: User) -> ColumnElement[bool]:
+    """``close_refusal`` is None, as SQL: in scope, a verifier, not the owner, not the last
+    submitter, no uploader of attached evidence (four eyes)."""
+    return and_(
+        verifier_scope_clause(user),
+        Issue.owner_id != user.id,
+        or_(Issue.submitted_by_id.is_(None), Issue.submitted_by_id != user.id),
+        ~exists().where(Evidence.issue_id == Issue.id, Evidence.uploaded_by_id == user.id),
+    )
+
+
+def decide_refusal(user: User, issue: Issue, extension: Extension) -> Forbidden | None:
+    """Why ``user`` may not decide ``extension`` of ``issue`` (role, scope, four eyes)."""
+    if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
+        return Forbidden("Only a supervisor in scope may do this.", reason="supervisor_only")
+    reason = rules.decider_refusal(user.id, issue.owner_id, extension.requested_by_id)
+    if reason is not None:
+        return Forbidden(REFUSALS[reason], reason=reason)
+    return None
+
+
+def require_may_decide(user: User, issue: Issue, extension: Extension) -> None:
+    """Refuse with 403 unless ``user`` may decide ``extension``: neither owner nor requester."""
+    refusal = decide_refusal(user, issue, extension)
+    if refusal is not None:
+        raise refusal
+
+
+def may_decide_clause(user: User) -> ColumnElement[bool]:
+    """``decide_refusal`` is None, as SQL over Extension joined to its Issue."""
+    return and_(
+        verifier_scope_clause(user),
+        Issue.owner_id != user.id,
+        or_(Extension.requested_by_id.is_(None), Extension.requested_by_id != user.id),
+    )
+
+
+def awaiting_verification(user: User) -> Select[Any]:
+    """The queue 待我验收: submitted issues ``user`` may close, longest waiting first."""
+    return (select(Issue).where(Issue.status == Status.submitted.value, may_close_clause(user))
+            .order_by(Issue.updated_at, Issue.id))
+
+
+def awaiting_decision(user: User) -> Select[Any]:
+    """The queue 待我审批: pending extension requests ``user`` may decide, oldest first."""
+    return (select(Extension).join(Issue, Issue.id == Extension.issue_id)
+            .where(Extension.status == ExtensionStatus.pending.value,
+                   Issue.status != Status.closed.value, may_decide_clause(user))
+            .order_by(Extension.requested_at, Extension.id))
+
+
+def require_some_action(user: User, issue: Issue) -> None:
+    """Refuse with 403 a reader who may take no lifecycle action on ``issue`` at all (checked
+    before the body is read: SPEC §3 answers 403 before 422)."""
+    if not (can_work(user, issue) or can_verify(user, issue)):
+        raise Forbidden("Only the owner or a registrar or supervisor in scope may do this.",
+                        reason="not_owner")
 
 
 def allowed_actions(user: User, issue: Issue) -> list[str]:
@@ -262,10 +392,35 @@ def allowed_actions(user: User, issue: Issue) -> list[str]:
             continue
         if action in rules.EVIDENCE_ACTIONS and issue.evidence_count == 0:
             continue
-        allowed = can_work if action in rules.WORK_ACTIONS else can_verify
-        if allowed(user, issue):
+        if action == "close":
+            allowed = close_refusal(user, issue) is None
+        elif action in rules.WORK_ACTIONS:
+            allowed = can_work(user, issue)
+        else:
+            allowed = can_verify(user, issue)
+        if allowed:
             result.append(action)
     return result
+
+
+def withheld_reasons(user: User, issue: Issue) -> list[Any]:
+    """Why actions this user might look for are not offered now (for the issue page)."""
+    notes: list[Any] = []
+    working = issue.status in (Status.open.value, Status.in_progress.value)
+    if working and issue.evidence_count == 0 and can_work(user, issue):
+        notes.append(_l("Upload evidence before submitting for verification."))
+    if user.role in VERIFIERS and owners.in_scope(user, issue.org_id):
+        if rules.reachable("close", issue.status) and issue.evidence_count > 0:
+            refusal = close_refusal(user, issue)
+            if refusal is not None:
+                notes.append(refusal.message)
+        elif issue.owner_id == user.id and issue.status == Status.closed.value:
+            notes.append(REFUSALS["owner_cannot_verify"])
+    elif issue.status == Status.submitted.value:
+        notes.append(_l("It awaits verification by a supervisor."))
+    elif issue.status == Status.closed.value:
+        notes.append(_l("It is closed; a supervisor may reopen it."))
+    return notes
 
 
 def check_version(issue: Issue, if_match: str | int | None) -> None:
@@ -303,18 +458,30 @@ def record(
     actor: User | None,
     changes: dict[str, Any] | None = None,
     comment: str = "",
+    *,
+    at: datetime | None = None,
 ) -> Event:
     """Append an event to the issue's history, and announce it (``events_recorded``)."""
-    return record_many([(issue, kind, actor, changes or {}, comment)])[0]
+    return record_many([(issue, kind, actor, changes or {}, comment)], at=at)[0]
 
 
 def record_many(
     entries: list[tuple[Issue, str, User | None, dict[str, Any], str]],
+    *,
+    at: datetime | None = None,
 ) -> list[Event]:
-    """Append events (issue, kind, actor, changes, comment) and announce them at once."""
-    now = utcnow()
-    events = [
-        Event(
+    """Append events (issue, kind, actor, changes, comment) and announce them at once.
+
+    The one place events are written: each is sealed into its issue's hash chain
+    (``issues.history``) and the issue keeps the hash of its latest event.  ``at`` is the
+    time of the events (default now).
+    """
+    now = at or utcnow()
+    events: list[Event] = []
+    heads: dict[int, str | None] = {}
+    issues_by_id: dict[int, Issue] = {}
+    for issue, kind, actor, changes, comment in entries:
+        event = Event(
             issue_id=issue.id,
             kind=kind,
             actor_id=actor.id if actor is not None else None,
@@ -323,9 +490,16 @@ def record_many(
             changes=_jsonable(changes),
             comment=comment or "",
         )
-        for issue, kind, actor, changes, comment in entries
-    ]
+        prev = heads[issue.id] if issue.id in heads else issue.history_hash
+        heads[issue.id] = history.seal(event, prev)
+        issues_by_id[issue.id] = issue
+        events.append(event)
     db.session.add_all(events)
+    # The database writes each issue's head as the events are inserted (a trigger, see
+    # ``history.APPEND_ONLY_DDL``): no statement of ours, and the issue's version is not
+    # bumped again by recording the change that bumped it.
+    for iid, head in heads.items():
+        set_committed_value(issues_by_id[iid], "history_hash", head)
     events_recorded.send(events=events)
     return events
 
@@ -378,6 +552,9 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
         errors["due_on"] = ["Required."]
     if starts_on is not None and due_on is not None and due_on < starts_on:
         errors["due_on"] = ["The due date cannot be before the start date."]
+    registered_on = values.get("registered_on")
+    if current is None and registered_on is not None and registered_on > today():
+        errors["registered_on"] = [_l("The registration date cannot be after today.")]
     if errors:
         raise Invalid("Some fields are invalid.", errors=errors)
     dup = select(
@@ -404,12 +581,14 @@ class RowsRefused(Invalid):
 
 
 def _registration_values(values: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(values) - set(EDITABLE_FIELDS)
+    unknown = set(values) - set(REGISTRATION_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
     values = dict(values)
     for name in TEXT_FIELDS:
         values[name] = (values.get(name) or "").strip()
+    # Today (TRACKER_TIMEZONE) unless an earlier day is given (SPEC §4).
+    values["registered_on"] = values.get("registered_on") or today()
     return values
 
 
@@ -447,7 +626,8 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
     db.session.add_all(created)
     db.session.flush()
     record_many([
-        (issue, "created", actor, {k: (None, getattr(issue, k)) for k in EDITABLE_FIELDS}, "")
+        (issue, "created", actor,
+         {k: (None, getattr(issue, k)) for k in REGISTRATION_FIELDS}, "")
         for issue in created
     ])
     return created
@@ -464,31 +644,48 @@ def register_issue(actor: User, values: dict[str, Any]) -> Issue:
 def update_issue(
     issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None
 ) -> Issue:
-    """Change an issue's fields (while not closed), recording before and after."""
+    """Change an issue's fields (while not closed), recording before and after.
+
+    The deadline is kept (SPEC §4): a change of ``due_on`` is refused with 409
+    ``use_extension``; a new date comes through an extension request, decided by someone
+    else.  ``due_on`` equal to the current date is accepted (a form sends it back as shown).
+    """
     require_edit(actor, issue)
+    if "registered_on" in values and values["registered_on"] != issue.registered_on:
+        raise Invalid(_l("The registration date is not changed after registration."),
+                      errors={"registered_on": [_l("Set once, at registration.")]})
+    values = {k: v for k, v in values.items() if k != "registered_on"}
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in sorted(unknown)})
+    values = dict(values)
+    moves_deadline = "due_on" in values and values["due_on"] != issue.due_on
     merged = {k: getattr(issue, k) for k in EDITABLE_FIELDS}
     for name in ("title", "description", "cause", "measures"):
         if name in values and values[name] is not None:
             values[name] = values[name].strip()
     merged.update(values)
-    check_registration(actor, merged, issue)
+    check_registration(actor, merged, issue)  # 422 first, as for every write (SPEC §3)
+    values.pop("due_on", None)
     require_not_closed(issue)
+    if moves_deadline:
+        raise Conflict(USE_EXTENSION, reason="use_extension",
+                       errors={"due_on": [USE_EXTENSION]})
     check_version(issue, if_match)
     changes = {k: (getattr(issue, k), v) for k, v in values.items() if getattr(issue, k) != v}
     if not changes:
         return issue
     for k, (_before, after) in changes.items():
         setattr(issue, k, after)
-    if "due_on" in changes and issue.extension_count == 0:
-        # Before any extension, editing the deadline corrects it; it is not an extension.
-        issue.original_due_on = issue.due_on
     issue.updated_at = utcnow()
     db.session.flush()
     record(issue, "updated", actor, changes)
     return issue
+
+
+#: The refusal of a deadline moved by an edit.
+USE_EXTENSION = _l("The deadline moves only through an approved extension: request an "
+                   "extension with the new date and a reason.")
 
 
 def reassign_issues(actor: User, issue_ids: list[int], owner_id: int | None) -> list[Issue]:
@@ -532,6 +729,8 @@ def transition(
     sources, target = TRANSITIONS[action]
     if action in rules.WORK_ACTIONS:
         require_work(actor, issue)
+    elif action == "close":
+        require_may_close(actor, issue)
     else:
         require_verifier(actor, issue)
     comment = (comment or "").strip()
@@ -551,15 +750,55 @@ def transition(
     now = utcnow()
     issue.updated_at = now
     changes: dict[str, Any] = {"status": (before, target)}
+    if action == "submit":
+        changes["submitted_by_id"] = (issue.submitted_by_id, actor.id)
+        issue.submitted_by_id = actor.id
     if target == Status.closed.value:
         issue.closed_at, issue.closed_by_id, issue.closed_on = now, actor.id, local_date_of(now)
         changes["closed_at"] = (None, now.isoformat())
+        # The closing event names the files it was closed on, so the chain holds them.
+        changes["evidence"] = (None, [
+            {"id": ev_id, "filename": name, "sha256": digest}
+            for ev_id, name, digest in db.session.execute(
+                select(Evidence.id, Evidence.filename, Evidence.sha256)
+                .where(Evidence.issue_id == issue.id).order_by(Evidence.id))
+        ])
     elif before == Status.closed.value:
         changes["closed_at"] = (issue.closed_at.isoformat() if issue.closed_at else None, None)
         issue.closed_at, issue.closed_by_id, issue.closed_on = None, None, None
     db.session.flush()
-    record(issue, action, actor, changes, comment)
+    record(issue, action, actor, changes, comment, at=now)
     return issue
+
+
+# --- the closure record ------------------------------------------------------------------
+
+
+def closure_record(issue: Issue) -> dict[str, Any]:
+    """What the closure record (销号审批表) of a closed issue shows: the finding, evidence,
+    who submitted and who verified and when, the extensions, the history and the closing
+    event's chain hash.  409 ``not_closed`` while the issue is not closed."""
+    if issue.status != Status.closed.value:
+        raise Conflict(_l("The closure record exists once the issue is closed."),
+                       reason="not_closed")
+    rows = db.session.execute(
+        select(Event, User.display_name).outerjoin(User, User.id == Event.actor_id)
+        .where(Event.issue_id == issue.id).order_by(Event.id)).all()
+    events = [(ev, who or ev.actor_label or "") for ev, who in rows]
+    closing = next((pair for pair in reversed(events) if pair[0].kind == "close"), None)
+    submit = next((pair for pair in reversed(events) if pair[0].kind == "submit"), None)
+    evidence = db.session.execute(
+        select(Evidence, User.display_name).outerjoin(User, User.id == Evidence.uploaded_by_id)
+        .where(Evidence.issue_id == issue.id).order_by(Evidence.id)).all()
+    requester = User.__table__.alias("requester")
+    decider = User.__table__.alias("decider")
+    extensions = db.session.execute(
+        select(Extension, requester.c.display_name, decider.c.display_name)
+        .outerjoin(requester, requester.c.id == Extension.requested_by_id)
+        .outerjoin(decider, decider.c.id == Extension.decided_by_id)
+        .where(Extension.issue_id == issue.id).order_by(Extension.id)).all()
+    return {"issue": issue, "events": events, "closing": closing, "submit": submit,
+            "evidence": evidence, "extensions": extensions}
 
 
 # --- categories and campaigns ------------------------------------------------------------

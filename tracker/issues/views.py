@@ -6,26 +6,39 @@ and show the refusal's reason when the service refuses.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError as WTFValidationError
 
+from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
-from tracker.extensions import db
-from tracker.http import paginate
+from tracker.extensions import csrf, db
+from tracker.http import attachment, paginate
 from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
 from tracker.issues.evidence import service as evidence_service
-from tracker.issues.evidence.api import download_response
+from tracker.issues.evidence.api import download_response, read_upload_form
 from tracker.issues.forms import (
     BulkForm,
     CampaignForm,
@@ -35,6 +48,7 @@ from tracker.issues.forms import (
     ExtensionRequestForm,
     IssueForm,
     NoteForm,
+    RegisterForm,
     TransitionForm,
     WithdrawForm,
 )
@@ -55,7 +69,7 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.models import Org, OrgKind, Role, User
 from tracker.pages import int_arg, page_action, page_number, safe_next, save_form
-from tracker.timeutil import today
+from tracker.timeutil import parse_date, today
 
 bp = Blueprint("issues", __name__)
 
@@ -128,9 +142,9 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
     form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
 
 
-def new_issue_form(user: User) -> IssueForm:
+def new_issue_form(user: User) -> RegisterForm:
     """The registration form with defaults: the user's unit, today, the latest campaign."""
-    form = IssueForm()
+    form = RegisterForm()
     fill_issue_form(form, user)
     if request.method == "GET":
         if form.campaign_id.choices:
@@ -138,6 +152,7 @@ def new_issue_form(user: User) -> IssueForm:
         if user.org_id is not None:
             form.org_id.data = user.org_id
         form.starts_on.data = today()
+        form.registered_on.data = today()
     return form
 
 
@@ -209,8 +224,57 @@ def home() -> str:
                               load=issues.page_loader("-created_at", *RELATIONS))
         return render_template("issues/home_registrar.html", form=form, items=rows, meta=meta,
                                as_of=as_of)
+    # The dashboard as it stood at the end of a past day when the date control asks for one.
+    as_of = report_date()
     return render_template("issues/home_supervisor.html", as_of=as_of,
+                           args={"as_of": as_of}, **supervisor_queues(user),
                            **supervisor_dashboard(user, as_of))
+
+
+#: Items each queue of the supervisor's home lists (the API pages through the rest).
+QUEUE_LIMIT = 50
+
+
+def supervisor_queues(user: User) -> dict[str, Any]:
+    """待我验收 and 待我审批: what awaits this user's verification or decision, with the
+    county, who submitted or asked, and since when (a few statements whatever the size)."""
+    from sqlalchemy import func
+
+    def count(stmt: Select[Any]) -> int:
+        return db.session.scalar(select(func.count()).select_from(
+            stmt.order_by(None).subquery())) or 0
+
+    verify_stmt = issues.awaiting_verification(user)
+    decide_stmt = issues.awaiting_decision(user)
+    to_verify = list(db.session.scalars(verify_stmt.limit(QUEUE_LIMIT)))
+    to_decide = list(db.session.scalars(decide_stmt.limit(QUEUE_LIMIT)))
+    decide_issues = {i.id: i for i in db.session.scalars(
+        select(Issue).where(Issue.id.in_({x.issue_id for x in to_decide})))} if to_decide else {}
+    people = {uid for uid in [i.submitted_by_id for i in to_verify]
+              + [x.requested_by_id for x in to_decide] if uid is not None}
+    names = dict(db.session.execute(select(User.id, User.display_name)
+                                    .where(User.id.in_(people))).all()) if people else {}
+    counties = export.county_names({i.org_id for i in [*to_verify, *decide_issues.values()]})
+    # When each issue was submitted: its latest submit event.
+    since: dict[int, Any] = {}
+    if to_verify:
+        since = dict(db.session.execute(
+            select(Event.issue_id, func.max(Event.at))
+            .where(Event.issue_id.in_([i.id for i in to_verify]), Event.kind == "submit")
+            .group_by(Event.issue_id)).all())
+    return {
+        "verify_queue": [
+            {"issue": i, "county": counties.get(i.org_id, ""),
+             "who": names.get(i.submitted_by_id or 0, ""), "since": since.get(i.id)}
+            for i in to_verify],
+        "verify_count": len(to_verify) if len(to_verify) < QUEUE_LIMIT else count(verify_stmt),
+        "decide_queue": [
+            {"extension": x, "issue": decide_issues[x.issue_id],
+             "county": counties.get(decide_issues[x.issue_id].org_id, ""),
+             "who": names.get(x.requested_by_id or 0, ""), "since": x.requested_at}
+            for x in to_decide],
+        "decide_count": len(to_decide) if len(to_decide) < QUEUE_LIMIT else count(decide_stmt),
+    }
 
 
 def supervisor_dashboard(
@@ -316,11 +380,18 @@ def edit(issue_id: int) -> Any:
     fill_issue_form(form, user)
     if request.method == "GET":
         form.version.data = str(issue.version)
+    if request.method == "POST" and not request.form.get("due_on"):
+        # The page shows the deadline read-only (it moves only through an extension).
+        form.due_on.data = issue.due_on
+        form.due_on.raw_data = [issue.due_on.isoformat()]
     if save_form(form, lambda: issues.update_issue(issue, user, form.values(),
                                                     if_match=form.version.data)):
         return redirect(url_for("issues.issue_page", issue_id=issue.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("issues/edit.html", form=form, issue=issue), status
+    extension_form = (ExtensionRequestForm(formdata=None)
+                      if extension_service.can_request(user, issue) else None)
+    return render_template("issues/edit.html", form=form, issue=issue,
+                           extension_form=extension_form), status
 
 
 @bp.get("/issues/<int:issue_id>")
@@ -370,12 +441,29 @@ def issue_page(issue_id: int) -> str:
         can_edit=issues.can_edit(user, issue) and not closed,
         note_form=NoteForm(formdata=None, version=version) if can_work and not closed else None,
         evidence_form=EvidenceForm(formdata=None) if can_work and not closed else None,
+        max_upload_bytes=evidence_service.upload_limit(),
         withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
         extension_form=(ExtensionRequestForm(formdata=None)
                         if extension_service.can_request(user, issue) else None),
-        decision_form=(ExtensionDecisionForm(formdata=None)
-                       if extension_service.can_decide(user, issue) else None),
+        decision_form=ExtensionDecisionForm(formdata=None),
+        decidable={x.id for x, _who in extensions if x.status == "pending"
+                   and extension_service.can_decide(user, issue, x)},
+        withheld=issues.withheld_reasons(user, issue),
     )
+
+
+@bp.get("/issues/<int:issue_id>/closure")
+@login_required
+def closure(issue_id: int) -> str:
+    """The printable closure record (销号审批表) of a closed issue: A4, no script."""
+    user = actor()
+    issue = db.session.scalar(
+        _with_relations(select(Issue).where(Issue.id == issue_id)).options(
+            joinedload(Issue.campaign)))
+    if issue is None or not issues.can_read(user, issue):
+        issues.get_issue(user, issue_id)  # the one place that says 404
+    assert issue is not None
+    return render_template("issues/closure.html", **issues.closure_record(issue))
 
 
 #: Fields of an edit event that hold ids, and the name shown for each id.
@@ -421,7 +509,8 @@ def transition(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = TransitionForm()
     if not form.validate_on_submit():
-        flash(_("The form was incomplete; nothing was changed."), "danger")
+        if not form.flash_unclean():
+            flash(_("The form was incomplete; nothing was changed."), "danger")
         return _back(issue_id)
     action = form.action.data or ""
     label = labels.ACTION_LABELS.get(action, action)
@@ -439,7 +528,8 @@ def add_note(issue_id: int) -> Response:
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit() and form.flash_unclean():
+        return _back(issue_id)
     # Two notes never conflict: a note typed on a page someone changed meanwhile is kept
     # (no If-Match from the page), where an edit of the fields would be refused as stale.
     return page_action(lambda: issues.add_note(issue, user, form.comment.data or ""),
@@ -449,29 +539,29 @@ def add_note(issue_id: int) -> Response:
 # --- reports -----------------------------------------------------------------------------
 
 
+def report_date() -> date:
+    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
+    2018年12月1日); today when absent, or (with a message) when it is no date."""
+    raw = (request.args.get("as_of") or "").strip()
+    if not raw:
+        return today()
+    try:
+        return parse_date(raw)
+    except ValueError:
+        flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
+        return today()
+
+
 def _report_args() -> dict[str, Any]:
     """The reports' filters from the query string: as_of, org, category, campaign."""
-    as_of = today()
-    raw = request.args.get("as_of")
-    if raw:
-        try:
-            as_of = date.fromisoformat(raw)
-        except ValueError:
-            flash(_("Not a valid date: %(value)s", value=raw), "danger")
-    return {"as_of": as_of, "org_id": int_arg("org_id"), "category_id": int_arg("category_id"),
-            "campaign_id": int_arg("campaign_id")}
+    return {"as_of": report_date(), "org_id": int_arg("org_id"),
+            "category_id": int_arg("category_id"), "campaign_id": int_arg("campaign_id")}
 
 
 def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
     """Send a report file as an attachment, never cached."""
-    from flask import send_file
-
-    mimetype = ("text/csv; charset=utf-8" if fmt == "csv" else
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp = send_file(fh, mimetype=mimetype, as_attachment=True,
-                     download_name=f"{stem}_{as_of.isoformat()}.{fmt}", max_age=0)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    mimetype = spreadsheets.CSV_MIMETYPE if fmt == "csv" else spreadsheets.XLSX_MIMETYPE
+    return attachment(fh, f"{stem}_{as_of.isoformat()}.{fmt}", mimetype)
 
 
 @bp.get("/reports/overdue")
@@ -519,22 +609,44 @@ def report_summary() -> Any:
 
 
 @bp.post("/issues/<int:issue_id>/evidence")
+@csrf.exempt  # the form is read below in one pass, and its CSRF token checked there
 @login_required
 def upload_evidence(issue_id: int) -> Response:
-    """Upload an evidence file (streamed to disk by the evidence service)."""
+    """Upload an evidence file (the form without JavaScript; the page's script uses tus)."""
     user = actor()
-    issue = issues.get_issue(user, issue_id, for_update=True)
-    upload = request.files.get("file")
+    db.session.commit()  # end the login's transaction before the body is read
+    with read_upload_form() as form:
+        try:
+            validate_csrf(form.fields.get("csrf_token"))
+        except WTFValidationError as exc:
+            raise CSRFError(exc.args[0]) from None
+        issue = issues.get_issue(user, issue_id, for_update=True)
+        upload = form.files.get("file")
 
-    def add() -> Any:
-        if upload is None or not upload.filename:
-            raise Invalid("Choose a file to upload.",
-                          errors={"file": ["A named file is required."]})
-        return evidence_service.add_evidence(user, issue, upload.stream, upload.filename,
-                                             request.form.get("note") or "")
+        def add() -> Any:
+            if upload is None or not upload.filename:
+                raise Invalid("Choose a file to upload.",
+                              errors={"file": ["A named file is required."]})
+            return evidence_service.add_evidence(user, issue, upload.spool, upload.filename,
+                                                 form.fields.get("note") or "")
 
-    return page_action(add, done=lambda ev: _("Uploaded: %(name)s", name=ev.filename),
-                       back=_back_url(issue_id))
+        return page_action(add, done=lambda ev: _("Uploaded: %(name)s", name=ev.filename),
+                           back=_back_url(issue_id))
+
+
+@bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>/thumbnail")
+@login_required
+def evidence_thumbnail(issue_id: int, evidence_id: int) -> Response:
+    """The thumbnail of an image evidence file (made once, at upload)."""
+    user = actor()
+    issue = issues.get_issue(user, issue_id)
+    ev = evidence_service.get_evidence(user, issue, evidence_id)
+    path = evidence_service.thumbnail_path(ev)
+    if path is None or not os.path.isfile(path):
+        raise NotFound("No such evidence file.")
+    resp = send_file(path, mimetype="image/jpeg", etag=ev.sha256, conditional=True, max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
 
 
 @bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>")
@@ -566,7 +678,8 @@ def request_extension(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionRequestForm()
     if not form.validate_on_submit():
-        flash(_("Give the new due date and a reason."), "danger")
+        if not form.flash_unclean():
+            flash(_("Give the new due date and a reason."), "danger")
         return _back(issue_id)
     return page_action(
         lambda: extension_service.request_extension(issue, user, form.requested_due_on.data,
@@ -582,7 +695,8 @@ def decide_extension(issue_id: int, extension_id: int) -> Response:
     user = actor()
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = ExtensionDecisionForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit() and form.flash_unclean():
+        return _back(issue_id)
     return page_action(
         lambda: extension_service.decide_extension(
             extension_service.get_extension(issue, extension_id), user,

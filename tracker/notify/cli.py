@@ -1,13 +1,17 @@
-"""Commands of the notify domain: ``remind`` (one pass) and ``scheduler`` (daily passes)."""
+"""Commands of the notify domain: ``remind`` (one pass), ``anchor`` (today's history anchor,
+mailed to the admins) and ``scheduler`` (both, daily)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+#: The dates a reminder pass can reckon for.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 @click.command("remind")
@@ -20,7 +24,14 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
     """Run one reminder pass: claim the steps now due, mail one digest per recipient."""
     from tracker.notify.service import run_pass
 
-    result = run_pass(as_of.date() if as_of else None, dry_run=dry_run)
+    day = as_of.date() if as_of else None
+    if day is not None and not (FIRST_DAY <= day <= LAST_DAY):
+        # The pass reckons steps days before and after the date: 9999-12-31 would overflow.
+        raise click.BadParameter(
+            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}.",
+            param_hint="'--as-of'",
+        )
+    result = run_pass(day, dry_run=dry_run)
     for username, issue_id, step in result.planned:
         click.echo(f"{username}\t{issue_id}\t{step}")
     click.echo(result.summary())
@@ -33,7 +44,7 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the daily reminder pass and the webhook sweep (every minute) in the foreground."""
+    """Run the daily reminder pass, the history anchor and the sweeps in the foreground."""
     from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -72,4 +83,16 @@ def deliver_command(retry_now: bool) -> None:
         raise SystemExit(1)
 
 
-commands = [remind_command, scheduler_command, deliver_command]
+@click.command("anchor")
+@with_appcontext
+def anchor_command() -> None:
+    """Record today's history anchor now (once a day) and mail it to the admins."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    result = anchor_and_mail()
+    click.echo(result.summary())
+    if not result.ok:
+        raise SystemExit(1)
+
+
+commands = [remind_command, scheduler_command, deliver_command, anchor_command]

@@ -173,10 +173,62 @@ def build_digest(
         rows="".join(rows),
         footer=escape(t["footer"]),
     )
+    return _message(subject_for(kind, n, locale), to_name, to_address, text, html)
 
+
+_ANCHOR_TEXT = {
+    "zh": {
+        "subject": "【整改台账】历史锚点 {date}",
+        "greeting": "{name}，您好：",
+        "intro": "今日的台账历史锚点如下，请留存本邮件（或打印存档），"
+                 "以便日后核对台账记录未被改动：",
+        "date": "日期",
+        "digest": "摘要（SHA-256）",
+        "count": "问题数",
+        "check": "核对方法：运行 flask --app tracker verify-history，"
+                 "其输出中该日期的摘要应与本邮件一致；也可与 GET /api/v1/history/anchors 对照。",
+    },
+    "en": {
+        "subject": "[Rectification ledger] History anchor {date}",
+        "greeting": "Dear {name},",
+        "intro": "Today's anchor of the ledger's history is below. Keep this mail (or print "
+                 "it): it lets you check later that no recorded event was altered.",
+        "date": "Date",
+        "digest": "Digest (SHA-256)",
+        "count": "Issues",
+        "check": "To check: run flask --app tracker verify-history; the digest it prints for "
+                 "this date must equal this one. GET /api/v1/history/anchors lists them too.",
+    },
+}
+
+
+def build_anchor_mail(*, to_name: str, to_address: str, anchored_on: date, digest: str,
+                      issue_count: int, locale: str | None = None) -> EmailMessage:
+    """The admins' daily mail carrying the history anchor: text and HTML, UTF-8."""
+    t = _ANCHOR_TEXT[_lang(locale)]
+    subject = t["subject"].format(date=anchored_on.isoformat())
+    fields = [(t["date"], anchored_on.isoformat()), (t["digest"], digest),
+              (t["count"], str(issue_count))]
+    text = "\n".join([t["greeting"].format(name=to_name), "", t["intro"], "",
+                      *(f"{label}: {value}" for label, value in fields), "", t["check"], "",
+                      _TEXT[_lang(locale)]["footer"]]) + "\n"
+    rows = "".join(f"<tr><th scope=\"row\">{escape(label)}</th>"
+                   f"<td><code>{escape(value)}</code></td></tr>" for label, value in fields)
+    html = (f"<!DOCTYPE html>\n<html lang=\"{'en' if _lang(locale) == 'en' else 'zh-Hans'}\">"
+            f"<head><meta charset=\"utf-8\"><title>{escape(subject)}</title></head><body>"
+            f"<p>{escape(t['greeting'].format(name=to_name))}</p><p>{escape(t['intro'])}</p>"
+            f"<table border=\"1\" cellpadding=\"6\" cellspacing=\"0\">{rows}</table>"
+            f"<p>{escape(t['check'])}</p>"
+            f"<p style=\"color:#666\">{escape(_TEXT[_lang(locale)]['footer'])}</p>"
+            "</body></html>\n")
+    return _message(subject, to_name, to_address, text, html)
+
+
+def _message(subject: str, to_name: str, to_address: str, text: str, html: str) -> EmailMessage:
+    """A UTF-8 mail with a text and an HTML part from TRACKER_MAIL_FROM."""
     cfg = current_app.config
     msg = EmailMessage()
-    msg["Subject"] = subject_for(kind, n, locale)
+    msg["Subject"] = subject
     msg["From"] = cfg["TRACKER_MAIL_FROM"]
     try:
         msg["To"] = Address(display_name=to_name, addr_spec=to_address)

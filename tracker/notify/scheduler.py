@@ -1,4 +1,4 @@
-"""The daily reminder pass and the webhook sweep under APScheduler, in its own process.
+"""The reminder pass, the history anchor and the sweeps under APScheduler, in their own process.
 
 Never start this inside web workers: every gunicorn worker would run its own copy.  Run
 exactly one ``flask --app tracker scheduler`` (deploy/tracker-scheduler.service); should a
@@ -28,6 +28,7 @@ JOB_ID = "daily-reminder-pass"
 WEBHOOK_JOB_ID = "webhook-sweep"
 #: Seconds between webhook sweeps (SPEC §6: every minute).
 WEBHOOK_SECONDS = 60
+SWEEP_JOB_ID = "hourly-upload-sweep"
 
 
 def parse_remind_at(value: str) -> time:
@@ -43,8 +44,8 @@ def parse_remind_at(value: str) -> time:
 
 
 def scheduled_pass(app: Flask) -> None:
-    """The job: one reminder pass for today; errors are logged in one line, never raised,
-    so that the scheduler keeps running for tomorrow."""
+    """The job: one reminder pass for today, then today's history anchor; errors are logged
+    in one line, never raised, so that the scheduler keeps running for tomorrow."""
     from tracker.notify.service import run_pass
 
     with app.app_context():
@@ -52,8 +53,25 @@ def scheduled_pass(app: Flask) -> None:
             result = run_pass()
         except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad pass
             log.error("Reminder pass failed: %s: %s", exc.__class__.__name__, exc)
+        else:
+            # A failure has already been logged by the pass in one line; this is the tally.
+            log.info("%s", result.summary())
+    # After the pass, not beside it: one writer at a time (SQLite), and a failed pass
+    # still anchors the day.
+    scheduled_anchor(app)
+
+
+def scheduled_anchor(app: Flask) -> None:
+    """The job: record today's history anchor and mail it to the admins; errors are logged
+    in one line, never raised."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    with app.app_context():
+        try:
+            result = anchor_and_mail()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad run
+            log.error("History anchor failed: %s: %s", exc.__class__.__name__, exc)
             return
-        # A failure has already been logged by the pass in one line; this is the tally.
         log.info("%s", result.summary())
 
 
@@ -69,6 +87,20 @@ def scheduled_delivery(app: Flask) -> None:
             return
         if result.claimed:
             log.info("%s", result.summary())
+
+
+def scheduled_sweep(app: Flask) -> None:
+    """The job: one upload sweep (expired resumable uploads, orphan files); errors are logged
+    in one line, never raised."""
+    from tracker.issues.evidence.sweep import sweep_uploads
+
+    with app.app_context():
+        try:
+            result = sweep_uploads()
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
+            log.error("Upload sweep failed: %s: %s", exc.__class__.__name__, exc)
+            return
+        log.info("%s", result.summary())
 
 
 def build_scheduler(
@@ -93,6 +125,10 @@ def build_scheduler(
         scheduled_delivery, IntervalTrigger(seconds=WEBHOOK_SECONDS), args=[app],
         id=WEBHOOK_JOB_ID, name="webhook sweep", replace_existing=True,
         misfire_grace_time=WEBHOOK_SECONDS,
+    )
+    scheduler.add_job(
+        scheduled_sweep, IntervalTrigger(hours=1, timezone=zone), args=[app], id=SWEEP_JOB_ID,
+        name="hourly upload sweep", replace_existing=True,
     )
     return scheduler
 

@@ -7,24 +7,24 @@ from typing import Any
 from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from tracker.extensions import db
 from tracker.http import paginate
 from tracker.issues.models import Issue
+from tracker.issues.service import readable_clause
 from tracker.notify import service
 from tracker.notify.models import Notification
 from tracker.owners.auth import page_user as actor
-from tracker.pages import page_action, page_number
+from tracker.pages import CleanForm, page_action, page_number
 
 bp = Blueprint("notify", __name__)
 
 PAGE_SIZE = 30
 
 
-class ReadForm(FlaskForm):
+class ReadForm(CleanForm):
     """Mark a notice read (a POST carrying the CSRF token)."""
 
 
@@ -35,9 +35,11 @@ def inbox() -> str:
     user = actor()
     rows, meta = paginate(service.inbox(user), page_number(), PAGE_SIZE)
     issue_ids = {item.issue_id for n in rows for item in n.items}
-    titles = dict(
-        db.session.execute(select(Issue.id, Issue.title).where(Issue.id.in_(issue_ids))).all()
-    ) if issue_ids else {}
+    # Only the titles of issues the reader may still read (a notice outlives a move of the
+    # issue or of its reader); the others show their number alone.
+    titles = dict(db.session.execute(
+        select(Issue.id, Issue.title).where(Issue.id.in_(issue_ids), readable_clause(user))
+    ).all()) if issue_ids else {}
     return render_template("notify/inbox.html", notifications=rows, meta=meta, titles=titles,
                            form=ReadForm(formdata=None))
 

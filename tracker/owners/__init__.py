@@ -11,12 +11,17 @@ def init_app(app: Flask) -> None:
     The modules are imported here, not at the top, so that importing a model of the domain
     (Alembic, the benchmarks) does not build its pages and API.
     """
+    from tracker.errors import UniqueRefusal, register_unique
     from tracker.extensions import api
     from tracker.owners import api as owners_api
     from tracker.owners import auth, cli, views
     from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
 
     auth.init_app(app)
+    register_unique("uq_orgs_code", "orgs.code", UniqueRefusal(
+        "An org with this code exists.", field="code", field_message="Already used."))
+    register_unique("uq_users_username", "users.username", UniqueRefusal(
+        "This username is taken.", field="username", field_message="Already used."))
     app.register_blueprint(views.lang_bp)
     app.register_blueprint(views.bp)
     for blp in owners_api.BLUEPRINTS:

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from tracker.errors import Unauthorized
-from tracker.extensions import db, login_manager
+from tracker.extensions import login_manager
 from tracker.owners import service
 from tracker.owners.models import User
 
@@ -31,10 +30,12 @@ def init_app(app: Flask) -> None:
             user_id, generation = (int(x) for x in session_id.split(":"))
         except ValueError:
             return None
-        user = db.session.scalar(select(User).where(User.id == user_id))
-        if user is None or not user.active or user.auth_generation != generation:
-            return None
-        return user
+        # And the login is still alive on the server: logging out ended it everywhere.
+        return service.session_user(user_id, generation, session.get(SESSION_KEY))
+
+
+#: The session cookie's entry holding the page login's key (see ``service.start_session``).
+SESSION_KEY = "login_key"
 
 
 def api_user() -> User:
@@ -53,6 +54,39 @@ def api_user() -> User:
         raise Unauthorized("The token is unknown, expired or revoked.", reason="invalid_token")
     request.environ["tracker.api_user"] = user
     return user
+
+
+#: Methods that change nothing: a page session needs no CSRF token for them.
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def token_or_session_user() -> User:
+    """The bearer token's user, else the page session's; a session's writes need the CSRF
+    token (the ``X-CSRFToken`` header), as the page's forms do.  401 when neither."""
+    if request.headers.get("Authorization") or "tracker.api_user" in request.environ:
+        return api_user()
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            from tracker.extensions import csrf
+
+            csrf.protect()  # 400 without a valid token
+        user = page_user()
+        request.environ["tracker.api_user"] = user
+        return user
+    return api_user()  # the 401 of the API
+
+
+def token_or_session_required(fn: F) -> F:
+    """Require a bearer token or a page session (with CSRF for writes); the user is then
+    ``token_or_session_user()``."""
+
+    @Blueprint.doc(security=[{"bearerAuth": []}])
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token_or_session_user()
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def client_address() -> str:

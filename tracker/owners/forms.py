@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from tracker.pages import REQUIRED, int_or_none
+from tracker.pages import REQUIRED, CleanForm, int_or_none
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CleanForm):
     """Username and password."""
 
     username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(CleanForm):
     """Log out (a POST, so that a link on another site cannot log anyone out)."""
 
 
-class OrgForm(FlaskForm):
+class OrgForm(CleanForm):
     """Create or edit an org."""
 
     code = StringField(_l("Code"), validators=[DataRequired(REQUIRED), Length(max=64)])
@@ -31,7 +30,7 @@ class OrgForm(FlaskForm):
     parent_id = SelectField(_l("Parent"), coerce=int_or_none, validators=[Optional()])
 
 
-class UserForm(FlaskForm):
+class UserForm(CleanForm):
     """Create or edit a user."""
 
     username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=80)])

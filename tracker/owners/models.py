@@ -153,3 +153,19 @@ class LoginFailure(Model):
     username: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginSession(Model):
+    """One page login, so that logging out ends it on the server (SPEC §7 "Sessions end").
+
+    The signed session cookie carries a random key; only its SHA-256 is kept.  Every request
+    of the session looks the row up, so a copied cookie dies on every worker and host the
+    moment its session logs out (or the password changes).
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,6 +8,7 @@ from tracker.http import (
     IdField,
     IdParam,
     PageArgs,
+    Password,
     StrictBoolean,
     StrictSchema,
     Text,
@@ -25,7 +26,7 @@ class TokenRequestSchema(StrictSchema):
     """Credentials for ``POST /auth/tokens``."""
 
     username = Text(USERNAME_MAX, required=True)
-    password = Text(PASSWORD_MAX, required=True, load_only=True)
+    password = Password(PASSWORD_MAX, required=True, load_only=True)
 
 
 class TokenSchema(ma.Schema):
@@ -94,7 +95,7 @@ class UserCreateSchema(StrictSchema):
     """A new user; ``password`` is write-only."""
 
     username = Text(USERNAME_MAX, min_length=1, required=True)
-    password = Text(PASSWORD_MAX, min_length=MIN_PASSWORD_LENGTH, required=True, load_only=True)
+    password = Password(PASSWORD_MAX, min_length=MIN_PASSWORD_LENGTH, required=True, load_only=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     org_id = IdField(allow_none=True, load_default=None)
     display_name = Text(DISPLAY_MAX, allow_none=True, load_default=None)
@@ -105,7 +106,7 @@ class UserCreateSchema(StrictSchema):
 class UserPatchSchema(StrictSchema):
     """Changes to a user; a new password ends the user's sessions and tokens."""
 
-    password = Text(PASSWORD_MAX, min_length=MIN_PASSWORD_LENGTH, load_only=True)
+    password = Password(PASSWORD_MAX, min_length=MIN_PASSWORD_LENGTH, load_only=True)
     role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
     org_id = IdField(allow_none=True)
     display_name = Text(DISPLAY_MAX, min_length=1)

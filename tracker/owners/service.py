@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker import text
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -20,6 +23,7 @@ from tracker.owners.models import (
     ROLES,
     ApiToken,
     LoginFailure,
+    LoginSession,
     Org,
     OrgClosure,
     OrgKind,
@@ -309,6 +313,14 @@ def _check_password(password: str) -> None:
         )
 
 
+def _check_lines(**values: str | None) -> None:
+    """Names and addresses are one clean line each: a CRLF would end up in a mail header."""
+    errors = {name: [why] for name, value in values.items()
+              if value and (why := text.problem(value)) is not None}
+    if errors:
+        raise Invalid(_l("Some fields are invalid."), errors=errors)
+
+
 def _check_role_org(role: str, org_id: int | None) -> None:
     if role not in ROLES:
         raise Invalid("Unknown role.", errors={"role": [f"Must be one of {ROLES}."]})
@@ -334,6 +346,7 @@ def create_user(
     username = username.strip()
     if not username:
         raise Invalid("A username is required.", errors={"username": ["Required."]})
+    _check_lines(username=username, display_name=display_name, email=email)
     _check_role_org(role, org_id)
     _check_password(password)
     if db.session.scalar(select(exists().where(User.username == username))):
@@ -365,6 +378,7 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
         require_admin(actor)
     role = fields.get("role", user.role)
     org_id = fields.get("org_id", user.org_id)
+    _check_lines(display_name=fields.get("display_name"), email=fields.get("email"))
     _check_role_org(role, org_id)
     user.role, user.org_id = role, org_id
     for name in ("display_name", "email", "locale"):
@@ -390,39 +404,127 @@ def set_password(user: User, password: str) -> None:
 def _revoke(user: User) -> None:
     user.auth_generation = (user.auth_generation or 0) + 1
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+# --- page sessions -----------------------------------------------------------------------
+
+#: A page login lasts at most this long, logged out or not.
+SESSION_DAYS = 30
+
+
+def start_session(user: User) -> str:
+    """Record a new page login of ``user``; returns the key its session cookie carries."""
+    key = secrets.token_urlsafe(32)
+    db.session.execute(delete(LoginSession).where(
+        LoginSession.user_id == user.id,
+        LoginSession.created_at < utcnow() - timedelta(days=SESSION_DAYS),
+    ))
+    db.session.add(LoginSession(key_hash=_hash_token(key), user_id=user.id))
+    db.session.flush()
+    return key
+
+
+def session_user(user_id: int, generation: int, key: str | None) -> User | None:
+    """The active user of a live page login (one query), or None once it has ended."""
+    if not key:
+        return None
+    return db.session.scalar(
+        select(User).join(LoginSession, LoginSession.user_id == User.id).where(
+            User.id == user_id,
+            User.active.is_(True),
+            User.auth_generation == generation,
+            LoginSession.key_hash == _hash_token(key),
+            LoginSession.created_at >= utcnow() - timedelta(days=SESSION_DAYS),
+        )
+    )
+
+
+def end_session(key: str | None) -> None:
+    """End a page login on the server: its cookie, copied or not, opens nothing any more."""
+    if key:
+        db.session.execute(delete(LoginSession).where(LoginSession.key_hash == _hash_token(key)))
 
 
 # --- login and tokens --------------------------------------------------------------------
 
 
-def _too_many_failures(username: str, address: str) -> bool:
+def _lock_login(username: str, address: str) -> None:
+    """Serialise the logins of one username and of one address until this transaction ends,
+    so that thirty wrong passwords sent at once meet the limit one after another.
+
+    PostgreSQL: transaction-level advisory locks, always taken in the same order.  SQLite:
+    a login writes, so its transaction holds the database's write lock already.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(f"login:{kind}:{value}".encode()).digest()[:8], "big",
+                       signed=True)
+        for kind, value in (("username", username), ("address", address))
+    )
+    for key in keys:
+        db.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _retry_after(username: str, address: str) -> int | None:
+    """Seconds until one more login may be tried, or None while the limits allow one."""
     cfg = current_app.config
-    since = utcnow() - timedelta(minutes=cfg["TRACKER_LOGIN_WINDOW_MINUTES"])
+    window = timedelta(minutes=cfg["TRACKER_LOGIN_WINDOW_MINUTES"])
+    now = utcnow()
     limit = cfg["TRACKER_LOGIN_MAX_FAILURES"]
-    by_name = db.session.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
-    )
-    by_address = db.session.scalar(
-        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
-    )
+    waits = []
     # An address may be a whole office behind one gateway: allow it more tries.
-    return (by_name or 0) >= limit or (by_address or 0) >= limit * 4
+    for column, value, allowed in ((LoginFailure.username, username, limit),
+                                   (LoginFailure.address, address, limit * 4)):
+        recent = select(LoginFailure.at).where(column == value, LoginFailure.at >= now - window)
+        count = db.session.scalar(select(func.count()).select_from(recent.subquery())) or 0
+        if count >= allowed:
+            # Once the failure that tipped the limit leaves the window, one more try is allowed.
+            leaving = db.session.scalar(recent.order_by(LoginFailure.at.desc())
+                                        .offset(allowed - 1).limit(1))
+            seconds = ((leaving or now) + window - now).total_seconds()
+            waits.append(min(math.ceil(seconds), int(window.total_seconds())))
+    return max(1, *waits) if waits else None
+
+
+#: Password hashes of nobody, one per method: an unknown username costs a check all the same.
+_NOBODY: dict[str, str] = {}
+
+
+def _check_or_pretend(user: User | None, password: str) -> bool:
+    """Check the password against the user's hash, or against nobody's when there is no user,
+    so that an answer takes as long whether the username exists or not (SPEC §7)."""
+    if user is None:
+        method = current_app.config.get("TRACKER_PASSWORD_METHOD") or "scrypt"
+        if method not in _NOBODY:
+            _NOBODY[method] = _hash_password(secrets.token_urlsafe(16))
+        check_password_hash(_NOBODY[method], password)
+        return False
+    return bool(check_password_hash(user.password_hash, password))
 
 
 def authenticate(username: str, password: str, address: str) -> User:
     """Check a username and password, limiting failures per username and per address.
 
     A failure is recorded and committed even though the caller's request fails, so that the
-    limit holds across workers and hosts.
+    limit holds across workers and hosts; concurrent attempts for one username or address
+    are checked one after another, so none gets an extra guess.  Past the limit the refusal
+    (429) says in ``Retry-After`` when to try again.
     """
     username = (username or "").strip()
-    if _too_many_failures(username, address):
+    address = address[:64]
+    _lock_login(username[:80], address)
+    wait = _retry_after(username[:80], address)
+    if wait is not None:
         raise TooManyAttempts(
-            "Too many failed logins. Try again later.", reason="too_many_attempts"
+            "Too many failed logins. Try again later.", reason="too_many_attempts",
+            headers={"Retry-After": str(wait)},
         )
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        db.session.add(LoginFailure(username=username[:80], address=address[:64]))
+    matches = _check_or_pretend(user, password)
+    if user is None or not matches or not user.active:
+        db.session.add(LoginFailure(username=username[:80], address=address))
         db.session.commit()
         raise Unauthorized("Wrong username or password.", reason="bad_credentials")
     return user

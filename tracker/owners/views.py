@@ -23,7 +23,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.http import paginate
 from tracker.owners import service as owners
-from tracker.owners.auth import client_address
+from tracker.owners.auth import SESSION_KEY, client_address
 from tracker.owners.auth import page_user as actor
 from tracker.owners.forms import LoginForm, LogoutForm, OrgForm, UserForm
 from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
@@ -101,27 +101,33 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     error = None
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
         try:
             user = owners.authenticate(form.username.data or "", form.password.data or "",
                                        client_address())
         except DomainError as exc:
             db.session.rollback()
-            error, status = explain(exc), exc.status
+            error, status, headers = explain(exc), exc.status, exc.headers
         else:
-            # A fresh session on login, so that nothing from before it carries over.
+            # A fresh session on login, so that nothing from before it carries over, and
+            # its key recorded on the server, so that logging out ends it everywhere.
             session.clear()
+            session[SESSION_KEY] = owners.start_session(user)
             login_user(user)
+            db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("issues.home")))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
-    return render_template("owners/login.html", form=form, error=error), status
+    return render_template("owners/login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")
 def logout() -> Response:
     """Log out (POST with the CSRF token) and return to the login page."""
     LogoutForm()  # CSRFProtect has already checked the token
+    owners.end_session(session.get(SESSION_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

@@ -12,22 +12,31 @@ from tracker.extensions import db
 from tracker.http import (
     ID,
     IF_MATCH_PARAM,
+    PAGINATION_HEADER_DOC,
+    PageArgs,
     StrictSchema,
     Text,
     UtcDateTime,
     api_blueprint,
     if_match,
+    paginate,
+    pagination_header,
     precheck,
     require_json_body,
 )
+from tracker.issues import service as issues
 from tracker.issues.deadlines import service as service
 from tracker.issues.models import Extension
-from tracker.issues.service import get_issue, require_verifier, require_work
+from tracker.issues.service import get_issue, require_may_decide, require_work
 from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "extensions", __name__, "/issues",
     "Deadline extensions (延期): the owner asks for a later due date, a supervisor decides.",
+)
+queue_blp = api_blueprint(
+    "extension_queue", __name__, "/extensions",
+    "Extension requests across issues: the queue of those awaiting the caller's decision.",
 )
 
 
@@ -54,14 +63,15 @@ class ExtensionRequestSchema(StrictSchema):
 
     requested_due_on = ma.fields.Date(required=True,
                                       metadata={"description": "The new due date (ISO)."})
-    reason = Text(max_length=service.MAX_REASON_LENGTH, required=True, not_blank=True)
+    reason = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, required=True,
+                  not_blank=True)
 
 
 class DecisionSchema(StrictSchema):
     """A supervisor's decision on a pending request."""
 
     decision = ma.fields.String(required=True, validate=ma.validate.OneOf(service.DECISIONS))
-    comment = Text(max_length=service.MAX_REASON_LENGTH, load_default="")
+    comment = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, load_default="")
 
 
 def _worker(issue_id: int, **_kw: Any) -> None:
@@ -73,7 +83,7 @@ def _worker(issue_id: int, **_kw: Any) -> None:
 def _verifier(issue_id: int, extension_id: int, **_kw: Any) -> None:
     g.issue = get_issue(current_api_user(), issue_id, for_update=True)
     g.extension = service.get_extension(g.issue, extension_id)
-    require_verifier(current_api_user(), g.issue)
+    require_may_decide(current_api_user(), g.issue, g.extension)
 
 
 @blp.route(f"/<{ID}:issue_id>/extensions")
@@ -120,3 +130,28 @@ class Decision(MethodView):
         db.session.commit()
         return ext
 
+
+
+class ExtensionQueueArgs(PageArgs):
+    """The queue's filter: pending requests the caller may decide."""
+
+    status = ma.fields.String(
+        load_default="pending", validate=ma.validate.OneOf(["pending"]),
+        metadata={"description": "pending: requests awaiting a decision that the caller may "
+                                 "take (in scope, neither the issue's owner nor the "
+                                 "requester)."},
+    )
+
+
+@queue_blp.route("")
+class ExtensionQueue(MethodView):
+    """Pending extension requests across issues (待我审批)."""
+
+    @login_required
+    @queue_blp.arguments(ExtensionQueueArgs, location="query")
+    @queue_blp.response(200, ExtensionSchema(many=True), headers=PAGINATION_HEADER_DOC)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The pending requests the caller may decide, oldest first (four eyes included)."""
+        rows, meta = paginate(issues.awaiting_decision(current_api_user()), args["page"],
+                              args["page_size"])
+        return rows, pagination_header(meta)

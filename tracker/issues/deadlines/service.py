@@ -52,9 +52,9 @@ def can_request(user: User, issue: Issue) -> bool:
             and pending_extension(issue) is None)
 
 
-def can_decide(user: User, issue: Issue) -> bool:
-    """Whether ``user`` may approve or refuse ``issue``'s extension requests (for pages)."""
-    return issues.can_verify(user, issue)
+def can_decide(user: User, issue: Issue, extension: Extension) -> bool:
+    """Whether ``user`` may approve or refuse this request (for pages; four eyes)."""
+    return issues.decide_refusal(user, issue, extension) is None
 
 
 def request_extension(
@@ -125,7 +125,7 @@ def decide_extension(
     """Approve or refuse a pending request; approval moves ``due_on`` and counts it."""
     issue = db.session.get(Issue, extension.issue_id)
     assert issue is not None
-    issues.require_verifier(actor, issue)
+    issues.require_may_decide(actor, issue, extension)
     comment = (comment or "").strip()
     if decision not in DECISIONS:
         raise Invalid(f"Unknown decision {decision!r}.",

@@ -25,6 +25,7 @@ from tracker.issues.evidence import service as service
 from tracker.issues.models import Evidence
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
+from tracker.spool import MultipartForm, read_multipart
 
 blp = api_blueprint(
     "evidence", __name__, "/issues",
@@ -73,13 +74,17 @@ DOWNLOAD_DOC = {
 }
 
 
-@blp.before_request
-def _read_upload_first() -> None:
-    # Parse the multipart body before any database work: on SQLite a write transaction
-    # holds the database's write lock, which must not wait on a slow client's upload.
-    # Werkzeug spools large files to a temporary file, so memory stays bounded.
-    if request.method == "POST" and request.mimetype == "multipart/form-data":
-        _ = request.files
+def read_upload_form() -> MultipartForm:
+    """The request's form, its ``file`` hashed and written once, straight into the evidence
+    directory as it is read (an empty form when the body is not multipart).
+
+    Read with no transaction open (commit the login's first): on SQLite a write transaction
+    holds the database's write lock, which must not wait on a slow client's upload.  Memory
+    stays bounded.  Use it as a context manager: a file no one kept is removed at the end.
+    """
+    if request.mimetype != "multipart/form-data":
+        return MultipartForm()
+    return read_multipart(request.stream, request.content_type or "", service.evidence_dir())
 
 
 def download_response(ev: Evidence) -> Response:
@@ -123,19 +128,19 @@ class EvidenceCollection(MethodView):
     def post(self, issue_id: int) -> Any:
         """Upload an evidence file (multipart ``file``, optional ``note``)."""
         user = current_api_user()
-        issue = get_issue(user, issue_id, for_update=True)
-        upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
-        note = request.form.get("note", "") if upload is not None else ""
-        if upload is None:
-            service.issues.require_work(user, issue)
-            raise ValidationError(
-                "Send the file as multipart/form-data in the field 'file'.",
-                errors={"file": ["Missing data for required field."]},
-            )
-        ev = service.add_evidence(
-            user, issue, upload.stream, upload.filename or "", note, if_match=if_match()
-        )
-        db.session.commit()
+        db.session.commit()  # end the token lookup's transaction before the body is read
+        with read_upload_form() as form:
+            issue = get_issue(user, issue_id, for_update=True)
+            upload = form.files.get("file")
+            if upload is None:
+                service.issues.require_work(user, issue)
+                raise ValidationError(
+                    "Send the file as multipart/form-data in the field 'file'.",
+                    errors={"file": ["Missing data for required field."]},
+                )
+            ev = service.add_evidence(user, issue, upload.spool, upload.filename,
+                                      form.fields.get("note", ""), if_match=if_match())
+            db.session.commit()
         return ev
 
 

@@ -9,31 +9,31 @@ is committed.
 
 from __future__ import annotations
 
-import codecs
-import hashlib
+import logging
 import os
-import tempfile
 import uuid
 import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from tracker.errors import Conflict, NotFound, TooLarge, UnsupportedFile
+from tracker import spreadsheets
+from tracker import text as clean_text
+from tracker.errors import Conflict, NotFound, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.models import Evidence, Issue, Status
 from tracker.owners.models import User
+from tracker.spool import HashingSpool, TextCheck, spool_stream, too_large
 from tracker.timeutil import utcnow
 
-#: Bytes copied at a time: memory stays bounded whatever the upload's size.
-CHUNK_SIZE = 64 * 1024
-#: Bytes kept from the start of the file for the magic-number check.
-HEAD_SIZE = 8 * 1024
+log = logging.getLogger(__name__)
+
 MAX_NOTE_LENGTH = 2000
 MAX_FILENAME_LENGTH = 255
 
@@ -56,7 +56,7 @@ DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), "Word"
 )
 XLSX = FileKind(
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), "Excel"
+    spreadsheets.XLSX_MIMETYPE, (".xlsx",), "Excel"
 )
 PPTX = FileKind(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",),
@@ -67,8 +67,16 @@ XLS = FileKind("application/vnd.ms-excel", (".xls",), "Excel 97-2003")
 PPT = FileKind("application/vnd.ms-powerpoint", (".ppt",), "PowerPoint 97-2003")
 TXT = FileKind("text/plain", (".txt",), "text")
 CSV = FileKind("text/csv", (".csv",), "CSV")
+#: iPhones' photos (High Efficiency Image File Format).
+HEIC = FileKind("image/heic", (".heic",), "HEIC")
+HEIF = FileKind("image/heif", (".heif", ".hif"), "HEIF")
 
-KINDS = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, DOC, XLS, PPT, TXT, CSV)
+KINDS = (PDF, PNG, JPEG, GIF, WEBP, HEIC, HEIF, DOCX, XLSX, PPTX, DOC, XLS, PPT, TXT, CSV)
+#: The kinds shown as a thumbnail on the issue page.
+IMAGE_KINDS = (PNG, JPEG, GIF, WEBP, HEIC, HEIF)
+#: ISO-BMFF brands of HEIF still images (``ftyp`` major or compatible brand).
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
+               b"mif1", b"msf1"}
 #: Every accepted file name extension.
 ALLOWED_EXTENSIONS = tuple(ext for kind in KINDS for ext in kind.extensions)
 #: Every content type a download may carry (for the OpenAPI document).
@@ -84,7 +92,7 @@ OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "pp
 def _refuse(message: str) -> UnsupportedFile:
     allowed = " ".join(ALLOWED_EXTENSIONS)
     return UnsupportedFile(
-        f"{message} Accepted: PDF, images (PNG, JPEG, GIF, WebP), Office documents and "
+        f"{message} Accepted: PDF, images (PNG, JPEG, HEIC, GIF, WebP), Office documents and "
         f"plain text ({allowed}).",
         reason="unsupported_file_type",
         errors={"file": [message]},
@@ -99,31 +107,16 @@ def _kind_for_extension(filename: str) -> FileKind:
     raise _refuse(f"Files named {ext or 'without an extension'} are not accepted.")
 
 
-class _TextCheck:
-    """Whether a stream, fed in chunks, is text: no NUL, valid UTF-8 or GB18030."""
-
-    def __init__(self) -> None:
-        self.decoders = {
-            "utf-8": codecs.getincrementaldecoder("utf-8")(),
-            "gb18030": codecs.getincrementaldecoder("gb18030")(),
-        }
-        self.has_nul = False
-
-    def feed(self, chunk: bytes, final: bool = False) -> None:
-        if b"\x00" in chunk:
-            self.has_nul = True
-        for name, decoder in list(self.decoders.items()):
-            try:
-                decoder.decode(chunk, final)
-            except UnicodeDecodeError:
-                del self.decoders[name]
-
-    @property
-    def ok(self) -> bool:
-        return not self.has_nul and bool(self.decoders)
+def _is_heif(head: bytes) -> bool:
+    """Whether ``head`` starts an ISO-BMFF file whose brands say HEIF still image."""
+    if head[4:8] != b"ftyp" or len(head) < 16:
+        return False
+    box = int.from_bytes(head[:4], "big")
+    brands = {head[8:12]} | {head[i:i + 4] for i in range(16, min(box, len(head)) - 3, 4)}
+    return bool(brands & HEIF_BRANDS)
 
 
-def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> str:
+def _check_content(kind: FileKind, head: bytes, path: str, text: TextCheck) -> str:
     """The content type, or 415 unless the file's content is of the kind its name claims."""
     if kind is PDF:
         ok = head.startswith(b"%PDF-")
@@ -135,6 +128,8 @@ def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> 
         ok = head.startswith((b"GIF87a", b"GIF89a"))
     elif kind is WEBP:
         ok = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    elif kind in (HEIC, HEIF):
+        ok = _is_heif(head)
     elif kind in (DOC, XLS, PPT):
         ok = head.startswith(OLE2_MAGIC)
     elif kind in OOXML_MAIN_PART:
@@ -145,8 +140,7 @@ def _check_content(kind: FileKind, head: bytes, path: str, text: _TextCheck) -> 
         raise _refuse(f"The content is not a {kind.label} file.")
     if kind in (TXT, CSV):
         # Served with the encoding it was written in: UTF-8, else GB18030 (older Windows).
-        charset = "utf-8" if "utf-8" in text.decoders else "gb18030"
-        return f"{kind.content_type}; charset={charset}"
+        return f"{kind.content_type}; charset={text.charset}"
     return kind.content_type
 
 
@@ -187,11 +181,13 @@ _NEW = "tracker_evidence_new_files"
 _WITHDRAWN = "tracker_evidence_withdrawn_files"
 
 
-def _remove_on_rollback(path: str) -> None:
+def remove_on_rollback(path: str) -> None:
+    """Remove the new file at ``path`` unless its transaction commits."""
     db.session.info.setdefault(_NEW, []).append(path)
 
 
-def _remove_on_commit(path: str) -> None:
+def remove_on_commit(path: str) -> None:
+    """Remove the file at ``path`` once its transaction commits (a withdrawal)."""
     db.session.info.setdefault(_WITHDRAWN, []).append(path)
 
 
@@ -236,10 +232,55 @@ def get_evidence(actor: User, issue: Issue, evidence_id: int) -> Evidence:
     return ev
 
 
+def upload_limit() -> int:
+    """The largest evidence file, in bytes (``TRACKER_MAX_UPLOAD_MB``)."""
+    return int(current_app.config["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def check_upload(
+    actor: User,
+    issue: Issue,
+    filename: str,
+    note: str = "",
+    *,
+    size: int | None = None,
+    if_match: str | None = None,
+) -> tuple[str, str, FileKind]:
+    """The rules of an upload that hold before its content is seen; the clean name and note.
+
+    Permission (403), input (422), state (409 when closed), version (412), the name's kind
+    (415) and, when the size is announced (a resumable upload), 413.  Every upload path
+    calls this, through ``add_evidence`` or before a resumable upload starts.
+    """
+    issues.require_work(actor, issue)
+    filename = clean_text.trim(os.path.basename((filename or "").replace("\\", "/")))
+    note = clean_text.trim(note or "")
+    if not filename:
+        raise Invalid("Choose a file to upload.", errors={"file": ["A named file is required."]})
+    # DEL, C1 and bidirectional overrides too (SPEC §7): a name that the verifier's browser
+    # cannot be sent, or that shows as another type (report\u202eFDP.txt as reporttxt.PDF).
+    why = clean_text.problem(filename)
+    if len(filename) > MAX_FILENAME_LENGTH or why is not None:
+        raise Invalid("The file name is too long or holds control characters.",
+                      errors={"file": [why or _l("Invalid file name.")]})
+    why = clean_text.problem(note, multiline=True)
+    if why is not None:
+        raise Invalid(_l("Some fields are invalid."), errors={"note": [why]})
+    if len(note) > MAX_NOTE_LENGTH:
+        raise Invalid(f"The note is longer than {MAX_NOTE_LENGTH} characters.",
+                      errors={"note": [f"At most {MAX_NOTE_LENGTH} characters."]})
+    issues.require_not_closed(issue)
+    issues.check_version(issue, if_match)
+    kind = _kind_for_extension(filename)
+    if size is not None and size > upload_limit():
+        raise too_large(upload_limit())
+    return filename, note, kind
+
+
 def add_evidence(
     actor: User,
     issue: Issue,
-    stream: IO[bytes],
+    source: IO[bytes] | HashingSpool,
     filename: str,
     note: str = "",
     *,
@@ -247,47 +288,47 @@ def add_evidence(
 ) -> Evidence:
     """Store an uploaded file as evidence of ``issue`` and record it.
 
-    Permission (403), input (422), state (409 when closed), version (412), then the content:
-    413 over ``TRACKER_MAX_UPLOAD_MB``, 422 when empty, 415 when not an accepted kind.
+    ``source`` is the file's spool, filled and hashed as the request was read (the plain
+    upload, a finished resumable upload), or any stream, which is spooled here.  The rules of
+    ``check_upload``, then the content: 413 over ``TRACKER_MAX_UPLOAD_MB``, 422 when empty,
+    415 when not an accepted kind.  A spool passed in is kept under its final name when
+    accepted; when refused, its owner closes it (which removes its file).
     """
-    issues.require_work(actor, issue)
-    filename = os.path.basename((filename or "").replace("\\", "/")).strip()
-    note = (note or "").strip()
-    if not filename:
-        raise Invalid("Choose a file to upload.", errors={"file": ["A named file is required."]})
-    if len(filename) > MAX_FILENAME_LENGTH or any(ord(c) < 32 for c in filename):
-        raise Invalid("The file name is too long or holds control characters.",
-                      errors={"file": ["Invalid file name."]})
-    if "\x00" in note:
-        raise Invalid("The note holds NUL characters.", errors={"note": ["Invalid characters."]})
-    if len(note) > MAX_NOTE_LENGTH:
-        raise Invalid(f"The note is longer than {MAX_NOTE_LENGTH} characters.",
-                      errors={"note": [f"At most {MAX_NOTE_LENGTH} characters."]})
-    issues.require_not_closed(issue)
-    issues.check_version(issue, if_match)
-    kind = _kind_for_extension(filename)
-
-    limit = int(current_app.config["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
+    filename, note, kind = check_upload(actor, issue, filename, note, if_match=if_match)
+    limit = upload_limit()
     directory = evidence_dir()
-    fd, tmp_path = tempfile.mkstemp(prefix=".upload-", dir=directory)
+    owned = not isinstance(source, HashingSpool)
+    spool = source if isinstance(source, HashingSpool) else spool_stream(source, directory, limit)
     try:
-        digest, size, head, text = _copy(stream, fd, limit)
-        if size == 0:
+        if spool.size > limit:
+            raise too_large(limit)
+        if spool.size == 0:
             raise Invalid("The file is empty.", errors={"file": ["The file is empty."]})
-        content_type = _check_content(kind, head, tmp_path, text)
+        spool.finish()
+        content_type = _check_content(kind, spool.head, spool.path, spool.text)
         stored_name = uuid.uuid4().hex
         final_path = os.path.join(directory, stored_name)
-        os.replace(tmp_path, final_path)
-    except BaseException:
-        _remove(tmp_path)
-        raise
+        spool.keep(final_path)
+    finally:
+        if owned:
+            spool.close()
+    digest, size = spool.sha256, spool.size
 
-    _remove_on_rollback(final_path)
+    remove_on_rollback(final_path)
+    thumb_name = None
+    if kind in IMAGE_KINDS:
+        from tracker.issues.evidence.thumbnails import make_thumbnail
+
+        candidate = stored_name + ".thumb.jpg"
+        thumb_path = os.path.join(directory, candidate)
+        remove_on_rollback(thumb_path)
+        if make_thumbnail(final_path, thumb_path):
+            thumb_name = candidate
     try:
         ev = Evidence(
             issue_id=issue.id, filename=filename, stored_name=stored_name,
             content_type=content_type, size=size, sha256=digest, note=note,
-            uploaded_by_id=actor.id, uploaded_at=utcnow(),
+            uploaded_by_id=actor.id, uploaded_at=utcnow(), thumb_name=thumb_name,
         )
         db.session.add(ev)
         issue.evidence_count = issue.evidence_count + 1
@@ -303,36 +344,17 @@ def add_evidence(
     except BaseException:
         # No row without its file, and no file without its row.
         _remove(final_path)
+        if thumb_name:
+            _remove(os.path.join(directory, thumb_name))
         raise
     return ev
 
 
-def _copy(stream: IO[bytes], fd: int, limit: int) -> tuple[str, int, bytes, _TextCheck]:
-    """Copy ``stream`` into ``fd`` in chunks: SHA-256, size, first bytes, text check."""
-    digest = hashlib.sha256()
-    text = _TextCheck()
-    head = b""
-    size = 0
-    with os.fdopen(fd, "wb") as out:
-        while True:
-            chunk = stream.read(CHUNK_SIZE)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(
-                    f"The file is larger than {limit // (1024 * 1024)} MB.",
-                    reason="too_large", errors={"file": ["Too large."]},
-                )
-            if len(head) < HEAD_SIZE:
-                head += chunk[: HEAD_SIZE - len(head)]
-            digest.update(chunk)
-            text.feed(chunk)
-            out.write(chunk)
-        text.feed(b"", final=True)
-        out.flush()
-        os.fsync(out.fileno())
-    return digest.hexdigest(), size, head, text
+def thumbnail_path(evidence: Evidence) -> str | None:
+    """Where the thumbnail of an image lives on disk, if it has one."""
+    if not evidence.thumb_name:
+        return None
+    return os.path.join(evidence_dir(), evidence.thumb_name)
 
 
 def withdraw_evidence(
@@ -350,6 +372,7 @@ def withdraw_evidence(
         )
     issues.check_version(issue, if_match)
     path = evidence_path(ev)
+    thumb = thumbnail_path(ev)
     details = {"id": ev.id, "filename": ev.filename, "sha256": ev.sha256, "size": ev.size}
     db.session.delete(ev)
     issue.evidence_count = issue.evidence_count - 1
@@ -357,5 +380,7 @@ def withdraw_evidence(
     db.session.flush()
     issues.record(issue, "evidence_withdrawn", actor, {"evidence": (details, None)})
     db.session.flush()
-    _remove_on_commit(path)
+    remove_on_commit(path)
+    if thumb:
+        remove_on_commit(thumb)
     return ev

@@ -10,11 +10,10 @@ import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
 
+from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import (
-    api_blueprint,
-)
+from tracker.http import MAX_ID, api_blueprint, attachment
 from tracker.issues.imports import service as importer
 from tracker.issues.service import require_registrar
 from tracker.owners.auth import current_api_user, login_required
@@ -25,7 +24,7 @@ blp = api_blueprint(
     "Importing findings from an .xlsx or .csv ledger: all rows or none.",
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.XLSX_MIMETYPE
 TEMPLATE_NAME = "整改台账导入模板.xlsx"
 
 
@@ -70,7 +69,7 @@ def run_upload(user: User, upload: Any, campaign_text: str | None) -> importer.I
         errors["file"] = ["Choose an .xlsx or .csv file."]
     try:
         campaign_id = int(str(campaign_text or "").strip())
-        if campaign_id < 1:
+        if not 1 <= campaign_id <= MAX_ID:  # no such campaign: an id the database cannot hold
             raise ValueError
     except ValueError:
         errors["campaign_id"] = ["A campaign id is required."]
@@ -131,12 +130,6 @@ class Template(MethodView):
 
 def template_response() -> Response:
     """The template as an attachment (shared by the page and the API)."""
-    from urllib.parse import quote
-
-    resp = Response(importer.template_xlsx(), mimetype=XLSX)
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=import-template.xlsx; filename*=UTF-8''{quote(TEMPLATE_NAME)}"
-    )
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return attachment(importer.template_xlsx(), TEMPLATE_NAME, XLSX,
+                      fallback="import-template.xlsx", cache="private, no-cache")
 

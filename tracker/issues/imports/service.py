@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import or_, select
 
+from tracker import spreadsheets
+from tracker import text as clean_text
 from tracker.errors import DomainError, NotFound, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -40,6 +41,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "window": ("整改时限", "window"),
     "starts_on": ("开始日期", "starts_on", "start"),
     "due_on": ("完成时限", "完成日期", "due_on", "due"),
+    "registered_on": ("登记日期", "registered_on", "registered"),
 }
 _HEADER_LOOKUP = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
 
@@ -67,7 +69,7 @@ TEMPLATE_EXAMPLE = [
 FIELD_COLUMN = {
     "org_id": "org", "category_id": "category", "title": "title", "description": "description",
     "cause": "cause", "measures": "measures", "owner_id": "owner", "starts_on": "starts_on",
-    "due_on": "due_on", "campaign_id": "title",
+    "due_on": "due_on", "campaign_id": "title", "registered_on": "registered_on",
 }
 
 TITLE_MAX = 300  # issues.title is String(300); PostgreSQL refuses longer ones outright
@@ -194,10 +196,7 @@ def _rows_csv(path: str) -> Iterator[list[Any]]:
 
 
 def _rows_xlsx(path: str) -> Iterator[list[Any]]:
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     with warnings.catch_warnings():
         # Files not written by Excel warn about missing default styles; harmless here.
@@ -207,7 +206,8 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
         with open(path, "rb") as fh:
             try:
                 wb = load_workbook(fh, read_only=True, data_only=True)
-            except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            # A zip that holds no workbook fails in many ways (KeyError, ParseError, …).
+            except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
                 raise UnsupportedFile(
                     "The file is not a readable .xlsx workbook.",
                     errors={"file": ["Upload an .xlsx or .csv file."]},
@@ -308,8 +308,7 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    # PostgreSQL refuses NUL in text; it is never meant in a cell.
-    return str(value).replace("\x00", "").strip()
+    return clean_text.trim(str(value))
 
 
 def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str, int],
@@ -486,6 +485,10 @@ class _Batch:
             self.report.errors.append(RowError(row_number, self.labels.get(key, key), message))
 
 
+#: Columns whose text may hold line breaks.
+MULTILINE_COLUMNS = frozenset({"description", "cause", "measures"})
+
+
 def _parse_row(
     cells: dict[str, Any],
     campaign_id: int,
@@ -495,8 +498,17 @@ def _parse_row(
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"campaign_id": campaign_id}
 
+    # Text is clean (SPEC §7), as on the form and the API: a cell holding control characters
+    # (or, for the one-line cells, line breaks) is an error of its row, never saved.
+    for key, value in cells.items():
+        why = clean_text.problem(_cell_text(value), multiline=key in MULTILINE_COLUMNS)
+        if why is not None:
+            errors[key] = str(why)
+            cells = {**cells, key: None}
     title = _cell_text(cells.get("title"))
-    if not title:
+    if "title" in errors:
+        title = ""
+    elif not title:
         errors["title"] = "The problem (问题) is required."
     elif len(title) > TITLE_MAX:
         errors["title"] = f"At most {TITLE_MAX} characters ({len(title)} given)."
@@ -510,7 +522,7 @@ def _parse_row(
         text = _cell_text(cells.get(key))
         values[f"{key}_id"] = None
         if not text:
-            errors[key] = "Required."
+            errors.setdefault(key, "Required.")
             continue
         try:
             hit = find(text)  # type: ignore[operator]
@@ -528,35 +540,27 @@ def _parse_row(
         try:
             values["starts_on"], values["due_on"] = parse_window(cells.get("window"))
         except ValueError as exc:
-            errors["window"] = str(exc)
+            errors.setdefault("window", str(exc))
     else:
         for key in ("starts_on", "due_on"):
             try:
                 values[key] = parse_date(cells.get(key))
             except ValueError as exc:
-                errors[key] = str(exc)
+                errors.setdefault(key, str(exc))
+    # 登记日期 is optional: empty means today; never after today (the service checks).
+    values["registered_on"] = None
+    if _cell_text(cells.get("registered_on")):
+        try:
+            values["registered_on"] = parse_date(cells.get("registered_on"))
+        except ValueError as exc:
+            errors["registered_on"] = str(exc)
     return values, errors, window_used
 
 
-def template_xlsx() -> bytes:
+def template_xlsx() -> IO[bytes]:
     """The import template: the Chinese headers and one example row from the seed report."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "整改台账"
-    ws.append(TEMPLATE_HEADERS)
-    ws.append(TEMPLATE_EXAMPLE)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    widths = [6, 14, 30, 40, 40, 40, 40, 16, 30]
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width
-    for cell in ws[2]:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    book = spreadsheets.Workbook()
+    ws = book.sheet("整改台账", widths=[6, 14, 30, 40, 40, 40, 40, 16, 30], freeze="A2")
+    ws.append([ws.cell(h, bold=True) for h in TEMPLATE_HEADERS])
+    ws.append([ws.cell(v, wrap=True) for v in TEMPLATE_EXAMPLE])
+    return book.save()

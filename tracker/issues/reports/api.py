@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
-from urllib.parse import quote
 
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 
+from tracker import spreadsheets
 from tracker.http import (
     PAGINATION_HEADER_DOC,
     IdParam,
     PageArgs,
     QuerySchema,
     api_blueprint,
+    attachment,
     pagination_header,
 )
 from tracker.issues.reports import service as reports
@@ -29,8 +28,8 @@ blp = api_blueprint(
     "Reports: overdue issues and the summary table (汇总表), as JSON, CSV or XLSX.",
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv"
+XLSX = spreadsheets.XLSX_MIMETYPE
+CSV = spreadsheets.CSV_MIMETYPE
 #: Download names: ASCII for old clients, Chinese for the rest.
 OVERDUE_NAME = ("overdue", "逾期问题")
 SUMMARY_NAME = ("summary", "汇总表")
@@ -38,8 +37,11 @@ SUMMARY_NAME = ("summary", "汇总表")
 
 class _FormatArgs(QuerySchema):
     as_of = ma.fields.Date(load_default=None,
-                           metadata={"description": "Reckon overdue as of this date "
-                                                    "(default: today in TRACKER_TIMEZONE)."})
+                           metadata={"description": "The ledger as it stood at the end of this "
+                                                    "day (TRACKER_TIMEZONE): the issues "
+                                                    "registered by then, each with its status, "
+                                                    "due date, closing date and extensions of "
+                                                    "then (default: today)."})
     org_id = IdParam(load_default=None)
     campaign_id = IdParam(load_default=None)
     format = ma.fields.String(load_default="json",
@@ -90,29 +92,10 @@ def _download_doc() -> dict[str, Any]:
     return {"responses": {200: {"content": {CSV: binary, XLSX: binary}}}}
 
 
-def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
-    """Stream a spooled file and close it, also when the client goes away early."""
-    try:
-        while chunk := fh.read(1 << 16):
-            yield chunk
-    finally:
-        fh.close()
-
-
 def _send(fh: IO[bytes], fmt: str, stem: tuple[str, str], as_of: date) -> Response:
-    fh.seek(0, os.SEEK_END)
-    size = fh.tell()
-    fh.seek(0)
-    resp = Response(_chunks(fh), mimetype=XLSX if fmt == "xlsx" else CSV,
-                    content_type=f"{CSV}; charset=utf-8" if fmt == "csv" else None)
-    resp.headers["Content-Length"] = str(size)
-    ascii_name = f"{stem[0]}_{as_of.isoformat()}.{fmt}"
-    name = f"{stem[1]}_{as_of.isoformat()}.{fmt}"
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
-    )
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    mimetype = XLSX if fmt == "xlsx" else CSV
+    return attachment(fh, f"{stem[1]}_{as_of.isoformat()}.{fmt}", mimetype,
+                      fallback=f"{stem[0]}_{as_of.isoformat()}.{fmt}")
 
 
 @blp.route("/overdue")

@@ -7,21 +7,18 @@ handful of statements and bounded memory whatever its size.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
-from urllib.parse import quote
+from typing import IO, Any
 
 from flask import Response, stream_with_context
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
+from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.http import attachment
 from tracker.issues.models import Category, Issue, Status
 from tracker.owners.models import Org, OrgClosure, OrgKind, User
 from tracker.timeutil import format_window, today
@@ -36,7 +33,6 @@ STATUS_LABELS = {
     Status.submitted.value: "待验收",
     Status.closed.value: "已销号",
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Rows fetched (and org paths looked up) at a time.
 BATCH = 1000
 
@@ -64,6 +60,13 @@ def _org_parts(org_ids: set[int]) -> dict[int, tuple[str, str]]:
         unit = " / ".join(name for name, _kind in below) or line[-1][0]
         result[org_id] = (county, unit)
     return result
+
+
+def county_names(org_ids: set[int]) -> dict[int, str]:
+    """The county of each org (empty above any county), in one query."""
+    if not org_ids:
+        return {}
+    return {org_id: county for org_id, (county, _unit) in _org_parts(org_ids).items()}
 
 
 def ledger_rows(stmt: Select[Any], *, as_of: date | None = None,
@@ -110,82 +113,25 @@ def _filename(ext: str) -> tuple[str, str]:
     return f"ledger-{stamp}.{ext}", f"整改台账-{stamp}.{ext}"
 
 
-def _disposition(ext: str) -> str:
-    ascii_name, name = _filename(ext)
-    return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
+def _csv_rows(stmt: Select[Any]) -> Iterator[list[Any]]:
+    yield COLUMNS
+    yield from ledger_rows(stmt)
 
 
-def _csv_chunks(stmt: Select[Any]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    # The BOM makes Excel open the UTF-8 file as UTF-8 rather than the local code page.
-    buffer.write("\ufeff")
-    writer.writerow(COLUMNS)
-    for n, row in enumerate(ledger_rows(stmt), start=1):
-        row[-1] = row[-1].isoformat() if row[-1] else ""
-        writer.writerow(row)
-        if n % 200 == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
-
-def _xlsx_file(stmt: Select[Any]) -> str:
-    """Write the ledger to a temporary xlsx file (openpyxl write-only: rows go to disk)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("整改台账")
-    for index, width in enumerate(WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    header = []
-    for title in COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    for row in ledger_rows(stmt):
-        ws.append(row)
-    fd, path = tempfile.mkstemp(prefix="tracker-ledger-", suffix=".xlsx")
-    os.close(fd)
-    try:
-        wb.save(path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
-
-
-def _file_chunks(fh: Any) -> Iterator[bytes]:
-    """Stream an open file and close it, also when the client goes away early."""
-    try:
-        while chunk := fh.read(1 << 16):
-            yield chunk
-    finally:
-        fh.close()
+def _xlsx_file(stmt: Select[Any]) -> IO[bytes]:
+    """The ledger as a workbook in a spooled file (write-only: rows go to disk)."""
+    return spreadsheets.xlsx_file("整改台账", ledger_rows(stmt), header=COLUMNS, widths=WIDTHS)
 
 
 def export_ledger(stmt: Select[Any], fmt: str) -> Response:
     """The issues ``stmt`` selects (filtered, ordered) as a 整改台账 download, csv or xlsx."""
     if fmt == "csv":
-        resp = Response(stream_with_context(_csv_chunks(stmt)),
-                        mimetype="text/csv", content_type="text/csv; charset=utf-8")
-        resp.headers["Content-Disposition"] = _disposition("csv")
+        body: Any = stream_with_context(spreadsheets.csv_chunks(_csv_rows(stmt)))
+        mimetype = spreadsheets.CSV_MIMETYPE
     elif fmt == "xlsx":
-        path = _xlsx_file(stmt)
-        fh = open(path, "rb")  # noqa: SIM115 - closed by _file_chunks
-        os.unlink(path)  # the open handle keeps the data until the download ends
-        resp = Response(_file_chunks(fh), mimetype=XLSX)
-        resp.headers["Content-Length"] = str(os.fstat(fh.fileno()).st_size)
-        resp.headers["Content-Disposition"] = _disposition("xlsx")
+        body, mimetype = _xlsx_file(stmt), spreadsheets.XLSX_MIMETYPE
     else:
         raise Invalid("Export format must be csv or xlsx.",
                       errors={"format": ["Must be csv or xlsx."]})
-    resp.headers["Cache-Control"] = "private, no-cache"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    ascii_name, name = _filename(fmt)
+    return attachment(body, name, mimetype, fallback=ascii_name, cache="private, no-cache")

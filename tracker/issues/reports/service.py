@@ -1,29 +1,32 @@
 """The overdue report and the summary table (汇总表), aggregated in SQL.
 
 Both reports are plain functions of the actor and plain values, so that the API, the web
-pages and the benchmarks share them.  ``as_of`` replaces today in the date arithmetic only
-(overdue, days overdue); statuses are always the current ones.  Each report runs a fixed
-number of statements whatever the size of the ledger.
+pages and the benchmarks share them.  ``as_of`` is the day the report is taken: today (the
+default, or a later day, for which only the date arithmetic moves) reads the issues as they
+are; a past day reads the ledger as it stood at the end of that day (SPEC §4) from the
+issues' status spans (``spans.py``): the issues registered by then, each with the status,
+due date, closing date and extension count its history records then.  Each report runs a
+fixed number of statements whatever the size of the ledger or the day asked for.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
 from sqlalchemy import ColumnElement, Select, and_, any_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from tracker import spreadsheets
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules
 from tracker.issues.models import Campaign, Category, Issue, Status
+from tracker.issues.reports.spans import IssueSpan, as_of_clause
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
 from tracker.timeutil import today
@@ -75,11 +78,43 @@ def _check_category(category_id: int | None) -> None:
         raise Invalid("No such category.", errors={"category_id": ["No such category."]})
 
 
+# --- the ledger on a day ------------------------------------------------------------------
+
+
+@dataclass
+class Ledger:
+    """Where a report reads the ledger of its day: the issues now, or the spans then.
+
+    ``rows`` has the columns the reports count and filter by (status, due_on, closed_on,
+    extension_count, org_id, category_id, campaign_id, owner_id, is_overdue_on); ``key`` is
+    its primary key, ``issue_id`` the issue's id, ``where`` what picks one row per issue.
+    """
+
+    rows: Any
+    key: Any
+    issue_id: Any
+    where: list[ColumnElement[bool]] = field(default_factory=list)
+
+    @property
+    def past(self) -> bool:
+        """Whether this is the ledger of a past day (spans)."""
+        return self.rows is IssueSpan
+
+
+def ledger_on(as_of: date) -> Ledger:
+    """The ledger as it stood at the end of ``as_of``: the issues themselves for today (or
+    later), their spans for a past day."""
+    if as_of >= today():
+        return Ledger(Issue, Issue.id, Issue.id)
+    return Ledger(IssueSpan, IssueSpan.id, IssueSpan.issue_id, [as_of_clause(as_of)])
+
+
 # --- the overdue report ------------------------------------------------------------------
 
 
 def _overdue_filters(
     user: User,
+    ledger: Ledger,
     as_of: date,
     org_id: int | None,
     category_id: int | None,
@@ -87,25 +122,26 @@ def _overdue_filters(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of the overdue report, after checking role, scope and filters."""
     require_report_reader(user)
+    src = ledger.rows
     # An IN list, not "<> closed": indexes answer IN lists on both databases.
-    where: list[ColumnElement[bool]] = [Issue.is_overdue_on(as_of)]  # type: ignore[list-item]
+    where: list[ColumnElement[bool]] = [src.is_overdue_on(as_of), *ledger.where]
     if org_id is not None:
         _org_in_scope(user, org_id)
-        where.append(_in_subtree(org_id))
+        where.append(_in_subtree(org_id, src.org_id))
     elif user.role != Role.admin.value and user.org_id is not None:
-        where.append(_in_subtree(user.org_id))  # the user's scope
+        where.append(_in_subtree(user.org_id, src.org_id))  # the user's scope
     else:
-        where.append(owners.scope_clause(user, Issue.org_id))
+        where.append(owners.scope_clause(user, src.org_id))
     _check_category(category_id)
     if category_id is not None:
-        where.append(Issue.category_id == category_id)
+        where.append(src.category_id == category_id)
     _campaign(campaign_id)
     if campaign_id is not None:
-        where.append(Issue.campaign_id == campaign_id)
+        where.append(src.campaign_id == campaign_id)
     return where
 
 
-def _in_subtree(org_id: int) -> ColumnElement[bool]:
+def _in_subtree(org_id: int, column: Any = Issue.org_id) -> ColumnElement[bool]:
     """The issue's org lies in ``org_id``'s subtree.
 
     On PostgreSQL written ``org_id = ANY(ARRAY(subtree))``: the planner then reads each org's
@@ -115,16 +151,17 @@ def _in_subtree(org_id: int) -> ColumnElement[bool]:
     """
     subtree = owners.subtree_ids(org_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        return Issue.org_id == any_(func.array(subtree.scalar_subquery()))
-    return Issue.org_id.in_(subtree)
+        return column == any_(func.array(subtree.scalar_subquery()))  # type: ignore[no-any-return]
+    return column.in_(subtree)  # type: ignore[no-any-return]
 
 
-def _overdue_columns() -> Select[*tuple[Any, ...]]:
-    return (
-        select(Issue.id, Issue.title, Issue.status, Issue.org_id, Issue.owner_id,
-               User.display_name.label("owner_name"), Issue.due_on)
-        .join(User, User.id == Issue.owner_id)
-    )
+def _overdue_columns(ledger: Ledger) -> Select[*tuple[Any, ...]]:
+    src = ledger.rows
+    stmt = select(ledger.issue_id.label("id"), Issue.title, src.status, src.org_id,
+                  src.owner_id, User.display_name.label("owner_name"), src.due_on)
+    if ledger.past:
+        stmt = stmt.select_from(IssueSpan).join(Issue, Issue.id == IssueSpan.issue_id)
+    return stmt.join(User, User.id == src.owner_id)
 
 
 def overdue_query(
@@ -136,8 +173,10 @@ def overdue_query(
 ) -> Select[*tuple[Any, ...]]:
     """The SELECT of overdue issues in the user's scope, most overdue first."""
     as_of = as_of or today()
-    where = _overdue_filters(user, as_of, org_id, category_id, campaign_id)
-    return _overdue_columns().where(*where).order_by(Issue.due_on, Issue.id)
+    ledger = ledger_on(as_of)
+    where = _overdue_filters(user, ledger, as_of, org_id, category_id, campaign_id)
+    return (_overdue_columns(ledger).where(*where)
+            .order_by(ledger.rows.due_on, ledger.issue_id))
 
 
 def _overdue_dicts(rows: list[Any], as_of: date) -> list[dict[str, Any]]:
@@ -165,16 +204,19 @@ def overdue_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """One page of the overdue report and its pagination metadata (X-Pagination)."""
     as_of = as_of or today()
-    where = _overdue_filters(user, as_of, org_id, category_id, campaign_id)
+    ledger = ledger_on(as_of)
+    src = ledger.rows
+    where = _overdue_filters(user, ledger, as_of, org_id, category_id, campaign_id)
     # Counted on the issues alone (every issue has its owner), which an index answers
     # without reading the table: a country's admin counts some 100,000 overdue issues.
-    total = int(db.session.scalar(select(func.count()).select_from(Issue).where(*where)) or 0)
+    total = int(db.session.scalar(select(func.count()).select_from(src).where(*where)) or 0)
     # The page's ids first, from the same index; then only those rows, with their owners.
-    page_ids = (select(Issue.id).where(*where).order_by(Issue.due_on, Issue.id)
+    order = (src.due_on, ledger.issue_id)
+    page_ids = (select(ledger.key).where(*where).order_by(*order)
                 .limit(page_size).offset((page - 1) * page_size))
     rows = db.session.execute(
-        _overdue_columns().where(Issue.id.in_(page_ids.scalar_subquery()))
-        .order_by(Issue.due_on, Issue.id)
+        _overdue_columns(ledger).where(ledger.key.in_(page_ids.scalar_subquery()))
+        .order_by(*order)
     ).all()
     meta = {"total": total, "total_pages": max(1, math.ceil(total / page_size)),
             "page": page, "page_size": page_size}
@@ -240,27 +282,29 @@ def subtree_counts(
     (``issues.public``) both read it, so that a figure means the same in both.
     """
     unit = aliased(Org)
-    closed = Issue.status == Status.closed.value
+    ledger = ledger_on(as_of)
+    src = ledger.rows  # the issues now, or their spans at the end of as_of
+    closed = src.status == Status.closed.value
     stmt = (
         select(
             OrgClosure.ancestor_id.label("org_id"),
-            Issue.category_id,
-            func.count(Issue.id).label("total"),
+            src.category_id,
+            func.count(ledger.key).label("total"),
             func.sum(case((closed, 1), else_=0)).label("closed"),
-            func.sum(case((and_(closed, Issue.closed_on > Issue.due_on), 1), else_=0))
+            func.sum(case((and_(closed, src.closed_on > src.due_on), 1), else_=0))
             .label("closed_late"),
-            func.sum(case((Issue.extension_count > 0, 1), else_=0)).label("extended"),
-            func.sum(case((Issue.is_overdue_on(as_of), 1), else_=0))
+            func.sum(case((src.extension_count > 0, 1), else_=0)).label("extended"),
+            func.sum(case((src.is_overdue_on(as_of), 1), else_=0))
             .label("overdue"),
         )
-        .select_from(Issue)
-        .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
+        .select_from(src)
+        .join(OrgClosure, OrgClosure.descendant_id == src.org_id)
         .join(unit, unit.id == OrgClosure.ancestor_id)
-        .where(subtree_units(parents, unit))
-        .group_by(OrgClosure.ancestor_id, Issue.category_id)
+        .where(subtree_units(parents, unit), *ledger.where)
+        .group_by(OrgClosure.ancestor_id, src.category_id)
     )
     if campaign_id is not None:
-        stmt = stmt.where(Issue.campaign_id == campaign_id)
+        stmt = stmt.where(src.campaign_id == campaign_id)
     return {(r.org_id, r.category_id): r for r in db.session.execute(stmt)}
 
 
@@ -332,24 +376,6 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def _spool() -> IO[bytes]:
-    # In memory while small, on disk beyond a megabyte: bounded memory for any ledger.
-    return tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
-
-
-def _csv_file(rows: Iterator[list[Any]]) -> IO[bytes]:
-    """A CSV file (UTF-8 with BOM, so that Excel in China opens it) of ``rows``."""
-    out = _spool()
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
-    for row in rows:
-        writer.writerow(row)
-    text.flush()
-    text.detach()
-    out.seek(0)
-    return out
-
-
 def summary_title(campaign: Campaign | None, as_of: date) -> str:
     """The title line of the printed summary table."""
     head = f"{campaign.reference or ''} {campaign.title}".strip() if campaign else "自查整改工作"
@@ -383,59 +409,48 @@ def summary_csv(user: User, campaign_id: int | None = None, as_of: date | None =
         for line in _summary_lines(rows, parents):
             yield [*line[:-1], _percent(line[-1])]
 
-    return _csv_file(lines())
+    return spreadsheets.csv_file(lines())
 
 
 def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None = None,
                  org_id: int | None = None) -> IO[bytes]:
     """The summary as the 汇总表 a prefecture prints: title, header, rows, totals."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Border, Font, Side
-
     as_of = as_of or today()
     rows = summary_rows(user, campaign_id, as_of, org_id)
     parents = set(_summary_parents(user, org_id))
     campaign = _campaign(campaign_id)
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("汇总表")
-    for letter, width in zip("ABCDEFGH", (30, 34, 10, 10, 10, 8, 10, 10), strict=True):
-        ws.column_dimensions[letter].width = width
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    bold = Font(bold=True)
-
-    def cell(value: Any, *, font: Font | None = None, fmt: str | None = None,
-             boxed: bool = True) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=value)
-        if font is not None:
-            c.font = font
-        if fmt is not None:
-            c.number_format = fmt
-        if boxed:
-            c.border = border
-        return c
-
-    title = cell(summary_title(campaign, as_of), font=Font(bold=True, size=14), boxed=False)
-    title.alignment = Alignment(horizontal="center")
-    ws.append([title])
-    ws.merged_cells.add("A1:H1")
-    ws.append([cell(h, font=bold) for h in SUMMARY_HEADERS])
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "1:2"
+    book = spreadsheets.Workbook()
+    ws = book.sheet("汇总表", widths=(30, 34, 10, 10, 10, 8, 10, 10), freeze="A3",
+                    print_title_rows="1:2")
+    # The title centred across the table's eight columns (no merged cells in a write-only
+    # sheet: "centre across selection" over the row's empty cells does the same on paper).
+    title = summary_title(campaign, as_of)
+    ws.append([ws.cell(title, bold=True, size=14, align="centerContinuous")]
+              + [ws.cell(None, align="centerContinuous") for _ in range(7)])
+    ws.append([ws.cell(h, bold=True, boxed=True) for h in SUMMARY_HEADERS])
     for line in _summary_lines(rows, parents):
-        strong = bold if line[1] in ("小计", "") else None
-        ws.append([cell(v, font=strong) for v in line[:-1]]
-                  + [cell(line[-1], font=strong, fmt="0.0%")])
-    return _save(wb)
+        strong = line[1] in ("小计", "")
+        ws.append([ws.cell(v, bold=strong, boxed=True) for v in line[:-1]]
+                  + [ws.cell(line[-1], bold=strong, boxed=True, number_format="0.0%")])
+    # The latest history anchor, so the printed table carries a copy outside the database
+    # (check it with ``flask --app tracker verify-history``; README, History).
+    footer = anchor_footer()
+    ws.append([])
+    ws.append([footer])
+    ws.ws.oddFooter.center.text = footer
+    ws.ws.oddFooter.center.size = 8
+    return book.save()
 
 
-def _save(wb: Any) -> IO[bytes]:
-    out = _spool()
-    wb.save(out)
-    out.seek(0)
-    return out
+def anchor_footer() -> str:
+    """The footer line naming the latest history anchor (or that none is recorded yet)."""
+    from tracker.issues import history
+
+    anchor = history.latest_anchor()
+    if anchor is None:
+        return "历史锚点（history anchor）：尚未记录"
+    return f"历史锚点（history anchor）：{history.anchor_text(anchor)}"
 
 
 def _overdue_lines(user: User, as_of: date, filters: dict[str, Any]) -> Iterator[list[Any]]:
@@ -454,35 +469,18 @@ def overdue_csv(user: User, as_of: date | None = None, **filters: Any) -> IO[byt
         for line in lines:
             yield [*line[:5], line[5].isoformat(), line[6]]
 
-    return _csv_file(all_lines())
+    return spreadsheets.csv_file(all_lines())
 
 
 def overdue_xlsx(user: User, as_of: date | None = None, **filters: Any) -> IO[bytes]:
     """The whole overdue list as a spreadsheet (write-only: bounded memory)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     as_of = as_of or today()
     lines = _overdue_lines(user, as_of, filters)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("逾期问题")
-    for letter, width in zip("ABCDEFG", (10, 60, 10, 50, 12, 12, 10), strict=True):
-        ws.column_dimensions[letter].width = width
-    title = WriteOnlyCell(
-        ws, value=f"逾期未整改问题清单(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)"
-    )
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    header = []
-    for h in OVERDUE_HEADERS:
-        c = WriteOnlyCell(ws, value=h)
-        c.font = Font(bold=True)
-        header.append(c)
-    ws.append(header)
-    ws.freeze_panes = "A3"
+    book = spreadsheets.Workbook()
+    ws = book.sheet("逾期问题", widths=(10, 60, 10, 50, 12, 12, 10), freeze="A3")
+    ws.append([ws.cell(f"逾期未整改问题清单(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
+                       bold=True, size=14)])
+    ws.append([ws.cell(h, bold=True) for h in OVERDUE_HEADERS])
     for line in lines:
-        due = WriteOnlyCell(ws, value=line[5])
-        due.number_format = "yyyy-mm-dd"
-        ws.append([*line[:5], due, line[6]])
-    return _save(wb)
+        ws.append([*line[:5], ws.cell(line[5], number_format="yyyy-mm-dd"), line[6]])
+    return book.save()

@@ -1,0 +1,18 @@
+"""Commands of the evidence files: ``sweep``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Remove expired unfinished uploads, and files no evidence names (older than an hour)."""
+    from tracker.issues.evidence.sweep import sweep_uploads
+
+    click.echo(sweep_uploads().summary())
+
+
+commands = [sweep_command]

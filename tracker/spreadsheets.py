@@ -1,0 +1,175 @@
+"""The one spreadsheet writer: csv and xlsx whose cells are data, never code.  Knows no domain.
+
+SPEC §7 "Spreadsheets are data": no exported cell is ever a formula.  A text that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written as text (xlsx: a string cell
+with Excel's quote prefix; csv: prefixed with ``'``).  Characters an xlsx file cannot hold
+(C0 controls but tab, LF and CR; lone surrogates) are replaced by U+FFFD, so that one bad
+value never fails an export for everyone whose scope holds it.
+
+Workbooks are write-only (rows go to a temporary file as they are appended) and every file is
+spooled (in memory while small, on disk beyond a megabyte): bounded memory for any ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+#: The one xlsx media type.
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: The csv media type (sent with ``charset=utf-8``).
+CSV_MIMETYPE = "text/csv"
+#: What a spreadsheet program would read as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters an xlsx (XML 1.0) cell cannot hold: C0 but tab/LF/CR, and lone surrogates.
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: In memory up to this many bytes, then on disk.
+SPOOL_BYTES = 1024 * 1024
+_PLAIN = (int, float, Decimal, date, datetime, bool)
+
+
+def spool() -> IO[bytes]:
+    """A temporary binary file: in memory while small, on disk beyond a megabyte."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+
+
+def writable(text: str) -> str:
+    """``text`` with every character a spreadsheet cannot hold replaced by U+FFFD."""
+    return UNWRITABLE.sub("\ufffd", text)
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet program would take ``text`` for a formula."""
+    return text.startswith(FORMULA_STARTS)
+
+
+def _value(value: Any) -> Any:
+    """A plain cell value: numbers, dates and None as they are, anything else as clean text."""
+    if value is None or isinstance(value, _PLAIN):
+        return value
+    return writable(str(value))
+
+
+# --- csv ---------------------------------------------------------------------------------
+
+
+def csv_value(value: Any) -> Any:
+    """One csv field: formula-looking text prefixed with ``'``; dates in ISO 8601."""
+    value = _value(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and looks_like_formula(value):
+        return "'" + value
+    return value
+
+
+def csv_chunks(rows: Iterable[Iterable[Any]], *, every: int = 200) -> Iterator[bytes]:
+    """UTF-8 csv (with a BOM, so that Excel in China opens it as UTF-8), ``every`` rows a chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([csv_value(v) for v in row])
+        if n % every == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def csv_file(rows: Iterable[Iterable[Any]]) -> IO[bytes]:
+    """The csv of ``rows`` in a spooled file, rewound."""
+    out = spool()
+    for chunk in csv_chunks(rows):
+        out.write(chunk)
+    out.seek(0)
+    return out
+
+
+# --- xlsx --------------------------------------------------------------------------------
+
+
+class Sheet:
+    """One write-only worksheet: make cells, append rows."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    def cell(self, value: Any, *, bold: bool = False, size: float | None = None,
+             number_format: str | None = None, boxed: bool = False,
+             align: str | None = None, wrap: bool = False) -> Any:
+        """A styled cell holding ``value`` as data (a formula-looking text stays text)."""
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Border, Font, Side
+
+        value = _value(value)
+        cell = WriteOnlyCell(self.ws, value=value)
+        if isinstance(value, str) and looks_like_formula(value):
+            cell.data_type = "s"  # openpyxl takes a leading "=" for a formula otherwise
+            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        if bold or size is not None:
+            cell.font = Font(bold=bold, size=size)
+        if number_format is not None:
+            cell.number_format = number_format
+        if boxed:
+            thin = Side(style="thin")
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        if align is not None or wrap:
+            cell.alignment = Alignment(horizontal=align, wrap_text=wrap or None,
+                                       vertical="top" if wrap else None)
+        return cell
+
+    def append(self, values: Iterable[Any]) -> None:
+        """Append one row; plain values become safe cells, cells made by ``cell`` stay."""
+        from openpyxl.cell.cell import Cell
+
+        self.ws.append([v if isinstance(v, Cell) else self.cell(v) for v in values])
+
+
+class Workbook:
+    """A write-only workbook saved to a spooled file."""
+
+    def __init__(self) -> None:
+        from openpyxl import Workbook as OpenpyxlWorkbook
+
+        self.wb = OpenpyxlWorkbook(write_only=True)
+
+    def sheet(self, title: str, *, widths: Iterable[float] = (), freeze: str | None = None,
+              print_title_rows: str | None = None) -> Sheet:
+        """A new sheet with its column widths (in characters), frozen panes, print titles."""
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb.create_sheet(title)
+        for index, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        if freeze is not None:
+            ws.freeze_panes = freeze
+        if print_title_rows is not None:
+            ws.print_title_rows = print_title_rows
+        return Sheet(ws)
+
+    def save(self) -> IO[bytes]:
+        """The workbook in a spooled file, rewound."""
+        out = spool()
+        self.wb.save(out)
+        out.seek(0)
+        return out
+
+
+def xlsx_file(title: str, rows: Iterable[Iterable[Any]], *, header: Iterable[str] = (),
+              widths: Iterable[float] = ()) -> IO[bytes]:
+    """A one-sheet workbook: a bold header row (frozen) and ``rows``, as a spooled file."""
+    book = Workbook()
+    header = list(header)
+    sheet = book.sheet(title, widths=widths, freeze="A2" if header else None)
+    if header:
+        sheet.append([sheet.cell(h, bold=True) for h in header])
+    for row in rows:
+        sheet.append(row)
+    return book.save()
