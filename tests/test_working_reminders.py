@@ -176,8 +176,9 @@ def test_the_pass_on_working_campaigns_costs_what_is_due(world, make):
                starts_on=date(2026, 1, 5), due_on=MONDAY)
     add_not_due(20, 0)
     few = _statements_of_pass(FRIDAY)
-    from tracker.notify.models import Notification, NotificationItem
+    from tracker.notify.models import NoticeMail, Notification, NotificationItem
 
+    db.session.execute(NoticeMail.__table__.delete())
     db.session.execute(NotificationItem.__table__.delete())
     db.session.execute(ReminderDelivery.__table__.delete())
     db.session.execute(Notification.__table__.delete())
