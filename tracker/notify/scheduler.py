@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -76,18 +78,25 @@ def scheduled_pass(app: Flask) -> None:
     scheduled_anchor(app)
 
 
-def scheduled_anchor(app: Flask) -> None:
-    """The job: record today's history anchor and mail it to the admins; errors are logged
-    in one line, never raised."""
-    from tracker.notify.anchors import anchor_and_mail
-
+def _run_logged(app: Flask, what: str, run: Callable[[], Any], *,
+                quiet: bool = False) -> None:
+    """Run one job in the app's context: its tally is logged (unless ``quiet`` and it found
+    nothing to do), an error in one line, never raised, so the scheduler keeps running."""
     with app.app_context():
         try:
-            result = anchor_and_mail()
+            result = run()
         except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad run
-            log.error("History anchor failed: %s: %s", exc.__class__.__name__, exc)
+            log.error("%s failed: %s: %s", what, exc.__class__.__name__, exc)
             return
-        log.info("%s", result.summary())
+        if not quiet or getattr(result, "claimed", None) or getattr(result, "failed", None):
+            log.info("%s", result.summary())
+
+
+def scheduled_anchor(app: Flask) -> None:
+    """The job: record today's history anchor and mail it to the admins."""
+    from tracker.notify.anchors import anchor_and_mail
+
+    _run_logged(app, "History anchor", anchor_and_mail)
 
 
 def catch_up_pass(app: Flask) -> None:
@@ -111,45 +120,24 @@ def catch_up_pass(app: Flask) -> None:
 
 
 def scheduled_notices(app: Flask) -> None:
-    """The notice job: one sweep of the unmailed notices; errors are logged, never raised."""
+    """The notice job: one sweep of the unmailed notices."""
     from tracker.notify import notices
 
-    with app.app_context():
-        try:
-            result = notices.run_sweep()
-        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
-            log.error("Notice sweep failed: %s: %s", exc.__class__.__name__, exc)
-            return
-        if result.claimed or result.failed:
-            log.info("%s", result.summary())
+    _run_logged(app, "Notice sweep", notices.run_sweep, quiet=True)
 
 
 def scheduled_delivery(app: Flask) -> None:
-    """The job: one webhook sweep; errors are logged in one line, never raised."""
+    """The job: one webhook sweep."""
     from tracker.notify.webhooks.service import deliver
 
-    with app.app_context():
-        try:
-            result = deliver()
-        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
-            log.error("Webhook sweep failed: %s: %s", exc.__class__.__name__, exc)
-            return
-        if result.claimed:
-            log.info("%s", result.summary())
+    _run_logged(app, "Webhook sweep", deliver, quiet=True)
 
 
 def scheduled_sweep(app: Flask) -> None:
-    """The job: one upload sweep (expired resumable uploads, orphan files); errors are logged
-    in one line, never raised."""
+    """The job: one upload sweep (expired resumable uploads, orphan files)."""
     from tracker.issues.evidence.sweep import sweep_uploads
 
-    with app.app_context():
-        try:
-            result = sweep_uploads()
-        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive a bad sweep
-            log.error("Upload sweep failed: %s: %s", exc.__class__.__name__, exc)
-            return
-        log.info("%s", result.summary())
+    _run_logged(app, "Upload sweep", sweep_uploads)
 
 
 def build_scheduler(
