@@ -34,11 +34,31 @@ def need_chromium() -> None:
     pytest.skip(message)
 
 
+def closed_before_sent(app: Any) -> Any:
+    """The app with each response read whole and closed before Werkzeug writes it.
+
+    Werkzeug's development server closes a response only after a clean write: when the browser
+    drops a connection mid-response (a favicon, a page left before its fonts arrived) the open
+    file or database connection behind it is left to the garbage collector, which pytest then
+    reports against whichever test runs next.  Test pages are small; reading them whole costs
+    nothing and closes everything at once.
+    """
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+    return wsgi
+
+
 class LiveServer:
     """The app served by Werkzeug on 127.0.0.1 and a free port, in a background thread."""
 
     def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, closed_before_sent(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
