@@ -126,6 +126,9 @@ class EvidenceCollection(MethodView):
     @blp.alt_response(409, description="The issue is closed.")
     @blp.alt_response(413, description="Larger than TRACKER_MAX_UPLOAD_MB.")
     @blp.alt_response(415, description="Not an accepted file type.")
+    @blp.alt_response(422, description="An empty file, a bad name or note, or the same file "
+                                       "(SHA-256) already among the issue's evidence "
+                                       "(reason duplicate_evidence).")
     def post(self, issue_id: int) -> Any:
         """Upload an evidence file (multipart ``file``, optional ``note``)."""
         user = current_api_user()

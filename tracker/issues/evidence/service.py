@@ -279,6 +279,26 @@ def check_upload(
     return filename, note, kind
 
 
+def refuse_duplicate(issue: Issue, sha256: str) -> None:
+    """422 when a file of the same content (SHA-256) is already evidence of ``issue``.
+
+    The one place of the rule: every upload path (the plain form, the API, a finished
+    resumable upload) reaches it through ``add_evidence`` before the file is kept, so a
+    refused file leaves nothing behind.  Withdrawn files are gone from the table and do not
+    count: a file withdrawn by mistake may be uploaded again.
+    """
+    existing = db.session.execute(
+        select(Evidence.filename).where(Evidence.issue_id == issue.id,
+                                        Evidence.sha256 == sha256).limit(1)
+    ).scalar()
+    if existing is not None:
+        raise Invalid(
+            _l("This file is already among the evidence of this issue; nothing was uploaded."),
+            reason="duplicate_evidence",
+            errors={"file": [_l("The same content as %(name)s.", name=existing)]},
+        )
+
+
 def add_evidence(
     actor: User,
     issue: Issue,
@@ -293,7 +313,8 @@ def add_evidence(
     ``source`` is the file's spool, filled and hashed as the request was read (the plain
     upload, a finished resumable upload), or any stream, which is spooled here.  The rules of
     ``check_upload``, then the content: 413 over ``TRACKER_MAX_UPLOAD_MB``, 422 when empty,
-    415 when not an accepted kind.  A spool passed in is kept under its final name when
+    415 when not an accepted kind, 422 ``duplicate_evidence`` when the issue already holds
+    the same file (``refuse_duplicate``).  A spool passed in is kept under its final name when
     accepted; when refused, its owner closes it (which removes its file).
     """
     filename, note, kind = check_upload(actor, issue, filename, note, if_match=if_match)
@@ -308,6 +329,7 @@ def add_evidence(
             raise Invalid(_l("The file is empty."), errors={"file": [_l("The file is empty.")]})
         spool.finish()
         content_type = _check_content(kind, spool.head, spool.path, spool.text)
+        refuse_duplicate(issue, spool.sha256)
         stored_name = uuid.uuid4().hex
         final_path = os.path.join(directory, stored_name)
         spool.keep(final_path)
@@ -368,8 +390,9 @@ def withdraw_evidence(
     issues.require_not_closed(issue)
     if issue.status == Status.submitted.value and issue.evidence_count <= 1:
         raise Conflict(
-            _l("A submitted issue keeps at least one evidence file; reject it first or add "
-            "another file."),
+            _l("This issue has been submitted for verification, so it must keep at least one "
+               "evidence file; to replace this one, upload the new file first, then withdraw "
+               "this one."),
             reason="evidence_required",
         )
     issues.check_version(issue, if_match)

@@ -205,7 +205,9 @@ class UploadItem(MethodView):
                                        "over the limit.")
     @blp.alt_response(415, description="Not application/offset+octet-stream, or (last chunk) "
                                        "the content is not of an accepted type.")
-    @blp.alt_response(422, description="(Last chunk) the file is not acceptable.")
+    @blp.alt_response(422, description="(Last chunk) the file is not acceptable: empty, or "
+                                       "the same file (SHA-256) is already among the issue's "
+                                       "evidence (reason duplicate_evidence).")
     @blp.alt_response(423, description="Another chunk of this upload is being received.")
     @blp.alt_response(460, description="The chunk does not match its Upload-Checksum.")
     def patch(self, issue_id: int, upload_id: str) -> Response:
