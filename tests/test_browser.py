@@ -74,7 +74,7 @@ def test_a_finding_from_registration_to_closure(browser: Any, live_server: Any, 
         # The supervisor rejects it with a comment.
         sup = log_in(ctx_sup, "zhou", PASSWORD)
         sup.goto(path)
-        sup.fill("#comment-reject", "佐证材料不完整,请补充现场照片")
+        sup.fill("#action-comment", "佐证材料不完整,请补充现场照片")
         sup.get_by_role("button", name="驳回").click()
         sup.wait_for_load_state()
         assert "整改中" in sup.locator("h1").inner_text()

@@ -100,10 +100,10 @@ class TransitionForm(CleanForm):
 
 
 class NoteForm(CleanForm):
-    """A progress note."""
+    """A progress note: posted from the issue page's one comment box, without a version (a
+    note never conflicts with what changed meanwhile)."""
 
     comment = TextAreaField(_l("Progress note"), validators=[DataRequired(REQUIRED)])
-    version = HiddenField()
 
 
 class EvidenceForm(CleanForm):

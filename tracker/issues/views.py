@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,7 +32,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError as WTFValidationError
 
 from tracker import spreadsheets
-from tracker.errors import NotFound
+from tracker.errors import DomainError, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import csrf, db
 from tracker.http import attachment, paginate
@@ -412,7 +413,11 @@ def edit(issue_id: int) -> Any:
 @login_required
 def issue_page(issue_id: int) -> str:
     """An issue: its fields, history, evidence, and the actions this user may take."""
-    user = actor()
+    return _issue_page(actor(), issue_id)
+
+
+def _issue_page(user: User, issue_id: int, draft: str = "") -> str:
+    """The issue page; ``draft`` fills the comment box (the text of a refused action)."""
     issue = db.session.scalar(
         _with_relations(select(Issue).where(Issue.id == issue_id))
     )
@@ -442,17 +447,16 @@ def issue_page(issue_id: int) -> str:
     closed = issue.status == Status.closed.value
     can_work = issues.can_work(user, issue)
     version = str(issue.version)
-    forms = {
-        action: TransitionForm(formdata=None, action=action, version=version)
-        for action in issues.allowed_actions(user, issue)
-    }
     return render_template(
         "issues/detail.html",
         issue=issue, as_of=as_of, events=events, evidence=evidence, extensions=extensions,
         names=names,
-        actions=forms,
+        # One form, one comment box: each action is a button of it.
+        actions=issues.allowed_actions(user, issue),
+        action_form=TransitionForm(formdata=None, version=version),
+        draft=draft,
         can_edit=issues.can_edit(user, issue) and not closed,
-        note_form=NoteForm(formdata=None, version=version) if can_work and not closed else None,
+        note_form=NoteForm(formdata=None) if can_work and not closed else None,
         evidence_form=EvidenceForm(formdata=None) if can_work and not closed else None,
         max_upload_bytes=evidence_service.upload_limit(),
         withdraw_form=WithdrawForm(formdata=None) if can_work and not closed else None,
@@ -528,11 +532,21 @@ def transition(issue_id: int) -> Response:
         return _back(issue_id)
     action = form.action.data or ""
     label = labels.ACTION_LABELS.get(action, action)
+    comment = form.comment.data or ""
     return page_action(
-        lambda: issues.transition(issue, user, action, form.comment.data or "",
+        lambda: issues.transition(issue, user, action, comment,
                                   if_match=form.version.data or None),
         done=_("Done: %(action)s.", action=label), back=_back_url(issue_id),
+        refused=lambda exc: _keep_draft(user, issue_id, comment, exc),
     )
+
+
+def _keep_draft(user: User, issue_id: int, comment: str, exc: DomainError) -> Response:
+    """A refused action shows the page again (as it is now) with the typed text still in the
+    comment box, rather than a redirect that would throw it away."""
+    resp = make_response(_issue_page(user, issue_id, draft=comment))
+    resp.status_code = exc.status
+    return resp
 
 
 @bp.post("/issues/<int:issue_id>/notes")
@@ -545,9 +559,12 @@ def add_note(issue_id: int) -> Response:
     if not form.validate_on_submit() and form.flash_unclean():
         return _back(issue_id)
     # Two notes never conflict: a note typed on a page someone changed meanwhile is kept
-    # (no If-Match from the page), where an edit of the fields would be refused as stale.
-    return page_action(lambda: issues.add_note(issue, user, form.comment.data or ""),
-                       done=_("Note added."), back=_back_url(issue_id))
+    # (the page's version is not sent as If-Match), where a status change or an edit of the
+    # fields is refused as stale.
+    comment = form.comment.data or ""
+    return page_action(lambda: issues.add_note(issue, user, comment),
+                       done=_("Note added."), back=_back_url(issue_id),
+                       refused=lambda exc: _keep_draft(user, issue_id, comment, exc))
 
 
 # --- reports -----------------------------------------------------------------------------
