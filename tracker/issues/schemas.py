@@ -282,11 +282,15 @@ class IssuePatchSchema(StrictSchema):
 SORTS = [prefix + key for key in SORTABLE for prefix in ("", "-")]
 
 
+#: The most issue numbers one list may be filtered to (``id=…``, repeated).
+MAX_ID_FILTER = 500
+
+
 class IssueQuerySchema(PageArgs):
     """Filters, sort and format of the issue list."""
 
     id = ma.fields.List(
-        IdParam(), validate=ma.validate.Length(max=500),
+        IdParam(), validate=ma.validate.Length(max=MAX_ID_FILTER),
         metadata={"description": "Only these issues (repeat the parameter; at most 500)."},
     )
     status = ma.fields.List(

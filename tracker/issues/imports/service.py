@@ -106,6 +106,8 @@ class RowError:
     column: str
     #: A lazy message (with its arguments), rendered in the reader's language.
     message: Any
+    #: The title the row gives (问题), so that the row can be found by what it says.
+    title: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form, in the reader's language."""
@@ -128,6 +130,8 @@ class ImportReport:
     created: int = 0
     skipped: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: The ids of the issues the import registered, in the sheet's order.
+    created_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -435,21 +439,24 @@ class _Batch:
                     issues.check_registration(self.actor, values)
                 except DomainError as exc:
                     self._note(errors, exc, window_used)
-                self._report(row_number, errors)
+                self._report(row_number, errors, values.get("title"))
             else:
                 candidates.append((row_number, values, window_used))
         if not candidates:
             return
         try:
             # Once a row is wrong nothing will be saved: keep checking, stop writing.
-            issues.register_issues(self.actor, [values for _n, values, _w in candidates],
-                                   write=not self.report.errors)
+            created = issues.register_issues(
+                self.actor, [values for _n, values, _w in candidates],
+                write=not self.report.errors)
         except issues.RowsRefused as refused:
             for index, refusal in sorted(refused.refusals.items()):
-                row_number, _values, window_used = candidates[index]
+                row_number, values, window_used = candidates[index]
                 found: dict[str, Any] = {}
                 self._note(found, refusal, window_used)
-                self._report(row_number, found)
+                self._report(row_number, found, values.get("title"))
+        else:
+            self.report.created_ids.extend(issue.id for issue in created)
 
     def _registered(self, parsed: list[Any]) -> set[tuple[int, str]]:
         """The chunk's (org, title) pairs registered already (one query; they are skipped)."""
@@ -499,9 +506,10 @@ class _Batch:
                 continue  # the row gave working days instead, and they were wrong
             errors.setdefault(key, _joined(messages))
 
-    def _report(self, row_number: int, errors: dict[str, Any]) -> None:
+    def _report(self, row_number: int, errors: dict[str, Any], title: Any = "") -> None:
         for key, message in errors.items():
-            self.report.errors.append(RowError(row_number, self.labels.get(key, key), message))
+            self.report.errors.append(RowError(row_number, self.labels.get(key, key), message,
+                                               str(title or "")))
 
 
 #: Columns whose text may hold line breaks.
