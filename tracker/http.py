@@ -76,13 +76,17 @@ def paginate(
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page_stmt = stmt.limit(page_size).offset((page - 1) * page_size)
     rows = list(db.session.scalars(load(page_stmt) if load is not None else page_stmt))
-    meta = {
-        "total": int(total or 0),
-        "total_pages": max(1, math.ceil((total or 0) / page_size)),
+    return rows, page_meta(int(total or 0), page, page_size)
+
+
+def page_meta(total: int, page: int, page_size: int) -> dict[str, int]:
+    """The pagination metadata of a list of ``total`` items (``X-Pagination``, the pager)."""
+    return {
+        "total": total,
+        "total_pages": max(1, math.ceil(total / page_size)),
         "page": page,
         "page_size": page_size,
     }
-    return rows, meta
 
 
 def json_response(data: Any, status: int = 200,

@@ -11,13 +11,25 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker import text
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.http import page_meta
 from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
     NOTIFY_MAIL,
@@ -274,21 +286,49 @@ def org_paths(org_ids: set[int]) -> dict[int, str]:
     return {org_id: " / ".join(names) for org_id, names in parts.items()}
 
 
-def tree_order(rows: Sequence[Any]) -> list[tuple[int, str, int]]:
-    """(id, name, depth) rows of orgs (with parent_id), each after its parent, children in the
-    given order: the tree as an indented list reads it."""
+def depth_first(rows: Sequence[Any]) -> list[Any]:
+    """Rows of orgs (each with ``id`` and ``parent_id``), each followed by its children,
+    depth-first; siblings keep the given order.  A row whose parent is not among them starts
+    a tree of its own."""
     children: dict[int | None, list[Any]] = {}
     ids = {row.id for row in rows}
     for row in rows:
         parent = row.parent_id if row.parent_id in ids else None
         children.setdefault(parent, []).append(row)
-    result: list[tuple[int, str, int]] = []
+    result: list[Any] = []
     stack = list(reversed(children.get(None, [])))
     while stack:
         row = stack.pop()
-        result.append((row.id, row.name, row.depth))
+        result.append(row)
         stack.extend(reversed(children.get(row.id, [])))
     return result
+
+
+def tree_order(rows: Sequence[Any]) -> list[tuple[int, str, int]]:
+    """(id, name, depth) rows of orgs (with parent_id), each after its parent, children in the
+    given order: the tree as an indented list reads it."""
+    return [(row.id, row.name, row.depth) for row in depth_first(rows)]
+
+
+def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], dict[str, int]]:
+    """One page of the orgs as a tree: each org followed by its children, depth-first,
+    siblings by code; with ``q``, only the orgs whose code or name holds it, still in the
+    tree's order.
+
+    Two statements whatever the tree's size: the whole tree's ids and parents (small rows,
+    ordered here in one pass), then the page's orgs with their parents.
+    """
+    hit: ColumnElement[bool] = true()
+    if q:
+        hit = or_(Org.code.contains(q, autoescape=True), Org.name.contains(q, autoescape=True),
+                  Org.name_bo.contains(q, autoescape=True))
+    rows = db.session.execute(
+        select(Org.id, Org.parent_id, hit.label("hit")).order_by(Org.code)).all()
+    ordered = [row.id for row in depth_first(rows) if row.hit]
+    wanted = ordered[(page - 1) * page_size:page * page_size]
+    found = ({org.id: org for org in db.session.scalars(select(Org).where(Org.id.in_(wanted)))}
+             if wanted else {})
+    return [found[i] for i in wanted if i in found], page_meta(len(ordered), page, page_size)
 
 
 def county_names(org_ids: set[int]) -> dict[int, str]:

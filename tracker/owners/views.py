@@ -169,12 +169,7 @@ def admin_orgs() -> str:
     """The org tree as a list, with a search box."""
     owners.require_admin(actor())
     q = (request.args.get("q") or "").strip()
-    stmt = select(Org).order_by(Org.depth, Org.code)
-    if q:
-        stmt = stmt.where(or_(Org.code.contains(q, autoescape=True),
-                              Org.name.contains(q, autoescape=True),
-                              Org.name_bo.contains(q, autoescape=True)))
-    rows, meta = paginate(stmt, page_number(), PAGE_SIZE)
+    rows, meta = owners.org_tree_page(q, page_number(), PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
 
