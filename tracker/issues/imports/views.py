@@ -55,5 +55,5 @@ def upload() -> tuple[str, int]:
 @bp.get("/imports/template")
 @login_required
 def template() -> Response:
-    """Download the import template (Chinese headers, one example row)."""
-    return template_response()
+    """Download the import template, in the reader's language, with the reader's lists."""
+    return template_response(actor())
