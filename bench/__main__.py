@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency")
+              "export", "history", "concurrency", "webhooks")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -59,7 +59,7 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import concurrency, history, notices, reminders, server, web
+    from bench import concurrency, history, notices, reminders, server, web, webhooks
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -76,13 +76,15 @@ def main(argv: list[str] | None = None) -> int:
             path = save(results, settings, started, path)
             continue
         url, ledger = ledger_for(settings, kind)
-        if "reminder" in settings.only or "notices" in settings.only or not settings.only:
+        if {"reminder", "notices", "webhooks"} & set(settings.only) or not settings.only:
             ledger_for(settings, kind, settings.small_issues)
         results += web.run(settings, kind, url, ledger)
         if "reminder" in settings.only:
             results += reminders.run(settings, kind, url, ledger)
         if "notices" in settings.only:
             results += notices.run(settings, kind, url, ledger)
+        if "webhooks" in settings.only:
+            results += webhooks.run(settings, kind, url, ledger)
         if "upload" in settings.only:
             results += server.run_upload(settings, kind, url, ledger)
         if "export" in settings.only:

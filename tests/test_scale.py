@@ -357,6 +357,28 @@ def test_reminder_selection_reads_issues_through_an_index(ledger: Ledger) -> Non
     _assert_indexed(seen)
 
 
+def test_the_notice_sweep_reads_the_unsent_mails_not_the_mailed_history(ledger: Ledger,
+                                                                          app: Flask) -> None:
+    """With 20,000 notices mailed and 20 new, no statement of the sweep walks notice_mails
+    whole (SQLite took the table in id order over the partial index of the unsent rows)."""
+    from bench.notices import FIRST_ID, _add
+    from tracker.notify.notices import run_sweep
+
+    with db.engine.begin() as conn:
+        _add(conn, FIRST_ID, 20_000, issue_span=ledger.issues, sent=True, seed=1)
+        _add(conn, FIRST_ID + 20_000, 20, issue_span=ledger.issues, sent=False, seed=2)
+    with statements() as seen:
+        assert run_sweep().claimed == 20
+    reads = [(s, p) for s, p in seen if re.search(r"\bFROM notice_mails\b", s)]
+    assert reads
+    for statement, parameters in reads:
+        plan = _plan(statement, parameters)
+        whole = [line for line in plan.splitlines()
+                 if re.match(r"\s*SCAN notice_mails\s*$", line)
+                 or "Seq Scan on notice_mails" in line]
+        assert not whole, f"notice_mails read whole:\n{statement}\n{plan}"
+
+
 # --- serialisation -----------------------------------------------------------------------
 
 
