@@ -14,6 +14,7 @@ from tracker.http import (
     PageArgs,
     QuerySchema,
     api_blueprint,
+    json_response,
     pagination_header,
 )
 from tracker.issues.reports import service as reports
@@ -110,7 +111,8 @@ class OverdueReport(MethodView):
             return send_report(user, "overdue", args["format"], as_of, **filters)
         rows, meta = reports.overdue_rows(user, as_of, page=args["page"],
                                           page_size=args["page_size"], **filters)
-        return rows, 200, pagination_header(meta)
+        # Plain dicts of the documented fields (dates as ISO strings): orjson, not marshmallow.
+        return json_response(rows, headers=pagination_header(meta))
 
 
 @blp.route("/summary")
