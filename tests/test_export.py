@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,7 +14,7 @@ from sqlalchemy import event, select
 
 from tracker.extensions import db
 from tracker.issues.models import Issue
-from tracker.issues.reports.export import COLUMNS, export_ledger, ledger_rows
+from tracker.issues.reports.export import export_ledger, ledger_rows
 from tracker.timeutil import today
 
 
@@ -34,43 +35,50 @@ def ledger(world, make):
     return [a, b, c, d, e]
 
 
-def _download(app: Flask, fmt: str) -> bytes:
+LEDGER_HEADINGS = ["序号", "县", "单位/中心", "问题类别", "问题", "问题描述", "原因分析",
+                   "整改措施", "责任人", "整改时限", "登记日期", "原完成时限", "状态", "逾期天数",
+                   "佐证材料数", "销号日期"]
+
+
+def _download(app: Flask, fmt: str, user: Any) -> bytes:
     with app.test_request_context():
-        resp = export_ledger(select(Issue).order_by(Issue.id), fmt)
+        resp = export_ledger(select(Issue).order_by(Issue.id), fmt, user)
         resp.direct_passthrough = False
         return resp.get_data()
 
 
 def test_csv_export_is_a_ledger_with_bom(app, world, ledger):
-    data = _download(app, "csv")
+    data = _download(app, "csv", world.admin)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == COLUMNS
+    assert rows[0] == LEDGER_HEADINGS
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4", "5"]
     a, b, c, d, e = rows[1:]
-    assert a[1:9] == ["玛多县", "玛多县行政服务中心", '审批事项"不集中",群众办事"来回跑"',
-                      "群众办事来回跑", "窗口授权不到位", "开办培训班", "才让",
-                      "2018年7月7日至2019年1月7日"]
-    assert a[9] == "待整改" and int(a[10]) == (today() - date(2019, 1, 7)).days
-    assert a[11] == "0" and a[12] == ""
+    assert a[1:10] == ["玛多县", "玛多县行政服务中心", '审批事项"不集中",群众办事"来回跑"',
+                       "群众办事来回跑", "部分审批事项仍需拿回原部门办理", "窗口授权不到位",
+                       "开办培训班", "才让", "2018年7月7日至2019年1月7日"]
+    assert a[10] == ledger[0].registered_on.isoformat() and a[11] == ""  # never extended
+    assert a[12] == "待整改" and int(a[13]) == (today() - date(2019, 1, 7)).days
+    assert a[14] == "0" and a[15] == ""
     assert b[1:3] == ["玛多县", "玛多县行政服务中心 / 人社窗口"]
-    assert b[9] == "已销号" and b[10] == "0" and b[11] == "2"
+    assert b[12] == "已销号" and b[13] == "0" and b[14] == "2"
     closed = db.session.get(Issue, ledger[1].id)
-    assert b[12] == closed.closed_on.isoformat()
-    assert c[1:3] == ["久治县", "久治县行政服务中心"] and c[9] == "整改中"
-    assert c[8] == "2018年7月7日至2018年8月7日"
-    assert d[10] == "0"  # not yet due
+    assert b[15] == closed.closed_on.isoformat()
+    assert c[1:3] == ["久治县", "久治县行政服务中心"] and c[12] == "整改中"
+    assert c[9] == "2018年7月7日至2018年8月7日"
+    assert d[13] == "0"  # not yet due
     assert e[1:3] == ["", "果洛州"]  # above any county
 
 
 def test_xlsx_export_has_the_same_rows(app, world, ledger):
-    ws = load_workbook(io.BytesIO(_download(app, "xlsx"))).active
+    ws = load_workbook(io.BytesIO(_download(app, "xlsx", world.admin))).active
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == COLUMNS
+    assert list(rows[0]) == LEDGER_HEADINGS
     assert len(rows) == 6
-    assert rows[2][2] == "玛多县行政服务中心 / 人社窗口" and rows[2][9] == "已销号"
-    assert isinstance(rows[2][12], datetime)
-    assert rows[1][10] == (today() - date(2019, 1, 7)).days and rows[1][12] is None
+    assert rows[2][2] == "玛多县行政服务中心 / 人社窗口" and rows[2][12] == "已销号"
+    assert rows[1][5] == "部分审批事项仍需拿回原部门办理"
+    assert isinstance(rows[2][15], datetime) and isinstance(rows[1][10], datetime)
+    assert rows[1][13] == (today() - date(2019, 1, 7)).days and rows[1][15] is None
 
 
 def test_export_follows_the_statements_filter_and_order(app, world, ledger):
@@ -104,7 +112,7 @@ def test_unknown_export_format_is_refused(app, world):
     from tracker.errors import ValidationError
 
     with app.test_request_context(), pytest.raises(ValidationError):
-        export_ledger(select(Issue), "pdf")
+        export_ledger(select(Issue), "pdf", world.admin)
 
 
 def test_issue_list_downloads_the_filtered_ledger(api, world, ledger):
@@ -114,7 +122,7 @@ def test_issue_list_downloads_the_filtered_ledger(api, world, ledger):
     assert resp.mimetype == "text/csv"
     assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
-    assert rows[0] == COLUMNS
+    assert rows[0] == LEDGER_HEADINGS
     assert sorted(r[4] for r in rows[1:]) == sorted(["群众办事来回跑", "排队等待时间长",
                                                     "便民设施不便民"])
     resp = api.get("/api/v1/issues?format=xlsx", user=world.other_officer)

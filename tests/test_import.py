@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tracker.errors import UnsupportedFile, rendered
+from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues.imports import service as importer
 from tracker.issues.imports.service import ImportFailed, import_findings, parse_date, parse_window
@@ -259,21 +260,23 @@ def test_damaged_files_are_refused_not_crashed_on(world, tmp_path, name, content
         import_findings(str(path), name, world.campaign.id, world.registrar)
 
 
-def test_template_has_chinese_headers_and_imports_its_example(world, make, tmp_path):
-    # The example row names the seed report's org and owner; make them exist here.
-    org = make.org("玛多县行政服务中心(示例)", "centre", world.county, code="MD-ZX2")
-    make.user("officer", org, username="maduo.officer1", display_name="桑杰")
-    with importer.template_xlsx() as fh:
+def test_template_has_chinese_headers_and_its_example_row_is_not_imported(world, tmp_path):
+    with importer.template_xlsx(world.registrar) as fh:
         content = fh.read()
-    wb = load_workbook(io.BytesIO(content))
-    ws = wb.active
-    rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == importer.TEMPLATE_HEADERS
-    assert rows[1][8] == "2018年7月7日至2019年1月7日"
-    path = tmp_path / "template.xlsx"
-    rows[1] = tuple("MD-ZX2" if v == "MD-ZX" else v for v in rows[1])
-    write_xlsx(str(path), [list(rows[1])], headers=list(rows[0]))
-    assert import_findings(str(path), "template.xlsx", world.campaign.id, world.admin).created == 1
+    rows = list(load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(values_only=True))
+    assert list(rows[0]) == ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施",
+                             "责任人", "整改时限", "登记日期"]
+    assert rows[1][0] == "示例" and rows[1][3].startswith("（示例）")
+    # The example alone is no finding; with a real row below it, only the real row counts.
+    path = write_xlsx(str(tmp_path / "example.xlsx"), [list(rows[1])], headers=list(rows[0]))
+    with pytest.raises(Invalid):
+        import_findings(path, "example.xlsx", world.campaign.id, world.registrar)
+    real = [1, *rows[1][1:3], "窗口人员不足", "", "", "", *rows[1][7:9], None]
+    path = write_xlsx(str(tmp_path / "filled.xlsx"), [list(rows[1]), real],
+                      headers=list(rows[0]))
+    report = import_findings(path, "filled.xlsx", world.campaign.id, world.registrar)
+    assert (report.rows, report.created) == (1, 1)
+    assert db.session.scalars(select(Issue.title)).all() == ["窗口人员不足"]
 
 
 # --- the command -----------------------------------------------------------------------

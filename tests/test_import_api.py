@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from tests.test_import import _row, write_csv, write_xlsx
 from tests.test_pages import PageClient, csrf_token, login
 from tracker.extensions import db
-from tracker.issues.imports.service import TEMPLATE_HEADERS
 from tracker.issues.models import Event, Issue
 
 
@@ -85,7 +84,8 @@ def test_api_template_download(api, world):
     assert "attachment" in resp.headers["Content-Disposition"]
     assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
     ws = load_workbook(io.BytesIO(resp.data)).active
-    assert [c.value for c in ws[1]] == TEMPLATE_HEADERS
+    assert [c.value for c in ws[1]] == ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析",
+                                        "整改措施", "责任人", "整改时限", "登记日期"]
 
 
 # --- the upload page -------------------------------------------------------------------

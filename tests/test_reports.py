@@ -265,6 +265,10 @@ def test_reports_run_a_fixed_number_of_statements(world, make, ledger):
 # --- the API and downloads ---------------------------------------------------------------
 
 
+SUMMARY_HEADINGS = ["序号", "单位", "问题类别", "问题总数", "已销号", "逾期办结", "延期",
+                    "逾期未改", "完成率"]
+
+
 def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledger):
     base = (f"/api/v1/reports/summary?campaign_id={world.campaign.id}&as_of=2019-01-08"
             f"&org_id={world.prefecture.id}")
@@ -281,11 +285,11 @@ def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledg
     assert got.data.startswith(b"\xef\xbb\xbf")  # BOM, for Excel
     assert "attachment" in got.headers["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(got.data.decode("utf-8-sig"))))
-    assert lines[0] == reports.SUMMARY_HEADERS
-    by_csv = {(line[0], line[1]): line for line in lines[1:]}
-    assert by_csv[("玛多县", "小计")][2:] == ["5", "2", "1", "1", "2", "40.0%"]
-    assert by_csv[("久治县", "小计")][2:] == ["1", "0", "0", "1", "1", "0.0%"]
-    assert by_csv[("合计", "")][2:] == ["6", "2", "1", "2", "3", "33.3%"]
+    assert lines[0] == SUMMARY_HEADINGS
+    by_csv = {(line[1], line[2]): line for line in lines[1:]}
+    assert by_csv[("玛多县", "小计")][3:] == ["5", "2", "1", "1", "2", "40.0%"]
+    assert by_csv[("久治县", "小计")][3:] == ["1", "0", "0", "1", "1", "0.0%"]
+    assert by_csv[("合计", "")][3:] == ["6", "2", "1", "2", "3", "33.3%"]
     got.close()
 
     got = client.get(base + "&format=xlsx", headers=_auth(world.supervisor))
@@ -295,16 +299,18 @@ def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledg
     ws = wb.active
     values = [list(r) for r in ws.iter_rows(values_only=True)]
     assert "果行公〔2018〕20号" in values[0][0] and "汇总表" in values[0][0]
-    assert values[1] == reports.SUMMARY_HEADERS
-    by_xlsx = {(r[0], r[1]): r for r in values[2:]}
-    assert by_xlsx[("玛多县", "小计")][2:7] == [5, 2, 1, 1, 2]
-    assert by_xlsx[("玛多县", "小计")][7] == pytest.approx(0.4)
-    assert by_xlsx[("合计", None)][2:7] == [6, 2, 1, 2, 3]
-    # One row per county and category, then its subtotal, then the grand total; after a
-    # blank row, the footer naming the history anchor.
-    assert len(values) == 2 + 2 * (2 + 1) + 1 + 2
+    assert values[1][0] == "统计截至 2019年1月8日"
+    assert values[2] == SUMMARY_HEADINGS
+    # 玛多县 (rows 4-6: two categories and 小计), 久治县 (rows 7-9), 合计.
+    assert values[3][:2] == [1, "玛多县"] and values[5][2] == "小计"
+    assert values[5][3:8] == [5, 2, 1, 1, 2] and values[5][8] == pytest.approx(0.4)
+    assert values[6][:2] == [2, "久治县"] and values[8][3:8] == [1, 0, 0, 1, 1]
+    assert values[9][0] == "合计" and values[9][3:8] == [6, 2, 1, 2, 3]
+    # One row per county and category, then its subtotal, then the grand total; the
+    # signature line, and after a blank row the footer naming the history anchor.
+    assert len(values) == 3 + 2 * (2 + 1) + 1 + 4
     assert str(values[-1][0]).startswith("历史锚点")
-    assert ws.cell(row=5, column=8).number_format == "0.0%"
+    assert ws.cell(row=6, column=9).number_format == "0.0%"
 
 
 def test_api_overdue_json_and_downloads(client, world, ledger):
@@ -319,7 +325,7 @@ def test_api_overdue_json_and_downloads(client, world, ledger):
     got = client.get(base + "&format=csv", headers=_auth(world.registrar))
     lines = list(csv.reader(io.StringIO(got.data.decode("utf-8-sig"))))
     got.close()
-    assert lines[0] == reports.OVERDUE_HEADERS
+    assert lines[0] == ["问题编号", "问题", "状态", "单位", "责任人", "完成时限", "逾期天数"]
     assert [(int(r[0]), r[2], r[5], int(r[6])) for r in lines[1:]] == [
         (ledger.a.id, "待整改", "2018-08-07", 154), (ledger.b.id, "整改中", "2018-12-31", 8)]
 
@@ -327,7 +333,7 @@ def test_api_overdue_json_and_downloads(client, world, ledger):
     ws = openpyxl.load_workbook(io.BytesIO(got.data)).active
     got.close()
     values = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert values[1] == reports.OVERDUE_HEADERS
+    assert values[1] == ["问题编号", "问题", "状态", "单位", "责任人", "完成时限", "逾期天数"]
     assert [(r[0], r[6]) for r in values[2:]] == [
         (ledger.a.id, 154), (ledger.b.id, 8), (ledger.e.id, 1)]
     assert values[2][3] == "果洛州 / 玛多县 / 玛多县行政服务中心"

@@ -95,34 +95,57 @@ def csv_file(rows: Iterable[Iterable[Any]]) -> IO[bytes]:
 # --- xlsx --------------------------------------------------------------------------------
 
 
+#: Characters a sheet's name cannot hold, and its longest length (Excel's rules).
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+SHEET_TITLE_MAX = 31
+
+
+def sheet_title(title: str) -> str:
+    """``title`` as a sheet may be named: without ``[]:*?/\\``, at most 31 characters."""
+    clean = _SHEET_TITLE_BAD.sub("_", writable(str(title))).strip("' ")
+    return clean[:SHEET_TITLE_MAX] or "Sheet"
+
+
+def sheet_reference(title: str, column: str, first: int, last: int) -> str:
+    """An absolute reference to ``column``'s rows ``first``..``last`` of the sheet ``title``,
+    e.g. ``'lists'!$A$2:$A$10001`` (quotes doubled inside the quoted name)."""
+    quoted = sheet_title(title).replace("'", "''")
+    return f"'{quoted}'!${column}${first}:${column}${max(first, last)}"
+
+
 class Sheet:
-    """One write-only worksheet: make cells, append rows."""
+    """One write-only worksheet: make cells, append rows, merge areas, add dropdowns."""
 
     def __init__(self, ws: Any) -> None:
         self.ws = ws
+        #: Rows appended so far (the number of the last row written).
+        self.rows = 0
 
     def cell(self, value: Any, *, bold: bool = False, size: float | None = None,
              number_format: str | None = None, boxed: bool = False,
-             align: str | None = None, wrap: bool = False) -> Any:
+             align: str | None = None, wrap: bool = False, valign: str | None = None,
+             italic: bool = False, color: str | None = None, fill: str | None = None) -> Any:
         """A styled cell holding ``value`` as data (a formula-looking text stays text)."""
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Border, Font, Side
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
         value = _value(value)
         cell = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str) and looks_like_formula(value):
             cell.data_type = "s"  # openpyxl takes a leading "=" for a formula otherwise
             cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-        if bold or size is not None:
-            cell.font = Font(bold=bold, size=size)
+        if bold or size is not None or italic or color is not None:
+            cell.font = Font(bold=bold, size=size, italic=italic, color=color)
+        if fill is not None:
+            cell.fill = PatternFill("solid", fgColor=fill)
         if number_format is not None:
             cell.number_format = number_format
         if boxed:
             thin = Side(style="thin")
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        if align is not None or wrap:
+        if align is not None or wrap or valign is not None:
             cell.alignment = Alignment(horizontal=align, wrap_text=wrap or None,
-                                       vertical="top" if wrap else None)
+                                       vertical=valign or ("top" if wrap else None))
         return cell
 
     def append(self, values: Iterable[Any]) -> None:
@@ -130,6 +153,28 @@ class Sheet:
         from openpyxl.cell.cell import Cell
 
         self.ws.append([v if isinstance(v, Cell) else self.cell(v) for v in values])
+        self.rows += 1
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """Merge an area (1-based rows and columns); its other cells should be left empty."""
+        from openpyxl.utils import get_column_letter
+
+        if (first_row, first_col) == (last_row, last_col):
+            return
+        self.ws.merged_cells.add(f"{get_column_letter(first_col)}{first_row}:"
+                                 f"{get_column_letter(last_col)}{last_row}")
+
+    def dropdown(self, cells: str, source: str) -> None:
+        """A list validation on ``cells`` (e.g. ``B2:B10001``) whose choices are the range
+        ``source`` (``sheet_reference``): a range, unlike an inline list, has no length cap.
+        A value outside the list is warned about, not refused (whoever reads the file judges
+        it), and blank stays allowed."""
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        rule = DataValidation(type="list", formula1=source, allow_blank=True,
+                              showErrorMessage=True, errorStyle="warning")
+        rule.add(cells)
+        self.ws.data_validations.append(rule)
 
 
 class Workbook:
@@ -141,17 +186,28 @@ class Workbook:
         self.wb = OpenpyxlWorkbook(write_only=True)
 
     def sheet(self, title: str, *, widths: Iterable[float] = (), freeze: str | None = None,
-              print_title_rows: str | None = None) -> Sheet:
-        """A new sheet with its column widths (in characters), frozen panes, print titles."""
+              print_title_rows: str | None = None, landscape: bool = False,
+              fit_width: bool = False, hidden: bool = False) -> Sheet:
+        """A new sheet with its column widths (in characters), frozen panes and print set-up:
+        print titles (rows repeated on every printed page), landscape paper, fitted to one
+        page wide (as many pages high as it takes); ``hidden`` for lists behind dropdowns."""
         from openpyxl.utils import get_column_letter
 
-        ws = self.wb.create_sheet(title)
+        ws = self.wb.create_sheet(sheet_title(title))
         for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         if freeze is not None:
             ws.freeze_panes = freeze
         if print_title_rows is not None:
             ws.print_title_rows = print_title_rows
+        if landscape:
+            ws.page_setup.orientation = "landscape"
+        if fit_width:
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+        if hidden:
+            ws.sheet_state = "hidden"
         return Sheet(ws)
 
     def save(self) -> IO[bytes]:

@@ -231,7 +231,7 @@ class Issues(MethodView):
         user = current_api_user()
         stmt = _filtered(args, user)
         if args["format"] in ("csv", "xlsx"):
-            return export_ledger(stmt, args["format"])
+            return export_ledger(stmt, args["format"], user, args.get("org_id"))
         today = request_today()
         if args.get("after") is not None:
             rows = service.issue_rows_after(user, stmt, args["sort"], args["after"],

@@ -31,11 +31,10 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError as WTFValidationError
 
-from tracker import spreadsheets
 from tracker.errors import DomainError, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import csrf, db
-from tracker.http import attachment, paginate
+from tracker.http import paginate
 from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
@@ -331,7 +330,8 @@ def issue_list() -> Any:
     filters = list_filters()
     if filters.get("format") in ("csv", "xlsx"):
         # The whole filtered ledger (or the ticked selection, id=…) as a 整改台账 spreadsheet.
-        return export.export_ledger(filtered_issues(user, filters, as_of), filters["format"])
+        return export.export_ledger(filtered_issues(user, filters, as_of), filters["format"],
+                                    user, filters.get("org_id"))
     sort = filters.get("sort") or "due_on"
     rows, meta = paginate(filtered_issues(user, filters, as_of), page_number(), PAGE_SIZE,
                           load=issues.page_loader(sort, *RELATIONS))
@@ -583,16 +583,14 @@ def report_date() -> date:
         return today()
 
 
+#: How a query string says yes (``include_empty=1``).
+TRUTHY = ("1", "true", "yes", "on")
+
+
 def _report_args() -> dict[str, Any]:
     """The reports' filters from the query string: as_of, org, category, campaign."""
     return {"as_of": report_date(), "org_id": int_arg("org_id"),
             "category_id": int_arg("category_id"), "campaign_id": int_arg("campaign_id")}
-
-
-def _download(fh: Any, fmt: str, stem: str, as_of: date) -> Response:
-    """Send a report file as an attachment, never cached."""
-    mimetype = spreadsheets.CSV_MIMETYPE if fmt == "csv" else spreadsheets.XLSX_MIMETYPE
-    return attachment(fh, f"{stem}_{as_of.isoformat()}.{fmt}", mimetype)
 
 
 @bp.get("/reports/overdue")
@@ -604,8 +602,9 @@ def report_overdue() -> Any:
     page = page_number()
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
-        export = reports.overdue_csv if fmt == "csv" else reports.overdue_xlsx
-        return _download(export(user, **args), fmt, "逾期问题", args["as_of"])
+        return export.send_report(user, "overdue", fmt, args["as_of"], org_id=args["org_id"],
+                                  category_id=args["category_id"],
+                                  campaign_id=args["campaign_id"])
     rows, meta = reports.overdue_rows(user, page=page, page_size=PAGE_SIZE, **args)
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
@@ -623,9 +622,9 @@ def report_summary() -> Any:
     args = _report_args()
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
-        export = reports.summary_csv if fmt == "csv" else reports.summary_xlsx
-        return _download(export(user, args["campaign_id"], args["as_of"], args["org_id"]), fmt,
-                         "汇总表", args["as_of"])
+        return export.send_report(user, "summary", fmt, args["as_of"], org_id=args["org_id"],
+                                  campaign_id=args["campaign_id"],
+                                  include_empty=request.args.get("include_empty") in TRUTHY)
     reports.require_report_reader(user)
     data = supervisor_dashboard(user, args["as_of"], org_id=args["org_id"],
                                 campaign_id=args["campaign_id"], most_overdue=False)

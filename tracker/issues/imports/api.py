@@ -14,11 +14,13 @@ from flask_babel import lazy_gettext as _l
 from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import MAX_ID, api_blueprint, attachment
+from tracker.http import MAX_ID, api_blueprint
+from tracker.issues import sheets
 from tracker.issues.imports import service as importer
 from tracker.issues.service import require_registrar
 from tracker.owners.auth import current_api_user, login_required
 from tracker.owners.models import User
+from tracker.timeutil import today
 
 blp = api_blueprint(
     "import_api", __name__, "/imports",
@@ -26,7 +28,6 @@ blp = api_blueprint(
 )
 
 XLSX = spreadsheets.XLSX_MIMETYPE
-TEMPLATE_NAME = "整改台账导入模板.xlsx"
 
 
 class SkippedSchema(ma.Schema):
@@ -124,13 +125,17 @@ class Template(MethodView):
                                 "content": {XLSX: {"schema": {"type": "string",
                                                               "format": "binary"}}}}})
     def get(self) -> Response:
-        """Download the import template (Chinese headers, one example row)."""
-        current_api_user()
-        return template_response()
+        """Download the import template, in the caller's language.
+
+        Headings, an example row (序号 示例, never imported), dropdowns of the caller's units,
+        categories and officers, and an instruction sheet (填写说明).
+        """
+        return template_response(current_api_user())
 
 
-def template_response() -> Response:
-    """The template as an attachment (shared by the page and the API)."""
-    return attachment(importer.template_xlsx(), TEMPLATE_NAME, XLSX,
-                      fallback="import-template.xlsx", cache="private, no-cache")
+def template_response(user: User) -> Response:
+    """The template as an attachment (shared by the page and the API), named
+    导入模板_<the reader's home org>_<today>.xlsx."""
+    return sheets.send(importer.template_xlsx(user), "template", sheets.report_unit(user),
+                       today(), "xlsx", cache="private, no-cache")
 

@@ -13,11 +13,13 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
 from typing import IO, Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from tracker import spreadsheets
 from tracker import text as clean_text
@@ -25,12 +27,14 @@ from tracker.errors import DomainError, NotFound, UnsupportedFile, rendered
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import service as issues
+from tracker.issues import sheets
 from tracker.issues.models import Campaign, Category, Issue
 from tracker.owners import service as owners
 from tracker.owners.models import Org, User
-from tracker.timeutil import parse_date, parse_window
+from tracker.timeutil import format_cn_date, parse_date, parse_window, reader_language, today
 
-#: Canonical column -> the headers accepted for it (compared after normalising).
+#: Canonical column -> the headers accepted for it besides its heading in each language
+#: (``sheets.COLUMN_LABELS``), compared after normalising.
 HEADERS: dict[str, tuple[str, ...]] = {
     "no": ("序号", "no", "no.", "#"),
     "org": ("单位", "责任单位", "org", "unit"),
@@ -47,27 +51,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
     # On a campaign counted in working days, instead of 完成时限.
     "due_in_working_days": ("完成工作日数", "due_in_working_days", "working_days"),
 }
-_HEADER_LOOKUP = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
 
-#: The Chinese headers of the template, in order.
-TEMPLATE_HEADERS = ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施",
-                    "责任人", "整改时限"]
-
-#: One example row from the seed report (玛多县行政服务中心, the report's first finding).
-TEMPLATE_EXAMPLE = [
-    1,
-    "MD-ZX",
-    '审批事项"不集中",群众办事"来回跑"',
-    "窗口人员业务能力有限,流程不明时群众办事“来回跑”",
-    "各单位窗口或多或少地普遍存在这一现象:群众来办事时,对一些流程不明时还要去原单位"
-    "找单位主要负责人或办公室骨干人员咨询办理。",
-    "各单位工作骨干人员紧缺,业务能力强的人员都留在单位内部,不愿意派到窗口工作;"
-    "配备到窗口的大多是刚参加工作或业务能力有限的人员。",
-    "以开办培训班的方式对各单位窗口人员进行业务知识和技能培训,重点学习所涉及的国家各项"
-    "政策法规和规章制度,不断提高综合办事能力。",
-    "maduo.officer1",
-    "2018年7月7日至2019年1月7日",
-]
+#: The template's columns, in order (headings in the reader's language).
+TEMPLATE_COLUMNS = ("no", "org", "category", "title", "description", "cause", "measures",
+                    "owner", "window", "registered_on")
+#: Columns a row must fill (the window, or 开始日期 and 完成时限, besides).
+REQUIRED_COLUMNS = ("org", "category", "title", "owner", "window")
+#: Rows the template's dropdowns cover (the data rows below the header).
+TEMPLATE_ROWS = 10_000
 
 #: The service's field names -> the canonical column that holds them.
 FIELD_COLUMN = {
@@ -149,7 +140,30 @@ class ImportReport:
 
 def _normalise_header(value: Any) -> str:
     text = str(value or "").strip().replace("\u3000", " ")
-    return re.sub(r"\s+", "", text).strip("*:：").lower()
+    # A Tibetan heading may end in a tsheg or a shad (ལས་ཁུངས་ / ལས་ཁུངས།).
+    return re.sub(r"\s+", "", text).strip("*:：་།").lower()
+
+
+@cache
+def header_lookup() -> dict[str, str]:
+    """Normalised header -> canonical column: the aliases of ``HEADERS`` and each column's
+    heading in every language (a template downloaded in Tibetan or English imports)."""
+    lookup = {_normalise_header(alias): key for key, aliases in HEADERS.items()
+              for alias in aliases}
+    for key in HEADERS:
+        for heading in sheets.in_every_language(sheets.COLUMN_LABELS[key]):
+            lookup.setdefault(_normalise_header(heading), key)
+    return lookup
+
+
+@cache
+def example_marks() -> frozenset[str]:
+    """What the 序号 cell of the template's example row holds, in every language."""
+    return frozenset(_normalise_header(m) for m in sheets.in_every_language(EXAMPLE_MARK))
+
+
+#: The 序号 of the template's example row: a row marked so is never imported.
+EXAMPLE_MARK = _l("Example")
 
 
 def _sniff(path: str, filename: str) -> str:
@@ -253,6 +267,8 @@ class _Lookups:
         for cat in db.session.scalars(select(Category)):
             self.categories.setdefault(cat.code.strip().lower(), []).append(cat.id)
             self.categories.setdefault(_squash(cat.name), []).append(cat.id)
+            if cat.name_bo and _squash(cat.name_bo) != _squash(cat.name):
+                self.categories.setdefault(_squash(cat.name_bo), []).append(cat.id)
         self._orgs: dict[str, Org | Any] = {}
         self._owners: dict[str, User | Any] = {}
 
@@ -266,7 +282,8 @@ class _Lookups:
         key = text.strip()
         if key not in self._orgs:
             found = list(db.session.scalars(
-                select(Org).where(or_(Org.code == key, Org.name == key)).limit(5)
+                select(Org).where(or_(Org.code == key, Org.name == key, Org.name_bo == key))
+                .limit(5)
             ))
             by_code = [o for o in found if o.code == key]
             if by_code:
@@ -331,7 +348,7 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
     positions: dict[str, int] = {}
     labels: dict[str, str] = {}
     for index, value in enumerate(header_row):
-        key = _HEADER_LOOKUP.get(_normalise_header(value))
+        key = header_lookup().get(_normalise_header(value))
         if key is None:
             continue  # extra columns (备注, 完成情况, …) are allowed and ignored
         if key in positions:
@@ -388,6 +405,8 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User) -> 
             values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
             if all(_cell_text(v) == "" for k, v in values.items() if k != "no"):
                 continue  # blank lines between blocks are common in hand-kept sheets
+            if _normalise_header(values.get("no")) in example_marks():
+                continue  # the template's example row (序号 示例), left in by the clerk
             report.rows += 1
             chunk.append((row_number, values))
             if len(chunk) >= BATCH:
@@ -620,10 +639,180 @@ def _working_days_cell(text: str) -> int:
     return int(number)
 
 
-def template_xlsx() -> IO[bytes]:
-    """The import template: the Chinese headers and one example row from the seed report."""
+# --- the template ----------------------------------------------------------------------
+
+
+@dataclass
+class _Choices:
+    """The caller's units, categories and officers: rows for the instructions (what the
+    reader sees, the last item being what the dropdown offers and the importer reads)."""
+
+    units: list[tuple[str, str, str]]
+    categories: list[tuple[str, str, str]]
+    owners: list[tuple[str, str, str, str]]
+
+
+def _choices(user: User) -> _Choices:
+    """The units, categories and officers of ``user``'s scope, each with the value its
+    dropdown offers: the name in the reader's language where no other org or user has it
+    (the importer finds it), the code or username where the name is ambiguous."""
+    orgs = db.session.execute(
+        select(Org.code, Org.name, Org.name_bo).where(owners.scope_clause(user, Org.id))
+        .order_by(Org.depth, Org.code)
+    ).all()
+    # How many orgs answer to each name (Chinese or Tibetan), over the whole tree: the
+    # importer looks names up everywhere before it checks the scope.
+    named: dict[str, int] = {}
+    for name, name_bo in db.session.execute(select(Org.name, Org.name_bo)):
+        for n in {name, name_bo or name}:
+            named[n] = named.get(n, 0) + 1
+    tibetan = reader_language() == "bo"
+    units = []
+    for code, name, name_bo in orgs:
+        shown = str(name_bo if tibetan and name_bo else name)
+        units.append((code, shown, shown if named.get(shown, 0) == 1 else code))
+    categories = [(cat.code, cat.local_name, cat.local_name) for cat in
+                  db.session.scalars(select(Category).order_by(Category.code, Category.id))]
+    users = db.session.execute(
+        select(User.username, User.display_name, Org.local_name_column())
+        .join(Org, Org.id == User.org_id)
+        .where(User.active.is_(True), owners.scope_clause(user, User.org_id))
+        .order_by(Org.depth, Org.code, User.username)
+    ).all()
+    shared = set(db.session.scalars(
+        select(User.display_name).group_by(User.display_name).having(func.count() > 1)))
+    people = [(username, display, org_name, username if display in shared else display)
+              for username, display, org_name in users]
+    return _Choices(units, categories, people)
+
+
+def _example_window() -> str:
+    """A window of a year from today, as the reader would type it."""
+    starts = today()
+    due = starts + timedelta(days=365)
+    if reader_language() == "zh":
+        return f"{format_cn_date(starts)}至{format_cn_date(due)}"
+    return f"{starts.isoformat()} ~ {due.isoformat()}"
+
+
+def _column_help(window: str) -> dict[str, str]:
+    """What each template column holds (the instruction sheet's third column)."""
+    return {key: str(text) for key, text in {
+        "no": _l("A running number; ignored. The row numbered “%(example)s” is the example "
+                 "and is never imported.", example=EXAMPLE_MARK),
+        "org": _l("The unit's name or code: choose it from the dropdown (the units of your "
+                  "scope are listed below)."),
+        "category": _l("The problem category: choose it from the dropdown (code or name)."),
+        "title": _l("The problem in one line (at most 300 characters)."),
+        "description": _l("The problem in detail."),
+        "cause": _l("The analysed cause."),
+        "measures": _l("The rectification measures."),
+        "owner": _l("The responsible officer's name or username: choose it from the "
+                    "dropdown."),
+        "window": _l("Two dates joined by 至, 到, ~ or -, e.g. %(example)s.", example=window),
+        "registered_on": _l("The day the finding entered the ledger, if before today; empty "
+                            "means today."),
+    }.items()}
+
+
+def template_xlsx(user: User) -> IO[bytes]:
+    """The import template of ``user``, in the reader's language.
+
+    Sheet 1 (the sheet the importer reads): the headings and one example row (序号 示例, never
+    imported), with dropdowns on the unit, category and officer columns.  Sheet 2, 填写说明:
+    each column, whether it is required, the date forms, the caller's units, categories and
+    officers.  Sheet 3, hidden: the dropdowns' lists (a range, so that 10,000 units fit,
+    where Excel caps an inline list at 255 characters).
+    """
+    from openpyxl.utils import get_column_letter
+
+    choices = _choices(user)
+    window = _example_window()
+    data_title = spreadsheets.sheet_title(str(_l("Ledger")))
+    lists_title = spreadsheets.sheet_title(str(_l("Lists")))
     book = spreadsheets.Workbook()
-    ws = book.sheet("整改台账", widths=[6, 14, 30, 40, 40, 40, 40, 16, 30], freeze="A2")
-    ws.append([ws.cell(h, bold=True) for h in TEMPLATE_HEADERS])
-    ws.append([ws.cell(v, wrap=True) for v in TEMPLATE_EXAMPLE])
+
+    ws = book.sheet(data_title, widths=[8, 24, 30, 40, 40, 40, 40, 16, 30, 14], freeze="A2",
+                    print_title_rows="1:1", landscape=True, fit_width=True)
+    ws.append([ws.cell(h, bold=True, boxed=True,
+                       fill="DDEBF7" if key in REQUIRED_COLUMNS else None)
+               for key, h in zip(TEMPLATE_COLUMNS, sheets.headings(TEMPLATE_COLUMNS),
+                                 strict=True)])
+    example = {
+        "no": str(EXAMPLE_MARK),
+        "org": choices.units[0][2] if choices.units else "",
+        "category": choices.categories[0][2] if choices.categories else "",
+        "title": str(_l("(Example) Window staff cannot explain the procedure, so people come "
+                        "back again and again")),
+        "description": str(_l("(Example) What was found, where and how often.")),
+        "cause": str(_l("(Example) Why it happens.")),
+        "measures": str(_l("(Example) What will be done, by whom and by when.")),
+        "owner": choices.owners[0][3] if choices.owners else "",
+        "window": window,
+        "registered_on": "",
+    }
+    ws.append([ws.cell(example[key], italic=True, color="808080", wrap=True)
+               for key in TEMPLATE_COLUMNS])
+    for key, list_column, values in (("org", "A", choices.units),
+                                     ("category", "B", choices.categories),
+                                     ("owner", "C", choices.owners)):
+        if values:
+            letter = get_column_letter(TEMPLATE_COLUMNS.index(key) + 1)
+            ws.dropdown(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}",
+                        spreadsheets.sheet_reference(lists_title, list_column, 2,
+                                                     len(values) + 1))
+
+    guide = book.sheet(str(_l("Instructions")), widths=[22, 12, 70, 36])
+    guide.append([guide.cell(str(_l("How to fill in the import template")), bold=True,
+                             size=14)])
+    for line in (
+        _l("Write one finding per row on the sheet “%(sheet)s”, below its header row. The "
+           "headings may be in Chinese, Tibetan or English, in any order; other columns are "
+           "ignored.", sheet=data_title),
+        _l("The row whose %(no)s is “%(example)s” is an example: it is never imported. "
+           "Overwrite it or leave it.", no=sheets.COLUMN_LABELS["no"], example=EXAMPLE_MARK),
+        _l("All rows or none: if any row is wrong, nothing is imported and each error names "
+           "its row. A row whose unit and problem are registered in the campaign already is "
+           "skipped."),
+        _l("Dates may be written 2018-07-07, 2018/7/7, 2018年7月7日 or 20180707, or be date "
+           "cells."),
+        _l("Instead of %(window)s: the columns %(starts)s and %(due)s; on a campaign counted "
+           "in working days, %(days)s instead of %(due)s.",
+           window=sheets.COLUMN_LABELS["window"], starts=sheets.COLUMN_LABELS["starts_on"],
+           due=sheets.COLUMN_LABELS["due_on"], days=sheets.COLUMN_LABELS["due_in_working_days"]),
+    ):
+        guide.append([guide.cell(str(line), wrap=True)])
+        guide.merge(guide.rows, 1, guide.rows, 4)
+    guide.append([])
+    guide.append([guide.cell(str(h), bold=True, boxed=True)
+                  for h in (_l("Column"), _l("Required or not"), _l("What to write"),
+                            EXAMPLE_MARK)])
+    helps = _column_help(window)
+    required, optional = str(_l("Required")), str(_l("Optional"))
+    for key in TEMPLATE_COLUMNS:
+        guide.append([guide.cell(str(sheets.COLUMN_LABELS[key]), bold=key in REQUIRED_COLUMNS,
+                                 boxed=True),
+                      guide.cell(required if key in REQUIRED_COLUMNS else optional, boxed=True),
+                      guide.cell(helps[key], boxed=True, wrap=True),
+                      guide.cell(example[key], boxed=True, wrap=True)])
+
+    choose = _l("Choose in the dropdown")
+    for title, head, rows in (
+        (_l("Units of your scope"), (_l("Code"), _l("Name"), choose), choices.units),
+        (_l("Problem categories"), (_l("Code"), _l("Name"), choose), choices.categories),
+        (_l("Responsible officers"),
+         (_l("Username"), _l("Name"), sheets.COLUMN_LABELS["org"], choose), choices.owners),
+    ):
+        guide.append([])
+        guide.append([guide.cell(str(title), bold=True, size=12)])
+        guide.append([guide.cell(str(h), bold=True, boxed=True) for h in head])
+        for row in rows:
+            guide.append([guide.cell(v, boxed=True) for v in row])
+
+    lists = book.sheet(lists_title, widths=[30, 40, 20], hidden=True)
+    lists.append([str(sheets.COLUMN_LABELS[k]) for k in ("org", "category", "owner")])
+    for i in range(max(len(choices.units), len(choices.categories), len(choices.owners))):
+        lists.append([choices.units[i][2] if i < len(choices.units) else None,
+                      choices.categories[i][2] if i < len(choices.categories) else None,
+                      choices.owners[i][3] if i < len(choices.owners) else None])
     return book.save()

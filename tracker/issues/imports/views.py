@@ -74,5 +74,5 @@ def _new_findings(report: ImportReport, campaign_id: str | None) -> dict[str, ob
 @bp.get("/imports/template")
 @login_required
 def template() -> Response:
-    """Download the import template (Chinese headers, one example row)."""
-    return template_response()
+    """Download the import template, in the reader's language, with the reader's lists."""
+    return template_response(actor())

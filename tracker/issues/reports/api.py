@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import IO, Any
+from typing import Any
 
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 
 from tracker import spreadsheets
@@ -16,10 +14,11 @@ from tracker.http import (
     PageArgs,
     QuerySchema,
     api_blueprint,
-    attachment,
+    json_response,
     pagination_header,
 )
 from tracker.issues.reports import service as reports
+from tracker.issues.reports.export import send_report
 from tracker.owners.auth import current_api_user, login_required
 from tracker.timeutil import today
 
@@ -30,9 +29,6 @@ blp = api_blueprint(
 
 XLSX = spreadsheets.XLSX_MIMETYPE
 CSV = spreadsheets.CSV_MIMETYPE
-#: Download names: ASCII for old clients, Chinese for the rest.
-OVERDUE_NAME = ("overdue", "逾期问题")
-SUMMARY_NAME = ("summary", "汇总表")
 
 
 class _FormatArgs(QuerySchema):
@@ -56,6 +52,11 @@ class OverdueArgs(_FormatArgs, PageArgs):
 
 class SummaryArgs(_FormatArgs):
     """Parameters of the summary table."""
+
+    include_empty = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Downloads (csv, xlsx) leave out the units without any "
+                                 "finding; true keeps them (JSON always lists every unit)."})
 
 
 class OverdueRowSchema(ma.Schema):
@@ -92,12 +93,6 @@ def _download_doc() -> dict[str, Any]:
     return {"responses": {200: {"content": {CSV: binary, XLSX: binary}}}}
 
 
-def _send(fh: IO[bytes], fmt: str, stem: tuple[str, str], as_of: date) -> Response:
-    mimetype = XLSX if fmt == "xlsx" else CSV
-    return attachment(fh, f"{stem[1]}_{as_of.isoformat()}.{fmt}", mimetype,
-                      fallback=f"{stem[0]}_{as_of.isoformat()}.{fmt}")
-
-
 @blp.route("/overdue")
 class OverdueReport(MethodView):
     """Overdue issues in the caller's scope."""
@@ -112,14 +107,12 @@ class OverdueReport(MethodView):
         user = current_api_user()
         as_of = args["as_of"] or today()
         filters = {k: args[k] for k in ("org_id", "category_id", "campaign_id")}
-        if args["format"] == "csv":
-            return _send(reports.overdue_csv(user, as_of, **filters), "csv", OVERDUE_NAME, as_of)
-        if args["format"] == "xlsx":
-            return _send(reports.overdue_xlsx(user, as_of, **filters), "xlsx", OVERDUE_NAME,
-                         as_of)
+        if args["format"] in ("csv", "xlsx"):
+            return send_report(user, "overdue", args["format"], as_of, **filters)
         rows, meta = reports.overdue_rows(user, as_of, page=args["page"],
                                           page_size=args["page_size"], **filters)
-        return rows, 200, pagination_header(meta)
+        # Plain dicts of the documented fields (dates as ISO strings): orjson, not marshmallow.
+        return json_response(rows, headers=pagination_header(meta))
 
 
 @blp.route("/summary")
@@ -135,9 +128,9 @@ class SummaryReport(MethodView):
         user = current_api_user()
         as_of = args["as_of"] or today()
         params = {"campaign_id": args["campaign_id"], "as_of": as_of, "org_id": args["org_id"]}
-        if args["format"] == "csv":
-            return _send(reports.summary_csv(user, **params), "csv", SUMMARY_NAME, as_of)
-        if args["format"] == "xlsx":
-            return _send(reports.summary_xlsx(user, **params), "xlsx", SUMMARY_NAME, as_of)
+        if args["format"] in ("csv", "xlsx"):
+            return send_report(user, "summary", args["format"], as_of,
+                               org_id=args["org_id"], campaign_id=args["campaign_id"],
+                               include_empty=args["include_empty"])
         return reports.summary_rows(user, **params)
 

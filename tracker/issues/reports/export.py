@@ -13,27 +13,24 @@ from typing import IO, Any
 
 from flask import Response, stream_with_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
 from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import attachment
-from tracker.issues.models import Category, Issue, Status
+from tracker.issues import sheets
+from tracker.issues.models import Category, Issue
+from tracker.issues.reports import service as reports
 from tracker.owners.models import Org, OrgClosure, OrgKind, User
-from tracker.timeutil import format_window, today
+from tracker.timeutil import format_window, reader_language, today
 
-COLUMNS = ["序号", "县", "单位/中心", "问题类别", "问题", "原因分析", "整改措施", "责任人",
-           "整改时限", "状态", "逾期天数", "佐证材料数", "销号日期"]
+#: The ledger's columns, as a 整改台账 printout carries them (headings: ``sheets``).
+COLUMNS = ("no", "county", "unit", "category", "title", "description", "cause", "measures",
+           "owner", "window", "registered_on", "original_due_on", "status", "days_overdue",
+           "evidence_count", "closed_on")
 #: Column widths of the xlsx sheet, in characters.
-WIDTHS = [6, 12, 28, 30, 40, 40, 40, 10, 28, 8, 8, 10, 12]
-STATUS_LABELS = {
-    Status.open.value: "待整改",
-    Status.in_progress.value: "整改中",
-    Status.submitted.value: "待验收",
-    Status.closed.value: "已销号",
-}
+WIDTHS = [6, 12, 28, 30, 40, 40, 40, 40, 10, 28, 12, 12, 10, 8, 10, 12]
 #: Rows fetched (and org paths looked up) at a time.
 BATCH = 1000
 
@@ -41,7 +38,7 @@ BATCH = 1000
 def _org_parts(org_ids: set[int]) -> dict[int, tuple[str, str]]:
     """(county, unit below the county) for each org, in one query."""
     rows = db.session.execute(
-        select(OrgClosure.descendant_id, Org.name, Org.kind)
+        select(OrgClosure.descendant_id, Org.local_name_column(), Org.kind)
         .join(Org, Org.id == OrgClosure.ancestor_id)
         .where(OrgClosure.descendant_id.in_(org_ids))
         .order_by(OrgClosure.descendant_id, OrgClosure.distance.desc())
@@ -76,8 +73,11 @@ def ledger_rows(stmt: Select[Any], *, as_of: date | None = None,
     as_of = as_of or today()
     category = aliased(Category)
     owner = aliased(User)
+    # The reader's names: the Tibetan ones to a reader of Tibetan, where there are some.
+    category_name = (func.coalesce(category.name_bo, category.name)
+                     if reader_language() == "bo" else category.name)
     query = (
-        stmt.add_columns(category.name, owner.display_name)
+        stmt.add_columns(category_name, owner.display_name)
         .join(category, category.id == Issue.category_id)
         .join(owner, owner.id == Issue.owner_id)
         .execution_options(yield_per=batch_size)
@@ -98,41 +98,72 @@ def ledger_rows(stmt: Select[Any], *, as_of: date | None = None,
                 unit,
                 category_name,
                 issue.title,
+                issue.description,
                 issue.cause,
                 issue.measures,
                 owner_name,
                 format_window(issue.starts_on, issue.due_on),
-                STATUS_LABELS.get(issue.status, issue.status),
+                issue.registered_on,
+                # The first deadline, when an approved extension moved it (延期).
+                issue.original_due_on if issue.original_due_on != issue.due_on else None,
+                sheets.status_label(issue.status),
                 issue.days_overdue_on(as_of),
                 issue.evidence_count,
                 issue.closed_on,
             ]
 
 
-def _filename(ext: str) -> tuple[str, str]:
-    stamp = today().strftime("%Y%m%d")
-    return f"ledger-{stamp}.{ext}", f"整改台账-{stamp}.{ext}"
-
-
 def _csv_rows(stmt: Select[Any]) -> Iterator[list[Any]]:
-    yield COLUMNS
+    yield sheets.headings(COLUMNS)
     yield from ledger_rows(stmt)
 
 
 def _xlsx_file(stmt: Select[Any]) -> IO[bytes]:
-    """The ledger as a workbook in a spooled file (write-only: rows go to disk)."""
-    return spreadsheets.xlsx_file("整改台账", ledger_rows(stmt), header=COLUMNS, widths=WIDTHS)
+    """The ledger as a workbook in a spooled file (write-only: rows go to disk), printed
+    landscape, one page wide, the header row on every page."""
+    book = spreadsheets.Workbook()
+    sheet = book.sheet(str(_l("Ledger")), widths=WIDTHS, freeze="A2", print_title_rows="1:1",
+                       landscape=True, fit_width=True)
+    sheet.append([sheet.cell(h, bold=True, boxed=True, wrap=True)
+                  for h in sheets.headings(COLUMNS)])
+    for row in ledger_rows(stmt):
+        sheet.append([*row[:10], sheet.cell(row[10], number_format="yyyy-mm-dd"),
+                      sheet.cell(row[11], number_format="yyyy-mm-dd"), *row[12:15],
+                      sheet.cell(row[15], number_format="yyyy-mm-dd")])
+    return book.save()
 
 
-def export_ledger(stmt: Select[Any], fmt: str) -> Response:
-    """The issues ``stmt`` selects (filtered, ordered) as a 整改台账 download, csv or xlsx."""
-    if fmt == "csv":
-        body: Any = stream_with_context(spreadsheets.csv_chunks(_csv_rows(stmt)))
-        mimetype = spreadsheets.CSV_MIMETYPE
-    elif fmt == "xlsx":
-        body, mimetype = _xlsx_file(stmt), spreadsheets.XLSX_MIMETYPE
-    else:
+def _check_format(fmt: str) -> None:
+    if fmt not in ("csv", "xlsx"):
         raise Invalid(_l("Export format must be csv or xlsx."),
                       errors={"format": [_l("Must be csv or xlsx.")]})
-    ascii_name, name = _filename(fmt)
-    return attachment(body, name, mimetype, fallback=ascii_name, cache="private, no-cache")
+
+
+def export_ledger(stmt: Select[Any], fmt: str, user: User,
+                  org_id: int | None = None) -> Response:
+    """The issues ``stmt`` selects (filtered, ordered) as a 整改台账 download, csv or xlsx,
+    named after ``org_id`` (the filter) or the reader's home org."""
+    _check_format(fmt)
+    if fmt == "csv":
+        body: Any = stream_with_context(spreadsheets.csv_chunks(_csv_rows(stmt)))
+    else:
+        body = _xlsx_file(stmt)
+    return sheets.send(body, "ledger", sheets.report_unit(user, org_id), today(), fmt,
+                       cache="private, no-cache")
+
+
+def send_report(user: User, what: str, fmt: str, as_of: date, *, org_id: int | None = None,
+                campaign_id: int | None = None, category_id: int | None = None,
+                include_empty: bool = False) -> Response:
+    """The overdue list or the summary table (``what``) as a csv or xlsx download, for the
+    API and the pages alike."""
+    _check_format(fmt)
+    body: IO[bytes]
+    if what == "overdue":
+        overdue = reports.overdue_csv if fmt == "csv" else reports.overdue_xlsx
+        body = overdue(user, as_of, org_id=org_id, category_id=category_id,
+                       campaign_id=campaign_id)
+    else:
+        summary = reports.summary_csv if fmt == "csv" else reports.summary_xlsx
+        body = summary(user, campaign_id, as_of, org_id, include_empty)
+    return sheets.send(body, what, sheets.report_unit(user, org_id), as_of, fmt)

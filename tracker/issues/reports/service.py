@@ -25,24 +25,18 @@ from tracker import spreadsheets
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import rules
+from tracker.issues import rules, sheets
 from tracker.issues.models import Campaign, Category, Issue, Status
 from tracker.issues.reports.spans import IssueSpan, as_of_clause
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
-from tracker.timeutil import today
+from tracker.timeutil import format_date, today
 
-#: Chinese labels of the statuses, for spreadsheets.
-STATUS_LABELS = {
-    Status.open.value: "待整改",
-    Status.in_progress.value: "整改中",
-    Status.submitted.value: "待验收",
-    Status.closed.value: "已销号",
-}
-
-OVERDUE_HEADERS = ["问题编号", "问题", "状态", "单位", "责任人", "完成时限", "逾期天数"]
-SUMMARY_HEADERS = ["单位", "问题类别", "问题总数", "已销号", "逾期办结", "延期", "逾期未改",
-                   "完成率"]
+#: The overdue list's columns (headings: ``sheets.COLUMN_LABELS``).
+OVERDUE_COLUMNS = ("issue_id", "title", "status", "org", "owner", "due_on", "days_overdue")
+#: The summary table's columns (headings: ``sheets.COLUMN_LABELS``).
+SUMMARY_COLUMNS = ("no", "org", "category", "total", "closed", "closed_late", "extended",
+                   "overdue", "completion_rate")
 #: Rows fetched at a time when a download walks the whole overdue list.
 DOWNLOAD_BATCH = 1000
 
@@ -209,16 +203,20 @@ def overdue_rows(
     src = ledger.rows
     where = _overdue_filters(user, ledger, as_of, org_id, category_id, campaign_id)
     # Counted on the issues alone (every issue has its owner), which an index answers
-    # without reading the table: a country's admin counts some 100,000 overdue issues.
-    total = int(db.session.scalar(select(func.count()).select_from(src).where(*where)) or 0)
+    # without reading the table: a country's admin counts some 100,000 overdue issues.  The
+    # count rides along the page as a scalar subquery, evaluated once: one round trip.
+    total_q = select(func.count()).select_from(src).where(*where).scalar_subquery()
     # The page's ids first, from the same index; then only those rows, with their owners.
     order = (src.due_on, ledger.issue_id)
     page_ids = (select(ledger.key).where(*where).order_by(*order)
                 .limit(page_size).offset((page - 1) * page_size))
     rows = db.session.execute(
-        _overdue_columns(ledger).where(ledger.key.in_(page_ids.scalar_subquery()))
+        _overdue_columns(ledger).add_columns(total_q.label("total_count"))
+        .where(ledger.key.in_(page_ids.scalar_subquery()))
         .order_by(*order)
     ).all()
+    # A page past the end holds no row to carry the count: then it is asked for alone.
+    total = rows[0].total_count if rows else int(db.session.scalar(select(total_q)) or 0)
     meta = {"total": total, "total_pages": max(1, math.ceil(total / page_size)),
             "page": page, "page_size": page_size}
     return _overdue_dicts(list(rows), as_of), meta
@@ -373,73 +371,151 @@ def summary_rows(
 
 # --- downloads ---------------------------------------------------------------------------
 
+#: The counts of a summary line, in the order of its columns.
+_COUNTS = ("total", "closed", "closed_late", "extended", "overdue")
+
 
 def _percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def summary_title(campaign: Campaign | None, as_of: date) -> str:
-    """The title line of the printed summary table."""
-    head = f"{campaign.reference or ''} {campaign.title}".strip() if campaign else "自查整改工作"
-    return f"{head} 整改情况汇总表(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)"
+def summary_title(campaign: Campaign | None, as_of: date | None = None) -> str:
+    """The title line of the printed summary table, in the reader's language."""
+    head = (f"{campaign.reference or ''} {campaign.title}".strip() if campaign
+            else str(_l("Self-inspection and rectification")))
+    return str(_l("%(campaign)s: summary of rectification", campaign=head))
 
 
-def _summary_lines(rows: list[dict[str, Any]], parents: set[int]) -> Iterator[list[Any]]:
-    """Table lines: org, category, counts, rate; 小计 per org and a 合计 at the end."""
-    fields = ("total", "closed", "closed_late", "extended", "overdue")
-    grand = dict.fromkeys(fields, 0)
+def as_of_line(as_of: date) -> str:
+    """统计截至 2018年12月1日 (in the reader's language)."""
+    return str(_l("As of %(date)s", date=format_date(as_of)))
+
+
+@dataclass
+class SummaryUnit:
+    """One unit of the printed summary: its name, its category lines and its subtotal."""
+
+    number: int
+    name: str
+    lines: list[dict[str, Any]]
+    subtotal: dict[str, Any]
+
+
+def summary_units(user: User, campaign_id: int | None = None, as_of: date | None = None,
+                  org_id: int | None = None, include_empty: bool = False) -> list[SummaryUnit]:
+    """The summary's rows grouped by unit, numbered; units without any finding left out
+    unless ``include_empty`` (a printed table lists the units that have work)."""
+    rows = summary_rows(user, campaign_id, as_of, org_id)
+    parents = set(_summary_parents(user, org_id))
+    units: list[SummaryUnit] = []
+    lines: list[dict[str, Any]] = []
     for r in rows:
-        name = r["org_name"] + ("(本级)" if r["org_id"] in parents else "")
-        if r["category_id"] is None:
-            for f in fields:
-                grand[f] += r[f]
-            yield [name, "小计", *[r[f] for f in fields], r["completion_rate"]]
-        else:
-            yield [name, r["category_name"], *[r[f] for f in fields], r["completion_rate"]]
-    yield ["合计", "", *[grand[f] for f in fields], _ratio(grand["closed"], grand["total"])]
+        if r["category_id"] is not None:
+            lines.append(r)
+            continue
+        if r["total"] or include_empty:
+            name = r["org_name"]
+            if r["org_id"] in parents:
+                name = str(_l("%(name)s (own level)", name=name))
+            units.append(SummaryUnit(len(units) + 1, name, lines, r))
+        lines = []
+    return units
+
+
+def _grand_total(units: list[SummaryUnit]) -> dict[str, Any]:
+    grand = {f: sum(u.subtotal[f] for u in units) for f in _COUNTS}
+    return {**grand, "completion_rate": _ratio(grand["closed"], grand["total"])}
 
 
 def summary_csv(user: User, campaign_id: int | None = None, as_of: date | None = None,
-                org_id: int | None = None) -> IO[bytes]:
-    """The summary as CSV: a header line in Chinese, then the table."""
-    as_of = as_of or today()
-    rows = summary_rows(user, campaign_id, as_of, org_id)
-    parents = set(_summary_parents(user, org_id))
+                org_id: int | None = None, include_empty: bool = False) -> IO[bytes]:
+    """The summary as CSV: the headings in the reader's language, then the table: each
+    unit's categories, its subtotal, and the total at the end."""
+    units = summary_units(user, campaign_id, as_of or today(), org_id, include_empty)
+    subtotal, total = str(_l("Subtotal")), str(_l("Total"))
 
     def lines() -> Iterator[list[Any]]:
-        yield SUMMARY_HEADERS
-        for line in _summary_lines(rows, parents):
-            yield [*line[:-1], _percent(line[-1])]
+        yield sheets.headings(SUMMARY_COLUMNS)
+        for unit in units:
+            for r in unit.lines:
+                yield [unit.number, unit.name, r["category_name"], *[r[f] for f in _COUNTS],
+                       _percent(r["completion_rate"])]
+            s = unit.subtotal
+            yield [unit.number, unit.name, subtotal, *[s[f] for f in _COUNTS],
+                   _percent(s["completion_rate"])]
+        grand = _grand_total(units)
+        yield ["", total, "", *[grand[f] for f in _COUNTS], _percent(grand["completion_rate"])]
 
     return spreadsheets.csv_file(lines())
 
 
+#: Column widths of the printed summary, in characters.
+SUMMARY_WIDTHS = (6, 26, 40, 10, 10, 10, 8, 10, 10)
+
+
 def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None = None,
-                 org_id: int | None = None) -> IO[bytes]:
-    """The summary as the 汇总表 a prefecture prints: title, header, rows, totals."""
+                 org_id: int | None = None, include_empty: bool = False) -> IO[bytes]:
+    """The summary as the 汇总表 a prefecture prints: a title and the 统计截至 line; 序号,
+    unit cells merged over their categories and subtotal (小计); the total (合计); landscape,
+    one page wide, the header row repeated on every page; the signature lines, and the
+    latest history anchor at the foot."""
     as_of = as_of or today()
-    rows = summary_rows(user, campaign_id, as_of, org_id)
-    parents = set(_summary_parents(user, org_id))
+    units = summary_units(user, campaign_id, as_of, org_id, include_empty)
     campaign = _campaign(campaign_id)
+    width = len(SUMMARY_COLUMNS)
 
     book = spreadsheets.Workbook()
-    ws = book.sheet("汇总表", widths=(30, 34, 10, 10, 10, 8, 10, 10), freeze="A3",
-                    print_title_rows="1:2")
-    # The title centred across the table's eight columns (no merged cells in a write-only
-    # sheet: "centre across selection" over the row's empty cells does the same on paper).
-    title = summary_title(campaign, as_of)
-    ws.append([ws.cell(title, bold=True, size=14, align="centerContinuous")]
-              + [ws.cell(None, align="centerContinuous") for _ in range(7)])
-    ws.append([ws.cell(h, bold=True, boxed=True) for h in SUMMARY_HEADERS])
-    for line in _summary_lines(rows, parents):
-        strong = line[1] in ("小计", "")
-        ws.append([ws.cell(v, bold=strong, boxed=True) for v in line[:-1]]
-                  + [ws.cell(line[-1], bold=strong, boxed=True, number_format="0.0%")])
+    ws = book.sheet(str(_l("Summary")), widths=SUMMARY_WIDTHS, freeze="A4",
+                    print_title_rows="3:3", landscape=True, fit_width=True)
+    ws.append([ws.cell(summary_title(campaign, as_of), bold=True, size=14, align="center")]
+              + [None] * (width - 1))
+    ws.merge(1, 1, 1, width)
+    ws.append([ws.cell(as_of_line(as_of), align="right")] + [None] * (width - 1))
+    ws.merge(2, 1, 2, width)
+    ws.append([ws.cell(h, bold=True, boxed=True, align="center", valign="center", wrap=True)
+               for h in sheets.headings(SUMMARY_COLUMNS)])
+
+    def counts(r: dict[str, Any], strong: bool) -> list[Any]:
+        return ([ws.cell(r[f], bold=strong, boxed=True) for f in _COUNTS]
+                + [ws.cell(r["completion_rate"], bold=strong, boxed=True, number_format="0.0%")])
+
+    subtotal, total = str(_l("Subtotal")), str(_l("Total"))
+    for unit in units:
+        first = ws.rows + 1
+        for n, r in enumerate(unit.lines):
+            lead = [unit.number, unit.name] if n == 0 else [None, None]
+            ws.append([ws.cell(lead[0], boxed=True, align="center", valign="center"),
+                       ws.cell(lead[1], boxed=True, valign="center", wrap=True),
+                       ws.cell(r["category_name"], boxed=True, wrap=True), *counts(r, False)])
+        lead = [unit.number, unit.name] if not unit.lines else [None, None]
+        ws.append([ws.cell(lead[0], boxed=True, align="center", valign="center"),
+                   ws.cell(lead[1], boxed=True, valign="center", wrap=True),
+                   ws.cell(subtotal, bold=True, boxed=True), *counts(unit.subtotal, True)])
+        ws.merge(first, 1, ws.rows, 1)
+        ws.merge(first, 2, ws.rows, 2)
+    ws.append([ws.cell(total, bold=True, boxed=True, align="center"),
+               ws.cell(None, boxed=True), ws.cell(None, boxed=True),
+               *counts(_grand_total(units), True)])
+    ws.merge(ws.rows, 1, ws.rows, 3)
+
+    # Signature lines, as a submitted table carries them: 填报单位：… 填表人：… 审核人：… 日期：…
+    blank = "________"
+    reporting = sheets.report_unit(user, org_id)
+    ws.append([])
+    ws.append([ws.cell(str(_l("Reporting unit: %(unit)s",
+                              unit=reporting.local_name if reporting else blank))),
+               None, None,
+               ws.cell(str(_l("Prepared by: %(name)s", name=blank))), None,
+               ws.cell(str(_l("Checked by: %(name)s", name=blank))), None,
+               ws.cell(str(_l("Date: %(date)s", date=blank))), None])
+    row = ws.rows
+    for first, last in ((1, 3), (4, 5), (6, 7), (8, 9)):
+        ws.merge(row, first, row, last)
     # The latest history anchor, so the printed table carries a copy outside the database
     # (check it with ``flask --app tracker verify-history``; README, History).
     footer = anchor_footer()
     ws.append([])
-    ws.append([footer])
+    ws.append([ws.cell(footer, size=8)])
     ws.ws.oddFooter.center.text = footer
     ws.ws.oddFooter.center.size = 8
     return book.save()
@@ -455,19 +531,24 @@ def anchor_footer() -> str:
     return f"历史锚点（history anchor）：{history.anchor_text(anchor)}"
 
 
+def overdue_title(as_of: date) -> str:
+    """The title line of the overdue list: 逾期未整改问题清单（统计截至 …）."""
+    return str(_l("Overdue findings not rectified (%(as_of)s)", as_of=as_of_line(as_of)))
+
+
 def _overdue_lines(user: User, as_of: date, filters: dict[str, Any]) -> Iterator[list[Any]]:
     rows = iter_overdue(user, as_of, **filters)  # checks now, rows later
-    return ([r["id"], r["title"], STATUS_LABELS.get(r["status"], r["status"]), r["org_path"],
+    return ([r["id"], r["title"], sheets.status_label(r["status"]), r["org_path"],
              r["owner_name"], r["due_on"], r["days_overdue"]] for r in rows)
 
 
 def overdue_csv(user: User, as_of: date | None = None, **filters: Any) -> IO[bytes]:
-    """The whole overdue list as CSV (UTF-8 with BOM)."""
+    """The whole overdue list as CSV (UTF-8 with BOM), headings in the reader's language."""
     as_of = as_of or today()
     lines = _overdue_lines(user, as_of, filters)
 
     def all_lines() -> Iterator[list[Any]]:
-        yield OVERDUE_HEADERS
+        yield sheets.headings(OVERDUE_COLUMNS)
         for line in lines:
             yield [*line[:5], line[5].isoformat(), line[6]]
 
@@ -479,10 +560,10 @@ def overdue_xlsx(user: User, as_of: date | None = None, **filters: Any) -> IO[by
     as_of = as_of or today()
     lines = _overdue_lines(user, as_of, filters)
     book = spreadsheets.Workbook()
-    ws = book.sheet("逾期问题", widths=(10, 60, 10, 50, 12, 12, 10), freeze="A3")
-    ws.append([ws.cell(f"逾期未整改问题清单(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
-                       bold=True, size=14)])
-    ws.append([ws.cell(h, bold=True) for h in OVERDUE_HEADERS])
+    ws = book.sheet(str(_l("Overdue list")), widths=(10, 60, 12, 50, 12, 12, 10), freeze="A3",
+                    print_title_rows="2:2", landscape=True, fit_width=True)
+    ws.append([ws.cell(overdue_title(as_of), bold=True, size=14)])
+    ws.append([ws.cell(h, bold=True, boxed=True) for h in sheets.headings(OVERDUE_COLUMNS)])
     for line in lines:
         ws.append([*line[:5], ws.cell(line[5], number_format="yyyy-mm-dd"), line[6]])
     return book.save()
