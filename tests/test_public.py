@@ -211,3 +211,107 @@ def test_admins_publish_a_campaign_by_api_and_form(api, app, world):
         "csrf_token": csrf_token(page.text)})  # the box unticked: no longer public
     assert resp.status_code == 302, resp.text
     assert api.get("/api/v1/public/campaigns").get_json() == []
+
+
+# --- names in the reader's language ----------------------------------------------------------
+
+
+def _section(page: str, testid: str) -> str:
+    return page.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+
+
+def test_tibetan_readers_read_tibetan_org_and_category_names(pages, demo):
+    from tracker.issues import demo_data
+
+    # The children of 果洛州: its own centre and the six counties.
+    units = {"GL-ZX", *demo_data.COUNTY_CODES}
+    bo_names = {demo_data.BO_ORG_NAMES[c] for c in units}
+    zh_names = {o["name"] for o in demo_data.ORGS if o["code"] in units}
+    bo_categories = set(demo_data.BO_CATEGORY_NAMES.values())
+    zh_categories = {name for _code, name in demo_data.CATEGORIES}
+    prefecture_bo = demo_data.BO_ORG_NAMES["GL"]
+
+    # The JSON, in the language of Accept-Language.
+    url = f"/api/v1/public/campaigns/{demo.id}"
+    bo = pages.get(url, query_string={"page_size": 500}, headers={"Accept-Language": "bo"})
+    zh = pages.get(url, query_string={"page_size": 500},
+                   headers={"Accept-Language": "zh-CN"})
+    body, chinese = bo.get_json(), zh.get_json()
+    assert body["org_name"] == prefecture_bo and chinese["org_name"] == "果洛州"
+    assert {c["name"] for c in body["counties"]} == bo_names
+    assert {c["name"] for c in chinese["counties"]} == zh_names
+    assert body["closed_findings"] and all(
+        f["county"] in bo_names and f["category"] in bo_categories
+        for f in body["closed_findings"])
+    assert all(f["county"] in zh_names and f["category"] in zh_categories
+               for f in chinese["closed_findings"])
+    # The same figures and findings, only the names differ.
+    assert [c["total"] for c in body["counties"]] == [c["total"] for c in chinese["counties"]]
+    assert [f["title"] for f in body["closed_findings"]] == [
+        f["title"] for f in chinese["closed_findings"]]
+    listed = pages.get("/api/v1/public/campaigns", headers={"Accept-Language": "bo"})
+    assert [c["org_name"] for c in listed.get_json()] == [prefecture_bo]
+
+    # The pages in bo.
+    page = pages.get(f"/public/campaigns/{demo.id}", query_string={"lang": "bo"}).text
+    counties = _section(page, "public-counties")
+    assert all(name in counties for name in bo_names)
+    assert not any(name in counties for name in zh_names)
+    findings = _section(page, "public-findings")
+    assert any(name in findings for name in bo_categories)
+    assert not any(name in findings for name in zh_categories)
+    assert prefecture_bo in page.split("<h1", 1)[1].split("</p>", 1)[0]
+    index = pages.get("/public", query_string={"lang": "bo"}).text
+    assert prefecture_bo in index
+    # In Chinese and English the pages keep the Chinese names.
+    for lang in ("zh_Hans", "en"):
+        page = pages.get(f"/public/campaigns/{demo.id}", query_string={"lang": lang}).text
+        assert all(name in _section(page, "public-counties") for name in zh_names)
+        assert not any(name in page for name in bo_names)
+
+
+def test_the_json_tag_varies_with_the_language_of_the_names(pages, demo):
+    url = f"/api/v1/public/campaigns/{demo.id}"
+    for path in (url, "/api/v1/public/campaigns"):
+        bo = pages.get(path, headers={"Accept-Language": "bo"})
+        zh = pages.get(path, headers={"Accept-Language": "zh"})
+        assert bo.text != zh.text
+        assert bo.headers["ETag"] != zh.headers["ETag"]
+        for resp in (bo, zh):
+            assert "Accept-Language" in resp.headers["Vary"]
+        # A Chinese copy does not revalidate a Tibetan reader's request, nor the reverse.
+        again = pages.get(path, headers={"Accept-Language": "bo",
+                                         "If-None-Match": zh.headers["ETag"]})
+        assert again.status_code == 200 and again.text == bo.text
+        same = pages.get(path, headers={"Accept-Language": "bo",
+                                        "If-None-Match": bo.headers["ETag"]})
+        assert same.status_code == 304
+        assert "Accept-Language" in same.headers["Vary"]
+    page = f"/public/campaigns/{demo.id}"
+    first = pages.get(page, query_string={"lang": "bo"})
+    cached = pages.get(page, query_string={"lang": "bo"},
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert cached.status_code == 304 and "Cookie" in cached.headers["Vary"]
+
+
+def test_an_org_without_a_tibetan_name_keeps_its_chinese_one_and_renames_make_a_new_tag(
+        pages, demo):
+    from tracker.owners.models import Org
+
+    url = f"/api/v1/public/campaigns/{demo.id}"
+    bo_before = pages.get(url, headers={"Accept-Language": "bo"})
+    zh_before = pages.get(url, headers={"Accept-Language": "zh"})
+    maduo = db.session.scalar(select(Org).where(Org.code == "MD"))
+    maduo.name_bo = None  # no event is written for a rename
+    db.session.commit()
+    bo_after = pages.get(url, headers={"Accept-Language": "bo",
+                                       "If-None-Match": bo_before.headers["ETag"]})
+    assert bo_after.status_code == 200
+    names = {c["name"] for c in bo_after.get_json()["counties"]}
+    assert "玛多县" in names and "རྨ་ཆེན་རྫོང" in names
+    # The Chinese answer did not change: its copies stay good.
+    zh_after = pages.get(url, headers={"Accept-Language": "zh",
+                                       "If-None-Match": zh_before.headers["ETag"]})
+    assert zh_after.status_code == 304
+    page = pages.get(f"/public/campaigns/{demo.id}", query_string={"lang": "bo"}).text
+    assert "玛多县" in _section(page, "public-counties")
