@@ -22,11 +22,13 @@ LANGS = ("zh_Hans", "bo", "en")
 
 @pytest.fixture
 def demo(runner, ctx) -> Campaign:
-    """The seed report's world, its campaign published."""
+    """The seed report's world, its campaign published (the demo's other one is not)."""
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    campaign = db.session.scalar(select(Campaign))
-    assert campaign is not None and campaign.public
+    campaign = db.session.scalar(select(Campaign).where(Campaign.public.is_(True)))
+    assert campaign is not None and campaign.reference == "果行公〔2018〕20号"
+    assert db.session.scalar(select(db.func.count()).select_from(Campaign)
+                             .where(Campaign.public.is_(False))) == 1
     return campaign
 
 
@@ -72,12 +74,14 @@ def test_public_answers_name_no_person_of_the_demo(pages, demo):
 
 def test_public_answers_hold_no_cause_comment_evidence_or_open_finding(pages, demo):
     text = "\n".join(_everything_public(pages, demo.id))
-    rows = db.session.execute(select(Issue.title, Issue.cause, Issue.status)).all()
-    assert any(status == Status.closed.value for _t, _c, status in rows)
-    for title, cause, status in rows:
+    rows = db.session.execute(select(Issue.title, Issue.cause, Issue.status,
+                                     Issue.campaign_id)).all()
+    assert any(status == Status.closed.value and campaign_id != demo.id
+               for _t, _c, status, campaign_id in rows)  # closed, in the unpublished one
+    for title, cause, status, campaign_id in rows:
         if cause:
             assert cause not in text
-        if status == Status.closed.value:
+        if status == Status.closed.value and campaign_id == demo.id:
             assert title in text
         else:
             assert title not in text
@@ -93,8 +97,10 @@ def test_public_json_has_counties_and_closed_findings(pages, demo):
     assert resp.headers["Cache-Control"] == "public, max-age=300"
     assert resp.headers["ETag"]
     body = resp.get_json()
-    closed = db.session.scalars(select(Issue).where(Issue.status == Status.closed.value)).all()
-    total = db.session.scalar(select(db.func.count()).select_from(Issue))
+    closed = db.session.scalars(select(Issue).where(Issue.status == Status.closed.value,
+                                                    Issue.campaign_id == demo.id)).all()
+    total = db.session.scalar(select(db.func.count()).select_from(Issue)
+                              .where(Issue.campaign_id == demo.id))
     assert body["totals"]["total"] == total and body["totals"]["closed"] == len(closed)
     assert sum(c["total"] for c in body["counties"]) == total
     names = {c["name"] for c in body["counties"]}
