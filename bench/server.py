@@ -43,7 +43,8 @@ class Server:
     """gunicorn serving the real app on ``url``, one worker, in a subprocess."""
 
     def __init__(self, url: str, evidence_dir: str, max_upload_mb: int,
-                 app: str = "tracker:create_app()") -> None:
+                 app: str = "tracker:create_app()", workers: int = 1,
+                 env_extra: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         env = dict(os.environ)
         env.update({
@@ -52,10 +53,11 @@ class Server:
             "TRACKER_MAX_UPLOAD_MB": str(max_upload_mb),
             "TRACKER_SECRET_KEY": "bench-secret",
             "TRACKER_SMTP_HOST": "",
+            **(env_extra or {}),
         })
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         self.proc = subprocess.Popen(
-            [gunicorn, "--no-control-socket", "-w", "1", "-b", f"127.0.0.1:{self.port}",
+            [gunicorn, "--no-control-socket", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
              "--timeout", "900", "--log-level", "warning", app],
             cwd=ROOT, env=env,
         )

@@ -38,7 +38,7 @@ GROUP BY c.ancestor_id, i.category_id
 
 FLOOR_PATH = "/bench-floor/<name>"
 #: The answers the product encodes with orjson (tracker.http.json_response).
-ORJSON_ANSWERS = {"issue list page (county)"}
+ORJSON_ANSWERS = {"issue list page (county)", "overdue report page 1"}
 
 
 def add_floor(app: Flask, payloads: dict[str, tuple[Any, dict[str, str]]]) -> None:

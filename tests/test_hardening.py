@@ -503,7 +503,9 @@ def test_a_database_outage_answers_503_json_and_recovers_by_itself(
         proxy = _Proxy(url.host or "127.0.0.1", url.port or 5432)
         url = url.set(host="127.0.0.1", port=proxy.port)
         cut, restore = proxy.cut, lambda: setattr(proxy, "up", True)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # The production pool (no ping per checkout), its idle ping on every checkout here.
+        options: dict[str, Any] = {"pool_recycle": 1800}
+        ping_idle: dict[str, Any] = {"TRACKER_DB_PING_IDLE_SECONDS": 0.0}
     else:
         # SQLite: the database's folder goes away and comes back (each request connects).
         from sqlalchemy.pool import NullPool
@@ -517,9 +519,10 @@ def test_a_database_outage_answers_503_json_and_recovers_by_itself(
         cut = lambda: os.rename(folder, away)  # noqa: E731
         restore = lambda: os.rename(away, folder)  # noqa: E731
         options = {"poolclass": NullPool}
+        ping_idle = {}
     other = create_app({**_test_config(url.render_as_string(hide_password=False),
                                        app.config["TRACKER_EVIDENCE_DIR"]),
-                        "SQLALCHEMY_ENGINE_OPTIONS": options})
+                        "SQLALCHEMY_ENGINE_OPTIONS": options, **ping_idle})
     if proxy is None:
         from flask_migrate import upgrade
 
@@ -539,6 +542,12 @@ def test_a_database_outage_answers_503_json_and_recovers_by_itself(
         assert page.status_code == 200  # the login page needs no database
         restore()
         assert client.post("/api/v1/auth/tokens", json=wrong).status_code == 401
+        if proxy is not None:
+            # A restart between two requests: the pooled connection is dead, the server is
+            # back.  The checkout's ping finds it dead and the request gets a fresh one.
+            proxy.cut()
+            restore()
+            assert client.post("/api/v1/auth/tokens", json=wrong).status_code == 401
     finally:
         if proxy is not None:
             proxy.close()

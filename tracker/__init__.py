@@ -30,12 +30,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config(app.instance_path))
     if config:
         app.config.update(config)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # No network between the app and an embedded database: a ping per checkout would
-        # only cost a round trip (PostgreSQL keeps it, to survive a restarted server).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
-            if k != "pool_pre_ping"}
     # JSON answers carry Chinese as UTF-8, not \u escapes (Flask 3 ignores JSON_AS_ASCII).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 

@@ -69,7 +69,11 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+        # No ping per checkout (a round trip per request): connections idle for
+        # TRACKER_DB_PING_IDLE_SECONDS are pinged instead (tracker/database.py), and none is
+        # kept past pool_recycle, below the idle timeouts of firewalls between the hosts.
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_recycle": 1800}
+        self.TRACKER_DB_PING_IDLE_SECONDS = float(env.get("TRACKER_DB_PING_IDLE_SECONDS", "10"))
         self.BABEL_DEFAULT_LOCALE = "zh_Hans"
         self.BABEL_DEFAULT_TIMEZONE = self.TRACKER_TIMEZONE
         self.API_TITLE = "Rectification ledger API"

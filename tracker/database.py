@@ -3,12 +3,14 @@ writes) and the mixin of models that carry a Tibetan name."""
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from tracker.extensions import db
 from tracker.timeutil import reader_language
@@ -36,9 +38,49 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 read_only: ContextVar[bool] = ContextVar("tracker_read_only", default=False)
 
 
-def configure_engine(engine: Engine) -> None:
-    """Install the per-connection settings for SQLite engines."""
+#: Seconds a pooled PostgreSQL connection may sit idle before it is pinged on checkout.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection on checkout only when it has sat idle for ``idle_seconds``.
+
+    A busy worker reuses its connections within milliseconds, and a ping per checkout was a
+    round trip on every request (a sixth of the list page on PostgreSQL, bench/README.md).
+    A connection left idle, the one a restarted server or a dropped link leaves stale, is
+    pinged and replaced before the request sees it; one that died within the last seconds
+    fails its request once (503, the pool is emptied), and the next gets a fresh connection.
+    """
+    if getattr(engine.pool, "_tracker_pings_when_idle", False):
+        return  # configured already (one engine, several apps in one process)
+    engine.pool._tracker_pings_when_idle = True  # type: ignore[attr-defined]
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure means: not this connection
+            # The pool discards this connection and checks out a fresh one.
+            raise DisconnectionError(str(exc)) from exc
+
+    event.listen(engine.pool, "checkin", checkin)
+    event.listen(engine.pool, "checkout", checkout)
+
+
+def configure_engine(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Install the per-connection settings: SQLite's pragmas and locks, PostgreSQL's ping of
+    connections left idle."""
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine, ping_after_idle)
         return
     if event.contains(engine, "connect", _sqlite_pragmas):
         return  # configured already (one engine, several apps in one process)
@@ -59,7 +101,8 @@ def _begin(conn: Any) -> None:
 def init_app(app: Flask) -> None:
     """Configure the engine once the app has one; reads take no write lock."""
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config.get("TRACKER_DB_PING_IDLE_SECONDS",
+                                                   PING_AFTER_IDLE_SECONDS))
 
     @app.before_request
     def _mark_read_only() -> None:

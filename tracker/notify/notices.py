@@ -188,7 +188,7 @@ def _held(token: str) -> tuple[list[_NoticeDigest], int]:
         .join(NotificationItem, NotificationItem.notification_id == Notification.id)
         .join(Issue, Issue.id == NotificationItem.issue_id)
         .where(NOTICE_MAILS.c.sent_at.is_(None), NOTICE_MAILS.c.claim_token == token)
-        .order_by(NOTICE_MAILS.c.id)
+        .order_by(claims.unsent_order(NOTICE_MAILS))
     ).all()
     if not rows:
         return [], 0

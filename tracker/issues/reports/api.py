@@ -17,6 +17,7 @@ from tracker.http import (
     QuerySchema,
     api_blueprint,
     attachment,
+    json_response,
     pagination_header,
 )
 from tracker.issues.reports import service as reports
@@ -119,7 +120,8 @@ class OverdueReport(MethodView):
                          as_of)
         rows, meta = reports.overdue_rows(user, as_of, page=args["page"],
                                           page_size=args["page_size"], **filters)
-        return rows, 200, pagination_header(meta)
+        # Plain dicts of the documented fields (dates as ISO strings): orjson, not marshmallow.
+        return json_response(rows, headers=pagination_header(meta))
 
 
 @blp.route("/summary")
