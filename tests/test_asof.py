@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as deadlines
 from tracker.issues.imports import service as imports
-from tracker.issues.models import Event, Issue
+from tracker.issues.models import Campaign, Event, Issue
 from tracker.issues.reports import service as reports
 from tracker.issues.reports.spans import IssueSpan
 from tracker.owners.service import issue_token
@@ -376,9 +376,12 @@ def test_demo_winter_2018_and_today(runner, ctx):
 
     assert runner.invoke(args=["demo"]).exit_code == 0
     zhou = db.session.scalar(select(User).where(User.username == "zhou.supervisor"))
+    # The seed report's campaign (the demo's other one is current, counted in working days).
+    seed = db.session.scalar(select(Campaign.id).where(
+        Campaign.reference == demo_data.CAMPAIGN["reference"]))
     winter = [r for r in reports.summary_rows(zhou, as_of=date(2018, 12, 1))
               if r["category_id"] is None]
-    now = [r for r in reports.summary_rows(zhou) if r["category_id"] is None]
+    now = [r for r in reports.summary_rows(zhou, seed) if r["category_id"] is None]
     closed_by_winter = sum(1 for f in demo_data.FINDINGS
                            if f.get("closed_on") and f["closed_on"] <= date(2018, 12, 1))
     overdue_in_winter = sum(1 for f in demo_data.FINDINGS
@@ -390,9 +393,15 @@ def test_demo_winter_2018_and_today(runner, ctx):
                                                  if f["status"] != "closed")
     # Before the report's date nothing was in the ledger.
     assert sum(r["total"] for r in reports.summary_rows(zhou, as_of=date(2018, 7, 10))) == 0
-    # Every event of the demo is dated in 2018 or 2019, none at load time.
-    years = {local_date_of(at).year for at in db.session.scalars(select(Event.at))}
+    # Every event of the seed report's findings is dated in 2018 or 2019, none at load time;
+    # those of the current campaign on their own days before today.
+    years = {local_date_of(at).year for at in db.session.scalars(
+        select(Event.at).join(Issue, Issue.id == Event.issue_id)
+        .where(Issue.campaign_id == seed))}
     assert years <= {2018, 2019} and local_date_of(utcnow()).year not in years
+    current = set(db.session.scalars(select(Event.at).join(Issue, Issue.id == Event.issue_id)
+                                     .where(Issue.campaign_id != seed)))
+    assert current and all(local_date_of(at) < local_date_of(utcnow()) for at in current)
 
 
 # --- the migration -----------------------------------------------------------------------

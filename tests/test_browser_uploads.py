@@ -152,10 +152,12 @@ def test_an_upload_goes_on_after_a_reload(browser: Any, live_server: Any, world:
             page.wait_for_timeout(20)
         assert len(cut) >= 2, cut
         # The officer gives up for today and comes back later: the page remembers the upload.
-        page.unroute(re.compile(r".*/api/v1/issues/\d+/uploads/.*"))
+        # The link comes back only with the new page: a retry the old page had scheduled must
+        # not slip through in between.
         page.reload()
         notice = page.locator("[data-testid=upload-unfinished]")
         notice.wait_for(state="visible")
+        page.unroute(re.compile(r".*/api/v1/issues/\d+/uploads/.*"))
         assert "签到表扫描件.pdf" in notice.inner_text()
         sent.clear()
         page.set_input_files("#evidence-file", path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import Counter
 from datetime import date
 
@@ -26,6 +27,11 @@ def _user(username: str) -> User:
     return db.session.scalar(select(User).where(User.username == username))
 
 
+def _seed_campaign() -> Campaign:
+    return db.session.scalar(select(Campaign).where(
+        Campaign.reference == demo_data.CAMPAIGN["reference"]))
+
+
 def test_demo_loads_the_seed_world(runner, ctx):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
@@ -34,22 +40,28 @@ def test_demo_loads_the_seed_world(runner, ctx):
     assert _count(Org) == len(demo_data.ORGS) == 36
     assert _count(User) == len(demo_data.USERS)
     assert _count(Category) == 7
-    assert _count(Campaign) == 1
-    assert db.session.scalar(select(Campaign.reference)) == "果行公〔2018〕20号"
-    assert _count(Issue) == len(demo_data.FINDINGS) == 33
+    # The seed report's round, and the current round counted in working days.
+    assert _count(Campaign) == 2
+    seed = _seed_campaign()
+    assert seed.title == demo_data.CAMPAIGN["title"] and seed.day_basis == "calendar"
+    assert _count(Issue) == len(demo_data.FINDINGS) + len(demo_data.WORKING_FINDINGS)
+    assert db.session.scalar(select(func.count()).where(Issue.campaign_id == seed.id)) == 33
     # The closure table knows every ancestor: 果洛州 sees all 36 orgs.
     root = db.session.scalar(select(Org).where(Org.code == "GL"))
     assert db.session.scalar(select(func.count()).where(OrgClosure.ancestor_id == root.id)) == 36
 
-    statuses = Counter(db.session.scalars(select(Issue.status)))
+    statuses = Counter(db.session.scalars(select(Issue.status)
+                                          .where(Issue.campaign_id == seed.id)))
     assert statuses == Counter(f["status"] for f in demo_data.FINDINGS)
-    files = sum(len(f.get("evidence", [])) for f in demo_data.FINDINGS)
+    files = sum(len(f.get("evidence", []))
+                for f in [*demo_data.FINDINGS, *demo_data.WORKING_FINDINGS])
     assert _count(Evidence) == files
     assert db.session.scalar(select(func.sum(Issue.evidence_count))) == files
 
     by_title = {i.title: i for i in db.session.scalars(select(Issue))}
     for f in demo_data.FINDINGS:
         issue = by_title[f["title"]]
+        assert issue.campaign_id == seed.id
         assert issue.status == f["status"]
         assert issue.owner_id == _user(f["owner_username"]).id
         assert (issue.starts_on, issue.due_on) == (f["starts_on"], f["due_on"])
@@ -131,3 +143,60 @@ def test_demo_evidence_dir_holds_only_the_demo_files(runner, ctx, app):
     runner.invoke(args=["demo"])
     stored = set(os.listdir(app.config["TRACKER_EVIDENCE_DIR"]))
     assert stored == set(db.session.scalars(select(Evidence.stored_name)))
+
+
+# --- the campaign counted in working days --------------------------------------------------
+
+
+def test_demo_holds_a_campaign_counted_in_working_days(runner, ctx):
+    from tracker.issues.calendar.service import WorkingDays, working_day_figures
+    from tracker.timeutil import today
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    working = db.session.scalar(select(Campaign).where(Campaign.day_basis == "working"))
+    assert working is not None and working.title == demo_data.WORKING_CAMPAIGN["title"]
+    found = {i.title: i for i in db.session.scalars(
+        select(Issue).where(Issue.campaign_id == working.id))}
+    assert set(found) == {f["title"] for f in demo_data.WORKING_FINDINGS}
+    days, now = WorkingDays(), today()
+    for f in demo_data.WORKING_FINDINGS:
+        issue = found[f["title"]]
+        assert issue.status == f["status"]
+        # Registered with due_in_working_days, on a day counted back from today, with the
+        # history at that day (not today).
+        assert days.working_days_between(issue.starts_on, now) == f["started_working_days_ago"]
+        assert days.working_days_between(issue.starts_on, issue.due_on) == f[
+            "due_in_working_days"]
+        assert days.is_working_day(issue.starts_on) and days.is_working_day(issue.due_on)
+        assert issue.registered_on == issue.starts_on < now
+        first = db.session.scalar(select(Event).where(Event.issue_id == issue.id)
+                                  .order_by(Event.id).limit(1))
+        assert local_date_of(first.at) == issue.starts_on
+        allowed_minus_spent = f["due_in_working_days"] - f["started_working_days_ago"]
+        if f["status"] == "closed":
+            assert working_day_figures(issue, now) == (None, 0)
+            assert issue.closed_on <= issue.due_on  # put right on time
+        elif allowed_minus_spent >= 0:
+            assert working_day_figures(issue, now) == (allowed_minus_spent, 0)
+        else:
+            assert working_day_figures(issue, now) == (None, -allowed_minus_spent)
+    spans = {f["due_in_working_days"] - f["started_working_days_ago"]
+             for f in demo_data.WORKING_FINDINGS if f["status"] != "closed"}
+    assert any(n > 0 for n in spans) and any(n < 0 for n in spans)
+
+
+def test_demo_pages_show_working_days_left_and_overdue(runner, ctx, app):
+    from tests.test_pages import PageClient, login
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    # Their owners' home pages: maduo.officer1 and .officer2 read Chinese, gande.officer1
+    # Tibetan (the catalogues' words for 剩余 N 个工作日 and 逾期 N 个工作日).
+    expected = {"maduo.officer1": "剩余 10 个工作日", "maduo.officer2": "逾期 5 个工作日",
+                "gande.officer1": "ད་དུང་ལས་ཉིན་ 3 ལྷག"}
+    for username, words in expected.items():
+        client = PageClient(app, app.response_class, use_cookies=True)
+        login(client, username, demo_data.DEMO_PASSWORD)
+        page = client.get("/")
+        assert page.status_code == 200
+        badges = re.findall(r'data-testid="working-days">([^<]*)<', page.text)
+        assert words in badges, (username, badges)

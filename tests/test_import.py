@@ -286,7 +286,7 @@ def test_command_records_the_command_line_as_actor(world, runner, tmp_path):
     path = write_xlsx(str(tmp_path / "ledger.xlsx"), [_row(1, "群众办事来回跑")])
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     assert result.exit_code == 0, result.output
-    assert "Imported 1" in result.output
+    assert f"已从 {os.path.basename(path)} 导入 1 个问题，跳过 0 个。" in result.output
     event = db.session.scalar(select(Event))
     assert event.actor_id is None
     assert event.actor_label == f"flask import {path} --campaign {world.campaign.id}"
@@ -323,14 +323,14 @@ def test_command_exits_non_zero_naming_every_wrong_row(world, runner, tmp_path):
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     assert result.exit_code == 1
     assert "第 3 行" in result.output and "第 4 行" in result.output
-    assert "nothing was imported" in result.output
+    assert "未导入任何数据" in result.output
     assert count(Issue) == 0
 
 
 def test_command_refuses_unknown_campaign_and_wrong_type(world, runner, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
-    result = runner.invoke(args=["import", path, "--campaign", "999"])
-    assert result.exit_code != 0 and "campaign" in result.output
+    result = runner.invoke(args=["import", path, "--campaign", "999", "--lang", "en"])
+    assert result.exit_code != 0 and "No campaign with id 999." in result.output
     pdf = tmp_path / "ledger.pdf"
     pdf.write_bytes(b"%PDF-1.4")
     result = runner.invoke(args=["import", str(pdf), "--campaign", str(world.campaign.id)])
@@ -342,8 +342,64 @@ def test_command_reports_skipped_rows(world, runner, tmp_path):
     runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     assert result.exit_code == 0
-    assert "第 2 行 (row 2) skipped" in result.output and "Imported 0" in result.output
+    assert "第 2 行：群众办事来回跑 — 本次整改工作中已登记。" in result.output
+    assert "导入 0 个问题，跳过 1 个。" in result.output
     assert count(Issue) == 1
+
+
+def _cli_data(world: Any, *paths: str) -> set[str]:
+    """What the users typed (names, codes, file names): not sentences of the command."""
+    from tests.test_languages import _data_of
+
+    return _data_of(world) | {p for path in paths for p in (path, os.path.basename(path))}
+
+
+def test_command_speaks_chinese_by_default_and_the_language_of_lang(world, runner, tmp_path):
+    from tests.test_languages import english_sentences
+
+    good = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
+    bad = write_csv(str(tmp_path / "bad.csv"), [
+        _row(1, "排队时间长", window="不知道"), _row(2, "x", owner="nobody"),
+        _row(3, "久治排队", org="NOPE"),
+    ])
+    data = _cli_data(world, good, bad, str(tmp_path / "none.csv"))
+    outputs = {
+        "imported": runner.invoke(args=["import", good, "--campaign", str(world.campaign.id)]),
+        "skipped": runner.invoke(args=["import", good, "--campaign", str(world.campaign.id)]),
+        "rows": runner.invoke(args=["import", bad, "--campaign", str(world.campaign.id)]),
+        "campaign": runner.invoke(args=["import", good, "--campaign", "999"]),
+        "file": runner.invoke(args=["import", str(tmp_path / "none.csv"),
+                                    "--campaign", str(world.campaign.id)]),
+        "user": runner.invoke(args=["import", good, "--campaign", str(world.campaign.id),
+                                    "--as", "nobody"]),
+    }
+    assert [outputs[k].exit_code for k in outputs] == [0, 0, 1, 1, 1, 1]
+    for what, result in outputs.items():
+        assert result.output.strip(), what
+        assert english_sentences(result.output, data) == [], (what, result.output)
+    rows = outputs["rows"].output
+    for line in ("第 2 行，整改时限：", "第 3 行，责任人：", "第 4 行，单位："):
+        assert line in rows, rows
+    assert "3 行中有 3 处错误，未导入任何数据。" in rows
+    assert "没有这项整改工作" in outputs["campaign"].output
+    assert "没有这个文件：" in outputs["file"].output
+    assert "没有在用的用户“nobody”。" in outputs["user"].output
+    assert count(Issue) == 1
+
+    # --lang bo: the same lines in Tibetan; --lang en: in English.
+    tibetan = runner.invoke(args=["import", bad, "--campaign", str(world.campaign.id),
+                                  "--lang", "bo"])
+    assert tibetan.exit_code == 1
+    assert "འཕྲེད་ཕྲེང་ 2" in tibetan.output and "ནང་འདྲེན་བྱས་མེད" in tibetan.output
+    assert english_sentences(tibetan.output, data) == [], tibetan.output
+    english = runner.invoke(args=["import", good, "--campaign", str(world.campaign.id),
+                                  "--lang", "en"])
+    assert english.exit_code == 0
+    assert "Row 2: 群众办事来回跑 — Already registered in this campaign." in english.output
+    assert "Imported 0 finding(s) from ledger.csv; skipped 1." in english.output
+    wrong = runner.invoke(args=["import", good, "--campaign", str(world.campaign.id),
+                                "--lang", "fr"])
+    assert wrong.exit_code == 2 and "zh_Hans" in wrong.output
 
 
 def test_control_characters_are_an_error_of_their_row_not_sent_to_the_database(world,

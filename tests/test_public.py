@@ -22,11 +22,13 @@ LANGS = ("zh_Hans", "bo", "en")
 
 @pytest.fixture
 def demo(runner, ctx) -> Campaign:
-    """The seed report's world, its campaign published."""
+    """The seed report's world, its campaign published (the demo's other one is not)."""
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    campaign = db.session.scalar(select(Campaign))
-    assert campaign is not None and campaign.public
+    campaign = db.session.scalar(select(Campaign).where(Campaign.public.is_(True)))
+    assert campaign is not None and campaign.reference == "果行公〔2018〕20号"
+    assert db.session.scalar(select(db.func.count()).select_from(Campaign)
+                             .where(Campaign.public.is_(False))) == 1
     return campaign
 
 
@@ -72,12 +74,14 @@ def test_public_answers_name_no_person_of_the_demo(pages, demo):
 
 def test_public_answers_hold_no_cause_comment_evidence_or_open_finding(pages, demo):
     text = "\n".join(_everything_public(pages, demo.id))
-    rows = db.session.execute(select(Issue.title, Issue.cause, Issue.status)).all()
-    assert any(status == Status.closed.value for _t, _c, status in rows)
-    for title, cause, status in rows:
+    rows = db.session.execute(select(Issue.title, Issue.cause, Issue.status,
+                                     Issue.campaign_id)).all()
+    assert any(status == Status.closed.value and campaign_id != demo.id
+               for _t, _c, status, campaign_id in rows)  # closed, in the unpublished one
+    for title, cause, status, campaign_id in rows:
         if cause:
             assert cause not in text
-        if status == Status.closed.value:
+        if status == Status.closed.value and campaign_id == demo.id:
             assert title in text
         else:
             assert title not in text
@@ -93,8 +97,10 @@ def test_public_json_has_counties_and_closed_findings(pages, demo):
     assert resp.headers["Cache-Control"] == "public, max-age=300"
     assert resp.headers["ETag"]
     body = resp.get_json()
-    closed = db.session.scalars(select(Issue).where(Issue.status == Status.closed.value)).all()
-    total = db.session.scalar(select(db.func.count()).select_from(Issue))
+    closed = db.session.scalars(select(Issue).where(Issue.status == Status.closed.value,
+                                                    Issue.campaign_id == demo.id)).all()
+    total = db.session.scalar(select(db.func.count()).select_from(Issue)
+                              .where(Issue.campaign_id == demo.id))
     assert body["totals"]["total"] == total and body["totals"]["closed"] == len(closed)
     assert sum(c["total"] for c in body["counties"]) == total
     names = {c["name"] for c in body["counties"]}
@@ -211,3 +217,107 @@ def test_admins_publish_a_campaign_by_api_and_form(api, app, world):
         "csrf_token": csrf_token(page.text)})  # the box unticked: no longer public
     assert resp.status_code == 302, resp.text
     assert api.get("/api/v1/public/campaigns").get_json() == []
+
+
+# --- names in the reader's language ----------------------------------------------------------
+
+
+def _section(page: str, testid: str) -> str:
+    return page.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+
+
+def test_tibetan_readers_read_tibetan_org_and_category_names(pages, demo):
+    from tracker.issues import demo_data
+
+    # The children of 果洛州: its own centre and the six counties.
+    units = {"GL-ZX", *demo_data.COUNTY_CODES}
+    bo_names = {demo_data.BO_ORG_NAMES[c] for c in units}
+    zh_names = {o["name"] for o in demo_data.ORGS if o["code"] in units}
+    bo_categories = set(demo_data.BO_CATEGORY_NAMES.values())
+    zh_categories = {name for _code, name in demo_data.CATEGORIES}
+    prefecture_bo = demo_data.BO_ORG_NAMES["GL"]
+
+    # The JSON, in the language of Accept-Language.
+    url = f"/api/v1/public/campaigns/{demo.id}"
+    bo = pages.get(url, query_string={"page_size": 500}, headers={"Accept-Language": "bo"})
+    zh = pages.get(url, query_string={"page_size": 500},
+                   headers={"Accept-Language": "zh-CN"})
+    body, chinese = bo.get_json(), zh.get_json()
+    assert body["org_name"] == prefecture_bo and chinese["org_name"] == "果洛州"
+    assert {c["name"] for c in body["counties"]} == bo_names
+    assert {c["name"] for c in chinese["counties"]} == zh_names
+    assert body["closed_findings"] and all(
+        f["county"] in bo_names and f["category"] in bo_categories
+        for f in body["closed_findings"])
+    assert all(f["county"] in zh_names and f["category"] in zh_categories
+               for f in chinese["closed_findings"])
+    # The same figures and findings, only the names differ.
+    assert [c["total"] for c in body["counties"]] == [c["total"] for c in chinese["counties"]]
+    assert [f["title"] for f in body["closed_findings"]] == [
+        f["title"] for f in chinese["closed_findings"]]
+    listed = pages.get("/api/v1/public/campaigns", headers={"Accept-Language": "bo"})
+    assert [c["org_name"] for c in listed.get_json()] == [prefecture_bo]
+
+    # The pages in bo.
+    page = pages.get(f"/public/campaigns/{demo.id}", query_string={"lang": "bo"}).text
+    counties = _section(page, "public-counties")
+    assert all(name in counties for name in bo_names)
+    assert not any(name in counties for name in zh_names)
+    findings = _section(page, "public-findings")
+    assert any(name in findings for name in bo_categories)
+    assert not any(name in findings for name in zh_categories)
+    assert prefecture_bo in page.split("<h1", 1)[1].split("</p>", 1)[0]
+    index = pages.get("/public", query_string={"lang": "bo"}).text
+    assert prefecture_bo in index
+    # In Chinese and English the pages keep the Chinese names.
+    for lang in ("zh_Hans", "en"):
+        page = pages.get(f"/public/campaigns/{demo.id}", query_string={"lang": lang}).text
+        assert all(name in _section(page, "public-counties") for name in zh_names)
+        assert not any(name in page for name in bo_names)
+
+
+def test_the_json_tag_varies_with_the_language_of_the_names(pages, demo):
+    url = f"/api/v1/public/campaigns/{demo.id}"
+    for path in (url, "/api/v1/public/campaigns"):
+        bo = pages.get(path, headers={"Accept-Language": "bo"})
+        zh = pages.get(path, headers={"Accept-Language": "zh"})
+        assert bo.text != zh.text
+        assert bo.headers["ETag"] != zh.headers["ETag"]
+        for resp in (bo, zh):
+            assert "Accept-Language" in resp.headers["Vary"]
+        # A Chinese copy does not revalidate a Tibetan reader's request, nor the reverse.
+        again = pages.get(path, headers={"Accept-Language": "bo",
+                                         "If-None-Match": zh.headers["ETag"]})
+        assert again.status_code == 200 and again.text == bo.text
+        same = pages.get(path, headers={"Accept-Language": "bo",
+                                        "If-None-Match": bo.headers["ETag"]})
+        assert same.status_code == 304
+        assert "Accept-Language" in same.headers["Vary"]
+    page = f"/public/campaigns/{demo.id}"
+    first = pages.get(page, query_string={"lang": "bo"})
+    cached = pages.get(page, query_string={"lang": "bo"},
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert cached.status_code == 304 and "Cookie" in cached.headers["Vary"]
+
+
+def test_an_org_without_a_tibetan_name_keeps_its_chinese_one_and_renames_make_a_new_tag(
+        pages, demo):
+    from tracker.owners.models import Org
+
+    url = f"/api/v1/public/campaigns/{demo.id}"
+    bo_before = pages.get(url, headers={"Accept-Language": "bo"})
+    zh_before = pages.get(url, headers={"Accept-Language": "zh"})
+    maduo = db.session.scalar(select(Org).where(Org.code == "MD"))
+    maduo.name_bo = None  # no event is written for a rename
+    db.session.commit()
+    bo_after = pages.get(url, headers={"Accept-Language": "bo",
+                                       "If-None-Match": bo_before.headers["ETag"]})
+    assert bo_after.status_code == 200
+    names = {c["name"] for c in bo_after.get_json()["counties"]}
+    assert "玛多县" in names and "རྨ་ཆེན་རྫོང" in names
+    # The Chinese answer did not change: its copies stay good.
+    zh_after = pages.get(url, headers={"Accept-Language": "zh",
+                                       "If-None-Match": zh_before.headers["ETag"]})
+    assert zh_after.status_code == 304
+    page = pages.get(f"/public/campaigns/{demo.id}", query_string={"lang": "bo"}).text
+    assert "玛多县" in _section(page, "public-counties")

@@ -13,6 +13,7 @@ from typing import Any
 import chinese_calendar
 from sqlalchemy import select
 
+from tests import test_reminders
 from tests.test_calendar import every_day, oracle_add
 from tests.test_reminders import _statements_of_pass
 from tracker.extensions import db
@@ -21,6 +22,9 @@ from tracker.issues.models import Issue
 from tracker.notify import service
 from tracker.notify.models import ReminderDelivery
 from tracker.notify.policy import Policy, owner_step, policy_for
+
+#: The real SMTP server (aiosmtpd), the app pointed at it.
+smtp = test_reminders.smtp
 
 MONDAY = date(2026, 3, 16)
 FRIDAY = MONDAY - timedelta(days=3)
@@ -187,3 +191,42 @@ def test_the_pass_on_working_campaigns_costs_what_is_due(world, make):
     many = _statements_of_pass(FRIDAY)
     assert many == few
     assert sum(1 for s in few if s == "SELECT") < 20
+
+
+# --- what the mail says ----------------------------------------------------------------
+
+
+def test_mail_of_a_working_day_campaign_counts_working_days(world, make, smtp):
+    """Through the real SMTP server: a working-day campaign's mail says 剩余 N 个工作日 and
+    已逾期 N 个工作日 (in Tibetan for a Tibetan reader), a calendar campaign's 还剩 N 天."""
+    from tests.smtp import html_of, text_of
+    from tracker.owners import service as owners
+
+    owners.update_user(owners.system_actor("tests"), world.officer2, locale="bo")
+    db.session.commit()
+    working = working_campaign(world, make)
+    ahead = oracle_add(MONDAY, 7)  # "before:7" falls on Monday: 9 calendar days ahead
+    behind = FRIDAY - timedelta(days=1)  # Thursday: 4 days overdue on Monday, 2 working days
+    assert ((ahead - MONDAY).days, (MONDAY - behind).days) == (9, 4)
+    for org, owner in ((world.centre, world.officer), (world.department, world.officer2)):
+        for due in (ahead, behind):
+            make.issue(org, owner, working, world.category, starts_on=date(2026, 1, 5),
+                       due_on=due)
+    plain = make.issue(world.centre, world.officer, world.campaign, world.category2,
+                       starts_on=date(2026, 1, 5), due_on=MONDAY + timedelta(days=3))
+    assert service.run_pass(MONDAY).ok
+
+    (chinese,) = smtp.to(world.officer.email)
+    (tibetan,) = smtp.to(world.officer2.email)
+    (escalation,) = smtp.to(world.county_supervisor.email)
+    for part in (text_of(chinese), html_of(chinese)):
+        assert "剩余 7 个工作日" in part and "已逾期 2 个工作日" in part
+        assert "还剩 9 天" not in part and "已逾期 4 天" not in part
+        assert "还剩 3 天" in part and plain.title in part  # the calendar campaign's item
+    for part in (text_of(tibetan), html_of(tibetan)):
+        assert "ལས་ཉིན་ 7 ལྷག་ཡོད།" in part and "ལས་ཉིན་ 2 དུས་བརྒལ།" in part
+        assert "ཉིན་ 9 " not in part and "ཉིན་ 4 " not in part
+        assert "剩余" not in part and "工作日" not in part
+    # The supervisor's escalation of the two overdue items, in working days too.
+    assert text_of(escalation).count("已逾期 2 个工作日") == 2
+    assert "已逾期 4 天" not in text_of(escalation)

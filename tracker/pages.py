@@ -109,19 +109,25 @@ def field_errors(exc: DomainError) -> dict[str, list[str]]:
     return result
 
 
+def refusal_text(exc: DomainError, *, details: bool = True) -> str:
+    """A refusal as one line in the current language: its message, then (``details``) each
+    field's errors under the field's label."""
+    fields = field_errors(exc) if details else {}
+    text = explain(exc)
+    if fields:
+        if is_chinese():
+            parts = [f"{FIELD_LABELS.get(k, k)}:{''.join(v)}" for k, v in fields.items()]
+            text = f"{text}({';'.join(parts)})"
+        else:
+            parts = [f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in fields.items()]
+            text = f"{text} ({'; '.join(parts)})"
+    return text
+
+
 def flash_refusal(exc: DomainError) -> None:
     """Show why an action was refused, at the top of the next page."""
     db.session.rollback()
-    details = field_errors(exc)
-    text = explain(exc)
-    if details and (exc.status == 422 or exc.reason == "duplicate"):
-        if is_chinese():
-            parts = [f"{FIELD_LABELS.get(k, k)}:{''.join(v)}" for k, v in details.items()]
-            text = f"{text}({';'.join(parts)})"
-        else:
-            parts = [f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in details.items()]
-            text = f"{text} ({'; '.join(parts)})"
-    flash(text, "danger")
+    flash(refusal_text(exc, details=exc.status == 422 or exc.reason == "duplicate"), "danger")
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -6,6 +6,10 @@ uploads, and lifecycle transitions by the owner and the named supervisor.  The f
 history is recorded as it happened (SPEC §9): the loader sets the clock
 (``timeutil.clock``) to each day the history names before calling the service, so events,
 evidence, closures and the reports' status spans carry those dates, not the day of loading.
+
+A second campaign counts working days (``demo_data.WORKING_CAMPAIGN``): its findings are
+registered with ``due_in_working_days`` on days counted back, in working days, from the day of
+loading, so that it always shows working days left and overdue.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from sqlalchemy.exc import DBAPIError
 from tracker.extensions import db
 from tracker.issues import demo_data
 from tracker.issues import service as issues
+from tracker.issues.calendar.service import WorkingDays
 from tracker.issues.evidence import service as evidence
-from tracker.issues.models import Status
+from tracker.issues.models import WORKING, Status
 from tracker.owners import service as owners
 from tracker.owners.models import Org, Role, User
-from tracker.timeutil import clock, local_zone
+from tracker.timeutil import clock, local_zone, today
 
 #: Who the history names for what the loader itself does (not a user's action).
 LOADER_LABEL = "flask --app tracker demo"
@@ -125,9 +130,64 @@ def load_demo() -> dict[str, int]:
         if status == Status.closed.value:
             with clock(_at(when["close"], 17)):
                 issues.transition(issue, users[f["closed_by"]], "close", "核查属实,同意销号。")
+    files += _load_working_campaign(admin, orgs, users, categories, registrars)
     db.session.flush()
     return {"orgs": len(orgs), "users": len(users), "categories": len(categories),
-            "campaigns": 1, "findings": len(demo_data.FINDINGS), "evidence": files}
+            "campaigns": 2, "findings": len(demo_data.FINDINGS) + len(demo_data.WORKING_FINDINGS),
+            "evidence": files}
+
+
+def _load_working_campaign(admin: User, orgs: dict[str, Org], users: dict[str, User],
+                           categories: dict[str, Any], registrars: list[User]) -> int:
+    """The campaign counted in working days, its days counted back from today; returns the
+    number of evidence files stored."""
+    days = WorkingDays()
+    # Counted from the last working day up to today, so that the figures are the same on a
+    # weekend: started N working days ago with M allowed leaves M − N working days.
+    last_worked = today()
+    if not days.is_working_day(last_worked):
+        last_worked = days.previous_working_day(last_worked)
+
+    def back(n: int) -> date:
+        return days.add_working_days(last_worked, -n)
+
+    camp = demo_data.WORKING_CAMPAIGN
+    campaign = issues.create_campaign(admin, {
+        "title": camp["title"], "reference": camp["reference"],
+        "org_id": orgs[camp["org_code"]].id,
+        "starts_on": back(camp["started_working_days_ago"]), "day_basis": WORKING,
+    })
+    files = 0
+    for f in demo_data.WORKING_FINDINGS:
+        org = orgs[f["org_code"]]
+        owner = users[f["owner_username"]]
+        registrar = next((r for r in registrars if r.org_id is not None
+                          and owners.org_in_subtree(org.id, r.org_id)), admin)
+        starts_on = back(f["started_working_days_ago"])
+        with clock(_at(starts_on, 10)):
+            issue = issues.register_issue(registrar, {
+                "campaign_id": campaign.id, "org_id": org.id,
+                "category_id": categories[f["category_code"]].id, "title": f["title"],
+                "description": f["description"], "cause": f["cause"],
+                "measures": f["measures"], "owner_id": owner.id,
+                "starts_on": starts_on, "due_in_working_days": f["due_in_working_days"],
+            })
+        if f["status"] == Status.open.value:
+            continue
+        with clock(_at(starts_on, 15)):
+            issues.transition(issue, owner, "start", "已着手整改。")
+        if "submitted_after" not in f:
+            continue
+        with clock(_at(days.add_working_days(starts_on, f["submitted_after"]), 11)):
+            for filename, content in f.get("evidence", []):
+                evidence.add_evidence(owner, issue, io.BytesIO(content.encode("utf-8")),
+                                      filename, "演示佐证材料")
+                files += 1
+            issues.transition(issue, owner, "submit", "整改完成,提交验收。")
+        if f["status"] == Status.closed.value:
+            with clock(_at(days.add_working_days(starts_on, f["closed_after"]), 17)):
+                issues.transition(issue, users[f["closed_by"]], "close", "核查属实,同意销号。")
+    return files
 
 
 def _pad(text: str, width: int) -> str:

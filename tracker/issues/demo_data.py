@@ -18,6 +18,11 @@ Contents
     three officers per centre. All share ``DEMO_PASSWORD``.
 ``CAMPAIGN``
     The one inspection round, 果行公〔2018〕20号.
+``WORKING_CAMPAIGN`` / ``WORKING_FINDINGS``
+    A second, current round counted in working days (工作日): poor ratings of the windows
+    (政务服务"好差评" 差评), each to be put right within a number of working days. Its dates
+    are counted back from the day the demo is loaded, so that its pages always show working
+    days left and overdue (剩余 N 个工作日, 逾期 N 个工作日).
 ``FINDINGS``
     The problems each centre's report admits, condensed in the report's own words.
     Required keys: org_code, category_code, title, description, cause, measures,
@@ -64,6 +69,35 @@ class CampaignSpec(TypedDict):
     reference: str
     org_code: str
     starts_on: date
+
+
+class WorkingCampaignSpec(TypedDict):
+    title: str
+    reference: str | None
+    org_code: str
+    #: The campaign's first day: this many working days before the day of loading.
+    started_working_days_ago: int
+
+
+class WorkingFindingSpec(TypedDict):
+    org_code: str
+    category_code: str
+    title: str
+    description: str
+    cause: str
+    measures: str
+    owner_username: str
+    #: starts_on (and the day it was registered): this many working days before loading.
+    started_working_days_ago: int
+    #: Registered with due_in_working_days: due_on is this many working days after starts_on.
+    due_in_working_days: int
+    status: Status
+    evidence: NotRequired[list[tuple[str, str]]]
+    #: For ``submitted`` and ``closed``: submitted this many working days after starts_on.
+    submitted_after: NotRequired[int]
+    #: For ``closed``: closed this many working days after starts_on, by ``closed_by``.
+    closed_after: NotRequired[int]
+    closed_by: NotRequired[str]
 
 
 class FindingSpec(TypedDict):
@@ -1010,3 +1044,80 @@ FINDINGS: list[FindingSpec] = [
 
 #: Each county's (and the prefecture's) findings live in its centre's subtree.
 COUNTY_CODES: list[str] = ["MQ", "GD", "DR", "MD", "BM", "JZ"]
+
+
+# --------------------------------------------------------------------------------------
+# 6. A current campaign counted in working days (工作日)
+# --------------------------------------------------------------------------------------
+
+#: Poor ratings (差评) of the windows in the 政务服务"好差评" system, each put right within
+#: fifteen working days of the rating.  Counted back from the day of loading.
+WORKING_CAMPAIGN: WorkingCampaignSpec = {
+    "title": "政务服务“好差评”差评整改（按工作日计时）",
+    "reference": None,
+    "org_code": "GL",
+    "started_working_days_ago": 30,
+}
+
+#: Working days allowed for each poor rating.
+WORKING_DAYS_ALLOWED = 15
+
+WORKING_FINDINGS: list[WorkingFindingSpec] = [
+    {
+        # Ten working days left (eleven when loaded on a weekend).
+        "org_code": "MD-ZX",
+        "category_code": "C4",
+        "title": "大厅评价器故障,办事群众无法当场评价",
+        "description": "群众反映综合窗口评价器按键失灵,办完事无法当场评价,只能事后电话投诉。",
+        "cause": "评价器使用多年未维护,故障报修无人跟进。",
+        "measures": "更换评价器,指定专人每周检查评价设备,故障当日报修。",
+        "owner_username": "maduo.officer1",
+        "started_working_days_ago": 5,
+        "due_in_working_days": WORKING_DAYS_ALLOWED,
+        "status": "in_progress",
+    },
+    {
+        # Overdue by five working days.
+        "org_code": "MD-MZ",
+        "category_code": "C2",
+        "title": "婚姻登记窗口午间无人值守,群众差评",
+        "description": "办事群众中午到婚姻登记窗口,无人值守,等候一个多小时,给予差评。",
+        "cause": "窗口只有一名工作人员,未落实午间轮岗值守。",
+        "measures": "落实午间错时值守,在窗口公示值守人员和联系电话。",
+        "owner_username": "maduo.officer2",
+        "started_working_days_ago": 20,
+        "due_in_working_days": WORKING_DAYS_ALLOWED,
+        "status": "in_progress",
+    },
+    {
+        # Three working days left, read in Tibetan by its owner.
+        "org_code": "GD-ZX",
+        "category_code": "C3",
+        "title": "缺少藏汉双语办事指南,牧民群众看不懂",
+        "description": "牧民群众反映窗口办事指南只有汉文,看不懂需要准备的材料,多次往返。",
+        "cause": "办事指南编印时未考虑藏文版本。",
+        "measures": "编印藏汉双语办事指南,在窗口和网上同步公布。",
+        "owner_username": "gande.officer1",
+        "started_working_days_ago": 12,
+        "due_in_working_days": WORKING_DAYS_ALLOWED,
+        "status": "open",
+    },
+    {
+        # Put right on time: submitted and closed before its deadline.
+        "org_code": "MQ-RS",
+        "category_code": "C1",
+        "title": "社保卡补办要求重复提交身份证复印件",
+        "description": "群众补办社保卡时,窗口要求重复提交已在系统中留存的身份证复印件。",
+        "cause": "窗口未调取系统内已有材料,仍按旧清单收件。",
+        "measures": "取消重复提交的材料,按新清单收件,已留存材料直接调取。",
+        "owner_username": "maqin.officer2",
+        "started_working_days_ago": 25,
+        "due_in_working_days": WORKING_DAYS_ALLOWED,
+        "status": "closed",
+        "evidence": [("新收件清单.txt",
+                      "社保卡补办收件清单（修订版）：身份证复印件不再重复提交。")],
+        "submitted_after": 10,
+        "closed_after": 12,
+        "closed_by": "zhou.supervisor",
+    },
+]

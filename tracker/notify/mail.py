@@ -53,6 +53,10 @@ class DigestItem:
     step: str
     #: as_of − due_on: negative while days are left, 0 on the day, positive when overdue.
     days: int
+    #: On a campaign counted in working days, the issue's ``working_day_figures`` on as_of:
+    #: working days left (while not overdue) and working days overdue; None otherwise.
+    working_days_left: int | None = None
+    working_days_overdue: int | None = None
 
 
 def recipient_locale(locale: str | None) -> str:
@@ -75,7 +79,13 @@ def subject_for(kind: str, count: int, locale: str | None = None) -> str:
 
 
 def urgency(item: DigestItem) -> str:
-    """"还剩 3 天", "今天到期" or "已逾期 5 天" for one item (in the current language)."""
+    """"还剩 3 天", "今天到期" or "已逾期 5 天" for one item (in the current language); on a
+    campaign counted in working days "剩余 3 个工作日" or "已逾期 2 个工作日" (calendar days
+    only where no working day counts yet: a deadline on a day off, an overdue weekend)."""
+    if item.working_days_overdue:
+        return gettext("%(d)s working day(s) overdue", d=item.working_days_overdue)
+    if item.days < 0 and item.working_days_left:
+        return gettext("%(d)s working day(s) left", d=item.working_days_left)
     if item.days < 0:
         return gettext("%(d)s day(s) left", d=-item.days)
     if item.days == 0:

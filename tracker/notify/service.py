@@ -42,7 +42,7 @@ from sqlalchemy.exc import OperationalError
 from tracker import database
 from tracker.errors import NotFound
 from tracker.extensions import db
-from tracker.issues.calendar.service import WorkingDays
+from tracker.issues.calendar.service import WorkingDays, working_day_figures
 from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue
 from tracker.notify import claims, mail
 from tracker.notify.models import DailyRun, Notification, NotificationItem, ReminderDelivery
@@ -416,8 +416,10 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
     for chunk in _chunks(issue_ids):
         for row in db.session.execute(
             select(Issue.id, Issue.title, Issue.org_id, Issue.owner_id, Issue.due_on,
-                   Issue.status, User.display_name.label("owner_name"))
+                   Issue.status, Issue.campaign_id, Campaign.day_basis,
+                   User.display_name.label("owner_name"))
             .join(User, User.id == Issue.owner_id)
+            .join(Campaign, Campaign.id == Issue.campaign_id)
             .where(Issue.id.in_(chunk))
         ):
             issues[row.id] = row
@@ -446,6 +448,9 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
     claims.release(DELIVERIES, stale)
 
     digests = []
+    # One calendar for the pass: the working days left or overdue of each item on a campaign
+    # counted in working days (the years it spans are read once).
+    working_days = WorkingDays()
     for (recipient_id, kind), by_issue in sorted(grouped.items()):
         items: list[mail.DigestItem] = []
         claim_ids: list[int] = []
@@ -454,10 +459,12 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             # so the recipient reads each issue once, at its most urgent step.
             newest = max(held, key=lambda c: step_offset(c.step))
             issue = issues[issue_id]
+            left, late = working_day_figures(issue, as_of, working_days)
             items.append(mail.DigestItem(
                 issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
                 owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
-                days=(as_of - issue.due_on).days,
+                days=(as_of - issue.due_on).days, working_days_left=left,
+                working_days_overdue=late,
             ))
             claim_ids.extend(c.id for c in held)
         items.sort(key=lambda item: (-item.days, item.issue_id))

@@ -168,7 +168,8 @@ def counts_working_days(issue: Any) -> bool:
     return basis == WORKING
 
 
-def working_day_figures(issue: Any, as_of: date) -> tuple[int | None, int | None]:
+def working_day_figures(issue: Any, as_of: date,
+                        days: WorkingDays | None = None) -> tuple[int | None, int | None]:
     """``(working_days_left, working_days_overdue)`` of an issue on ``as_of``.
 
     On a campaign counted in working days: the working days after ``as_of`` up to due_on while
@@ -176,10 +177,11 @@ def working_day_figures(issue: Any, as_of: date) -> tuple[int | None, int | None
     and the working days after due_on up to ``as_of`` once it is overdue (0 otherwise; 0 too
     on an overdue weekend before any working day has passed).  Both None on a campaign
     counted in calendar days.  Overdue itself is the day after due_on on both bases.
+    ``days``: the calendar to count with (a job's own; default the request's).
     """
     if not counts_working_days(issue):
         return None, None
-    days = current_calendar()
+    days = days or current_calendar()
     if days_overdue(issue.status, issue.due_on, as_of):
         return None, days.working_days_between(issue.due_on, as_of)
     if issue.status == Status.closed.value:

@@ -14,14 +14,20 @@ from tracker.issues.public import service
 blp = api_blueprint(
     "public", __name__, "/public",
     "Public disclosure (政务公开), without login: published campaigns, progress per county "
-    "and the closed findings. Answers carry ETag and Cache-Control: public, max-age=300.",
+    "and the closed findings. Answers carry ETag and Cache-Control: public, max-age=300. "
+    "Org and category names follow Accept-Language: the Tibetan names for bo (where an org "
+    "or category has one), else the Chinese; the ETag differs per language "
+    "(Vary: Accept-Language).",
 )
 
 CACHE_CONTROL = "public, max-age=300"
+#: The request header the JSON answers depend on besides the URL (the names' language).
+VARY = "Accept-Language"
 CACHE_HEADERS_DOC = {
     "ETag": {"description": "Send it back in If-None-Match: 304 when unchanged.",
              "schema": {"type": "string"}},
     "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+    "Vary": {"description": VARY, "schema": {"type": "string"}},
 }
 
 
@@ -73,20 +79,26 @@ class DisclosureSchema(PublicCampaignSchema):
     closed_findings = ma.fields.List(ma.fields.Nested(ClosedFindingSchema))
 
 
-def not_modified(tag: str) -> Response | None:
-    """A 304 when the client's If-None-Match holds ``tag``."""
+def not_modified(tag: str, vary: str = VARY) -> Response | None:
+    """A 304 when the client's If-None-Match holds ``tag`` (with the answer's ``Vary``)."""
     if tag in request.if_none_match:
         resp = Response(status=304)
-        cached(resp, tag)
+        cached(resp, tag, vary)
         return resp
     return None
 
 
-def cached(resp: Response, tag: str) -> Response:
-    """The caching headers of every public answer."""
+def cached(resp: Response, tag: str, vary: str = VARY) -> Response:
+    """The caching headers of every public answer: ETag, Cache-Control and Vary (what
+    besides the URL chose the answer's language)."""
     resp.set_etag(tag)
     resp.headers["Cache-Control"] = CACHE_CONTROL
+    resp.vary.add(vary)
     return resp
+
+
+def _headers(tag: str) -> dict[str, str]:
+    return {"ETag": f'"{tag}"', "Cache-Control": CACHE_CONTROL, "Vary": VARY}
 
 
 @blp.route("/campaigns")
@@ -96,11 +108,12 @@ class PublicCampaigns(MethodView):
     @blp.response(200, PublicCampaignSchema(many=True), headers=CACHE_HEADERS_DOC)
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     def get(self) -> Any:
-        """List the published campaigns, newest first (no login)."""
+        """List the published campaigns, newest first (no login).
+
+        The publishing org's name is in the language of Accept-Language."""
         rows = service.public_campaigns()
         tag = service.list_tag(rows)
-        return not_modified(tag) or (rows, 200, {"ETag": f'"{tag}"',
-                                                "Cache-Control": CACHE_CONTROL})
+        return not_modified(tag) or (rows, 200, _headers(tag))
 
 
 @blp.route(f"/campaigns/<{ID}:campaign_id>")
@@ -113,12 +126,13 @@ class PublicCampaign(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     def get(self, args: dict[str, Any], campaign_id: int) -> Any:
         """Progress per county and the closed findings of a published campaign (no login);
-        404 when the campaign is not public."""
+        404 when the campaign is not public.
+
+        Org and category names are in the language of Accept-Language."""
         campaign = service.get_public_campaign(campaign_id)
         tag = service.campaign_tag(campaign, "json", args["page"], args["page_size"])
         early = not_modified(tag)
         if early is not None:
             return early
         body, meta = service.disclosure(campaign, args["page"], args["page_size"])
-        return body, 200, {"ETag": f'"{tag}"', "Cache-Control": CACHE_CONTROL,
-                           **pagination_header(meta)}
+        return body, 200, {**_headers(tag), **pagination_header(meta)}

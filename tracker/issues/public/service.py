@@ -9,8 +9,13 @@ none of those columns.
 Answers are cached by clients and proxies for five minutes and revalidated by ``ETag``.  The
 tag is derived without aggregating: from the campaign's own fields, the latest event id of
 the ledger (every change of an issue writes an event), and the names of the campaign's org,
-its counties and the categories (renames write no event).  So a conditional GET costs four
-small indexed reads on any worker, and any change makes a new tag.
+its counties and the categories (renames write no event), and the reader's language.  So a
+conditional GET costs four small indexed reads on any worker, and any change makes a new tag.
+
+Org and category names are in the reader's language (``TibetanNamed.local_name_column``: the
+Tibetan name to a reader of Tibetan where there is one, else the Chinese), so the names the
+tag digests are those the answer shows.  The caller sets the language (the pages' ``?lang=``
+under ``force_locale``, the API's ``Accept-Language``) before asking for tag or answer.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from tracker.extensions import db
 from tracker.issues.models import Campaign, Category, Event, Issue, Status
 from tracker.issues.reports.service import subtree_counts, subtree_units
 from tracker.owners.models import Org, OrgClosure
-from tracker.timeutil import today
+from tracker.timeutil import reader_language, today
 
 #: Changes whenever the shape of the answers changes, so old tags never match new bodies.
 FORMAT = "public-1"
@@ -41,7 +46,7 @@ def public_campaigns() -> list[dict[str, Any]]:
     """The published campaigns, newest first: title, reference, the publishing org."""
     rows = db.session.execute(
         select(Campaign.id, Campaign.title, Campaign.reference, Campaign.org_id,
-               Org.name.label("org_name"), Campaign.starts_on)
+               Org.local_name_column().label("org_name"), Campaign.starts_on)
         .join(Org, Org.id == Campaign.org_id)
         .where(Campaign.public.is_(True))
         .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
@@ -50,8 +55,8 @@ def public_campaigns() -> list[dict[str, Any]]:
 
 
 def list_tag(rows: list[dict[str, Any]], *variant: Any) -> str:
-    """The ETag of the list: a digest of what it shows."""
-    return _digest(FORMAT, "list", rows, *variant)
+    """The ETag of the list: a digest of what it shows, in the reader's language."""
+    return _digest(FORMAT, "list", reader_language(), rows, *variant)
 
 
 def get_public_campaign(campaign_id: int) -> Campaign:
@@ -68,9 +73,10 @@ def _digest(*parts: Any) -> str:
 
 
 def _units(campaign: Campaign) -> list[Any]:
-    """The campaign's org and its children (the counties), top first."""
+    """The campaign's org and its children (the counties), top first, named in the reader's
+    language."""
     return list(db.session.execute(
-        select(Org.id, Org.name, Org.parent_id)
+        select(Org.id, Org.local_name_column(), Org.parent_id)
         .where(or_(Org.id == campaign.org_id, Org.parent_id == campaign.org_id))
         .order_by(Org.depth, Org.code, Org.id)
     ))
@@ -78,18 +84,19 @@ def _units(campaign: Campaign) -> list[Any]:
 
 def _categories() -> list[Any]:
     return list(db.session.execute(
-        select(Category.id, Category.name).order_by(Category.code, Category.id)
+        select(Category.id, Category.local_name_column()).order_by(Category.code, Category.id)
     ))
 
 
 def campaign_tag(campaign: Campaign, *variant: Any) -> str:
     """The ETag of a campaign's disclosure, without aggregating anything (see above).
 
-    ``variant`` holds what else the answer depends on (page, page size, language).
+    ``variant`` holds what else the answer depends on (page, page size, the page's language);
+    the reader's language is always part of it (the names depend on it).
     """
     latest_event = db.session.scalar(select(func.max(Event.id)))
     return _digest(
-        FORMAT, campaign.id, campaign.title, campaign.reference, campaign.org_id,
+        FORMAT, reader_language(), campaign.id, campaign.title, campaign.reference, campaign.org_id,
         campaign.starts_on, latest_event, [tuple(u) for u in _units(campaign)],
         [tuple(c) for c in _categories()], today(), *variant,
     )
@@ -136,7 +143,8 @@ def closed_findings(campaign: Campaign, closed_total: int, page: int,
     rows), so no second count is needed."""
     unit = aliased(Org)
     rows = db.session.execute(
-        select(Issue.title, Category.name.label("category"), unit.name.label("county"),
+        select(Issue.title, Category.local_name_column().label("category"),
+               unit.local_name_column().label("county"),
                Issue.measures, Issue.closed_on)
         .join(Category, Category.id == Issue.category_id)
         .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
@@ -159,7 +167,7 @@ def disclosure(campaign: Campaign, page: int = 1,
     org = db.session.get(Org, campaign.org_id)
     return {
         "id": campaign.id, "title": campaign.title, "reference": campaign.reference,
-        "org_id": campaign.org_id, "org_name": org.name if org else "",
+        "org_id": campaign.org_id, "org_name": org.local_name if org else "",
         "starts_on": campaign.starts_on, "as_of": today(),
         **figures, "closed_findings": findings,
     }, meta

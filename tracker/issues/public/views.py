@@ -11,6 +11,9 @@ from tracker.pages import LANGUAGE_NAMES, LANGUAGE_TAGS, LANGUAGES, page_number
 
 bp = Blueprint("public_pages", __name__)
 
+#: Besides the URL's ``?lang=``, the ``lang`` cookie chooses the page's language.
+VARY = "Cookie"
+
 
 def _language() -> str:
     """``?lang=`` (the page's own switcher), else the ``lang`` cookie, else Chinese.
@@ -23,22 +26,21 @@ def _language() -> str:
 
 
 def _page(template: str, tag: str, lang: str, **context: object) -> Response:
-    with force_locale(lang):
-        html = render_template(template, lang=lang, LANGUAGES=LANGUAGES,
-                               LANGUAGE_NAMES=LANGUAGE_NAMES, LANGUAGE_TAGS=LANGUAGE_TAGS,
-                               **context)
-    resp = make_response(html)
-    resp.headers["Vary"] = "Cookie"
-    return cached(resp, tag)
+    html = render_template(template, lang=lang, LANGUAGES=LANGUAGES,
+                           LANGUAGE_NAMES=LANGUAGE_NAMES, LANGUAGE_TAGS=LANGUAGE_TAGS,
+                           **context)
+    return cached(make_response(html), tag, VARY)
 
 
 @bp.get("/public")
 def index() -> Response:
     """The published campaigns."""
     lang = _language()
-    rows = service.public_campaigns()
-    tag = service.list_tag(rows, "html", lang)
-    return not_modified(tag) or _page("public/index.html", tag, lang, campaigns=rows)
+    # The page's language for everything: the words, and the org names (name_bo in bo).
+    with force_locale(lang):
+        rows = service.public_campaigns()
+        tag = service.list_tag(rows, "html", lang)
+        return not_modified(tag, VARY) or _page("public/index.html", tag, lang, campaigns=rows)
 
 
 @bp.get("/public/campaigns/<int:campaign_id>")
@@ -47,9 +49,10 @@ def campaign_page(campaign_id: int) -> Response:
     lang = _language()
     campaign = service.get_public_campaign(campaign_id)
     page = page_number()
-    tag = service.campaign_tag(campaign, "html", lang, page)
-    early = not_modified(tag)
-    if early is not None:
-        return early
-    body, meta = service.disclosure(campaign, page)
-    return _page("public/campaign.html", tag, lang, c=body, meta=meta)
+    with force_locale(lang):
+        tag = service.campaign_tag(campaign, "html", lang, page)
+        early = not_modified(tag, VARY)
+        if early is not None:
+            return early
+        body, meta = service.disclosure(campaign, page)
+        return _page("public/campaign.html", tag, lang, c=body, meta=meta)
