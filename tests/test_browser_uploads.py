@@ -127,11 +127,8 @@ def test_an_upload_goes_on_after_a_reload(browser: Any, live_server: Any, world:
         page = log_in(context, "off", PASSWORD)
         page.goto(f"/issues/{issue_id}")
 
-        cut: list[str] = []
-
         def offline_after_first_chunk(r: Any) -> None:
             if r.request.method == "PATCH" and r.request.headers.get("upload-offset") != "0":
-                cut.append(r.request.headers.get("upload-offset", ""))
                 r.abort("internetdisconnected")  # the link is gone for good
                 return
             r.fallback()
@@ -144,13 +141,6 @@ def test_an_upload_goes_on_after_a_reload(browser: Any, live_server: Any, world:
         page.wait_for_function(
             "() => document.querySelector('[data-testid=upload-status]').textContent"
             ".startsWith('5.0 MB')")
-        # The second chunk was cut, and so was its immediate retry: the next retry waits a
-        # second, long after the reload below (else it could get through once unrouted).
-        for _ in range(500):
-            if len(cut) >= 2:
-                break
-            page.wait_for_timeout(20)
-        assert len(cut) >= 2, cut
         # The officer gives up for today and comes back later: the page remembers the upload.
         # The link comes back only with the new page: a retry the old page had scheduled must
         # not slip through in between.
