@@ -107,6 +107,8 @@ def test_a_stale_close_is_refused_and_keeps_the_typed_comment(client: FlaskClien
     assert resp.status_code == 412
     assert "现场核查属实，同意销号</textarea>" in resp.text  # not thrown away
     assert "又补充了一张照片" in resp.text  # the page as it is now
+    # It says that this is the fresh page, not "reload and try again".
+    assert "下面是该事项现在的样子" in resp.text and "请刷新页面后重试" not in resp.text
     assert db.session.get(Issue, issue.id).status == "submitted"
     # The page shown carries the current version: pressing 销号 again closes.
     again = client.post(f"/issues/{issue.id}/transition", data={

@@ -240,16 +240,16 @@ def page_action(action: Callable[[], Any], *, done: str | Callable[[Any], str],
     """Run one service call for a page: commit and say ``done``, or show the refusal in the
     user's language with nothing changed; then go back to ``back`` (303).
 
-    ``refused``, when given, makes the answer to a refusal (after it is rolled back and
-    flashed): a page that keeps what the user typed, where a redirect would lose it.
+    ``refused``, when given, makes the answer to a refusal (after it is rolled back), and says
+    it: a page that keeps what the user typed, where a redirect would lose it.
     """
     try:
         result = action()
         db.session.commit()
     except DomainError as exc:
-        flash_refusal(exc)
         if refused is not None:
             return refused(exc)  # type: ignore[return-value]
+        flash_refusal(exc)
     else:
         flash(done(result) if callable(done) else done, "success")
     return redirect(back, code=303)  # type: ignore[return-value]

@@ -69,7 +69,14 @@ from tracker.issues.schemas import IssueQuerySchema
 from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.models import Org, OrgKind, Role, User
-from tracker.pages import int_arg, page_action, page_number, safe_next, save_form
+from tracker.pages import (
+    flash_refusal,
+    int_arg,
+    page_action,
+    page_number,
+    safe_next,
+    save_form,
+)
 from tracker.timeutil import parse_date, today
 
 bp = Blueprint("issues", __name__)
@@ -543,7 +550,13 @@ def transition(issue_id: int) -> Response:
 
 def _keep_draft(user: User, issue_id: int, comment: str, exc: DomainError) -> Response:
     """A refused action shows the page again (as it is now) with the typed text still in the
-    comment box, rather than a redirect that would throw it away."""
+    comment box, rather than a redirect that would throw it away.  A stale page is said as
+    such: what is shown now is the fresh page, so "reload and try again" would mislead."""
+    if exc.reason == "stale_version":
+        flash(_("Someone changed this issue after you opened it. Below is how it stands now; "
+                "your text is still in the box: check, then send again."), "danger")
+    else:
+        flash_refusal(exc)
     resp = make_response(_issue_page(user, issue_id, draft=comment))
     resp.status_code = exc.status
     return resp
