@@ -155,6 +155,11 @@ def test_the_same_photo_twice_is_refused_on_the_page(browser: Any, live_server: 
         assert DUPLICATE_ZH in error.inner_text()
         page.reload()
         assert page.locator("[data-testid=evidence-link]").count() == 1
+        # The refused upload is forgotten: the page does not offer to resume it.
+        assert page.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('tus::')).length") == 0
+        page.wait_for_timeout(300)
+        assert page.locator("[data-testid=upload-unfinished]").is_hidden()
     finally:
         context.close()
     db.session.commit()

@@ -115,7 +115,17 @@
           var id = res.getHeader("Evidence-Id");
           if (id) { evidenceId = id; }
         },
-        onError: function (error) { showError(errorText(error)); },
+        onError: function (error) {
+          // A final refusal (a duplicate, a wrong type, too large): the server has let the
+          // upload go, so the page must not offer to resume it next time.
+          var code = error.originalResponse ? error.originalResponse.getStatus() : 0;
+          var storage = tus.defaultOptions.urlStorage;
+          if (code >= 400 && code < 500 && code !== 409 && code !== 423 && upload &&
+              upload._urlStorageKey && storage && storage.removeUpload) {
+            storage.removeUpload(upload._urlStorageKey).catch(function () { /* nothing kept */ });
+          }
+          showError(errorText(error));
+        },
         onSuccess: function () {
           status.textContent = form.dataset.msgDone;
           show(pause, false);
