@@ -318,6 +318,26 @@ def test_as_of_overdue_report_reads_spans_through_an_index(ledger: Ledger, api: 
         assert not full, plan
 
 
+def test_as_of_overdue_page_reads_the_spans_that_held_by_their_end(ledger: Ledger,
+                                                                    api: Any) -> None:
+    """A past day's overdue page reads the spans still current and those ended since, by org
+    and end (two index ranges), not every open span due by then by org and deadline."""
+    past = date.fromisoformat(ledger.today) - timedelta(days=1)
+    path = f"/api/v1/reports/overdue?org_id={ledger.prefecture_id}&as_of={past}"
+    api.get(path, user=ledger.prefecture_supervisor)
+    with statements() as seen:
+        resp = api.get(path, user=ledger.prefecture_supervisor)
+    assert resp.status_code == 200 and resp.get_json()
+    (page,) = [(s, p) for s, p in seen if "count(" in s and "issue_spans" in s]
+    plan = _plan(*page)
+    searched = [line for line in plan.splitlines() if "issue_spans" in line
+                and ("SEARCH" in line or re.search(r"Index (Only )?Scan", line))
+                and "PRIMARY KEY" not in line and "pk_issue_spans" not in line]  # the rows
+    assert searched and all("ix_issue_spans_open_org_end" in line for line in searched), plan
+    if db.engine.dialect.name == "sqlite":
+        assert "valid_to=?" in plan and "valid_to>?" in plan, plan
+
+
 # --- the reminder pass -------------------------------------------------------------------
 
 

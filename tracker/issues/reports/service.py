@@ -11,14 +11,27 @@ fixed number of statements whatever the size of the ledger or the day asked for.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, any_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from tracker import spreadsheets
@@ -27,7 +40,7 @@ from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules, sheets
 from tracker.issues.models import Campaign, Category, Issue, Status
-from tracker.issues.reports.spans import IssueSpan, as_of_clause
+from tracker.issues.reports.spans import IssueSpan, as_of_clause, as_of_ranges
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
 from tracker.timeutil import format_date, today
@@ -89,6 +102,8 @@ class Ledger:
     key: Any
     issue_id: Any
     where: list[ColumnElement[bool]] = field(default_factory=list)
+    #: ``where`` as disjoint parts, each one range of an index (see ``as_of_ranges``).
+    parts: tuple[ColumnElement[bool], ...] = ()
 
     @property
     def past(self) -> bool:
@@ -101,7 +116,8 @@ def ledger_on(as_of: date) -> Ledger:
     later), their spans for a past day."""
     if as_of >= today():
         return Ledger(Issue, Issue.id, Issue.id)
-    return Ledger(IssueSpan, IssueSpan.id, IssueSpan.issue_id, [as_of_clause(as_of)])
+    return Ledger(IssueSpan, IssueSpan.id, IssueSpan.issue_id, [as_of_clause(as_of)],
+                  as_of_ranges(as_of))
 
 
 # --- the overdue report ------------------------------------------------------------------
@@ -201,18 +217,34 @@ def overdue_rows(
     as_of = as_of or today()
     ledger = ledger_on(as_of)
     src = ledger.rows
-    where = _overdue_filters(user, ledger, as_of, org_id, category_id, campaign_id)
+    # For a past day, the rows that held then are read as two index ranges (the spans still
+    # current, those ended since), counted and paged together: the OR of the two made both
+    # planners walk every open span due by then (bench/README.md).
+    common = _overdue_filters(user, replace(ledger, where=[]), as_of, org_id, category_id,
+                              campaign_id)
+    parts = [[*common, part] for part in ledger.parts] or [common]
     # Counted on the issues alone (every issue has its owner), which an index answers
     # without reading the table: a country's admin counts some 100,000 overdue issues.  The
     # count rides along the page as a scalar subquery, evaluated once: one round trip.
-    total_q = select(func.count()).select_from(src).where(*where).scalar_subquery()
+    counts = [select(func.count()).select_from(src).where(*where).scalar_subquery()
+              for where in parts]
+    total_q = functools.reduce(operator.add, counts)
     # The page's ids first, from the same index; then only those rows, with their owners.
     order = (src.due_on, ledger.issue_id)
-    page_ids = (select(ledger.key).where(*where).order_by(*order)
-                .limit(page_size).offset((page - 1) * page_size))
+    offset = (page - 1) * page_size
+    if len(parts) == 1:
+        page_ids: Any = (select(ledger.key).where(*parts[0]).order_by(*order)
+                         .limit(page_size).offset(offset).scalar_subquery())
+    else:
+        ranked = union_all(*(
+            select(ledger.key.label("key"), src.due_on.label("due_on"),
+                   ledger.issue_id.label("issue_id")).where(*where)
+            for where in parts
+        )).order_by(text("due_on"), text("issue_id")).limit(page_size).offset(offset).subquery()
+        page_ids = select(ranked.c.key).scalar_subquery()
     rows = db.session.execute(
         _overdue_columns(ledger).add_columns(total_q.label("total_count"))
-        .where(ledger.key.in_(page_ids.scalar_subquery()))
+        .where(ledger.key.in_(page_ids))
         .order_by(*order)
     ).all()
     # A page past the end holds no row to carry the count: then it is asked for alone.
