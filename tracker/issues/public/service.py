@@ -34,6 +34,7 @@ from tracker.extensions import db
 from tracker.issues.models import Campaign, Category, Event, Issue, Status
 from tracker.issues.reports.service import subtree_counts, subtree_units
 from tracker.owners.models import Org, OrgClosure
+from tracker.owners.service import subtree_ids
 from tracker.timeutil import reader_language, today
 
 #: Changes whenever the shape of the answers changes, so old tags never match new bodies.
@@ -142,6 +143,17 @@ def closed_findings(campaign: Campaign, closed_total: int, page: int,
     county, measures, closing date.  ``closed_total`` comes from ``progress`` (the same
     rows), so no second count is needed."""
     unit = aliased(Org)
+    order = (Issue.closed_on.desc(), Issue.id.desc())
+    # The page's ids first, walking the campaign's closures latest first in the index
+    # (campaign_id, status, closed_on, id); only those rows are then read with their county.
+    # Read whole and then sorted, a campaign's 11,000 closed rows cost the public page 30 ms
+    # at 1,000,000 issues (bench/README.md).  Each issue of the subtree has one county.
+    page_ids = (
+        select(Issue.id)
+        .where(Issue.campaign_id == campaign.id, Issue.status == Status.closed.value,
+               Issue.org_id.in_(subtree_ids(campaign.org_id)))
+        .order_by(*order).limit(page_size).offset((page - 1) * page_size)
+    )
     rows = db.session.execute(
         select(Issue.title, Category.local_name_column().label("category"),
                unit.local_name_column().label("county"),
@@ -149,10 +161,9 @@ def closed_findings(campaign: Campaign, closed_total: int, page: int,
         .join(Category, Category.id == Issue.category_id)
         .join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
         .join(unit, unit.id == OrgClosure.ancestor_id)
-        .where(Issue.campaign_id == campaign.id, Issue.status == Status.closed.value,
+        .where(Issue.id.in_(page_ids.scalar_subquery()),
                subtree_units([campaign.org_id], unit))
-        .order_by(Issue.closed_on.desc(), Issue.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)
+        .order_by(*order)
     )
     meta = {"total": closed_total, "total_pages": max(1, math.ceil(closed_total / page_size)),
             "page": page, "page_size": page_size}
