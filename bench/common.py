@@ -149,6 +149,20 @@ def interleaved_medians(fns: dict[str, Callable[[], Any]], repeat: int,
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def interleaved_sweeps(big: Any, little: Any, repeat: int) -> tuple[float, float]:
+    """Median seconds of ``big.sweep`` and ``little.sweep`` (objects with ``sweep(timed)``,
+    ``times`` and ``close()``), taken in turn so that the noise of a shared machine hits both
+    alike; the first round warms the caches and is not timed.  Both are closed after."""
+    try:
+        for attempt in range(repeat + 1):
+            big.sweep(timed=bool(attempt))
+            little.sweep(timed=bool(attempt))
+    finally:
+        big.close()
+        little.close()
+    return statistics.median(big.times), statistics.median(little.times)
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     mem_kb = 0

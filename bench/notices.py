@@ -12,14 +12,13 @@ repetition; only the sweep is timed, and its notices are removed afterwards.
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.common import Result, Settings, ledger_for, say
+from bench.common import Result, Settings, interleaved_sweeps, ledger_for, say
 from bench.generate import Ledger, bulk_insert, reset_sequences
 
 #: Notices already mailed in the big ledger.
@@ -123,17 +122,8 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
     repeat = 7
     span = small.issues  # the same issue ids exist in both ledgers
     big, little = _Ledger(url, HISTORY, span), _Ledger(small_url, 0, span)
-    try:
-        # Interleaved, so that the noise of a shared machine hits both alike; the first
-        # round warms the caches and is not timed.
-        for attempt in range(repeat + 1):
-            big.sweep(timed=bool(attempt))
-            little.sweep(timed=bool(attempt))
-    finally:
-        big.close()
-        little.close()
-    big_s, big_claimed = statistics.median(big.times), big.claimed
-    small_s, small_claimed = statistics.median(little.times), little.claimed
+    big_s, small_s = interleaved_sweeps(big, little, repeat)
+    big_claimed, small_claimed = big.claimed, little.claimed
     result = Result(
         f"notice sweep {ledger.issues // 1000}k+{HISTORY // 1000}k/{small.issues // 1000}k",
         kind, ledger.issues, big_s * 1000, small_s * 1000, "ms", 1.2,

@@ -12,7 +12,6 @@ deliveries before each repetition; only the sweep is timed, and its rows are rem
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import time
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.common import Result, Settings, ledger_for, say
+from bench.common import Result, Settings, interleaved_sweeps, ledger_for, say
 from bench.generate import Ledger, bulk_insert
 
 #: Deliveries already made in the big ledger.
@@ -139,16 +138,9 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
     big = _Ledger(url, HISTORY, span, receiver)
     little = _Ledger(small_url, 0, span, receiver)
     try:
-        # Interleaved, so that the noise of a shared machine hits both alike; the first
-        # round warms the caches and is not timed.
-        for attempt in range(repeat + 1):
-            big.sweep(timed=bool(attempt))
-            little.sweep(timed=bool(attempt))
+        big_s, small_s = interleaved_sweeps(big, little, repeat)
     finally:
-        big.close()
-        little.close()
         server.shutdown()
-    big_s, small_s = statistics.median(big.times), statistics.median(little.times)
     result = Result(
         f"webhook sweep {ledger.issues // 1000}k+{HISTORY // 1000}k/{small.issues // 1000}k",
         kind, ledger.issues, big_s * 1000, small_s * 1000, "ms", 1.2,

@@ -10,6 +10,7 @@ expensive, as they are on a large table).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -509,7 +510,7 @@ def test_the_overdue_page_and_its_total_are_one_statement(ledger: Ledger, api: A
     def page() -> Any:
         resp = api.get(_overdue_path(ledger), user=ledger.prefecture_supervisor)
         assert resp.status_code == 200 and resp.get_json()
-        assert int(__import__("json").loads(resp.headers["X-Pagination"])["total"]) > 0
+        assert int(json.loads(resp.headers["X-Pagination"])["total"]) > 0
         return resp
 
     page()

@@ -79,7 +79,9 @@ class WorkingCampaignSpec(TypedDict):
     started_working_days_ago: int
 
 
-class WorkingFindingSpec(TypedDict):
+class _Finding(TypedDict):
+    """What every demo finding names: where, what, whose."""
+
     org_code: str
     category_code: str
     title: str
@@ -87,6 +89,9 @@ class WorkingFindingSpec(TypedDict):
     cause: str
     measures: str
     owner_username: str
+
+
+class WorkingFindingSpec(_Finding):
     #: starts_on (and the day it was registered): this many working days before loading.
     started_working_days_ago: int
     #: Registered with due_in_working_days: due_on is this many working days after starts_on.
@@ -100,14 +105,7 @@ class WorkingFindingSpec(TypedDict):
     closed_by: NotRequired[str]
 
 
-class FindingSpec(TypedDict):
-    org_code: str
-    category_code: str
-    title: str
-    description: str
-    cause: str
-    measures: str
-    owner_username: str
+class FindingSpec(_Finding):
     starts_on: date
     due_on: date
     status: Status
