@@ -23,6 +23,10 @@ def init_app(app: Flask) -> None:
     from tracker.issues.evidence import api as evidence_api
     from tracker.issues.evidence import cli as evidence_cli
     from tracker.issues.evidence import tus as evidence_tus
+    from tracker.issues.handover import api as handover_api
+    from tracker.issues.handover import cli as handover_cli
+    from tracker.issues.handover import service as handover
+    from tracker.issues.handover import views as handover_views
     from tracker.issues.imports import api as imports_api
     from tracker.issues.imports import cli as imports_cli
     from tracker.issues.imports import views as imports_views
@@ -50,6 +54,14 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(imports_views.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(public_views.bp)
+    app.register_blueprint(handover_views.bp)
+    api.register_blueprint(handover_api.blp)
+    for command in handover_cli.commands:
+        app.cli.add_command(command)
+    # Who is deactivated must not leave open issues unread (owners knows nothing of issues).
+    from tracker.owners.service import register_open_items
+
+    register_open_items(handover.open_item_count)
     for blp in (*issues_api.BLUEPRINTS, evidence_api.blp, evidence_tus.blp, reports_api.blp,
                 deadlines_api.blp, deadlines_api.queue_blp, imports_api.blp, calendar_api.blp,
                 public_api.blp):

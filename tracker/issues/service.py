@@ -7,9 +7,11 @@ permission and state, change the models, write the Event and flush.  The caller 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
@@ -515,8 +517,33 @@ def record_many(
     # bumped again by recording the change that bumped it.
     for iid, head in heads.items():
         set_committed_value(issues_by_id[iid], "history_hash", head)
-    events_recorded.send(events=events)
+    held = _held_events.get()
+    if held is not None:
+        held.extend(events)  # announced once, when ``announced_together`` ends
+    else:
+        events_recorded.send(events=events)
     return events
+
+
+#: The events recorded inside ``announced_together``, not yet announced.
+_held_events: ContextVar[list[Event] | None] = ContextVar("held_events", default=None)
+
+
+@contextmanager
+def announced_together() -> Iterator[list[Event]]:
+    """Record events one change at a time but announce them as one batch when the block ends,
+    so that listeners see the whole (a handover's one notice naming all its issues)."""
+    if _held_events.get() is not None:  # already inside a batch: it announces these too
+        yield cast(list[Event], _held_events.get())
+        return
+    held: list[Event] = []
+    token = _held_events.set(held)
+    try:
+        yield held
+    finally:
+        _held_events.reset(token)
+    if held:
+        events_recorded.send(events=held)
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -583,12 +610,8 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
     owner = db.session.get(User, owner_id) if owner_id is not None else None
     if owner is None or not owner.active:
         errors["owner_id"] = [_l("No such active user.")]
-    elif "org_id" not in errors and (
-        owner.org_id is None or not owners.orgs_on_line(owner.org_id, int(org_id or 0))
-    ):
-        errors["owner_id"] = [
-            _l("The owner's home org must be the issue's org, above or below it.")
-        ]
+    elif "org_id" not in errors and (why := owner_refusal(owner, int(org_id or 0))):
+        errors["owner_id"] = [why]
     starts_on, due_on = values.get("starts_on"), values.get("due_on")
     if starts_on is None:
         errors["starts_on"] = [_l("Required.")]
@@ -612,6 +635,16 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
     if db.session.scalar(dup):
         raise Conflict(_l("This org already has an issue with this title in this campaign."),
                        reason="duplicate", errors={"title": [_l("Already registered.")]})
+
+
+def owner_refusal(owner: User, org_id: int) -> Any:
+    """Why ``owner`` cannot own an issue of ``org_id`` (None when they can): an owner is an
+    active user whose home org lies on the issue org's line (SPEC §3)."""
+    if not owner.active:
+        return _l("No such active user.")
+    if owner.org_id is None or not owners.orgs_on_line(owner.org_id, org_id):
+        return _l("The owner's home org must be the issue's org, above or below it.")
+    return None
 
 
 class RowsRefused(Invalid):
@@ -690,7 +723,8 @@ def register_issue(actor: User, values: dict[str, Any]) -> Issue:
 
 
 def update_issue(
-    issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None
+    issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None,
+    comment: str = "",
 ) -> Issue:
     """Change an issue's fields (while not closed), recording before and after.
 
@@ -728,7 +762,7 @@ def update_issue(
         setattr(issue, k, after)
     issue.updated_at = utcnow()
     db.session.flush()
-    record(issue, "updated", actor, changes)
+    record(issue, "updated", actor, changes, comment)
     return issue
 
 

@@ -23,7 +23,7 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.owners import service
+from tracker.owners import accounts, service
 from tracker.owners.auth import admin_required, client_address, current_api_user, login_required
 from tracker.owners.models import Org, User
 from tracker.owners.schemas import (
@@ -31,6 +31,9 @@ from tracker.owners.schemas import (
     OrgPatchSchema,
     OrgQuerySchema,
     OrgSchema,
+    OwnPasswordSchema,
+    PasswordResetResultSchema,
+    PasswordResetSchema,
     SelfPatchSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -168,7 +171,8 @@ class Users(MethodView):
         user = service.create_user(
             current_api_user(), args["username"], args["password"], args["role"], args["org_id"],
             display_name=args["display_name"], email=args["email"], active=args["active"],
-            notify_mail=args["notify_mail"],
+            notify_mail=args["notify_mail"], locale=args["locale"], auth=args["auth"],
+            must_change_password=args["must_change_password"],
         )
         db.session.commit()
         return user, {"Location": url_for("users.UserItem", user_id=user.id)}
@@ -217,3 +221,50 @@ class UserItem(MethodView):
         user = service.update_user(current_api_user(), service.get_user(user_id), **args)
         db.session.commit()
         return user
+
+
+@users_blp.route("/me/password")
+class MyPassword(MethodView):
+    """The caller's own password."""
+
+    @login_required
+    @require_json_body
+    @users_blp.arguments(OwnPasswordSchema)
+    @users_blp.response(200, TokenSchema)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Change the caller's password (the current one first).
+
+        Every session and token of the caller ends, this one too: the answer carries a new
+        token. A temporary password must be changed this way before any other call.
+        """
+        me = current_api_user()
+        accounts.change_own_password(me, args["current_password"], args["new_password"])
+        token, expires_at = service.issue_token(me)
+        db.session.commit()
+        return {"token": token, "expires_at": expires_at}
+
+
+@users_blp.route(f"/<{ID}:user_id>/password")
+class UserPassword(MethodView):
+    """A user's password, as an admin resets it."""
+
+    @login_required
+    @precheck(lambda user_id: service.get_readable_user(current_api_user(), user_id))
+    @admin_required
+    @require_json_body
+    @users_blp.arguments(PasswordResetSchema)
+    @users_blp.response(200, PasswordResetResultSchema)
+    def post(self, args: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """Give a user a temporary password (admin).
+
+        Without ``password`` a random one is made and answered once as
+        ``temporary_password``. The user must choose their own at the next login; their
+        sessions and tokens end now.
+        """
+        user = service.get_user(user_id)
+        made = accounts.reset_password(current_api_user(), user, args["password"])
+        db.session.commit()
+        answer: dict[str, Any] = {"must_change_password": True}
+        if made is not None:
+            answer["temporary_password"] = made
+        return answer
