@@ -531,7 +531,7 @@ def _refuse_while_owning(user: User) -> None:
     count = open_item_count(user)
     if count:
         raise Conflict(
-            _l("%(name)s still owns %(n)s open item(s): hand them over (交接) first.",
+            _l("%(name)s still owns %(n)s open item(s): hand them over first.",
                name=user.display_name, n=count),
             reason="has_open_items", errors={"active": [_l("Hand over the open items first.")],
                                              "open_items": count})
