@@ -133,12 +133,13 @@ userPassword: {_hash(SEARCH_PASSWORD)}
 {people}"""
 
 
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: str,
+                    seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"slapd exited with {proc.returncode}: "
-                               f"{(proc.stderr.read() if proc.stderr else b'').decode()}")
+            with open(log, encoding="utf-8", errors="replace") as fh:
+                raise RuntimeError(f"slapd exited with {proc.returncode}: {fh.read()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -168,11 +169,11 @@ def ldap_server() -> Iterator[LdapServer]:
         port = _free_port()
         url = f"ldap://127.0.0.1:{port}"
         # -d 0: in the foreground, so the PID held here is slapd's own.
+        log = open(os.path.join(folder, "slapd.log"), "wb")  # noqa: SIM115 - closed below
         proc = subprocess.Popen([SLAPD, "-d", "0", "-F", os.path.join(folder, "slapd.d"),
-                                 "-h", url + "/"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+                                 "-h", url + "/"], stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_listening(port, proc)
+            _wait_listening(port, proc, os.path.join(folder, "slapd.log"))
             yield LdapServer(url=url, base_dn=BASE_DN, search_dn=SEARCH_DN,
                              search_password=SEARCH_PASSWORD, people=dict(PEOPLE), pid=proc.pid)
         finally:
@@ -182,5 +183,6 @@ def ldap_server() -> Iterator[LdapServer]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            log.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
