@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 from sqlalchemy import or_, select
 
@@ -23,7 +23,7 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.owners import accounts, service
+from tracker.owners import accounts, imports, service
 from tracker.owners.auth import admin_required, client_address, current_api_user, login_required
 from tracker.owners.models import Org, User
 from tracker.owners.schemas import (
@@ -41,6 +41,8 @@ from tracker.owners.schemas import (
     UserPatchSchema,
     UserQuerySchema,
     UserSchema,
+    UsersImportQuerySchema,
+    UsersImportSchema,
 )
 
 auth_blp = api_blueprint("auth", __name__, "/auth", "Bearer tokens")
@@ -268,3 +270,35 @@ class UserPassword(MethodView):
         if made is not None:
             answer["temporary_password"] = made
         return answer
+
+
+@users_blp.route("/import")
+class UsersImport(MethodView):
+    """Users by spreadsheet."""
+
+    @login_required
+    @admin_required
+    @users_blp.arguments(UsersImportQuerySchema, location="query")
+    @users_blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"],
+                   "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    @users_blp.response(201, UsersImportSchema)
+    @users_blp.alt_response(415, description="Not an .xlsx or .csv file.")
+    @users_blp.alt_response(422, description="Some rows are wrong (errors.rows lists each with "
+                                             "its row number, column and reason); nothing "
+                                             "was saved.")
+    def post(self, args: dict[str, Any]) -> Any:
+        """Add users from an .xlsx or .csv file (admin; multipart ``file``): all or none.
+
+        Each new local user's temporary password is in the answer, this once; they must
+        choose their own at the first login. ``dry_run=true`` checks without saving.
+        """
+        is_form = request.mimetype == "multipart/form-data"
+        report = imports.run_upload(current_api_user(),
+                                    request.files.get("file") if is_form else None,
+                                    dry_run=args["dry_run"])
+        if args["dry_run"]:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return report.as_dict()

@@ -11,6 +11,7 @@ from tracker.http import (
     IdParam,
     PageArgs,
     Password,
+    QuerySchema,
     StrictBoolean,
     StrictSchema,
     Text,
@@ -185,3 +186,28 @@ class UserQuerySchema(PageArgs):
     role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
     active = ma.fields.Boolean()
     q = Text(USERNAME_MAX, metadata={"description": "Text in the username or display name."})
+
+
+class UsersImportQuerySchema(QuerySchema):
+    """``dry_run=true`` checks the file and saves nothing."""
+
+    dry_run = ma.fields.Boolean(load_default=False)
+
+
+class ImportedUserSchema(ma.Schema):
+    """One new user of an import."""
+
+    row = ma.fields.Integer()
+    username = ma.fields.String()
+    temporary_password = ma.fields.String(metadata={
+        "description": "Shown this once (local users); to be changed at the first login."})
+
+
+class UsersImportSchema(ma.Schema):
+    """What an import of users did (or, in a dry run, would do)."""
+
+    filename = ma.fields.String()
+    dry_run = ma.fields.Boolean()
+    rows = ma.fields.Integer()
+    created = ma.fields.Integer()
+    users = ma.fields.List(ma.fields.Nested(ImportedUserSchema))

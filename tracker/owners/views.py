@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +23,7 @@ from werkzeug.wrappers import Response
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.http import paginate
-from tracker.owners import accounts
+from tracker.owners import accounts, imports
 from tracker.owners import service as owners
 from tracker.owners.auth import SESSION_KEY, client_address
 from tracker.owners.auth import page_user as actor
@@ -44,6 +45,7 @@ from tracker.pages import (
     LANGUAGES,
     explain,
     page_number,
+    refusal_text,
     safe_next,
     save_form,
     set_language_cookie,
@@ -312,3 +314,42 @@ def account_password() -> Any:
               "success")
         return redirect(url_for("issues.home"))
     return render_template("owners/password.html", form=form, rules=POLICY_TEXT)
+
+
+@bp.route("/admin/users/import", methods=["GET", "POST"])
+@login_required
+def admin_users_import() -> Any:
+    """Users by spreadsheet: upload, all rows or none; the temporary passwords shown once."""
+    owners.require_admin(actor())
+    if request.method == "GET":
+        return render_template("admin/users_import.html")
+    dry_run = bool(request.form.get("dry_run"))
+    try:
+        report = imports.run_upload(actor(), request.files.get("file"), dry_run=dry_run)
+    except imports.UsersImportFailed as exc:
+        db.session.rollback()
+        return render_template("admin/users_import.html", failed=exc.report), 422
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("admin/users_import.html", refusal=refusal_text(exc)), exc.status
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    response = make_response(render_template("admin/users_import.html", report=report,
+                                             summary=imports.summary(report)))
+    # The temporary passwords are on this page only: never kept by a cache or the history.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/admin/users/import/template")
+@login_required
+def admin_users_import_template() -> Response:
+    """The users' import template (xlsx), in the reader's language."""
+    owners.require_admin(actor())
+    from tracker.http import attachment
+    from tracker.spreadsheets import XLSX_MIMETYPE
+
+    return attachment(imports.template_xlsx(), _("users-template") + ".xlsx", XLSX_MIMETYPE,
+                      fallback="users-template.xlsx", cache="private, no-cache")
