@@ -17,7 +17,7 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.forms import HandoverForm
 from tracker.owners.models import Org, User
-from tracker.pages import save_form
+from tracker.pages import show_field_errors
 
 bp = Blueprint("handover_pages", __name__)
 
@@ -47,23 +47,29 @@ def handover(user_id: int) -> Any:
     form.to_user_id.choices = _successors(user)
     moved: list[Any] = []
 
-    def save() -> None:
+    if form.validate_on_submit():
         try:
             moved.extend(service.hand_over(me, user, form.to_user_id.data or 0,
                                            form.comment.data or ""))
+            db.session.commit()
         except DomainError as exc:
+            db.session.rollback()
             exc.errors.pop("issue_ids", None)  # the page names each issue with its reason
-            raise
-
-    if save_form(form, save):
-        successor = owners.get_user(form.to_user_id.data or 0)
-        flash(_("%(n)s issue(s) handed over to %(name)s.", n=len(moved),
-                name=successor.display_name), "success")
-        if moved and successor.role in VERIFIERS:
-            # Four eyes (SPEC §3): the owner never verifies; another supervisor does.
-            flash(_("%(name)s now owns these issues and so cannot verify them: another "
-                    "supervisor verifies them.", name=successor.display_name), "warning")
-        return redirect(url_for("owners.admin_user", user_id=user.id)
-                        if me.role == "admin" else url_for("issues.home"))
+            show_field_errors(form, exc)
+        else:
+            return _done(me, user, form.to_user_id.data or 0, moved)
     return render_template("issues/handover.html", form=form, user=user,
                            issues=service.open_items(user))
+
+
+def _done(me: User, user: User, successor_id: int, moved: list[Any]) -> Any:
+    """Say what moved (and, four eyes, that a supervisor successor no longer verifies it)."""
+    successor = owners.get_user(successor_id)
+    flash(_("%(n)s issue(s) handed over to %(name)s.", n=len(moved),
+            name=successor.display_name), "success")
+    if moved and successor.role in VERIFIERS:
+        # Four eyes (SPEC §3): the owner never verifies; another supervisor does.
+        flash(_("%(name)s now owns these issues and so cannot verify them: another "
+                "supervisor verifies them.", name=successor.display_name), "warning")
+    return redirect(url_for("owners.admin_user", user_id=user.id)
+                    if me.role == "admin" else url_for("issues.home"))
