@@ -5,7 +5,7 @@ Columns in any order, headed in Chinese or English: 用户名/username, 姓名/d
 语言/locale (中文/藏文/English or the codes), 认证/auth (local or ldap).  A username that
 exists is an error, not a skip.  Each new local user gets a temporary password, shown once on
 the result, and must choose their own at the first login.  Rows are checked in memory and
-written with one bulk insert; hashing the temporary passwords is the cost, spread over the
+written in batched inserts; hashing the temporary passwords is the cost, spread over the
 machine's cores.
 """
 
@@ -21,7 +21,7 @@ from typing import IO, Any
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from tracker import spreadsheets
@@ -273,8 +273,10 @@ def _insert(parsed: list[tuple[int, dict[str, Any]]], report: UsersReport) -> No
         if password is not None:
             entry["temporary_password"] = password
         report.users.append(entry)
-    for start in range(0, len(rows), 1000):
-        db.session.execute(insert(User), rows[start:start + 1000])
+    # ORM objects, so that whatever the model derives from a column (a normalised username
+    # key) is set as for any other user; SQLAlchemy writes them in batched INSERTs.
+    db.session.add_all([User(**row) for row in rows])
+    db.session.flush()
     report.created = len(rows)
 
 
