@@ -23,6 +23,7 @@ from sqlalchemy import Select, func, select
 from tracker import text
 from tracker.errors import DomainError, UnsupportedMediaType
 from tracker.extensions import csrf, db
+from tracker.timeutil import check_dates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -186,6 +187,16 @@ class Password(ma.fields.String):
     def __init__(self, max_length: int, *, min_length: int | None = None, **kwargs: Any) -> None:
         super().__init__(validate=[_no_nul, ma.validate.Length(min=min_length, max=max_length)],
                          **kwargs)
+
+
+class LedgerDate(ma.fields.Date):
+    """A date the ledger accepts (ISO ``YYYY-MM-DD``) within its one domain (SPEC §4): outside
+    it, 422 ``date_out_of_range`` naming the field (``timeutil.check_dates``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        check_dates({self.data_key or self.name or attr or "date": day})
+        return day
 
 
 class UtcDateTime(ma.fields.DateTime):

@@ -33,6 +33,7 @@ from tracker.extensions import babel, db
 from tracker.text import problem as text_problem
 from tracker.text import trim
 from tracker.timeutil import (
+    DateOutOfRange,
     format_date,
     format_datetime,
     parse_date,
@@ -371,6 +372,9 @@ class CnDateField(Field):
             short = parse_short_date(text, today().year)
             self.year_guessed = short is not None
             self.data = short or parse_date(text)
+        except DateOutOfRange as exc:
+            self.data = None
+            raise ValueError(exc.args[0]) from None
         except ValueError:
             self.data = None
             raise ValueError(

@@ -35,7 +35,7 @@ from tracker.issues.models import (
 )
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
-from tracker.timeutil import local_date_of, today, utcnow
+from tracker.timeutil import check_dates, local_date_of, today, utcnow
 
 _signals = Namespace()
 #: The ledger announces what happened: sent with ``events``, the new Event rows (in the
@@ -560,6 +560,7 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
     """The rules of a finding's fields (registering, or editing ``current``): references in
     the actor's scope, an active owner on the org's line, dates in order (422 naming each
     field), and a title not yet registered for the campaign and org (409)."""
+    check_dates({k: values.get(k) for k in ("registered_on", "starts_on", "due_on")})
     errors: dict[str, list[str]] = {}
     for name in ("title",):
         if not str(values.get(name) or "").strip():

@@ -77,7 +77,7 @@ from tracker.pages import (
     safe_next,
     save_form,
 )
-from tracker.timeutil import parse_date, today
+from tracker.timeutil import DATE_OUT_OF_RANGE, DateOutOfRange, parse_date, today
 
 bp = Blueprint("issues", __name__)
 
@@ -591,6 +591,10 @@ def report_date() -> date:
         return today()
     try:
         return parse_date(raw)
+    except DateOutOfRange as exc:
+        # The ledger's one domain of dates (SPEC §4), answered as the API answers it.
+        raise Invalid(exc.args[0], reason=DATE_OUT_OF_RANGE,
+                      errors={"as_of": [exc.args[0]]}) from None
     except ValueError:
         flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
         return today()
