@@ -25,14 +25,14 @@ from tracker.issues.calendar.models import CalendarDay, DayKind, DaySource
 from tracker.issues.models import WORKING, Campaign, Status, days_overdue
 from tracker.owners import service as owners
 from tracker.owners.models import User
-from tracker.timeutil import FIRST_DAY, LAST_DAY, check_dates, in_domain, utcnow
+from tracker.timeutil import check_dates, in_domain, utcnow
 
 #: The most working days a deadline may be given in (about four years).
 MAX_WORKING_DAYS = 1000
 #: The longest run of days one entry of the admin page sets (a holiday is at most a few weeks).
 MAX_RANGE_DAYS = 31
 #: Years an admin may keep (the calendar of a ledger, not of history).
-FIRST_YEAR, LAST_YEAR = FIRST_DAY.year, LAST_DAY.year
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 #: A ``date`` from its ordinal; ordinal 1 (0001-01-01) is a Monday.
 _MONDAY_ORDINAL = 1
 
