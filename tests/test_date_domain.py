@@ -90,7 +90,8 @@ def test_a_csv_import_names_the_row_with_a_date_outside_the_domain(
         api: Any, world: Any) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["序号", "单位", "问题类别", "问题", "责任人", "开始日期", "完成时限", "登记日期"])
+    writer.writerow(["序号", "单位", "问题类别", "问题", "责任人", "开始日期", "完成时限",
+                     "登记日期"])
     writer.writerow([1, world.centre.code, world.category.code, "排队时间长", "off",
                      "2018-07-07", "2019-01-07", ""])
     writer.writerow([2, world.centre.code, world.category.code, "来回跑", "off",

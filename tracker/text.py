@@ -80,3 +80,19 @@ def username_problem(username: str) -> Any:
     if len(scripts & set(_SCRIPT_WORDS)) > 1:
         return USERNAME_MESSAGE
     return None
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+_ASCII_DIGITS = re.compile("[0-9]+")
+
+
+def ascii_int(value: str, max_digits: int = 10) -> int | None:
+    """``value`` (surrounding whitespace aside) as a whole number written in at most
+    ``max_digits`` ASCII digits, else None.  Python's ``int`` also reads ``²`` (and fails)
+    or Arabic-Indic digits (and succeeds), and spends time on thousands of digits: every
+    number in a query, form or header is read here instead (SPEC §7)."""
+    found = value.strip()
+    if not 0 < len(found) <= max_digits or not _ASCII_DIGITS.fullmatch(found):
+        return None
+    return int(found)

@@ -35,6 +35,7 @@ from tracker.issues.models import (
 )
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
+from tracker.text import ascii_int
 from tracker.timeutil import check_dates, local_date_of, today, utcnow
 
 _signals = Namespace()
@@ -143,9 +144,9 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         q = filters["q"].strip()
         found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
         found.append(Issue.owner_id.in_(_users_named(q)))
-        number = q.removeprefix("#").strip()
-        if number.isdigit() and 0 < int(number) <= 2_147_483_647:
-            found.append(Issue.id == int(number))
+        number = ascii_int(q.removeprefix("#"))
+        if number is not None and 0 < number <= 2_147_483_647:
+            found.append(Issue.id == number)
         stmt = stmt.where(or_(*found))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
 

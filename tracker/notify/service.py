@@ -597,6 +597,55 @@ def inbox(user: User, unread: bool | None = None) -> Select[Any]:
     return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
+class ShownNotice:
+    """A notice as its reader may see it now (one rule for the inbox page and the API).
+
+    A notice outlives a move of its issues or of its reader: it names only the issues the
+    reader may still read (their ids and titles), and its subject and comment, which speak of
+    all of them, only while the reader may read every one.  Everything else is the notice's.
+    """
+
+    def __init__(self, notice: Notification, titles: dict[int, str]) -> None:
+        self.notice = notice
+        #: The titles of the notice's issues that the reader may read.
+        self.titles = {i: titles[i] for i in notice.issue_ids if i in titles}
+        self.whole = len(self.titles) == len(notice.items)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.notice, name)
+
+    @property
+    def items(self) -> list[NotificationItem]:
+        """The items about issues the reader may read."""
+        return [item for item in self.notice.items if item.issue_id in self.titles]
+
+    @property
+    def issue_ids(self) -> list[int]:
+        """The ids of the issues the reader may read."""
+        return [item.issue_id for item in self.items]
+
+    @property
+    def subject(self) -> str:
+        """The subject, while the reader may read every issue it names."""
+        return self.notice.subject if self.whole else ""
+
+    @property
+    def comment(self) -> str:
+        """The actor's comment, while the reader may read every issue of the notice."""
+        return self.notice.comment if self.whole else ""
+
+
+def shown(user: User, notices: Sequence[Notification]) -> list[ShownNotice]:
+    """``notices`` as ``user`` may see them now: one statement for the issues they may read."""
+    from tracker.issues.service import readable_clause
+
+    ids = {item.issue_id for n in notices for item in n.items}
+    titles: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]
+        select(Issue.id, Issue.title).where(Issue.id.in_(ids), readable_clause(user))
+    ).all()) if ids else {}
+    return [ShownNotice(n, titles) for n in notices]
+
+
 def mark_read(user: User, notification_id: int) -> Notification:
     """Mark one of the user's notifications read (404 for anyone else's); idempotent."""
     notice = db.session.get(Notification, notification_id)
