@@ -544,7 +544,7 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
     for first, last in ((1, 3), (4, 5), (6, 7), (8, 9)):
         ws.merge(row, first, row, last)
     # The latest history anchor, so the printed table carries a copy outside the database
-    # (check it with ``flask --app tracker verify-history``; README, History).
+    # (check it with ``flask --app tracker verify-history``; docs/supervisors.md).
     footer = anchor_footer()
     ws.append([])
     ws.append([ws.cell(footer, size=8)])
