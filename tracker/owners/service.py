@@ -31,7 +31,6 @@ from tracker import text
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import page_meta
 from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
     NOTIFY_MAIL,
@@ -312,10 +311,10 @@ def tree_order(rows: Sequence[Any]) -> list[tuple[int, str, int]]:
     return [(row.id, row.name, row.depth) for row in depth_first(rows)]
 
 
-def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], dict[str, int]]:
+def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], int]:
     """One page of the orgs as a tree: each org followed by its children, depth-first,
     siblings by code; with ``q``, only the orgs whose code or name holds it, still in the
-    tree's order.
+    tree's order.  Returns the page's orgs and how many match in all (the caller pages).
 
     Two statements whatever the tree's size: the whole tree's ids and parents (small rows,
     ordered here in one pass), then the page's orgs with their parents.
@@ -330,7 +329,7 @@ def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], dict[st
     wanted = ordered[(page - 1) * page_size:page * page_size]
     found = ({org.id: org for org in db.session.scalars(select(Org).where(Org.id.in_(wanted)))}
              if wanted else {})
-    return [found[i] for i in wanted if i in found], page_meta(len(ordered), page, page_size)
+    return [found[i] for i in wanted if i in found], len(ordered)
 
 
 def county_names(org_ids: set[int]) -> dict[int, str]:

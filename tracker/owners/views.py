@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.http import paginate
+from tracker.http import page_meta, paginate
 from tracker.owners import service as owners
 from tracker.owners.auth import SESSION_KEY, client_address
 from tracker.owners.auth import page_user as actor
@@ -157,7 +157,9 @@ def admin_orgs() -> str:
     """The org tree as a list, with a search box."""
     owners.require_admin(actor())
     q = (request.args.get("q") or "").strip()
-    rows, meta = owners.org_tree_page(q, page_number(), PAGE_SIZE)
+    page = page_number()
+    rows, total = owners.org_tree_page(q, page, PAGE_SIZE)
+    meta = page_meta(total, page, PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
 
