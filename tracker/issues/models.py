@@ -227,6 +227,16 @@ class Issue(Model):
         """Days past due_on on ``as_of`` (0 when not overdue)."""
         return days_overdue(self.status, self.due_on, as_of)
 
+    def days_left_on(self, as_of: date) -> int:
+        """Days from ``as_of`` to due_on (``days_left``): the countdown pages and mails show."""
+        return days_left(self.due_on, as_of)
+
+
+def days_left(due_on: date, as_of: date) -> int:
+    """Days from ``as_of`` to ``due_on``: positive while days are left, 0 on the day, negative
+    once it has passed (whether that is overdue is ``days_overdue``'s question: closed is not)."""
+    return (due_on - as_of).days
+
 
 def days_overdue(status: str, due_on: date, as_of: date) -> int:
     """Days an issue of this status and deadline is overdue on ``as_of`` (0 when it is not):

@@ -43,7 +43,7 @@ from tracker import database
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays, working_day_figures
-from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue
+from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue, days_left
 from tracker.notify import claims, mail
 from tracker.notify.models import DailyRun, Notification, NotificationItem, ReminderDelivery
 from tracker.notify.policy import (
@@ -463,11 +463,11 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             items.append(mail.DigestItem(
                 issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
                 owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
-                days=(as_of - issue.due_on).days, working_days_left=left,
+                days_left=days_left(issue.due_on, as_of), working_days_left=left,
                 working_days_overdue=late,
             ))
             claim_ids.extend(c.id for c in held)
-        items.sort(key=lambda item: (-item.days, item.issue_id))
+        items.sort(key=lambda item: (item.days_left, item.issue_id))
         digests.append(_Digest(recipients[recipient_id], kind, items, sorted(claim_ids)))
     return digests, len(stale)
 
