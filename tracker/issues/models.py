@@ -26,7 +26,7 @@ from sqlalchemy import (
     literal,
     text,
 )
-from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.database import TibetanNamed
@@ -211,6 +211,17 @@ class Issue(Model):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @hybrid_property
+    def has_evidence(self) -> bool:
+        """The evidence rule's question (SPEC §4): at least one evidence file attached now.
+        Submitted and closed issues must have it (the ``evidence_required`` CHECK holds it)."""
+        return self.evidence_count > 0
+
+    @has_evidence.inplace.expression  # type: ignore[attr-defined]
+    @classmethod
+    def _has_evidence_expression(cls) -> ColumnElement[bool]:
+        return cls.evidence_count > 0
 
     @hybrid_method
     def is_overdue_on(self, as_of: date) -> bool:

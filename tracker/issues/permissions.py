@@ -84,13 +84,20 @@ def can_edit(user: User, issue: Issue) -> bool:
     return user.role in EDITORS and owners.in_scope(user, issue.org_id)
 
 
+def verifier_in_scope(user: User, org_id: int) -> bool:
+    """A verifier's role (``rules.may_verify``) with ``org_id`` in scope: the first half of four
+    eyes, in Python; its SQL twin is ``verifier_scope_clause``."""
+    return rules.may_verify(user.role) and owners.in_scope(user, org_id)
+
+
+def _supervisor_only() -> Forbidden:
+    """The refusal of someone who is no verifier in scope."""
+    return Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
+
+
 def can_verify(user: User, issue: Issue) -> bool:
     """Reject, reopen, decide extensions: supervisors/admins in scope, never the owner."""
-    return (
-        user.role in VERIFIERS
-        and owners.in_scope(user, issue.org_id)
-        and issue.owner_id != user.id
-    )
+    return verifier_in_scope(user, issue.org_id) and issue.owner_id != user.id
 
 
 def require_work(user: User, issue: Issue) -> None:
@@ -116,8 +123,8 @@ def require_edit(user: User, issue: Issue) -> None:
 
 def require_verifier(user: User, issue: Issue) -> None:
     """Refuse with 403 unless ``user`` may verify ``issue``; the owner never may."""
-    if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
-        raise Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
+    if not verifier_in_scope(user, issue.org_id):
+        raise _supervisor_only()
     if issue.owner_id == user.id:
         raise Forbidden(REFUSALS["owner_cannot_verify"], reason="owner_cannot_verify")
 
@@ -148,8 +155,8 @@ def close_refusal(user: User, issue: Issue) -> Forbidden | None:
     The one rule that the API, the pages, the import and the command line reach; its SQL
     twin is ``may_close_clause`` (the queues), and tests hold the two to the same answers.
     """
-    if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
-        return Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
+    if not verifier_in_scope(user, issue.org_id):
+        return _supervisor_only()
     reason = rules.verifier_refusal(user.id, issue.owner_id, issue.submitted_by_id,
                                     uploader_ids(issue))
     if reason == "owner_cannot_verify":
@@ -169,7 +176,7 @@ def require_may_close(user: User, issue: Issue) -> None:
 
 def verifier_scope_clause(user: User) -> ColumnElement[bool]:
     """WHERE clause: the issues in ``user``'s scope if their role verifies, else none."""
-    if user.role not in VERIFIERS:
+    if not rules.may_verify(user.role):
         return false()
     return readable_clause(user)  # a supervisor's or admin's read scope is their scope
 
@@ -187,8 +194,8 @@ def may_close_clause(user: User) -> ColumnElement[bool]:
 
 def decide_refusal(user: User, issue: Issue, extension: Extension) -> Forbidden | None:
     """Why ``user`` may not decide ``extension`` of ``issue`` (role, scope, four eyes)."""
-    if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
-        return Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
+    if not verifier_in_scope(user, issue.org_id):
+        return _supervisor_only()
     reason = rules.decider_refusal(user.id, issue.owner_id, extension.requested_by_id)
     if reason is not None:
         return Forbidden(REFUSALS[reason], reason=reason)
@@ -239,7 +246,7 @@ def allowed_actions(user: User, issue: Issue) -> list[str]:
     for action in rules.ACTIONS:
         if not rules.reachable(action, issue.status):
             continue
-        if action in rules.EVIDENCE_ACTIONS and issue.evidence_count == 0:
+        if action in rules.EVIDENCE_ACTIONS and not issue.has_evidence:
             continue
         if action == "close":
             allowed = close_refusal(user, issue) is None
@@ -256,10 +263,10 @@ def withheld_reasons(user: User, issue: Issue) -> list[Any]:
     """Why actions this user might look for are not offered now (for the issue page)."""
     notes: list[Any] = []
     working = issue.status in (Status.open.value, Status.in_progress.value)
-    if working and issue.evidence_count == 0 and can_work(user, issue):
+    if working and not issue.has_evidence and can_work(user, issue):
         notes.append(_l("Upload evidence before submitting for verification."))
-    if user.role in VERIFIERS and owners.in_scope(user, issue.org_id):
-        if rules.reachable("close", issue.status) and issue.evidence_count > 0:
+    if verifier_in_scope(user, issue.org_id):
+        if rules.reachable("close", issue.status) and issue.has_evidence:
             refusal = close_refusal(user, issue)
             if refusal is not None:
                 notes.append(refusal.message)
@@ -294,5 +301,5 @@ def require_not_closed(issue: Issue) -> None:
 
 def require_evidence(issue: Issue) -> None:
     """The evidence rule: submitting or closing needs at least one evidence file."""
-    if issue.evidence_count <= 0:
+    if not issue.has_evidence:
         raise Conflict(_l("Attach at least one evidence file first."), reason="evidence_required")

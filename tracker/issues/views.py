@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -77,7 +77,9 @@ HOME_LIMIT = 200
 
 
 def owner_choices(user: User) -> list[tuple[int, str]]:
-    """Active users who may own an issue registered by ``user`` (in scope or above it)."""
+    """Active users who may own an issue registered by ``user``: those on the line of the
+    user's org (the owner rule, ``owners.on_line_clause``), which covers the line of every org
+    the form offers; the service measures the choice from the issue's org."""
     stmt = (
         select(User.id, User.display_name, User.username, Org.local_name_column())
         .join(Org, Org.id == User.org_id)
@@ -88,10 +90,7 @@ def owner_choices(user: User) -> list[tuple[int, str]]:
     if user.role != Role.admin.value:
         if user.org_id is None:
             return []
-        stmt = stmt.where(
-            or_(User.org_id.in_(owners.subtree_ids(user.org_id)),
-                User.org_id.in_(owners.ancestor_ids(user.org_id)))
-        )
+        stmt = stmt.where(owners.on_line_clause(User.org_id, user.org_id))
     return [(uid, f"{name} ({username}) · {org}") for uid, name, username, org
             in db.session.execute(stmt)]
 

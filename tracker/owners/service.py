@@ -79,8 +79,15 @@ def org_in_subtree(org_id: int, root_id: int) -> bool:
 
 
 def orgs_on_line(a: int, b: int) -> bool:
-    """Whether one org is the other, an ancestor of it, or a descendant of it."""
+    """Whether one org is the other, an ancestor of it, or a descendant of it (the owner rule:
+    an owner's home org is on the issue's org's line); its SQL twin is ``on_line_clause``."""
     return org_in_subtree(a, b) or org_in_subtree(b, a)
+
+
+def on_line_clause(org_column: Any, org_id: int) -> ColumnElement[bool]:
+    """``orgs_on_line(org_column, org_id)`` as SQL: the column's org is ``org_id``, above it or
+    below it."""
+    return or_(org_column.in_(subtree_ids(org_id)), org_column.in_(ancestor_ids(org_id)))
 
 
 def in_scope(user: User, org_id: int) -> bool:
