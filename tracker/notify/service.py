@@ -35,7 +35,7 @@ from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Table, and_, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -54,7 +54,8 @@ from tracker.notify.policy import (
     step_offset,
 )
 from tracker.notify.webhooks import service as webhooks
-from tracker.owners.models import OrgClosure, Role, User
+from tracker.owners import service as owners
+from tracker.owners.models import Role, User
 from tracker.owners.service import org_paths
 from tracker.timeutil import today, utcnow
 
@@ -264,25 +265,7 @@ def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
 def escalation_recipients(org_ids: set[int]) -> dict[int, list[int]]:
     """For each org: the active supervisors of the nearest org on its path to the root
     (itself included) that has any; the active admins where none has."""
-    found: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(sorted(org_ids)):
-        ranked = (
-            select(
-                OrgClosure.descendant_id.label("org_id"),
-                User.id.label("user_id"),
-                func.rank().over(partition_by=OrgClosure.descendant_id,
-                                 order_by=OrgClosure.distance).label("nearest"),
-            )
-            .join(User, and_(User.org_id == OrgClosure.ancestor_id,
-                             User.role == Role.supervisor.value, User.active.is_(True)))
-            .where(OrgClosure.descendant_id.in_(chunk))
-            .subquery()
-        )
-        for org_id, user_id in db.session.execute(
-            select(ranked.c.org_id, ranked.c.user_id).where(ranked.c.nearest == 1)
-            .order_by(ranked.c.org_id, ranked.c.user_id)
-        ):
-            found[org_id].append(user_id)
+    found = owners.nearest_up_the_path(org_ids, Role.supervisor.value)
     missing = org_ids - set(found)
     if missing:
         admins = list(db.session.scalars(

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import math
 import secrets
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     bindparam,
     delete,
     exists,
@@ -61,6 +63,49 @@ def subtree_ids(org_id: int) -> Select[Any]:
 def ancestor_ids(org_id: int) -> Select[Any]:
     """A SELECT of the ids of ``org_id`` and every org above it."""
     return select(OrgClosure.ancestor_id).where(OrgClosure.descendant_id == org_id)
+
+
+#: Org ids per statement where lists of ids are sent (SQLite's variable limit).
+IDS_PER_STATEMENT = 500
+
+
+def ancestors_of(org_ids: set[int]) -> dict[int, set[int]]:
+    """For each org: itself and every org above it (the closure table, read in chunks)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    ids = sorted(org_ids)
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        for ancestor, descendant in db.session.execute(
+            select(OrgClosure.ancestor_id, OrgClosure.descendant_id)
+            .where(OrgClosure.descendant_id.in_(ids[start:start + IDS_PER_STATEMENT]))
+        ):
+            found[descendant].add(ancestor)
+    return found
+
+
+def nearest_up_the_path(org_ids: set[int], role: str) -> dict[int, list[int]]:
+    """For each org: the active users of ``role`` at the nearest org on its path to the root
+    (itself included) that has any; orgs with none on their path are left out."""
+    found: dict[int, list[int]] = defaultdict(list)
+    ids = sorted(org_ids)
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        ranked = (
+            select(
+                OrgClosure.descendant_id.label("org_id"),
+                User.id.label("user_id"),
+                func.rank().over(partition_by=OrgClosure.descendant_id,
+                                 order_by=OrgClosure.distance).label("nearest"),
+            )
+            .join(User, and_(User.org_id == OrgClosure.ancestor_id,
+                             User.role == role, User.active.is_(True)))
+            .where(OrgClosure.descendant_id.in_(ids[start:start + IDS_PER_STATEMENT]))
+            .subquery()
+        )
+        for org_id, user_id in db.session.execute(
+            select(ranked.c.org_id, ranked.c.user_id).where(ranked.c.nearest == 1)
+            .order_by(ranked.c.org_id, ranked.c.user_id)
+        ):
+            found[org_id].append(user_id)
+    return found
 
 
 def org_in_subtree(org_id: int, root_id: int) -> bool:

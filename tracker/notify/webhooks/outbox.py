@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -19,7 +18,7 @@ from tracker.notify.webhooks.models import (
     WebhookOverdue,
 )
 from tracker.notify.webhooks.subscriptions import CHUNK, DELIVERIES, KIND_TYPES, MESSAGES
-from tracker.owners.models import OrgClosure
+from tracker.owners import service as owners
 from tracker.timeutil import utcnow
 
 # --- the outbox --------------------------------------------------------------------------
@@ -40,18 +39,6 @@ def _active_hooks() -> list[Any]:
     return list(db.session.execute(
         select(Webhook.id, Webhook.events, Webhook.org_id).where(Webhook.active.is_(True))
     ))
-
-
-def _ancestors(org_ids: set[int]) -> dict[int, set[int]]:
-    found: dict[int, set[int]] = defaultdict(set)
-    ids = sorted(org_ids)
-    for start in range(0, len(ids), CHUNK):
-        for ancestor, descendant in db.session.execute(
-            select(OrgClosure.ancestor_id, OrgClosure.descendant_id)
-            .where(OrgClosure.descendant_id.in_(ids[start:start + CHUNK]))
-        ):
-            found[descendant].add(ancestor)
-    return found
 
 
 def _issue_data(issue: Issue) -> dict[str, Any]:
@@ -85,7 +72,7 @@ def _write(entries: list[tuple[str, Issue, datetime, dict[str, Any]]],
            hooks: list[Any]) -> int:
     """Write messages (type, issue, time, extra data) and their deliveries; returns how many
     deliveries were written."""
-    ancestors = _ancestors({issue.org_id for _t, issue, _at, _x in entries})
+    ancestors = owners.ancestors_of({issue.org_id for _t, issue, _at, _x in entries})
     messages: list[dict[str, Any]] = []
     targets: list[list[int]] = []
     for event_type, issue, at, extra in entries:
