@@ -12,7 +12,10 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.extensions import db
+from tracker.issues.deadlines.schemas import ExtensionSchema
+from tracker.issues.evidence.schemas import EvidenceSchema
 from tracker.issues.models import OPEN_STATUSES, Event, Evidence, Extension, Issue
+from tracker.issues.schemas import issue_dict, request_today
 from tracker.notify.webhooks.models import (
     Webhook,
     WebhookOverdue,
@@ -42,22 +45,17 @@ def _active_hooks() -> list[Any]:
 
 
 def _issue_data(issue: Issue) -> dict[str, Any]:
-    from tracker.issues.schemas import IssueSchema
-
-    return cast(dict[str, Any], IssueSchema().dump(issue))
+    """The issue as the API shows it: the one serialiser, ``issue_dict``."""
+    return issue_dict(issue, request_today())
 
 
 def _extra(event: Event, event_type: str, issue: Issue) -> dict[str, Any]:
     """The evidence or extension the type names, as the API shows it."""
     if event_type == "evidence.added":
-        from tracker.issues.evidence.api import EvidenceSchema
-
         after = (event.changes.get("evidence") or [None, None])[1] or {}
         ev = db.session.get(Evidence, after.get("id")) if after.get("id") else None
         return {"evidence": EvidenceSchema().dump(ev) if ev is not None else after}
     if event_type in ("extension.requested", "extension.decided"):
-        from tracker.issues.deadlines.api import ExtensionSchema
-
         ext_id = (event.changes.get("extension_id") or [None, None])[1]
         ext = db.session.get(Extension, ext_id) if ext_id else db.session.scalar(
             select(Extension).where(Extension.issue_id == issue.id,
@@ -75,12 +73,16 @@ def _write(entries: list[tuple[str, Issue, datetime, dict[str, Any]]],
     ancestors = owners.ancestors_of({issue.org_id for _t, issue, _at, _x in entries})
     messages: list[dict[str, Any]] = []
     targets: list[list[int]] = []
+    #: Each issue serialised once, however many of its events go out (a close is several).
+    data: dict[int, dict[str, Any]] = {}
     for event_type, issue, at, extra in entries:
         subscribers = _subscribers(event_type, issue.org_id, hooks, ancestors)
         if not subscribers:
             continue
+        if issue.id not in data:
+            data[issue.id] = _issue_data(issue)
         body = json.dumps({"type": event_type, "timestamp": _utc(at),
-                           "data": {"issue": _issue_data(issue), **extra}},
+                           "data": {"issue": data[issue.id], **extra}},
                           ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         messages.append({"msg_id": "msg_" + secrets.token_hex(12), "event_type": event_type,
                          "issue_id": issue.id, "body": body, "created_at": at})
