@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ from tracker.issues.models import (
 from tracker.issues.permissions import get_issue, may_close_clause, readable_clause
 from tracker.owners import service as owners
 from tracker.owners.models import User
+from tracker.paging import page_meta, page_offset
 
 SORTABLE = ("due_on", "id", "updated_at", "created_at", "status", "starts_on", "title")
 TEXT_FIELDS = ("title", "description", "cause", "measures")
@@ -108,7 +108,7 @@ def issue_rows(stmt: Select[Any], sort: str, page: int, page_size: int,
     count rides along as a scalar subquery the database evaluates once, and rows are plain
     tuples rather than ORM objects (a third of the list request's cost, bench/README.md).
     """
-    ids = stmt.with_only_columns(Issue.id).limit(page_size).offset((page - 1) * page_size)
+    ids = stmt.with_only_columns(Issue.id).limit(page_size).offset(page_offset(page, page_size))
     total = select(func.count()).select_from(
         stmt.with_only_columns(Issue.id).order_by(None).subquery()).scalar_subquery()
     rows = db.session.execute(
@@ -116,8 +116,7 @@ def issue_rows(stmt: Select[Any], sort: str, page: int, page_size: int,
         .where(Issue.id.in_(ids.scalar_subquery())).order_by(*sort_order(sort))
     ).all()
     count = rows[0].total_count if rows else int(db.session.scalar(select(total)) or 0)
-    return list(rows), {"total": count, "total_pages": max(1, math.ceil(count / page_size)),
-                        "page": page, "page_size": page_size}
+    return list(rows), page_meta(count, page, page_size)
 
 
 def issue_rows_after(user: User, stmt: Select[Any], sort: str, after: int,
