@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, cast
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, Table, func, insert, select
@@ -53,13 +54,18 @@ from tracker.notify.policy import (
     policy_for,
     step_offset,
 )
-from tracker.notify.webhooks import service as webhooks
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
 from tracker.owners.service import org_paths
 from tracker.timeutil import today, utcnow
 
 log = logging.getLogger(__name__)
+
+_signals = Namespace()
+#: The reminder pass announces the days it covered (``since`` to ``as_of``), as the ledger
+#: announces its changes: listeners (the webhooks' ``issue.overdue``) write what became
+#: overdue on those days in the pass's claim transaction, and return how many rows they wrote.
+days_passed = _signals.signal("reminder-days-passed")
 
 REMINDED = REMINDED_STATUSES
 LEASE = claims.LEASE
@@ -522,9 +528,11 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
     db.session.rollback()  # start from a fresh transaction: the claim phase is one unit
     result = PassResult(as_of=as_of, since=as_of, smtp=smtp)
     _claim(as_of, token, result)
-    # Webhooks' issue.overdue: the issues that became overdue since the last pass, once per
-    # issue and due date, written to the outbox in a transaction of their own.
-    result.overdue_announced = webhooks.announce_overdue(as_of, result.since)
+    # The days since the last pass are announced (the webhooks write their issue.overdue,
+    # once per issue and due date) and committed with the claims.
+    result.overdue_announced = sum(
+        int(written or 0) for _listener, written in days_passed.send(
+            None, as_of=as_of, since=result.since))
     db.session.commit()
 
     digests, result.dropped = _held_digests(token, as_of)

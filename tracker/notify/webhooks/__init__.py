@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     """
     from tracker.extensions import api
     from tracker.issues.service import events_recorded
+    from tracker.notify.service import days_passed
     from tracker.notify.webhooks import api as webhooks_api
     from tracker.notify.webhooks import blueprint, service
 
@@ -22,3 +23,5 @@ def init_app(app: Flask) -> None:
     # The outbox is written by listening to the ledger (which knows no listener); connecting
     # the same function again (a second app in one process) keeps one receiver.
     events_recorded.connect(service.on_events_recorded)
+    # The reminder pass announces the days it covered; issue.overdue is written on hearing it.
+    days_passed.connect(service.on_days_passed)

@@ -165,3 +165,8 @@ def announce_overdue(as_of: date, since: date) -> int:
         for issue in db.session.scalars(select(Issue).where(Issue.id.in_(chunk_ids))):
             entries.append(("issue.overdue", issue, now, {}))
     return _write(entries, hooks)
+
+
+def on_days_passed(sender: Any = None, *, as_of: date, since: date, **_kw: Any) -> int:
+    """The reminder pass announced the days [since, as_of]: ``announce_overdue`` for them."""
+    return announce_overdue(as_of, since)

@@ -23,7 +23,7 @@ this module names them all, so callers need one import.
 
 from __future__ import annotations
 
-from tracker.notify.webhooks.outbox import announce_overdue, on_events_recorded
+from tracker.notify.webhooks.outbox import announce_overdue, on_days_passed, on_events_recorded
 from tracker.notify.webhooks.signing import Attempt, post, sign
 from tracker.notify.webhooks.subscriptions import (
     CHUNK,
@@ -55,6 +55,7 @@ __all__ = [
     "UrlNotAllowed",
     "address_refused",
     "announce_overdue",
+    "on_days_passed",
     "backoff",
     "check_url",
     "create_webhook",
