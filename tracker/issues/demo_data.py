@@ -1,8 +1,9 @@
 """Demo world for the rectification ledger (整改台账), drawn from the seed report.
 
-Pure data: no Flask, no database. The ``demo`` command's loader turns these literals
-into rows. Source: the 2018 report of 果洛州 and its six counties on the self-inspection
-of their administrative service centres (行政服务中心), ordered by 果行公〔2018〕20号.
+Pure data: no Flask, no database (hence its length: the report's findings, not logic). The
+``demo`` command's loader turns these literals into rows. Source: the 2018 report of 果洛州
+and its six counties on the self-inspection of their administrative service centres
+(行政服务中心), ordered by 果行公〔2018〕20号.
 
 Contents
 --------

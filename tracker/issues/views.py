@@ -1,7 +1,8 @@
-"""Pages of the issues domain: home pages, the ledger, an issue's page, reports, admin lists.
+"""Pages of the ledger: the home page of each role, the ledger, an issue's page and its actions.
 
 Views are thin: they read a form, call the service function every interface calls, commit once,
-and show the refusal's reason when the service refuses.
+and show the refusal's reason when the service refuses.  Their URL rules are in
+``blueprint.py``; the evidence, extension, report and admin pages live in their packages.
 """
 
 from __future__ import annotations

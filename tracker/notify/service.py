@@ -18,7 +18,8 @@ The one window this cannot close is a crash between the mail server accepting a 
 step 3 committing: the lease then expires and the digest goes out again (at-least-once there).
 
 Leases, take-over, sending and recording are ``tracker.notify.claims``, shared with the notice
-sweep (``tracker.notify.notices``).
+sweep (``tracker.notify.notices``).  Longer than our ~500 lines by a little: the pass's three
+steps and the inbox; the inbox is the part to move out next.
 """
 
 from __future__ import annotations
