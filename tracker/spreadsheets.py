@@ -228,19 +228,6 @@ class Workbook:
         return out
 
 
-def xlsx_file(title: str, rows: Iterable[Iterable[Any]], *, header: Iterable[str] = (),
-              widths: Iterable[float] = ()) -> IO[bytes]:
-    """A one-sheet workbook: a bold header row (frozen) and ``rows``, as a spooled file."""
-    book = Workbook()
-    header = list(header)
-    sheet = book.sheet(title, widths=widths, freeze="A2" if header else None)
-    if header:
-        sheet.append([sheet.cell(h, bold=True) for h in header])
-    for row in rows:
-        sheet.append(row)
-    return book.save()
-
-
 # --- reading -----------------------------------------------------------------------------
 # Shared by every import (findings, users): the file's kind from its content, csv in UTF-8 or
 # GB18030, xlsx read-only, row errors named by the sheet's own row numbers.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import marshmallow as ma
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
@@ -16,13 +15,13 @@ from tracker.http import (
     ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
-    UtcDateTime,
     api_blueprint,
     if_match,
     paginate,
     pagination_header,
 )
 from tracker.issues.evidence import service as service
+from tracker.issues.evidence.schemas import EvidenceSchema
 from tracker.issues.models import Evidence
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
@@ -32,20 +31,6 @@ blp = api_blueprint(
     "evidence", __name__, "/issues",
     "Evidence files (佐证材料): upload, list, download, withdraw before closure.",
 )
-
-
-class EvidenceSchema(ma.Schema):
-    """An evidence file as the API shows it."""
-
-    id = ma.fields.Integer(dump_only=True)
-    issue_id = ma.fields.Integer(dump_only=True)
-    filename = ma.fields.String(dump_only=True)
-    content_type = ma.fields.String(dump_only=True)
-    size = ma.fields.Integer(dump_only=True)
-    sha256 = ma.fields.String(dump_only=True)
-    note = ma.fields.String(dump_only=True)
-    uploaded_by = ma.fields.Integer(attribute="uploaded_by_id", dump_only=True, allow_none=True)
-    uploaded_at = UtcDateTime(dump_only=True)  # ISO UTC with Z, like every API timestamp
 
 
 UPLOAD_BODY_DOC = {
