@@ -9,7 +9,8 @@
 * **The sweep** (``deliver``) claims at most ``TRACKER_WEBHOOK_BATCH`` due deliveries in one
   short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's write lock there), so
   two sweeps never hold the same row; then it sends them outside any transaction, each with
-  a ``TRACKER_WEBHOOK_TIMEOUT`` (10 s), and records each outcome in its own transaction.
+  a ``TRACKER_WEBHOOK_TIMEOUT`` (10 s) for the whole answer, several endpoints at once,
+  and records each outcome in its own transaction.
   Failures are retried by the back-off of ``BACKOFF`` under the same ``webhook-id``; a
   subscription failing for ``DISABLE_AFTER`` is deactivated and the admins are told.
 
@@ -27,11 +28,15 @@ import http.client
 import ipaddress
 import json
 import logging
+import queue
+import re
 import secrets
 import socket
 import ssl
+import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -115,23 +120,81 @@ def _allow_loopback() -> bool:
     return bool(value)
 
 
+#: IPv6 prefixes that carry an IPv4 address inside (RFC 6052 NAT64, RFC 3056 6to4): the
+#: IPv4 address is what the packet reaches, so it is the one judged.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_6TO4 = ipaddress.IPv6Network("2002::/16")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+#: Only hex, octal and decimal IPv4 forms (``0x7f.1``, ``0177.0.0.1``, ``2130706433``) consist
+#: of these; such a host is an address however it is written, never a name.
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to (mapped, compatible, NAT64, 6to4, Teredo)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    packed = ip.packed
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # :: and ::1 are judged as IPv6
+        return ipaddress.IPv4Address(packed[12:])
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(packed[12:])
+    if ip in _6TO4:
+        return ipaddress.IPv4Address(packed[2:6])
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
 def address_refused(address: str, *, allow_loopback: bool = False) -> str | None:
     """Why a webhook may not reach ``address`` (None when it may).
 
     Loopback (unless allowed, for tests), link-local (169.254.0.0/16 with the cloud metadata
-    addresses, fe80::/10) and unspecified addresses are refused; private intranet ranges are
-    the point of webhooks in a government network and are allowed.
+    addresses, fe80::/10), unspecified, broadcast, multicast and reserved addresses are
+    refused, and so is an IPv6 address that carries one of them (IPv4-mapped, IPv4-compatible,
+    NAT64, 6to4, Teredo).  Private intranet ranges are the point of webhooks in a government
+    network and are allowed.
     """
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address)
-                             and ip in ipaddress.IPv4Network("0.0.0.0/8")):
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            why = address_refused(str(inner), allow_loopback=allow_loopback)
+            return f"{why} inside {ip}" if why else None
+    if ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in _THIS_NETWORK):
         return "unspecified address"
     if ip.is_link_local:
         return "link-local address"
-    if ip.is_loopback and not allow_loopback:
-        return "loopback address"
+    if ip.is_loopback:
+        return None if allow_loopback else "loopback address"
+    if ip.is_multicast:
+        return "multicast address"
+    if ip == _BROADCAST:
+        return "broadcast address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip.is_reserved:
+        return "reserved address"
+    return None
+
+
+def literal_address(host: str) -> str | None:
+    """The address ``host`` spells, in any form a resolver accepts, or None for a name.
+
+    ``127.1``, ``0x7f000001``, ``0177.0.0.1`` and ``2130706433`` are all 127.0.0.1 to the C
+    library, so they are read the way it reads them (``inet_aton``), not as names.
+    """
+    host = host.rstrip(".").lower()
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(host):
+        try:
+            return str(ipaddress.IPv4Address(socket.inet_aton(host)))
+        except OSError:
+            return None
     return None
 
 
@@ -151,7 +214,13 @@ _l_url_form = lazy_gettext("An http:// or https:// URL with a host.")
 _l_url_refused = lazy_gettext("The URL leads to an address a webhook may not reach.")
 
 
-def resolve(url: str) -> list[str]:
+def _refuse(host: str, address: str, why: str) -> UrlNotAllowed:
+    return UrlNotAllowed(_l_url_refused, errors={"url": [_l_url_refused]},
+                         details=f"{host} is {address} ({why})" if host != address
+                         else f"{address} ({why})")
+
+
+def resolve(url: str, allow_loopback: bool | None = None) -> list[str]:
     """The addresses ``url``'s host resolves to now, each checked by the SSRF rules.
 
     Raises ``UrlNotAllowed`` when any address is refused (a host resolving to a public and a
@@ -160,27 +229,33 @@ def resolve(url: str) -> list[str]:
     _scheme, host, port = _split_url(url)
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    allow = _allow_loopback()
+    allow = _allow_loopback() if allow_loopback is None else allow_loopback
     for address in addresses:
         why = address_refused(address, allow_loopback=allow)
         if why is not None:
-            raise UrlNotAllowed(_l_url_refused, errors={"url": [_l_url_refused]},
-                                details=f"{host} resolves to {address} ({why})")
+            raise _refuse(host, address, why)
     return addresses
 
 
 def check_url(url: str) -> str:
     """A subscription's URL, trimmed; 422 when malformed or leading where none may go.
 
-    A host that does not resolve yet is accepted (an intranet name seen only from the
-    server's network may appear later); every delivery resolves and checks it again.
+    Judged without any name lookup (a lookup at save time would send the admin's typing to
+    the network, and its answer may change anyway): an address in any spelling, and the
+    names ``localhost`` and ``*.localhost`` that always mean loopback, are judged here; every
+    other name is resolved and judged at each delivery, which is refused there.
     """
     url = (url or "").strip()
-    _split_url(url)
-    try:
-        resolve(url)
-    except OSError:
-        pass
+    _scheme, host, _port = _split_url(url)
+    allow = _allow_loopback()
+    address = literal_address(host)
+    if address is not None:
+        why = address_refused(address, allow_loopback=allow)
+        if why is not None:
+            raise _refuse(host, address, why)
+    elif not allow and (host.rstrip(".") == "localhost" or host.rstrip(".").endswith(
+            ".localhost")):
+        raise _refuse(host, host, "loopback name")
     return url
 
 
@@ -450,27 +525,57 @@ def sign(secret: str, msg_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(mac).decode("ascii")
 
 
+class _Cut:
+    """The whole-answer deadline of one delivery: when it passes, the connection's socket is
+    shut down, which ends any read or write blocked on it at once (a per-read timeout would
+    let a receiver that trickles a byte every few seconds hold the delivery for ever)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.fired = False
+        self.sock: socket.socket | None = None
+
+    def watch(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.sock = sock
+            if self.fired:
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def fire(self) -> None:
+        with self.lock:
+            self.fired = True
+            if self.sock is not None:
+                try:
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed already
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the address the SSRF check approved, not to a fresh lookup of the name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, address: str, timeout: float, cut: _Cut) -> None:
         super().__init__(host, port, timeout=timeout)
         self.address = address
+        self.cut = cut
 
     def connect(self) -> None:
         self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.cut.watch(self.sock)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to the approved address, the certificate checked against the URL's host name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, address: str, timeout: float, cut: _Cut) -> None:
         self.context = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self.context)
         self.address = address
+        self.cut = cut
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.cut.watch(sock)
         self.sock = self.context.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -483,35 +588,55 @@ class Attempt:
     error: str | None = None
 
 
-def post(url: str, headers: dict[str, str], body: bytes, timeout: float) -> Attempt:
+#: The most of an answer's body that is read (it is not kept; a receiver has nothing to say).
+ANSWER_BYTES = 65536
+
+
+def post(url: str, headers: dict[str, str], body: bytes, timeout: float,
+         allow_loopback: bool | None = None) -> Attempt:
     """POST ``body`` to ``url``: resolved and checked now, connected to the checked address,
-    no redirects followed, at most ``timeout`` seconds per network step."""
+    no redirects followed; the whole answer must arrive within ``timeout`` seconds of the
+    start (SPEC §6), or the delivery failed, whatever the receiver sent by then."""
+    started = time.monotonic()
     try:
         scheme, host, port = _split_url(url)
-        addresses = resolve(url)
+        addresses = resolve(url, allow_loopback)
     except UrlNotAllowed as exc:
         return Attempt(False, error=f"url_not_allowed: {exc.details}")
     except Invalid:
         return Attempt(False, error="url_not_allowed: not an http(s) URL")
     except OSError as exc:
         return Attempt(False, error=f"cannot resolve the host: {exc}")
+    left = timeout - (time.monotonic() - started)
+    if left <= 0:
+        return Attempt(False, error=f"timed out after {time.monotonic() - started:.1f} s "
+                                    f"(resolving the host)")
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    cut = _Cut()
     cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    conn = cls(host, port, addresses[0], timeout)
-    started = time.monotonic()
+    conn = cls(host, port, addresses[0], left, cut)
+    timer = threading.Timer(left, cut.fire)
+    timer.daemon = True
+    timer.start()
+    status: int | None = None
     try:
         conn.request("POST", target, body=body, headers=headers)
         resp = conn.getresponse()
-        resp.read(65536)
+        status = resp.status
+        resp.read(ANSWER_BYTES)
+        if cut.fired:
+            raise TimeoutError
         if 200 <= resp.status < 300:
             return Attempt(True, resp.status)
         return Attempt(False, resp.status, f"HTTP {resp.status} {resp.reason}".strip())
-    except TimeoutError:
-        return Attempt(False, error=f"timed out after {time.monotonic() - started:.1f} s")
     except (OSError, http.client.HTTPException) as exc:
-        return Attempt(False, error=f"{exc.__class__.__name__}: {exc}"[:500])
+        if cut.fired or isinstance(exc, TimeoutError):
+            return Attempt(False, status, f"timed out: no whole answer within {timeout:g} s "
+                                          f"(cut off after {time.monotonic() - started:.1f} s)")
+        return Attempt(False, status, f"{exc.__class__.__name__}: {exc}"[:500])
     finally:
+        timer.cancel()
         conn.close()
 
 
@@ -559,7 +684,7 @@ def _claim(token: str, now: datetime, limit: int, retry_now: bool) -> list[int]:
     the first is claiming; on SQLite the transaction holds the write lock (BEGIN IMMEDIATE).
     A claim left by a sweep that died expires with its lease.
     """
-    lease = timedelta(seconds=_timeout() * limit + 300)
+    lease = _lease(limit)
     stmt = (
         select(DELIVERIES.c.id)
         .join(Webhook, Webhook.id == DELIVERIES.c.webhook_id)
@@ -584,6 +709,11 @@ def _claim(token: str, now: datetime, limit: int, retry_now: bool) -> list[int]:
 
 def _timeout() -> float:
     return float(current_app.config.get("TRACKER_WEBHOOK_TIMEOUT", 10))
+
+
+def _lease(limit: int) -> timedelta:
+    """How long a sweep holds its claims: long enough to send them all one after another."""
+    return timedelta(seconds=_timeout() * limit + 300)
 
 
 @dataclass(frozen=True)
@@ -675,47 +805,88 @@ def _tell_admins(hook: Webhook, error: str) -> None:
                 hook.id, hook.url, error)
 
 
+#: Endpoints one sweep sends to at the same time (each endpoint's messages go in order).
+PARALLEL = 8
+
+
+def _send_all(held: list[_Held], timeout: float, allow_loopback: bool, stop_at: float,
+              outcomes: queue.Queue[tuple[_Held, Attempt | None]]) -> None:
+    """Send the held deliveries, each endpoint's in order in its own thread, a few endpoints
+    at once; put each outcome on ``outcomes`` (None: not tried).  An endpoint's rest waits
+    for the next sweep once it failed, and nothing starts that could not finish before
+    ``stop_at`` (the claims' lease)."""
+    by_hook: dict[int, list[_Held]] = defaultdict(list)
+    for item in held:
+        by_hook[item.webhook_id].append(item)
+
+    def send(items: list[_Held]) -> None:
+        failed = False
+        for item in items:
+            if failed or time.monotonic() + timeout > stop_at:
+                outcomes.put((item, None))
+                continue
+            try:
+                timestamp = int(time.time())
+                headers = {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "tracker-webhooks/1",
+                    "webhook-id": item.msg_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": sign(item.secret, item.msg_id, timestamp, item.body),
+                }
+                attempt = post(item.url, headers, item.body.encode("utf-8"), timeout,
+                               allow_loopback)
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed delivery
+                attempt = Attempt(False, error=f"{exc.__class__.__name__}: {exc}"[:500])
+            outcomes.put((item, attempt))
+            failed = not attempt.ok
+
+    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="webhook") as pool:
+        for items in by_hook.values():
+            pool.submit(send, items)
+
+
 def deliver(*, retry_now: bool = False, limit: int | None = None) -> SweepResult:
     """One delivery sweep: claim what is due (at most ``limit``), send, record.
 
-    This is a job boundary, like a request: it commits (the claims first, then each outcome).
-    ``retry_now`` ignores the back-off.
+    This is a job boundary, like a request: it commits (the claims first, then each outcome,
+    as it comes).  Endpoints are sent to concurrently (``PARALLEL`` at a time), each
+    delivery cut off ``TRACKER_WEBHOOK_TIMEOUT`` seconds after it started, so one slow
+    receiver holds up neither the others nor the sweep past its claims' lease.  Only this
+    thread touches the database.  ``retry_now`` ignores the back-off.
     """
     limit = limit or int(current_app.config.get("TRACKER_WEBHOOK_BATCH", 100))
     token = secrets.token_hex(16)
     db.session.rollback()
     result = SweepResult()
+    started = time.monotonic()
     ids = _claim(token, utcnow(), limit, retry_now)
     result.claimed = len(ids)
     if not ids:
         return result
     timeout = _timeout()
-    failed_hooks: set[int] = set()
+    # Stop starting deliveries well before the lease ends, so no claim is ever sent twice.
+    stop_at = started + _lease(limit).total_seconds() - 60
+    held = _held(ids)
+    outcomes: queue.Queue[tuple[_Held, Attempt | None]] = queue.Queue()
+    sender = threading.Thread(
+        target=_send_all, args=(held, timeout, _allow_loopback(), stop_at, outcomes),
+        daemon=True, name="webhook-sweep")
+    sender.start()
     skipped: list[int] = []
-    for item in _held(ids):
-        if item.webhook_id in failed_hooks:
-            # One slow or failing endpoint must not hold up the sweep once per message.
+    for _n in range(len(held)):
+        item, attempt = outcomes.get()
+        if attempt is None:
             skipped.append(item.id)
-            continue
-        timestamp = int(time.time())
-        body = item.body.encode("utf-8")
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "tracker-webhooks/1",
-            "webhook-id": item.msg_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(item.secret, item.msg_id, timestamp, item.body),
-        }
-        attempt = post(item.url, headers, body, timeout)
-        if attempt.ok:
+        elif attempt.ok:
             _record_success(item, token, attempt)
             result.delivered += 1
         else:
-            failed_hooks.add(item.webhook_id)
             result.failed += 1
             result.error = result.error or f"webhook {item.webhook_id}: {attempt.error}"
             if _record_failure(item, token, attempt):
                 result.deactivated.append(item.webhook_id)
+    sender.join()
     _release(skipped, token)
     result.deferred = len(skipped)
     if result.failed:
