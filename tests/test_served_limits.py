@@ -122,3 +122,12 @@ def test_an_over_long_header_is_a_json_431(served):
 def test_make_run_serves_with_these_options():
     with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as fh:
         assert " ".join(GUNICORN_OPTIONS) in fh.read()
+
+
+def test_the_evidence_download_is_documented_as_binary(client):
+    """One binary media type (issue 20, finding 16): generated clients read it as bytes."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    answer = doc["paths"]["/api/v1/issues/{issue_id}/evidence/{evidence_id}"]["get"][
+        "responses"]["200"]
+    assert answer["content"] == {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}

@@ -597,11 +597,11 @@ class RegistrationMemo:
         campaigns = {v.get("campaign_id") for v in batch} - {None}
         self.registered = set()
         for start in range(0, len(titles), 500):
-            self.registered.update(db.session.execute(
-                select(Issue.campaign_id, Issue.org_id, Issue.title)
-                .where(Issue.campaign_id.in_(campaigns),
-                       Issue.title.in_(titles[start:start + 500]))
-            ).tuples())
+            self.registered.update(
+                (campaign_id, org_id, title) for campaign_id, org_id, title in db.session.execute(
+                    select(Issue.campaign_id, Issue.org_id, Issue.title)
+                    .where(Issue.campaign_id.in_(campaigns),
+                           Issue.title.in_(titles[start:start + 500]))))
 
 
 def check_registration(actor: User, values: dict[str, Any], current: Issue | None = None,
