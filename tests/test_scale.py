@@ -24,6 +24,7 @@ from werkzeug.security import generate_password_hash
 
 from bench.generate import Ledger, Shape, append_issues, fill, local_today
 from tests.factories import PASSWORD
+from tests.support.api import bearer
 from tracker.extensions import db
 
 #: Small enough to load in a fraction of a second, big enough for the planners to care.
@@ -543,8 +544,8 @@ def test_pages_read_by_ids_first_are_the_plain_pages(ledger: Ledger) -> None:
 # --- uploads ------------------------------------------------------------------------------
 
 
-def test_plain_upload_reads_its_body_once_in_bounded_memory(app: Flask, world: Any,
-                                                             make: Any) -> None:
+def test_plain_upload_reads_its_body_once_in_bounded_memory(app: Flask, config: Any,
+                                                             world: Any, make: Any) -> None:
     """A 20 MB upload: parsed straight into the hash and the file, never held in memory."""
     import hashlib
     import os
@@ -552,35 +553,30 @@ def test_plain_upload_reads_its_body_once_in_bounded_memory(app: Flask, world: A
 
     from werkzeug.test import EnvironBuilder
 
-    from tests.test_evidence import _auth
     from tracker.issues.models import Evidence
     from tracker.spool import READ_SIZE
 
     issue = make.issue(world.centre, world.officer, world.campaign, world.category)
-    saved = app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"]
-    app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = 32, 33 * 2**20
+    config(TRACKER_MAX_UPLOAD_MB=32, MAX_CONTENT_LENGTH=33 * 2**20)
+    data = b"%PDF-1.7\n" + os.urandom(20 * 2**20) + b"\n%%EOF"
+    boundary = "scale-guard"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"扫描.pdf\"\r\n\r\n").encode()
+    body = head + data + f"\r\n--{boundary}--\r\n".encode()
+    environ = EnvironBuilder(
+        path=f"/api/v1/issues/{issue.id}/evidence", method="POST", data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=bearer(world.officer)).get_environ()
+    tracemalloc.start()
     try:
-        data = b"%PDF-1.7\n" + os.urandom(20 * 2**20) + b"\n%%EOF"
-        boundary = "scale-guard"
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                f"filename=\"扫描.pdf\"\r\n\r\n").encode()
-        body = head + data + f"\r\n--{boundary}--\r\n".encode()
-        environ = EnvironBuilder(
-            path=f"/api/v1/issues/{issue.id}/evidence", method="POST", data=body,
-            content_type=f"multipart/form-data; boundary={boundary}",
-            headers=_auth(world.officer)).get_environ()
-        tracemalloc.start()
-        try:
-            resp = app.test_client().open(environ)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert resp.status_code == 201, resp.get_data(as_text=True)
-        assert peak < 4 * READ_SIZE  # 20 MB went through a buffer of about two reads
-        ev = db.session.scalar(select(Evidence))
-        assert ev.sha256 == hashlib.sha256(data).hexdigest()
+        resp = app.test_client().open(environ)
+        _, peak = tracemalloc.get_traced_memory()
     finally:
-        app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = saved
+        tracemalloc.stop()
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert peak < 4 * READ_SIZE  # 20 MB went through a buffer of about two reads
+    ev = db.session.scalar(select(Evidence))
+    assert ev.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_tus_chunks_cost_the_same_statements_wherever_they_fall(app: Flask, world: Any,
@@ -588,11 +584,9 @@ def test_tus_chunks_cost_the_same_statements_wherever_they_fall(app: Flask, worl
     """Each PATCH costs a fixed number of statements, whatever the upload's offset."""
     import base64
 
-    from tests.test_evidence import _auth
-
     issue = make.issue(world.centre, world.officer, world.campaign, world.category)
     client = app.test_client()
-    headers = {**_auth(world.officer), "Tus-Resumable": "1.0.0"}
+    headers = {**bearer(world.officer), "Tus-Resumable": "1.0.0"}
     made = client.post(f"/api/v1/issues/{issue.id}/uploads", headers={
         **headers, "Upload-Length": str(4 * 256 * 1024),
         "Upload-Metadata": "filename " + base64.b64encode(b"a.pdf").decode()})

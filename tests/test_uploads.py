@@ -37,6 +37,9 @@ from tracker.issues.models import Event, Evidence, Issue, Upload
 from tracker.owners.service import issue_token
 from tracker.timeutil import utcnow
 
+#: Real commits: two served workers and a gunicorn child share the database.
+pytestmark = pytest.mark.commits
+
 KB = 1024
 CHUNK = 256 * KB
 
