@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import socket
 import statistics
 import threading
@@ -21,7 +22,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tests.factories import PASSWORD
@@ -567,9 +568,22 @@ def test_two_writers_racing_for_one_org_code_get_409_not_500(api: Any, world: An
             answers.append(api.post("/api/v1/orgs", user=admin, json={
                 "code": "RACE", "name": "达日县", "kind": "county", "parent_id": parent_id}))
 
+        # The request is let go once it sends the statement the other writer's lock holds up
+        # (PostgreSQL: its INSERT; SQLite: its BEGIN IMMEDIATE).
+        blocked = threading.Event()
+
+        def watch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if threading.get_ident() == thread.ident and re.match(
+                    r"\s*(INSERT INTO orgs|BEGIN IMMEDIATE)", statement):
+                blocked.set()
+
         thread = threading.Thread(target=create)
-        thread.start()
-        time.sleep(1.0)
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            thread.start()
+            assert blocked.wait(timeout=60), "the request never reached the database"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
         other.commit()
         thread.join()
     resp = answers[0]
