@@ -176,8 +176,7 @@ def _rolled_back(app: Flask) -> Iterator[None]:
         connection = db.engine.connect()
     outer = connection.begin()
     factory = db.session.session_factory
-    saved = {key: factory.kw.get(key) for key in ("bind", "join_transaction_mode")}
-    saved_class = factory.class_
+    saved, saved_class = dict(factory.kw), factory.class_
     factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     factory.class_ = _OneConnectionSession
     try:
@@ -186,8 +185,8 @@ def _rolled_back(app: Flask) -> Iterator[None]:
         with app.app_context():
             db.session.remove()
         factory.class_ = saved_class
-        factory.configure(bind=saved["bind"], join_transaction_mode=saved["join_transaction_mode"]
-                          or "conservative_savepoint")
+        factory.kw.clear()
+        factory.kw.update(saved)
         if outer.is_active:
             outer.rollback()
         connection.close()

@@ -408,6 +408,7 @@ def test_demo_winter_2018_and_today(runner, ctx):
 # --- the migration -----------------------------------------------------------------------
 
 
+@pytest.mark.commits  # the migrations run on connections of their own
 def test_migration_builds_the_spans_of_existing_issues_from_their_events(app, world, make):
     """Spans rebuilt by migration 0007 from the events equal those the listener wrote."""
     from flask_migrate import downgrade, upgrade
