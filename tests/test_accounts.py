@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD
-from tests.test_pages import PageClient, csrf_token, login, post_form
+from tests.support.pages import csrf_token, login, page_client, post_form
 from tracker.errors import ValidationError
 from tracker.extensions import db
 from tracker.owners import accounts, service
@@ -21,12 +21,6 @@ from tracker.owners.passwords import password_problem, temporary_password
 TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
 #: Two English words in a row: a message left in English.
 ENGLISH = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A page client with a fresh language per request (the API client uses it too)."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 # --- the policy ------------------------------------------------------------------------
@@ -214,7 +208,7 @@ def test_the_menu_links_everyone_to_the_password_page(client: FlaskClient,
 
 def test_a_password_change_on_the_page_ends_the_other_sessions(app: Flask, client: FlaskClient,
                                                                world: Any) -> None:
-    other = PageClient(app, app.response_class, use_cookies=True)
+    other = page_client(app)
     login(other, "off")
     login(client, "off")
     post_form(client, "/account/password", "/account/password", {

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.test_pages import PageClient, login, post_form
+from tests.support.pages import login, post_form
 from tracker.errors import ValidationError
 from tracker.extensions import db
 from tracker.issues.handover import service as handover
@@ -18,12 +17,6 @@ from tracker.notify.models import Notification
 from tracker.notify.webhooks import service as webhooks
 from tracker.notify.webhooks.models import Webhook, WebhookDelivery, WebhookMessage
 from tracker.owners import service as owners
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A page client with fresh caches per request (the API client uses it too)."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

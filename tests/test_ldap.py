@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD
 from tests.ldap_server import LdapServer, ldap_server
-from tests.test_pages import PageClient, login
+from tests.support.pages import login
 from tracker.extensions import db
 from tracker.owners import service
 
@@ -23,12 +23,6 @@ __all__ = ["ldap_server"]  # a fixture, imported for pytest
 TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
 LDAP_KEYS = ("TRACKER_LDAP_URL", "TRACKER_LDAP_BASE_DN", "TRACKER_LDAP_BIND_DN",
              "TRACKER_LDAP_BIND_PASSWORD", "TRACKER_LDAP_USER_FILTER", "TRACKER_LDAP_TIMEOUT")
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A page client with fresh caches per request (the API client uses it too)."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture(params=["search account", "anonymous search"])

@@ -9,22 +9,15 @@ import time
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.pages import csrf_token, login
 from tracker.extensions import db
 from tracker.owners.imports import UsersImportFailed, import_users
 from tracker.owners.models import User
 from tracker.owners.passwords import password_problem
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A page client with fresh caches per request (the API client uses it too)."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 def _csv(rows: list[list[str]]) -> bytes:
