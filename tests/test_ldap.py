@@ -1,5 +1,5 @@
 """Sign-in against the directory (SPEC §6 Configuration): a real OpenLDAP server (slapd),
-started for the session on a free port (tests/ldap_server.py)."""
+started for the session on a free port (tests/support/ldap_server.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import PASSWORD
-from tests.ldap_server import LdapServer, ldap_server
+from tests.support.ldap_server import LdapServer, ldap_server
 from tests.support.pages import login
 from tracker.extensions import db
 from tracker.owners import service
