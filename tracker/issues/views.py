@@ -63,7 +63,7 @@ from tracker.issues.models import (
     Issue,
     Status,
 )
-from tracker.issues.reports import export
+from tracker.issues.reports import export, rectification
 from tracker.issues.reports import service as reports
 from tracker.issues.schemas import IssueQuerySchema
 from tracker.owners import service as owners
@@ -77,7 +77,7 @@ from tracker.pages import (
     safe_next,
     save_form,
 )
-from tracker.timeutil import parse_date, today
+from tracker.timeutil import parse_date, reader_language, today
 
 bp = Blueprint("issues", __name__)
 
@@ -646,6 +646,16 @@ def report_summary() -> Any:
     return render_template("issues/report_summary.html", args=args, query=query,
                            orgs=org_choices(user), campaigns=campaigns, as_of=args["as_of"],
                            **data)
+
+
+@bp.get("/reports/rectification")
+@login_required
+def report_rectification() -> Any:
+    """The 整改情况报告 of the chosen unit and campaign as of the day, as a Word download."""
+    args = _report_args()
+    return rectification.send_rectification(actor(), args["campaign_id"], args["as_of"],
+                                            args["org_id"], request.args.get("lang") or None,
+                                            reader_language())
 
 
 # --- evidence and extensions ------------------------------------------------------------
