@@ -267,25 +267,40 @@ def _findings_section(doc: documents.Document, fig: Figures, campaign_id: int, a
             "category and not set out one by one (see the ledger).",
             total=fig.total, cap=FULL_CAP,
             closed=fig.closed)))
-    # A big scope counts its closed findings per category instead of setting them out.
+    # A big scope counts its closed findings per category instead of setting them out; a
+    # category whose findings are all closed then has its heading and that count alone.
     closed_by_category = {} if in_full else fig.closed_by_category
+    pending = [name for name, _n in fig.by_category]
+    heading = 0
+
+    def open_category(name: str) -> None:
+        nonlocal heading
+        doc.heading2(level2[min(heading, len(level2) - 1)] + name)
+        heading += 1
+        if closed_by_category.get(name):
+            doc.paragraph(str(_l("Closed in this category and not set out here: %(n)s.",
+                                 n=closed_by_category[name])))
+
     written = 0
     current: Any = None
-    heading = 0
     number = 0
     for row in _findings(campaign_id, as_of, org_id, open_only=not in_full, limit=FULL_CAP):
         if row.category_id != current:
             current = row.category_id
-            doc.heading2(level2[min(heading, len(level2) - 1)] + row.category_name)
-            heading += 1
+            while pending and pending[0] != row.category_name and not in_full:
+                open_category(pending.pop(0))
+            if pending and pending[0] == row.category_name:
+                pending.pop(0)
+            open_category(row.category_name)
             number = 0
-            left_out = closed_by_category.get(row.category_name, 0)
-            if left_out:
-                doc.paragraph(str(_l("Closed in this category and not set out here: %(n)s.",
-                                     n=left_out)))
         number += 1
         written += 1
         doc.numbered(f"{number}. ", _finding_parts(row, as_of, lang))
+    if not in_full:
+        # The categories after the last finding set out (all closed, or past the cap): a
+        # heading each and their closed count, cheap whatever the scope.
+        for name in pending:
+            open_category(name)
     if written == 0:
         doc.paragraph(str(_l("No finding is registered for this unit on this campaign.")
                           if fig.total == 0 else
