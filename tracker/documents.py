@@ -17,6 +17,7 @@ Files are spooled like the spreadsheets: in memory while small, on disk beyond a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from copy import deepcopy
 from typing import IO, Any
 
 from docx import Document as new_document
@@ -88,6 +89,19 @@ def _size(rpr_owner: Any, size: Any) -> None:
             element = OxmlElement(tag)
             rpr.append(element)
         element.set(qn("w:val"), half_points)
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else writable(str(value))
+
+
+def _row_property(tr: Any, tag: str) -> None:
+    """Add ``tag`` (w:tblHeader, w:cantSplit) to a table row's properties."""
+    trpr = tr.find(qn("w:trPr"))
+    if trpr is None:
+        trpr = OxmlElement("w:trPr")
+        tr.insert(1 if tr.find(qn("w:tblPrEx")) is not None else 0, trpr)
+    trpr.append(OxmlElement(tag))
 
 
 def _field(paragraph: Any, instruction: str) -> None:
@@ -273,34 +287,51 @@ class Document:
     def table(self, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
               widths: Sequence[float] | None = None, size: Any = TABLE_SIZE) -> Any:
         """A bordered table: a bold header row repeated on every page, then ``rows``; cells
-        in ``size`` at single spacing (the 22-line grid is for the body text), widths in mm."""
-        table = self.doc.add_table(rows=1, cols=len(header))
+        in ``size`` at single spacing (the 22-line grid is for the body text), widths in mm;
+        a column whose first value is a number is centred.
+
+        The first data row is made through python-docx and every later one is a copy of its
+        XML with the texts replaced: python-docx finds a row's cells by walking the whole
+        table, which made a 1,000-row table take a minute.
+        """
+        table = self.doc.add_table(rows=2, cols=len(header))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cell, text in zip(table.rows[0].cells, header, strict=True):
-            self._cell(cell, text, size, bold=True, centre=True)
-        for values in rows:
-            row = table.add_row()
-            for cell, value in zip(row.cells, values, strict=True):
-                self._cell(cell, "" if value is None else str(value), size,
-                           centre=isinstance(value, int))
-        # python-docx has no API for row properties: the header row repeats on each page
-        # (w:tblHeader) and no row is split across pages (w:cantSplit), written as XML on the
-        # table just added (the body's last w:tbl).
-        xml = self.doc.element.body.findall(qn("w:tbl"))[-1]
-        for n, tr in enumerate(xml.findall(qn("w:tr"))):
-            trpr = tr.find(qn("w:trPr"))
-            if trpr is None:
-                trpr = OxmlElement("w:trPr")
-                tr.insert(1 if tr.find(qn("w:tblPrEx")) is not None else 0, trpr)
-            trpr.append(OxmlElement("w:tblHeader" if n == 0 else "w:cantSplit"))
         if widths:
-            # Both the grid (which LibreOffice reads) and each cell (which Word reads).
+            # Both the grid (which LibreOffice reads) and each cell (which Word reads; the
+            # copies below carry it).
             table.autofit = False
             for column, width in zip(table.columns, widths, strict=True):
                 column.width = Mm(width)
                 for cell in column.cells:
                     cell.width = Mm(width)
+        head, first = table.rows[0].cells, table.rows[1].cells
+        for cell, text in zip(head, header, strict=True):
+            self._cell(cell, text, size, bold=True, centre=True)
+        # python-docx has no API for row properties: the header row repeats on each page
+        # (w:tblHeader) and no row is split across pages (w:cantSplit), written as XML on the
+        # table just added (the body's last w:tbl).
+        xml = self.doc.element.body.findall(qn("w:tbl"))[-1]
+        header_tr, template = xml.findall(qn("w:tr"))
+        _row_property(header_tr, "w:tblHeader")
+        _row_property(template, "w:cantSplit")
+        values = iter(rows)
+        first_values = next(values, None)
+        if first_values is None:
+            xml.remove(template)
+            return table
+        for cell, value in zip(first, first_values, strict=True):
+            # A space holds the run's text element for the copies; the real text follows.
+            self._cell(cell, " ", size, centre=isinstance(value, int))
+        texts = [tc.find(".//" + qn("w:t")) for tc in template.findall(qn("w:tc"))]
+        clean = deepcopy(template)
+        for t, value in zip(texts, first_values, strict=True):
+            t.text = _cell_text(value)
+        for row_values in values:
+            tr = deepcopy(clean)
+            for t, value in zip(tr.iter(qn("w:t")), row_values, strict=True):
+                t.text = _cell_text(value)
+            xml.append(tr)
         return table
 
     def _cell(self, cell: Any, text: str, size: Any, *, bold: bool = False,
