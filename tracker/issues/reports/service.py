@@ -620,8 +620,8 @@ def anchor_footer(as_of: date | None = None) -> str:
         if day is None:
             return str(_l("History anchor: none recorded yet"))
         return str(_l("History anchor: none recorded by %(date)s", date=format_date(day)))
-    return str(_l("History anchor: %(date)s sha256:%(digest)s (%(count)s issues)",
-                  date=anchor.anchored_on.isoformat(), digest=anchor.digest,
+    return str(_l("History anchor: %(date)s %(digest)s (%(count)s issues)",
+                  date=anchor.anchored_on.isoformat(), digest=f"sha256:{anchor.digest}",
                   count=anchor.issue_count))
 
 
