@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks", "rectification")
+              "export", "history", "concurrency", "webhooks", "imports", "rectification")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         concurrency,
         documents,
         history,
+        imports,
         notices,
         reminders,
         server,
@@ -81,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         say(f"\n[{kind}]")
         if "history" in settings.only:
             results += history.run(settings, kind)  # its own small ledger
-        if settings.only and not set(settings.only) - {"history"}:
+        if "imports" in settings.only:
+            results += imports.run(settings, kind)  # its own small ledger
+        if settings.only and not set(settings.only) - {"history", "imports"}:
             path = save(results, settings, started, path)
             continue
         url, ledger = ledger_for(settings, kind)

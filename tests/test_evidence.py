@@ -270,7 +270,7 @@ def test_api_upload_list_download_and_withdraw(client, app, world, issue):
     assert got.status_code == 200
     assert got.data == content
     assert got.headers["X-Content-Type-Options"] == "nosniff"
-    assert got.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert got.headers["Content-Type"] == "application/octet-stream"  # as documented
     disposition = got.headers["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert "filename*=UTF-8''" + quote("整改 证据.txt") in disposition

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import unicodedata
@@ -18,11 +17,15 @@ import orjson
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import Select, func, select
 
 from tracker import text
 from tracker.errors import DomainError, UnsupportedMediaType
-from tracker.extensions import csrf, db
+from tracker.extensions import csrf
+
+# The pages' shape lives in the base's paging module; the API's modules reach it from here.
+from tracker.paging import page_meta as page_meta  # noqa: F401
+from tracker.paging import paginate as paginate  # noqa: F401
+from tracker.timeutil import check_dates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,40 +56,27 @@ class QuerySchema(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class AsciiInteger(ma.fields.Integer):
+    """An integer of a query string or form: ASCII digits only (an optional ``-``), at most 12
+    of them (``text.ascii_int``); a strict field (JSON) takes JSON integers only, as before."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not self.strict:
+            digits = value.strip()
+            number = text.ascii_int(digits.removeprefix("-"), 12)
+            if number is None:
+                raise self.make_error("invalid")
+            value = -number if digits.startswith("-") else number
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PageArgs(QuerySchema):
     """``page`` and ``page_size`` (at most 500)."""
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000_000))
-    page_size = ma.fields.Integer(
+    page = AsciiInteger(load_default=1, validate=ma.validate.Range(min=1, max=10_000_000))
+    page_size = AsciiInteger(
         load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
-
-
-def paginate(
-    stmt: Select[Any], page: int, page_size: int,
-    *, load: Callable[[Select[Any]], Select[Any]] | None = None,
-) -> tuple[list[Any], dict[str, int]]:
-    """Run one page of ``stmt`` and count the whole; returns rows and pagination metadata.
-
-    Two statements whatever the page size: the count and the page.  ``load``, when given,
-    turns the page's statement (limited and offset) into the one that reads its rows: the
-    ledger picks the page's ids from an index first and reads only those rows
-    (``issues.service.page_loader``).
-    """
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page_stmt = stmt.limit(page_size).offset((page - 1) * page_size)
-    rows = list(db.session.scalars(load(page_stmt) if load is not None else page_stmt))
-    return rows, page_meta(int(total or 0), page, page_size)
-
-
-def page_meta(total: int, page: int, page_size: int) -> dict[str, int]:
-    """The pagination metadata of a list of ``total`` items (``X-Pagination``, the pager)."""
-    return {
-        "total": total,
-        "total_pages": max(1, math.ceil(total / page_size)),
-        "page": page,
-        "page_size": page_size,
-    }
 
 
 def json_response(data: Any, status: int = 200,
@@ -127,7 +117,7 @@ MAX_ID = 2_147_483_647
 ID = f"int(min=1, max={MAX_ID})"
 
 
-class IdField(ma.fields.Integer):
+class IdField(AsciiInteger):
     """A reference to a row by id in a JSON body: a positive 32-bit JSON integer (else 422)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -186,6 +176,16 @@ class Password(ma.fields.String):
     def __init__(self, max_length: int, *, min_length: int | None = None, **kwargs: Any) -> None:
         super().__init__(validate=[_no_nul, ma.validate.Length(min=min_length, max=max_length)],
                          **kwargs)
+
+
+class LedgerDate(ma.fields.Date):
+    """A date the ledger accepts (ISO ``YYYY-MM-DD``) within its one domain (SPEC §4): outside
+    it, 422 ``date_out_of_range`` naming the field (``timeutil.check_dates``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        check_dates({self.data_key or self.name or attr or "date": day})
+        return day
 
 
 class UtcDateTime(ma.fields.DateTime):

@@ -14,7 +14,6 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from typing import Any
 
-from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
@@ -25,7 +24,8 @@ from tracker.issues.calendar.models import CalendarDay, DayKind, DaySource
 from tracker.issues.models import WORKING, Campaign, Status, days_overdue
 from tracker.owners import service as owners
 from tracker.owners.models import User
-from tracker.timeutil import utcnow
+from tracker.requestcache import per_request
+from tracker.timeutil import check_dates, in_domain, utcnow
 
 #: The most working days a deadline may be given in (about four years).
 MAX_WORKING_DAYS = 1000
@@ -113,12 +113,6 @@ class WorkingDays:
                 left -= 1
         return day
 
-    def next_working_day(self, day: date) -> date:
-        """``day`` when it is a working day, else the first working day after it."""
-        while not self.is_working_day(day):
-            day += timedelta(days=1)
-        return day
-
     def previous_working_day(self, day: date) -> date:
         """The last working day before ``day``."""
         return self.add_working_days(day, -1)
@@ -126,17 +120,8 @@ class WorkingDays:
 
 def current_calendar() -> WorkingDays:
     """The calendar of this request (read once, shared by every question of the request);
-    outside a request a fresh one, so that a long-lived job never answers from an old copy."""
-    if not has_request_context():
-        return WorkingDays()
-    # Kept with the request itself (not on ``g``, which an app context may outlive).
-    found = request.environ.get(_REQUEST_KEY)
-    if not isinstance(found, WorkingDays):
-        found = request.environ[_REQUEST_KEY] = WorkingDays()
-    return found
-
-
-_REQUEST_KEY = "tracker.working_days"
+    outside a request a fresh one."""
+    return per_request("tracker.working_days", WorkingDays, WorkingDays)
 
 
 def is_working_day(day: date) -> bool:
@@ -209,7 +194,9 @@ def working_deadline(values: dict[str, Any], days: WorkingDays | None = None) ->
         raise Invalid(_l("Some fields are invalid."), errors={"due_in_working_days": [
             _l("Only a campaign counted in working days takes a number of working days.")]})
     starts_on = values.get("starts_on")
-    if campaign is not None and isinstance(starts_on, date):
+    # A start outside the ledger's dates is refused by the registration's own check; counting
+    # from it could overflow the calendar.
+    if campaign is not None and isinstance(starts_on, date) and in_domain(starts_on):
         values["due_on"] = (days or current_calendar()).add_working_days(starts_on, n)
     return values
 
@@ -280,8 +267,7 @@ def set_days(actor: User, first: date, last: date | None, kind: str,
     if span > MAX_RANGE_DAYS:
         raise Invalid(_l("Some fields are invalid."), errors={"last": [
             _l("At most %(n)s days at once.", n=MAX_RANGE_DAYS)]})
-    for year in {first.year, last.year}:
-        _check_year(year)
+    check_dates({"date": first, "last": last})
     days = [first + timedelta(days=i) for i in range(span)]
     existing = {row.day: row for row in db.session.scalars(
         select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))}

@@ -11,6 +11,7 @@ from tracker import documents, spreadsheets
 from tracker.http import (
     PAGINATION_HEADER_DOC,
     IdParam,
+    LedgerDate,
     PageArgs,
     QuerySchema,
     api_blueprint,
@@ -34,7 +35,7 @@ DOCX = documents.DOCX_MIMETYPE
 
 
 class _FormatArgs(QuerySchema):
-    as_of = ma.fields.Date(load_default=None,
+    as_of = LedgerDate(load_default=None,
                            metadata={"description": "The ledger as it stood at the end of this "
                                                     "day (TRACKER_TIMEZONE): the issues "
                                                     "registered by then, each with its status, "
@@ -71,7 +72,7 @@ class OverdueRowSchema(ma.Schema):
     org_path = ma.fields.String()
     owner_id = ma.fields.Integer()
     owner_name = ma.fields.String()
-    due_on = ma.fields.Date()
+    due_on = LedgerDate()
     days_overdue = ma.fields.Integer()
 
 
