@@ -15,7 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from tests.test_pages import login
+from tests.support.pages import login
 from tests.test_reports import _auth, ledger  # noqa: F401 -- the hand-built ledger fixture
 from tracker import documents
 from tracker.issues.reports import rectification
