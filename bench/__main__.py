@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks", "imports")
+              "export", "history", "concurrency", "webhooks", "imports", "rectification")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -59,7 +59,17 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import concurrency, history, imports, notices, reminders, server, web, webhooks
+    from bench import (
+        concurrency,
+        documents,
+        history,
+        imports,
+        notices,
+        reminders,
+        server,
+        web,
+        webhooks,
+    )
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -93,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             results += server.run_export(settings, kind, url, ledger)
         if "concurrency" in settings.only:
             results += concurrency.run(settings, kind, url, ledger)
+        if "rectification" in settings.only:
+            results += documents.run(settings, kind, url, ledger)
         # Saved after each database, so that a run cut short keeps what it measured.
         path = save(results, settings, started, path)
     say("\nsummary")
