@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 #: Bump when the generated data changes shape, so cached ledgers are rebuilt.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 #: The one password every generated user has (hashed once).
 BENCH_PASSWORD = "bench-pass-1"
 BATCH = 10_000
@@ -564,8 +564,23 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
             spans += span_rows(row, next_span)
             next_span = spans[-1][0] + 1
         bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
+        bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch))
     reset_sequences(conn)
     return n
+
+
+#: The search index's columns (tracker/issues/search.py), one row per issue.
+SEARCH_COLUMNS = ("issue_id", "tokens", "body")
+
+
+def _search_rows(batch: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The search index's rows of these generated issues, as the ledger writes them."""
+    from tracker.issues.search import FIELDS, index_row
+
+    at = [ISSUE_COLUMNS.index(f) for f in FIELDS]
+    for row in batch:
+        found = index_row(row[0], [row[i] for i in at])
+        yield tuple(found[c] for c in SEARCH_COLUMNS)
 
 
 def reset_sequences(conn: Any) -> None:

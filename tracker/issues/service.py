@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVersion
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import history, rules
+from tracker.issues import history, rules, search
 from tracker.issues.calendar import service as calendar
 from tracker.issues.models import (
     DAY_BASES,
@@ -111,8 +111,9 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     Filters: id (a list of issue numbers), status (one or a list), org_id (whole subtree),
     category_id, campaign_id, owner_id, owner (username or part of a display name), overdue
     (True/False on ``as_of``), due_before, due_after (inclusive), awaiting ("verification":
-    submitted issues ``user`` may close, four eyes included), q (text in title, description,
-    cause, measures or the owner's name, or an issue number such as 17 or #17) and sort (a
+    submitted issues ``user`` may close, four eyes included), q (words that must all occur
+    in title, description, cause, measures or the owner's name, or be the issue's number
+    such as 17 or #17: ``search.matches``) and sort (a
     column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
     the exports all call this, so a filter means the same everywhere.
     """
@@ -140,13 +141,7 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     if filters.get("awaiting") == "verification":
         stmt = stmt.where(Issue.status == Status.submitted.value, may_close_clause(user))
     if filters.get("q"):
-        q = filters["q"].strip()
-        found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
-        found.append(Issue.owner_id.in_(_users_named(q)))
-        number = q.removeprefix("#").strip()
-        if number.isdigit() and 0 < int(number) <= 2_147_483_647:
-            found.append(Issue.id == int(number))
-        stmt = stmt.where(or_(*found))
+        stmt = stmt.where(search.matches(filters["q"]))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
 
 
