@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks")
+              "export", "history", "concurrency", "webhooks", "search")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -59,7 +59,7 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import concurrency, history, notices, reminders, server, web, webhooks
+    from bench import concurrency, history, notices, reminders, search, server, web, webhooks
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if {"reminder", "notices", "webhooks"} & set(settings.only) or not settings.only:
             ledger_for(settings, kind, settings.small_issues)
         results += web.run(settings, kind, url, ledger)
+        results += search.run(settings, kind, url, ledger)
         if "reminder" in settings.only:
             results += reminders.run(settings, kind, url, ledger)
         if "notices" in settings.only:
