@@ -1,9 +1,11 @@
-"""search by words: an index of each issue's words, kept with every change
+"""search by words: an index of each issue's words, kept with every change; jobs
 
 ``issue_search`` holds, per issue, its words as tokens of our own (pairs and single
 characters of Chinese runs, Tibetan syllables, other words whole) and its texts normalised.
 PostgreSQL indexes the tokens by GIN over their ``tsvector``; SQLite keeps an FTS5 table over
 them, written by triggers.  Existing issues are indexed here, in batches.
+
+``jobs`` holds the exports and imports that run as jobs (claimed under a lease by a worker).
 
 Revision ID: 0019
 Revises: 0013
@@ -39,7 +41,44 @@ PG_INDEX = ("CREATE INDEX ix_issue_search_tokens ON issue_search "
 BATCH = 5000
 
 
+WAITING = "status IN ('queued', 'running')"
+
+
 def upgrade():
+    op.create_table(
+        'jobs',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('params', sa.JSON(), nullable=False),
+        sa.Column('locale', sa.String(length=16), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('progress', sa.Float(), nullable=False),
+        sa.Column('rows', sa.Integer(), nullable=False),
+        sa.Column('error', sa.JSON(), nullable=True),
+        sa.Column('result', sa.JSON(), nullable=True),
+        sa.Column('input_name', sa.String(length=80), nullable=True),
+        sa.Column('file_name', sa.String(length=80), nullable=True),
+        sa.Column('download_name', sa.String(length=255), nullable=True),
+        sa.Column('download_fallback', sa.String(length=255), nullable=True),
+        sa.Column('content_type', sa.String(length=100), nullable=True),
+        sa.Column('claim', sa.String(length=32), nullable=True),
+        sa.Column('lease_until', sa.DateTime(), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('started_at', sa.DateTime(), nullable=True),
+        sa.Column('finished_at', sa.DateTime(), nullable=True),
+        sa.Column('expires_at', sa.DateTime(), nullable=True),
+        sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')",
+                           name=op.f('ck_jobs_status_known')),
+        sa.CheckConstraint("kind IN ('export', 'import')", name=op.f('ck_jobs_kind_known')),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_jobs_user_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
+    )
+    op.create_index('ix_jobs_waiting', 'jobs', ['status', 'id'],
+                    postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
+    op.create_index('ix_jobs_expires', 'jobs', ['expires_at'])
+    op.create_index(op.f('ix_jobs_user_id'), 'jobs', ['user_id'])
     op.create_table(
         'issue_search',
         sa.Column('issue_id', sa.Integer(), nullable=False),
@@ -77,3 +116,4 @@ def downgrade():
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         conn.exec_driver_sql("DROP TABLE IF EXISTS issue_search_fts")
     op.drop_table('issue_search')
+    op.drop_table('jobs')
