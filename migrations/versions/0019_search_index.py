@@ -8,7 +8,7 @@ them, written by triggers.  Existing issues are indexed here, in batches.
 ``jobs`` holds the exports and imports that run as jobs (claimed under a lease by a worker).
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 20:20:00
 
 """
@@ -19,7 +19,7 @@ from tracker.issues.search import FIELDS, index_row
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

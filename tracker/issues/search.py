@@ -51,6 +51,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tracker.extensions import Model, db
 from tracker.issues.models import Issue
 from tracker.owners.models import User
+from tracker.text import ascii_int
 
 #: The fields whose words are indexed, in the order the body holds them.
 FIELDS = ("title", "description", "cause", "measures")
@@ -150,10 +151,8 @@ def words(q: str) -> list[str]:
 
 def _number(word: str) -> int | None:
     """The issue number ``word`` names (``17``, ``#17``), or None."""
-    digits = word.removeprefix("#")
-    if digits.isascii() and digits.isdigit() and 0 < int(digits) <= MAX_ID:
-        return int(digits)
-    return None
+    number = ascii_int(word.removeprefix("#"))
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def index_row(issue_id: int, texts: Sequence[str | None]) -> dict[str, Any]:
