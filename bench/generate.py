@@ -508,6 +508,7 @@ def fill(conn: Any, shape: Shape, *, log: Any = print, password_hash: str | None
     from werkzeug.security import generate_password_hash
 
     from tracker.issues.demo_data import CATEGORIES
+    from tracker.text import username_key
 
     started = time.perf_counter()
     world = _world(shape)
@@ -525,9 +526,11 @@ def fill(conn: Any, shape: Shape, *, log: Any = print, password_hash: str | None
         ((a.id, o.id, o.depth - a.depth) for o in orgs for a in o.line_up()))
     counts["users"] = bulk_insert(
         conn, "users", ("id", "username", "display_name", "email", "org_id", "role",
-                        "password_hash", "active", "locale", "auth_generation", "created_at"),
+                        "password_hash", "active", "locale", "auth_generation", "created_at",
+                        "username_key"),
         ((u["id"], u["username"], u["display_name"], u["email"], u["org_id"], u["role"],
-          password_hash, True, None, 0, now) for u in users))
+          password_hash, True, None, 0, now, username_key(u["username"])[:80])
+         for u in users))
     counts["categories"] = bulk_insert(
         conn, "categories", ("id", "code", "name"),
         ((i, code, name) for i, (code, name) in enumerate(CATEGORIES, start=1)))
