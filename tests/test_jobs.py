@@ -18,15 +18,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from tests.test_import import _row, write_csv, write_xlsx
-from tests.test_pages import client, csrf_token, login  # noqa: F401 - the page client fixture
+from tests.support.pages import csrf_token, login
+from tests.support.sheets import finding_row as _row
+from tests.support.sheets import write_csv, write_xlsx
 from tracker.extensions import db
 from tracker.issues.models import Issue
 from tracker.jobs import service
 from tracker.jobs.models import Job
 from tracker.timeutil import utcnow
 
-__all__ = ["client"]
+#: A worker reads and writes on connections of its own (a process, threads, the progress
+#: writer): the tests' commits must be real.
+pytestmark = pytest.mark.commits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -7,12 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.test_pages import client, login  # noqa: F401 - the page client fixture
+from tests.support.pages import login
 from tracker.extensions import db
 from tracker.issues import search
 from tracker.issues.search import IssueSearch
-
-__all__ = ["client"]
 
 TIBETAN = "ཞབས་ཞུ་ཁང་གི་བོད་ཡིག་མིང་བྱང་མི་འདུག"  # the service hall's signs lack Tibetan
 

@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.generate import Ledger
+from tests.support.statements import statements
 from tests.test_scale import (
     SHAPE,
     _assert_indexed,
     _count_statements,
+    _generated,  # noqa: F401 - the generated ledger, once per module
     _grow,
     _plan,
     ledger,  # noqa: F401 - the generated ledger fixture
-    statements,
 )
 from tracker.extensions import db
 from tracker.issues import search

@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the inbox's pages and API, the unread count of the menu, the commands.
+    """Register the inbox's pages and API, the unread count of the menu, the commands, and
+    the webhooks' own.
 
     The modules are imported here, not at the top, so that importing a model of the domain
     (Alembic, the benchmarks) does not build its pages and API.
@@ -15,23 +16,16 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues.service import events_recorded
     from tracker.notify import api as notify_api
-    from tracker.notify import cli, notices, views
+    from tracker.notify import blueprint, cli, notices, views, webhooks
     from tracker.notify.labels import notice_label
-    from tracker.notify.webhooks import api as webhooks_api
-    from tracker.notify.webhooks import service as webhooks
-    from tracker.notify.webhooks import views as webhooks_views
 
     # The ledger announces, notify listens: notices are written in the change's transaction.
     # (A weak reference to a module-level function holds as long as the module is loaded.)
     events_recorded.connect(notices.on_events_recorded)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(blueprint.bp)
     app.jinja_env.globals["notice_label"] = notice_label
-    app.register_blueprint(webhooks_views.bp)
     api.register_blueprint(notify_api.blp)
-    api.register_blueprint(webhooks_api.blp)
-    # The outbox is written by listening to the ledger (which knows no listener); connecting
-    # the same function again (a second app in one process) keeps one receiver.
-    events_recorded.connect(webhooks.on_events_recorded)
+    webhooks.init_app(app)
     for command in cli.commands:
         app.cli.add_command(command)
     app.context_processor(views.menu_context)

@@ -39,7 +39,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import Model, db
-from tracker.issues.models import OPEN_STATUSES, Event, Issue, overdue_clause
+from tracker.issues.models import OPEN_STATUSES, Event, Issue, days_overdue, overdue_clause
 from tracker.timeutil import end_of_day, local_start_of
 
 #: The fields of an issue a span keeps: what the reports count and filter by.
@@ -92,7 +92,7 @@ class IssueSpan(Model):
     @hybrid_method
     def is_overdue_on(self, as_of: date) -> bool:
         """Overdue on ``as_of`` in this span's state (the rule of ``Issue.is_overdue_on``)."""
-        return self.status in OPEN_STATUSES and as_of > self.due_on
+        return days_overdue(self.status, self.due_on, as_of) > 0
 
     @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
     @classmethod
