@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks", "imports", "rectification")
+              "export", "history", "concurrency", "webhooks", "imports", "rectification", "search")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         imports,
         notices,
         reminders,
+        search,
         server,
         web,
         webhooks,
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         if {"reminder", "notices", "webhooks"} & set(settings.only) or not settings.only:
             ledger_for(settings, kind, settings.small_issues)
         results += web.run(settings, kind, url, ledger)
+        results += search.run(settings, kind, url, ledger)
         if "reminder" in settings.only:
             results += reminders.run(settings, kind, url, ledger)
         if "notices" in settings.only:

@@ -308,8 +308,9 @@ class IssueQuerySchema(PageArgs):
     )
     due_before = LedgerDate(metadata={"description": "due_on on or before this date."})
     due_after = LedgerDate(metadata={"description": "due_on on or after this date."})
-    q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
-                                           "the owner's name, or an issue number (17, #17)."})
+    q = Text(200, metadata={"description": "Words (split at spaces) that must all occur in "
+                                           "title, description, cause, measures or the "
+                                           "owner's name, or be the issue number (17, #17)."})
     awaiting = ma.fields.String(
         validate=ma.validate.OneOf(["verification"]),
         metadata={"description": "verification: the submitted issues the caller may close "
