@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     from tracker.errors import UniqueRefusal, register_unique
     from tracker.extensions import api
     from tracker.issues import api as issues_api
-    from tracker.issues import cli, demo, labels, rules, views
+    from tracker.issues import cli, demo, labels, light, rules, views
     from tracker.issues.calendar import api as calendar_api
     from tracker.issues.calendar import views as calendar_views
     from tracker.issues.deadlines import api as deadlines_api
@@ -35,6 +35,8 @@ def init_app(app: Flask) -> None:
 
     # The reports keep the ledger's past (status spans) by listening to its events.
     events_recorded.connect(spans.record_spans)
+    # Each issue's traffic-light warning window follows its deadline and campaign.
+    light.init_listeners()
     for column in ("code", "name"):
         register_unique(f"uq_categories_{column}", f"categories.{column}", UniqueRefusal(
             "A category with this code or name exists.", field=column,

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tracker.errors import Conflict, DomainError, Forbidden, NotFound, StaleVersion
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import history, rules
+from tracker.issues import history, light, rules
 from tracker.issues.calendar import service as calendar
 from tracker.issues.models import (
     DAY_BASES,
@@ -110,7 +110,8 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
 
     Filters: id (a list of issue numbers), status (one or a list), org_id (whole subtree),
     category_id, campaign_id, owner_id, owner (username or part of a display name), overdue
-    (True/False on ``as_of``), due_before, due_after (inclusive), awaiting ("verification":
+    (True/False on ``as_of``), light (red, yellow, green on ``as_of``), urged (True/False),
+    due_before, due_after (inclusive), awaiting ("verification":
     submitted issues ``user`` may close, four eyes included), q (text in title, description,
     cause, measures or the owner's name, or an issue number such as 17 or #17) and sort (a
     column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
@@ -133,6 +134,10 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         # An IN list rather than "<> closed", which no index answers (bench/README.md).
         late = Issue.is_overdue_on(as_of)
         stmt = stmt.where(late if filters["overdue"] else ~late)
+    if filters.get("light"):
+        stmt = stmt.where(Issue.lit_on(filters["light"], as_of))
+    if filters.get("urged") is not None:
+        stmt = stmt.where(Issue.urge_count > 0 if filters["urged"] else Issue.urge_count == 0)
     if filters.get("due_before") is not None:
         stmt = stmt.where(Issue.due_on <= filters["due_before"])
     if filters.get("due_after") is not None:
@@ -890,7 +895,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str,
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
     "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days", "day_basis", "public",
+    "escalate_after_days", "day_basis", "public", "warn_days",
 )
 
 
@@ -935,6 +940,12 @@ def _check_campaign(values: dict[str, Any]) -> None:
         raise Invalid(_l("A start date is required."), errors={"starts_on": [_l("Required.")]})
     validate_policy(values.get("remind_days_before"), values.get("overdue_repeat_days"),
                     values.get("escalate_after_days"))
+    warn = values.get("warn_days")
+    low, high = POLICY_BOUNDS["warn_days"]
+    if warn is not None and (not isinstance(warn, int) or isinstance(warn, bool)
+                             or not low <= warn <= high):
+        raise Invalid(_l("Some fields are invalid."), errors={"warn_days": [
+            _l("A whole number of days from %(low)s to %(high)s.", low=low, high=high)]})
     if values.get("day_basis") not in DAY_BASES:
         raise Invalid(_l("Some fields are invalid."), errors={
             "day_basis": [_l("Either calendar or working.")]})
@@ -947,6 +958,8 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     values["title"] = str(values.get("title") or "").strip()
     values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
     values["public"] = bool(values.get("public"))
+    if values.get("warn_days") is None:
+        values.pop("warn_days")
     _check_campaign(values)
     camp = Campaign(**values)
     db.session.add(camp)
@@ -966,7 +979,10 @@ def update_campaign(actor: User, campaign: Campaign, values: dict[str, Any]) -> 
     if "title" in values:
         merged["title"] = str(values["title"] or "").strip()
     _check_campaign(merged)
+    window = (campaign.warn_days, campaign.day_basis)
     for k in values:
         setattr(campaign, k, merged[k])
     db.session.flush()
+    if (campaign.warn_days, campaign.day_basis) != window:
+        light.refresh_campaign(campaign)
     return campaign

@@ -15,15 +15,18 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues.service import events_recorded
     from tracker.notify import api as notify_api
-    from tracker.notify import cli, notices, views
+    from tracker.notify import cli, notices, order_notices, views
     from tracker.notify.labels import notice_label
     from tracker.notify.webhooks import api as webhooks_api
     from tracker.notify.webhooks import service as webhooks
     from tracker.notify.webhooks import views as webhooks_views
+    from tracker.supervision.service import orders_changed
 
     # The ledger announces, notify listens: notices are written in the change's transaction.
     # (A weak reference to a module-level function holds as long as the module is loaded.)
     events_recorded.connect(notices.on_events_recorded)
+    # Supervision announces its orders' steps the same way.
+    orders_changed.connect(order_notices.on_orders_changed)
     app.register_blueprint(views.bp)
     app.jinja_env.globals["notice_label"] = notice_label
     app.register_blueprint(webhooks_views.bp)

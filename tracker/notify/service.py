@@ -56,6 +56,7 @@ from tracker.notify.policy import (
 from tracker.notify.webhooks import service as webhooks
 from tracker.owners.models import OrgClosure, Role, User
 from tracker.owners.service import org_paths
+from tracker.supervision import service as supervision
 from tracker.timeutil import today, utcnow
 
 log = logging.getLogger(__name__)
@@ -542,6 +543,9 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
     # Webhooks' issue.overdue: the issues that became overdue since the last pass, once per
     # issue and due date, written to the outbox in a transaction of their own.
     result.overdue_announced = webhooks.announce_overdue(as_of, result.since)
+    # Supervision orders not signed for or not answered in time: the issuer is told once
+    # per order and step (claimed like reminders), in this same transaction.
+    supervision.overdue_pass(as_of)
     db.session.commit()
 
     digests, result.dropped = _held_digests(token, as_of)

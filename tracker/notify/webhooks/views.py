@@ -36,6 +36,7 @@ EVENT_LABELS = {
     "issue.closed": _l("Closed (verified)"),
     "issue.reopened": _l("Reopened"),
     "issue.overdue": _l("Becomes overdue"),
+    "issue.urged": _l("A finding is urged"),
     "evidence.added": _l("Evidence added"),
     "extension.requested": _l("Extension requested"),
     "extension.decided": _l("Extension decided"),
