@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
-        EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register, today=today,
+        EVENT_LABELS=labels.EVENT_LABELS, LIGHT_LABELS=labels.LIGHT_LABELS,
+        may_register=rules.may_register, today=today,
         change_value=labels.change_value, **calendar_views.JINJA_GLOBALS,
     )

@@ -17,8 +17,7 @@ from tracker.supervision import service
 bp = Blueprint("supervision", __name__)
 
 #: Names the templates use.
-JINJA_GLOBALS: dict[str, Any] = {"may_urge": lambda user, issue:
-                                 service.urge_refusal(user, issue) is None}
+JINJA_GLOBALS: dict[str, Any] = {"urge_refusal": service.urge_refusal}
 
 
 @bp.post("/issues/<int:issue_id>/urge")

@@ -1,0 +1,82 @@
+"""Supervision on the pages: the light as a word and a shape, 催办 from the issue page and
+from the overdue report, the orders' pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.test_pages import PageClient, login, post_form
+from tracker.extensions import db
+from tracker.issues.models import Issue
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A page client (see PageClient)."""
+    return PageClient(app, app.response_class, use_cookies=True)
+
+
+def _issue(make: Any, world: Any, days: int) -> Issue:
+    return make.issue(world.centre, world.officer, world.campaign, world.category,
+                      actor=world.registrar, starts_on=date.today() - timedelta(days=90),
+                      due_on=date.today() + timedelta(days=days))
+
+
+def test_light_shows_as_word_and_shape_on_list_issue_page_and_home(app, client, make, world):
+    late, soon, fine = _issue(make, world, -3), _issue(make, world, 2), _issue(make, world, 60)
+    login(client, world.supervisor.username)
+    page = client.get("/issues").text
+    for light, word, shape in (("red", "红灯", "◆"), ("yellow", "黄灯", "▲"),
+                               ("green", "绿灯", "●")):
+        assert re.search(rf'data-light="{light}"[^>]*>.*?{shape}.*?{word}', page, re.S), light
+    assert 'data-light="yellow"' in client.get(f"/issues/{soon.id}").text
+    officer = PageClient(app, app.response_class, use_cookies=True)
+    login(officer, world.officer.username)
+    home = officer.get("/").text
+    assert home.count('data-testid="light"') >= 3
+    assert late.id and fine.id
+
+
+def test_urge_from_the_issue_page(client, make, world):
+    issue = _issue(make, world, 10)
+    login(client, world.supervisor.username)
+    page = client.get(f"/issues/{issue.id}").text
+    assert 'data-testid="action-urge"' in page
+    resp = post_form(client, f"/issues/{issue.id}", f"/issues/{issue.id}/urge",
+                     {"comment": "请本周内完成"})
+    assert resp.status_code == 302
+    after = client.get(f"/issues/{issue.id}").text
+    assert "已催办" in after and "请本周内完成" in after
+    assert 'data-testid="action-urge"' not in after  # once a day
+    assert "明天才能再次催办" in after
+    db.session.expire_all()
+    assert db.session.get(Issue, issue.id).urge_count == 1
+
+
+def test_officer_sees_no_urge_button(client, make, world):
+    issue = _issue(make, world, 10)
+    login(client, world.officer.username)
+    assert 'data-testid="action-urge"' not in client.get(f"/issues/{issue.id}").text
+
+
+def test_urge_selected_rows_of_the_overdue_report(client, make, world):
+    a, b = _issue(make, world, -5), _issue(make, world, -2)
+    login(client, world.supervisor.username)
+    report = client.get("/reports/overdue").text
+    assert report.count('data-testid="urge-pick"') == 2
+    resp = post_form(client, "/reports/overdue", "/reports/overdue/urge",
+                     {"issue_id": [str(a.id), str(b.id)], "comment": "集中催办",
+                      "next": "/reports/overdue"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/reports/overdue")
+    page = client.get("/reports/overdue").text
+    assert f"#{a.id}：已催办。" in page and f"#{b.id}：已催办。" in page
+    again = post_form(client, "/reports/overdue", "/reports/overdue/urge",
+                      {"issue_id": [str(a.id)], "next": "//evil.example/"})
+    assert again.headers["Location"].endswith("/reports/overdue")
+    assert "今天已催办过" in client.get("/reports/overdue").text
