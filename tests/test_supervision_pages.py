@@ -80,3 +80,47 @@ def test_urge_selected_rows_of_the_overdue_report(client, make, world):
                       {"issue_id": [str(a.id)], "next": "//evil.example/"})
     assert again.headers["Location"].endswith("/reports/overdue")
     assert "今天已催办过" in client.get("/reports/overdue").text
+
+
+def _order(world: Any, issue: Issue) -> Any:
+    from tracker.supervision import service as supervision
+
+    order = supervision.issue_order(world.supervisor, {
+        "org_id": world.county.id, "level": "red", "issue_ids": [issue.id],
+        "reply_by": date.today() + timedelta(days=7), "comment": "限期整改到位"})
+    db.session.commit()
+    return order
+
+
+def test_order_page_is_the_printable_notice_and_the_unit_signs_and_answers(app, client, make,
+                                                                          world):
+    issue = _issue(make, world, -4)
+    order = _order(world, issue)
+    login(client, world.county_supervisor.username)
+    home = client.get("/").text
+    assert 'data-testid="orders-acknowledge"' in home and order.number in home
+    page = client.get(f"/orders/{order.id}").text
+    assert order.number in page and "督办通知单" in page and issue.title in page
+    assert "order.css" in page and 'data-testid="order-acknowledge"' in page
+    resp = post_form(client, f"/orders/{order.id}", f"/orders/{order.id}/acknowledge", {})
+    assert resp.status_code == 302
+    page = client.get(f"/orders/{order.id}").text
+    assert "已签收，待反馈" in page and 'data-testid="order-reply"' in page
+    post_form(client, f"/orders/{order.id}", f"/orders/{order.id}/reply", {"text": " "})
+    assert "请说明整改情况。" in client.get(f"/orders/{order.id}").text
+    post_form(client, f"/orders/{order.id}", f"/orders/{order.id}/reply",
+              {"text": "已完成窗口授权"})
+    page = client.get(f"/orders/{order.id}").text
+    assert "已完成窗口授权" in page and "已反馈" in page
+    issuer = PageClient(app, app.response_class, use_cookies=True)
+    login(issuer, world.supervisor.username)
+    listed = issuer.get("/orders?direction=issued").text
+    assert order.number in listed
+    post_form(issuer, f"/orders/{order.id}", f"/orders/{order.id}/close", {"comment": "办结"})
+    assert "已办结" in issuer.get(f"/orders/{order.id}").text
+
+
+def test_order_page_is_404_outside_reach(client, make, world):
+    order = _order(world, _issue(make, world, -4))
+    login(client, world.other_registrar.username)
+    assert client.get(f"/orders/{order.id}").status_code == 404

@@ -40,7 +40,7 @@ def mark_ordered(issues: list[Issue], actor: User, number: str, comment: str,
                  at: datetime) -> list[Event]:
     """Count a supervision order naming ``issues`` and record an ``ordered`` event on each."""
     day = local_date_of(at)
-    entries = []
+    entries: list[tuple[Issue, str, User | None, dict[str, Any], str]] = []
     for issue in issues:
         changes: dict[str, Any] = {
             "open_orders": (issue.open_orders, issue.open_orders + 1),
@@ -58,7 +58,7 @@ def mark_order_closed(issues: list[tuple[Issue, date | None]], actor: User, numb
     """An order naming these issues is closed: each counts one open order less, and its
     ``chased_on`` falls back to its last urge or the latest other open order naming it (the
     date given beside each issue)."""
-    entries = []
+    entries: list[tuple[Issue, str, User | None, dict[str, Any], str]] = []
     for issue, other_orders_on in issues:
         urged_on = local_date_of(issue.last_urged_at) if issue.last_urged_at else None
         chased = _later(urged_on, other_orders_on)

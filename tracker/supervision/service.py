@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,6 +39,9 @@ from tracker.supervision.models import (
     Urge,
 )
 from tracker.timeutil import local_date_of, local_start_of, today, utcnow
+
+COUNTERS = cast(Table, OrderCounter.__table__)
+ALERTS = cast(Table, OrderAlert.__table__)
 
 _signals = Namespace()
 #: Supervision announces what happened to an order: sent with ``order`` and ``kind``
@@ -208,11 +211,11 @@ def _claim_number(issuing_org_id: int, year: int) -> int:
     second issuer waits for the first to commit and takes the next number — gapless, unique
     and in order of issue (PostgreSQL locks the row; SQLite serialises writers)."""
     dialect = db.session.get_bind().dialect.name
-    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(OrderCounter.__table__)
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(COUNTERS)
     db.session.execute(ins.values(issuing_org_id=issuing_org_id, year=year, last=0)
                        .on_conflict_do_nothing(index_elements=["issuing_org_id", "year"]))
     claimed = db.session.execute(
-        update(OrderCounter.__table__)
+        update(COUNTERS)
         .where(OrderCounter.issuing_org_id == issuing_org_id, OrderCounter.year == year)
         .values(last=OrderCounter.last + 1)
         .returning(OrderCounter.last)).scalar_one()
@@ -263,9 +266,14 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     if errors:
         raise Invalid(_l("Some fields are invalid."), errors=errors)
     assert org is not None and isinstance(reply_by, date)
-    named = list(db.session.scalars(
-        select(Issue).where(Issue.id.in_(ids), Issue.org_id.in_(owners.subtree_ids(org.id)))
-        .order_by(Issue.id)))
+    chosen = (select(Issue).where(Issue.id.in_(ids),
+                                  Issue.org_id.in_(owners.subtree_ids(org.id)))
+              .order_by(Issue.id))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Each issue's counters are written below: wait for another order naming it (by id,
+        # so two orders never wait on each other) and read what that one wrote.
+        chosen = chosen.with_for_update().execution_options(populate_existing=True)
+    named = list(db.session.scalars(chosen))
     outside = sorted(set(ids) - {i.id for i in named})
     closed = [i.id for i in named if i.status not in OPEN_STATUSES]
     if outside:
@@ -362,8 +370,10 @@ def close_order(actor: User, order: Order, comment: str = "") -> Order:
     order.closed_by_id, order.closed_at = actor.id, now
     order.close_comment = (comment or "").strip()
     db.session.flush()
-    named = list(db.session.scalars(select(Issue).where(Issue.id.in_(order_issue_ids(order)))
-                                    .order_by(Issue.id)))
+    chosen = select(Issue).where(Issue.id.in_(order_issue_ids(order))).order_by(Issue.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update().execution_options(populate_existing=True)
+    named = list(db.session.scalars(chosen))
     # The latest other open order naming each issue keeps it chased from its day of issue.
     others = dict(db.session.execute(
         select(OrderIssue.issue_id, func.max(Order.issued_on))
@@ -441,11 +451,13 @@ def overdue_pass(as_of: date) -> list[tuple[Order, str]]:
         step = is_overdue(order, as_of, days)
         if step is None:
             continue
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(OrderAlert.__table__)
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(ALERTS)
+        # RETURNING names the row when this pass inserted it (psycopg reports no rowcount).
         claimed = db.session.execute(ins.values(order_id=order.id, step=step,
                                                 created_at=utcnow())
-                                     .on_conflict_do_nothing())
-        if claimed.rowcount == 1:
+                                     .on_conflict_do_nothing()
+                                     .returning(ALERTS.c.order_id)).scalar()
+        if claimed is not None:
             orders_changed.send(order=order, kind="overdue", actor=None, step=step)
             told.append((order, step))
     return told
