@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from tracker.notify import cli, notices, order_notices, views
     from tracker.notify.labels import notice_label
     from tracker.notify.webhooks import api as webhooks_api
+    from tracker.notify.webhooks import orders as webhook_orders
     from tracker.notify.webhooks import service as webhooks
     from tracker.notify.webhooks import views as webhooks_views
     from tracker.supervision.service import orders_changed
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     events_recorded.connect(notices.on_events_recorded)
     # Supervision announces its orders' steps the same way.
     orders_changed.connect(order_notices.on_orders_changed)
+    orders_changed.connect(webhook_orders.on_orders_changed)
     app.register_blueprint(views.bp)
     app.jinja_env.globals["notice_label"] = notice_label
     app.register_blueprint(webhooks_views.bp)

@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 EVENT_TYPES = (
     "issue.registered", "issue.updated", "issue.submitted", "issue.rejected", "issue.closed",
     "issue.reopened", "issue.overdue", "evidence.added", "extension.requested",
-    "extension.decided", "issue.urged",
+    "extension.decided", "issue.urged", "order.issued", "order.acknowledged", "order.replied",
+    "order.closed",
 )
 #: The ledger's event kinds and the webhook type each one is sent as.  Progress notes are
 #: conversation, not a change of the finding, and are not sent.
