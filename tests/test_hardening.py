@@ -630,7 +630,8 @@ def test_the_inbox_does_not_show_titles_the_reader_can_no_longer_read(
         org_id=world.other_centre.id, owner_id=world.other_officer.id))
     db.session.commit()
     page = pages.get("/notifications").text
-    assert "保密的问题标题" not in page and f"#{issue.id}" in page
+    # Nor its number (issue 20, finding 10: the page and the API follow one rule).
+    assert "保密的问题标题" not in page and f"#{issue.id}" not in page
 
 
 def test_an_import_for_a_campaign_id_the_database_cannot_hold_is_422(api: Any,

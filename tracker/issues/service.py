@@ -35,7 +35,8 @@ from tracker.issues.models import (
 )
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
-from tracker.timeutil import local_date_of, today, utcnow
+from tracker.text import ascii_int
+from tracker.timeutil import check_dates, local_date_of, today, utcnow
 
 _signals = Namespace()
 #: The ledger announces what happened: sent with ``events``, the new Event rows (in the
@@ -148,9 +149,9 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         q = filters["q"].strip()
         found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
         found.append(Issue.owner_id.in_(_users_named(q)))
-        number = q.removeprefix("#").strip()
-        if number.isdigit() and 0 < int(number) <= 2_147_483_647:
-            found.append(Issue.id == int(number))
+        number = ascii_int(q.removeprefix("#"))
+        if number is not None and 0 < number <= 2_147_483_647:
+            found.append(Issue.id == number)
         stmt = stmt.where(or_(*found))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
 
@@ -301,6 +302,7 @@ REFUSALS: dict[str, Any] = {
     "submitted": _l("You submitted this issue for verification, so another supervisor "
                     "verifies it."),
     "uploaded": _l("You uploaded evidence of this issue, so another supervisor verifies it."),
+    "owned": _l("You owned this issue before, so another supervisor verifies it."),
     "decider_not_independent": _l("You asked for this extension, so another supervisor "
                                   "decides it."),
 }
@@ -313,6 +315,19 @@ def uploader_ids(issue: Issue) -> set[int]:
     ) if uid is not None}
 
 
+def _owned_by(user_id: int) -> ColumnElement[bool]:
+    """Events that gave an issue to ``user_id`` or took it from them: its registration and
+    every owner change record ``owner_id`` as [before, after]."""
+    return or_(Event.changes[("owner_id", 0)].as_integer() == user_id,
+               Event.changes[("owner_id", 1)].as_integer() == user_id)
+
+
+def ever_owned(user: User, issue: Issue) -> bool:
+    """Whether ``user`` owns or ever owned ``issue`` (by its history)."""
+    return bool(db.session.scalar(select(exists().where(
+        Event.issue_id == issue.id, _owned_by(user.id)))))
+
+
 def close_refusal(user: User, issue: Issue) -> Forbidden | None:
     """Why ``user`` may not close ``issue`` (role, scope, four eyes), or None.
 
@@ -321,12 +336,15 @@ def close_refusal(user: User, issue: Issue) -> Forbidden | None:
     """
     if user.role not in VERIFIERS or not owners.in_scope(user, issue.org_id):
         return Forbidden(_l("Only a supervisor in scope may do this."), reason="supervisor_only")
+    uploaders = uploader_ids(issue)
+    former = {user.id} if ever_owned(user, issue) else set()
     reason = rules.verifier_refusal(user.id, issue.owner_id, issue.submitted_by_id,
-                                    uploader_ids(issue))
+                                    uploaders, former)
     if reason == "owner_cannot_verify":
         return Forbidden(REFUSALS[reason], reason=reason)
     if reason is not None:
-        why = "submitted" if issue.submitted_by_id == user.id else "uploaded"
+        why = ("submitted" if issue.submitted_by_id == user.id
+               else "uploaded" if user.id in uploaders else "owned")
         return Forbidden(REFUSALS[why], reason=reason)
     return None
 
@@ -347,12 +365,13 @@ def verifier_scope_clause(user: User) -> ColumnElement[bool]:
 
 def may_close_clause(user: User) -> ColumnElement[bool]:
     """``close_refusal`` is None, as SQL: in scope, a verifier, not the owner, not the last
-    submitter, no uploader of attached evidence (four eyes)."""
+    submitter, no uploader of attached evidence, never its owner (four eyes)."""
     return and_(
         verifier_scope_clause(user),
         Issue.owner_id != user.id,
         or_(Issue.submitted_by_id.is_(None), Issue.submitted_by_id != user.id),
         ~exists().where(Evidence.issue_id == Issue.id, Evidence.uploaded_by_id == user.id),
+        ~exists().where(Event.issue_id == Issue.id, _owned_by(user.id)),
     )
 
 
@@ -565,6 +584,7 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
     """The rules of a finding's fields (registering, or editing ``current``): references in
     the actor's scope, an active owner on the org's line, dates in order (422 naming each
     field), and a title not yet registered for the campaign and org (409)."""
+    check_dates({k: values.get(k) for k in ("registered_on", "starts_on", "due_on")})
     errors: dict[str, list[str]] = {}
     for name in ("title",):
         if not str(values.get(name) or "").strip():

@@ -77,7 +77,8 @@ from tracker.pages import (
     safe_next,
     save_form,
 )
-from tracker.timeutil import parse_date, today
+from tracker.text import ascii_int
+from tracker.timeutil import DATE_OUT_OF_RANGE, DateOutOfRange, parse_date, today
 
 bp = Blueprint("issues", __name__)
 
@@ -364,7 +365,8 @@ def bulk() -> Response:
     service with its own event, all or none."""
     user = actor()
     form = BulkForm()
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()][:500]
+    ids = [n for n in (ascii_int(v) for v in request.form.getlist("id")[:500])
+           if n is not None and 0 < n < 2**31]
     back = request.referrer if safe_next(request.referrer, "") else url_for("issues.issue_list")
     if not form.validate_on_submit() or not ids:
         flash(_("Tick the findings and choose the new owner."), "danger")
@@ -591,6 +593,10 @@ def report_date() -> date:
         return today()
     try:
         return parse_date(raw)
+    except DateOutOfRange as exc:
+        # The ledger's one domain of dates (SPEC §4), answered as the API answers it.
+        raise Invalid(exc.args[0], reason=DATE_OUT_OF_RANGE,
+                      errors={"as_of": [exc.args[0]]}) from None
     except ValueError:
         flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
         return today()

@@ -14,6 +14,7 @@ from tracker.http import (
     PAGINATION_HEADER_DOC,
     IdField,
     IdParam,
+    LedgerDate,
     PageArgs,
     StrictSchema,
     Text,
@@ -166,7 +167,7 @@ class OrderCreateSchema(StrictSchema):
                              metadata={"description": "blue 临期, yellow 滞后, red 逾期."})
     issue_ids = ma.fields.List(IdField(), required=True,
                                validate=ma.validate.Length(min=1, max=500))
-    reply_by = ma.fields.Date(required=True, metadata={"description": "After today."})
+    reply_by = LedgerDate(required=True, metadata={"description": "After today."})
     comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
 
 

@@ -38,7 +38,14 @@ from tracker.supervision.models import (
     OrderStatus,
     Urge,
 )
-from tracker.timeutil import local_date_of, local_start_of, today, utcnow
+from tracker.timeutil import (
+    in_domain,
+    local_date_of,
+    local_start_of,
+    out_of_range_message,
+    today,
+    utcnow,
+)
 
 COUNTERS = cast(Table, OrderCounter.__table__)
 ALERTS = cast(Table, OrderAlert.__table__)
@@ -256,10 +263,10 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     reply_by = values.get("reply_by")
     if not isinstance(reply_by, date):
         errors["reply_by"] = [_l("Required.")]
+    elif not in_domain(reply_by):  # the ledger's one domain of dates (SPEC §4)
+        errors["reply_by"] = [out_of_range_message()]
     elif reply_by <= today():
         errors["reply_by"] = [_l("The reply date must be after today.")]
-    elif not date(2000, 1, 1) <= reply_by <= date(2099, 12, 31):
-        errors["reply_by"] = [_l("A date from 2000-01-01 to 2099-12-31.")]
     ids = list(dict.fromkeys(values.get("issue_ids") or []))
     if not ids:
         errors["issue_ids"] = [_l("Name at least one issue.")]

@@ -13,6 +13,7 @@ from tracker.http import (
     ID,
     IF_MATCH_PARAM,
     PAGINATION_HEADER_DOC,
+    LedgerDate,
     PageArgs,
     StrictSchema,
     Text,
@@ -45,8 +46,8 @@ class ExtensionSchema(ma.Schema):
 
     id = ma.fields.Integer(dump_only=True)
     issue_id = ma.fields.Integer(dump_only=True)
-    requested_due_on = ma.fields.Date(dump_only=True)
-    previous_due_on = ma.fields.Date(dump_only=True)
+    requested_due_on = LedgerDate(dump_only=True)
+    previous_due_on = LedgerDate(dump_only=True)
     reason = ma.fields.String(dump_only=True)
     status = ma.fields.String(dump_only=True, metadata={"enum": ["pending", "approved",
                                                                  "refused"]})
@@ -61,7 +62,7 @@ class ExtensionSchema(ma.Schema):
 class ExtensionRequestSchema(StrictSchema):
     """A request for a new due date."""
 
-    requested_due_on = ma.fields.Date(required=True,
+    requested_due_on = LedgerDate(required=True,
                                       metadata={"description": "The new due date (ISO)."})
     reason = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, required=True,
                   not_blank=True)
