@@ -6,7 +6,7 @@ seven days on a calendar campaign, the seventh working day before due_on on a wo
 (the calendar's exceptions to the Monday–Friday week read once).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 20:30:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
