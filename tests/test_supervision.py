@@ -365,3 +365,40 @@ def test_two_issuers_at_once_get_gapless_numbers(app, make, world, api):
         f"果洛督〔{year}〕{n}号" for n in range(1, len(tokens) + 1))
     db.session.expire_all()
     assert db.session.get(Issue, issue_ids[0]).open_orders == len(tokens)
+
+
+# --- the ranking -------------------------------------------------------------------------
+
+
+def test_ranking_scores_and_shares_ranks(make, world, api):
+    third = make.org("达日县", "county", world.prefecture)
+    empty = make.org("班玛县", "county", world.prefecture)
+    assert third and empty
+    with clock(date(2018, 7, 11)):
+        # 玛多县: two findings, one closed on time, one overdue on 2018-12-01 by 30 days.
+        make.issue(world.centre, world.officer, world.campaign, world.category,
+                   due_on=date(2018, 10, 31), status="closed")
+        make.issue(world.centre, world.officer, world.campaign, world.category,
+                   due_on=date(2018, 11, 1))
+        # 久治县: one closed on time (the same score as a county with the same rates).
+        make.issue(world.other_centre, world.other_officer, world.campaign, world.category,
+                   due_on=date(2018, 10, 31), status="closed")
+    resp = api.get("/api/v1/reports/ranking?as_of=2018-12-01", user=world.supervisor)
+    assert resp.status_code == 200, resp.get_json()
+    rows = {r["org_name"]: r for r in resp.get_json()}
+    jz, md = rows["久治县"], rows["玛多县"]
+    assert (jz["total"], jz["closed"], jz["score"], jz["rank"]) == (1, 1, 100.0, 1)
+    assert (md["total"], md["closed"], md["overdue"], md["overdue_days"]) == (2, 1, 1, 30)
+    assert md["score"] == round(60 * 0.5 + 40 * 1.0 - 1.0, 1) and md["rank"] == 2
+    assert md["red"] == 1 and md["yellow"] + md["green"] == 0
+    assert [r["org_name"] for r in resp.get_json()][-2:] == sorted(
+        ["达日县", "班玛县"], key=lambda n: rows[n]["org_id"])
+    assert rows["班玛县"]["rank"] is None and rows["班玛县"]["on_time_rate"] is None
+    assert api.get("/api/v1/reports/ranking", user=world.officer).status_code == 403
+
+
+def test_equal_scores_share_a_rank():
+    from tracker.supervision.ranking import _ranked
+
+    rows = [{"org_id": i, "score": s} for i, s in enumerate([90.0, 80.0, 80.0, 70.0, None])]
+    assert [r["rank"] for r in _ranked(rows)] == [1, 2, 2, 4, None]

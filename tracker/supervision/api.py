@@ -16,6 +16,7 @@ from tracker.http import (
     IdParam,
     LedgerDate,
     PageArgs,
+    QuerySchema,
     StrictSchema,
     Text,
     UtcDateTime,
@@ -27,7 +28,7 @@ from tracker.http import (
 )
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
-from tracker.supervision import service
+from tracker.supervision import ranking, service
 from tracker.supervision.models import LEVELS, ORDER_STATUSES, Order, Urge
 from tracker.timeutil import today
 
@@ -37,7 +38,6 @@ many_blp = api_blueprint("urges_many", __name__, "/urges",
                          "Urge several issues at once, a result per issue.")
 orders_blp = api_blueprint("orders", __name__, "/orders",
                            "Supervision orders (督办单): issued, signed for, answered, closed.")
-BLUEPRINTS = (urges_blp, many_blp, orders_blp)
 
 
 class UrgeSchema(ma.Schema):
@@ -290,3 +290,61 @@ class Close(MethodView):
         service.close_order(current_api_user(), g.order, args["comment"])
         db.session.commit()
         return g.order
+
+
+# --- the ranking -------------------------------------------------------------------------
+
+ranking_blp = api_blueprint("ranking", __name__, "/reports/ranking",
+                            "The ranking (考核排名) of the children of an org, as of a day.")
+
+
+class RankingArgs(QuerySchema):
+    """Parameters of the ranking."""
+
+    campaign_id = IdParam(load_default=None)
+    org_id = IdParam(load_default=None, metadata={
+        "description": "Rank its children (default: the caller's home org; the root for an "
+                       "admin)."})
+    as_of = LedgerDate(load_default=None, metadata={
+        "description": "The ledger as it stood at the end of this day (default: today)."})
+
+
+class RankingRowSchema(ma.Schema):
+    """One child of the org: its counts, rates, score and rank (null: no findings)."""
+
+    org_id = ma.fields.Integer()
+    org_name = ma.fields.String()
+    total = ma.fields.Integer()
+    closed = ma.fields.Integer()
+    closed_on_time = ma.fields.Integer()
+    completion_rate = ma.fields.Float()
+    on_time_rate = ma.fields.Float(allow_none=True)
+    overdue = ma.fields.Integer()
+    overdue_days = ma.fields.Integer(metadata={"description": "Sum of the days overdue of "
+                                                              "what is overdue."})
+    extended = ma.fields.Integer()
+    urged = ma.fields.Integer()
+    orders = ma.fields.Integer()
+    red = ma.fields.Integer()
+    yellow = ma.fields.Integer()
+    green = ma.fields.Integer()
+    score = ma.fields.Float(allow_none=True, metadata={
+        "description": "round(60 × completion_rate + 40 × on_time_rate − min(20, "
+                       "overdue_days / 30), 1)"})
+    rank = ma.fields.Integer(allow_none=True)
+
+
+@ranking_blp.route("")
+class Ranking(MethodView):
+    """The ranking."""
+
+    @login_required
+    @ranking_blp.arguments(RankingArgs, location="query")
+    @ranking_blp.response(200, RankingRowSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Best first; equal scores share a rank; children without findings last, unranked."""
+        return ranking.ranking_rows(current_api_user(), args["campaign_id"], args["as_of"],
+                                    args["org_id"])
+
+
+BLUEPRINTS = (urges_blp, many_blp, orders_blp, ranking_blp)
