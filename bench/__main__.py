@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks")
+              "export", "history", "concurrency", "webhooks", "supervision")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -59,7 +59,7 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import concurrency, history, notices, reminders, server, web, webhooks
+    from bench import concurrency, history, notices, reminders, server, supervision, web, webhooks
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             results += notices.run(settings, kind, url, ledger)
         if "webhooks" in settings.only:
             results += webhooks.run(settings, kind, url, ledger)
+        if "supervision" in settings.only:
+            results += supervision.run(settings, kind, url, ledger)
         if "upload" in settings.only:
             results += server.run_upload(settings, kind, url, ledger)
         if "export" in settings.only:
