@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.test_pages import client, csrf_token, login, post_form
+from tests.support.pages import csrf_token, login, post_form
 from tracker.errors import Conflict, Forbidden
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extensions
-from tracker.issues.models import Extension, Issue
+from tracker.issues.models import Evidence, Extension, Issue
 from tracker.owners.models import User
-
-__all__ = ["client"]  # the page client fixture (fresh CSRF caches per request)
 
 
 def _own_work_reassigned(world: Any, make: Any) -> Issue:
@@ -56,8 +54,8 @@ def test_an_uploader_of_attached_evidence_cannot_close(world, make):
     make.evidence(issue)
     issue.evidence_count += 0
     db.session.flush()
-    ev = db.session.scalars(select(issues.Evidence).where(
-        issues.Evidence.issue_id == issue.id)).one()
+    ev = db.session.scalars(select(Evidence).where(
+        Evidence.issue_id == issue.id)).one()
     ev.uploaded_by_id = world.supervisor.id
     db.session.flush()
     issues.transition(issue, world.officer, "submit")
@@ -113,8 +111,8 @@ def test_python_rule_and_sql_clause_agree(world, make):
                 issue = make.issue(world.centre, owner, world.campaign, world.category,
                                    evidence=1, status="in_progress")
                 if uploader is not None:
-                    ev = db.session.scalars(select(issues.Evidence).where(
-                        issues.Evidence.issue_id == issue.id)).first()
+                    ev = db.session.scalars(select(Evidence).where(
+                        Evidence.issue_id == issue.id)).first()
                     ev.uploaded_by_id = uploader.id
                 issues.transition(issue, submitter, "submit")
                 extensions.request_extension(issue, submitter,
@@ -262,8 +260,8 @@ def test_supervisor_home_opens_on_the_queues(client, world, make):
 def test_issue_page_says_why_the_uploader_may_not_close(client, world, make):
     issue = make.issue(world.centre, world.officer, world.campaign, world.category,
                        status="in_progress", evidence=1)
-    ev = db.session.scalars(select(issues.Evidence).where(
-        issues.Evidence.issue_id == issue.id)).one()
+    ev = db.session.scalars(select(Evidence).where(
+        Evidence.issue_id == issue.id)).one()
     ev.uploaded_by_id = world.supervisor.id
     issues.transition(issue, world.officer, "submit")
     db.session.commit()

@@ -7,6 +7,7 @@ import threading
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from flask_babel import refresh
 from sqlalchemy import select
 
@@ -337,6 +338,7 @@ def test_daily_pass_tells_the_issuer_once_per_step(make, world):
     assert order.number == "果洛督〔2018〕1号"
 
 
+@pytest.mark.commits  # the issuers' requests run on connections of their own
 def test_two_issuers_at_once_get_gapless_numbers(app, make, world, api):
     issue_ids = [_issue(make, world).id for _ in range(2)]
     second = make.user("supervisor", world.prefecture)

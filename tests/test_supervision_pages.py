@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.test_pages import PageClient, login, post_form
+from tests.support.pages import PageClient, login, post_form
 from tracker.extensions import db
 from tracker.issues.models import Issue
 

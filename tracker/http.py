@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import unicodedata
@@ -18,11 +17,14 @@ import orjson
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import Select, func, select
 
 from tracker import text
 from tracker.errors import DomainError, UnsupportedMediaType
-from tracker.extensions import csrf, db
+from tracker.extensions import csrf
+
+# The pages' shape lives in the base's paging module; the API's modules reach it from here.
+from tracker.paging import page_meta as page_meta  # noqa: F401
+from tracker.paging import paginate as paginate  # noqa: F401
 from tracker.timeutil import check_dates
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,33 +77,6 @@ class PageArgs(QuerySchema):
     page_size = AsciiInteger(
         load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
-
-
-def paginate(
-    stmt: Select[Any], page: int, page_size: int,
-    *, load: Callable[[Select[Any]], Select[Any]] | None = None,
-) -> tuple[list[Any], dict[str, int]]:
-    """Run one page of ``stmt`` and count the whole; returns rows and pagination metadata.
-
-    Two statements whatever the page size: the count and the page.  ``load``, when given,
-    turns the page's statement (limited and offset) into the one that reads its rows: the
-    ledger picks the page's ids from an index first and reads only those rows
-    (``issues.service.page_loader``).
-    """
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page_stmt = stmt.limit(page_size).offset((page - 1) * page_size)
-    rows = list(db.session.scalars(load(page_stmt) if load is not None else page_stmt))
-    return rows, page_meta(int(total or 0), page, page_size)
-
-
-def page_meta(total: int, page: int, page_size: int) -> dict[str, int]:
-    """The pagination metadata of a list of ``total`` items (``X-Pagination``, the pager)."""
-    return {
-        "total": total,
-        "total_pages": max(1, math.ceil(total / page_size)),
-        "page": page,
-        "page_size": page_size,
-    }
 
 
 def json_response(data: Any, status: int = 200,

@@ -1,9 +1,9 @@
 """Demo world for the rectification ledger (整改台账), drawn from the seed report.
 
-Pure data: no Flask, no database. The ``demo`` command's loader turns these literals
-into rows. Source: /work/shared/seed-report.txt, the 2018 report of 果洛州 and its six
-counties on the self-inspection of their administrative service centres (行政服务中心),
-ordered by 果行公〔2018〕20号.
+Pure data: no Flask, no database (hence its length: the report's findings, not logic). The
+``demo`` command's loader turns these literals into rows. Source: the 2018 report of 果洛州
+and its six counties on the self-inspection of their administrative service centres
+(行政服务中心), ordered by 果行公〔2018〕20号.
 
 Contents
 --------
@@ -123,8 +123,6 @@ CAMPAIGN_START = date(2018, 7, 7)
 REGISTERED_ON = date(2018, 7, 11)
 #: The day owners started work on the findings that are not still open (the next Monday).
 WORK_STARTED_ON = date(2018, 7, 16)
-#: The latest deadline the report gives (玛多县, category 3).
-CAMPAIGN_LAST_DUE = date(2019, 7, 7)
 
 # --------------------------------------------------------------------------------------
 # 1. Categories (SPEC §8, names verbatim)

@@ -29,7 +29,7 @@ from sqlalchemy import (
     or_,
     text,
 )
-from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.database import TibetanNamed
@@ -295,6 +295,17 @@ class Issue(Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @hybrid_property
+    def has_evidence(self) -> bool:
+        """The evidence rule's question (SPEC §4): at least one evidence file attached now.
+        Submitted and closed issues must have it (the ``evidence_required`` CHECK holds it)."""
+        return self.evidence_count > 0
+
+    @has_evidence.inplace.expression  # type: ignore[attr-defined]
+    @classmethod
+    def _has_evidence_expression(cls) -> ColumnElement[bool]:
+        return cls.evidence_count > 0
+
     @hybrid_method
     def is_overdue_on(self, as_of: date) -> bool:
         """Overdue (SPEC §4): not closed, and ``as_of`` is after due_on.  The one home of the
@@ -325,6 +336,15 @@ class Issue(Model):
     def lit_on(cls, light: str, as_of: date) -> ColumnElement[bool]:
         """WHERE clause: the issues showing ``light`` on ``as_of``."""
         return light_clauses(cls.status, cls.due_on, cls.warn_from, cls.chased_on, as_of)[light]
+    def days_left_on(self, as_of: date) -> int:
+        """Days from ``as_of`` to due_on (``days_left``): the countdown pages and mails show."""
+        return days_left(self.due_on, as_of)
+
+
+def days_left(due_on: date, as_of: date) -> int:
+    """Days from ``as_of`` to ``due_on``: positive while days are left, 0 on the day, negative
+    once it has passed (whether that is overdue is ``days_overdue``'s question: closed is not)."""
+    return (due_on - as_of).days
 
 
 def days_overdue(status: str, due_on: date, as_of: date) -> int:

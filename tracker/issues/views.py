@@ -1,49 +1,39 @@
-"""Pages of the issues domain: home pages, the ledger, an issue's page, reports, admin lists.
+"""Pages of the ledger: the home page of each role, the ledger, an issue's page and its actions.
 
 Views are thin: they read a form, call the service function every interface calls, commit once,
-and show the refusal's reason when the service refuses.
+and show the refusal's reason when the service refuses.  Their URL rules are in
+``blueprint.py``; the evidence, extension, report and admin pages live in their packages.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Any
 
 import marshmallow as ma
 from flask import (
-    Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf.csrf import CSRFError, validate_csrf
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
-from wtforms.validators import ValidationError as WTFValidationError
 
-from tracker.errors import DomainError, NotFound
-from tracker.errors import ValidationError as Invalid
-from tracker.extensions import csrf, db
+from tracker.errors import DomainError
+from tracker.extensions import db
 from tracker.http import paginate
 from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
 from tracker.issues.evidence import service as evidence_service
-from tracker.issues.evidence.api import download_response, read_upload_form
 from tracker.issues.forms import (
     BulkForm,
-    CampaignForm,
-    CategoryForm,
     EvidenceForm,
     ExtensionDecisionForm,
     ExtensionRequestForm,
@@ -64,23 +54,21 @@ from tracker.issues.models import (
     Status,
 )
 from tracker.issues.reports import export
-from tracker.issues.reports import service as reports
+from tracker.issues.reports.views import report_date, supervisor_dashboard
 from tracker.issues.schemas import IssueQuerySchema
 from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
+from tracker.owners.choices import org_choices, org_filter_choices
 from tracker.owners.models import Org, OrgKind, Role, User
 from tracker.pages import (
     flash_refusal,
-    int_arg,
     page_action,
     page_number,
     safe_next,
     save_form,
 )
 from tracker.text import ascii_int
-from tracker.timeutil import DATE_OUT_OF_RANGE, DateOutOfRange, parse_date, today
-
-bp = Blueprint("issues", __name__)
+from tracker.timeutil import today
 
 PAGE_SIZE = 50
 #: Items an officer's home page lists (their open work; the ledger page has the rest).
@@ -90,34 +78,10 @@ HOME_LIMIT = 200
 # --- choices for forms -------------------------------------------------------------------
 
 
-def org_choices(user: User) -> list[tuple[int, str]]:
-    """The orgs in the user's scope as a tree (each after its parent, indented), for a select."""
-    rows = db.session.execute(
-        select(Org.id, Org.local_name_column(), Org.depth, Org.parent_id)
-        .where(owners.scope_clause(user, Org.id))
-        .order_by(Org.depth, Org.code)
-    ).all()
-    return [(org_id, "　" * depth + name) for org_id, name, depth in owners.tree_order(rows)]
-
-
-#: Beyond this many orgs in scope the unit filter lists only the chosen one and searches
-#: the rest as you type (``owners.views.lookup_orgs``).
-FILTER_LIST_LIMIT = 300
-
-
-def org_filter_choices(user: User, filters: dict[str, Any]) -> list[tuple[int, str]]:
-    """The unit filter's choices: the whole tree while small, else the chosen unit alone."""
-    count = db.session.scalar(select(func.count()).select_from(Org).where(
-        owners.scope_clause(user, Org.id)))
-    if (count or 0) <= FILTER_LIST_LIMIT:
-        return org_choices(user)
-    chosen = filters.get("org_id")
-    org = db.session.get(Org, chosen) if chosen else None
-    return [(org.id, org.local_name)] if org is not None and owners.in_scope(user, org.id) else []
-
-
 def owner_choices(user: User) -> list[tuple[int, str]]:
-    """Active users who may own an issue registered by ``user`` (in scope or above it)."""
+    """Active users who may own an issue registered by ``user``: those on the line of the
+    user's org (the owner rule, ``owners.on_line_clause``), which covers the line of every org
+    the form offers; the service measures the choice from the issue's org."""
     stmt = (
         select(User.id, User.display_name, User.username, Org.local_name_column())
         .join(Org, Org.id == User.org_id)
@@ -128,10 +92,7 @@ def owner_choices(user: User) -> list[tuple[int, str]]:
     if user.role != Role.admin.value:
         if user.org_id is None:
             return []
-        stmt = stmt.where(
-            or_(User.org_id.in_(owners.subtree_ids(user.org_id)),
-                User.org_id.in_(owners.ancestor_ids(user.org_id)))
-        )
+        stmt = stmt.where(owners.on_line_clause(User.org_id, user.org_id))
     return [(uid, f"{name} ({username}) · {org}") for uid, name, username, org
             in db.session.execute(stmt)]
 
@@ -210,7 +171,6 @@ def filtered_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[
 # --- home pages --------------------------------------------------------------------------
 
 
-@bp.get("/")
 @login_required
 def home() -> str:
     """The home page of the user's role."""
@@ -299,37 +259,9 @@ def supervisor_queues(user: User) -> dict[str, Any]:
     }
 
 
-def supervisor_dashboard(
-    user: User, as_of: date, *, org_id: int | None = None, campaign_id: int | None = None,
-    most_overdue: bool = True,
-) -> dict[str, Any]:
-    """The overdue dashboard: summary table, overdue per unit, most overdue items."""
-    summary = reports.summary_rows(user, campaign_id, as_of, org_id)
-    # The table: one row per child org (a county for the prefecture), one column per category.
-    categories: dict[int, str] = {}
-    table: dict[int, dict[str, Any]] = {}
-    for row in summary:
-        entry = table.setdefault(row["org_id"], {"org_id": row["org_id"],
-                                                 "org_name": row["org_name"], "cells": {},
-                                                 "total": None})
-        if row["category_id"] is None:
-            entry["total"] = row
-        else:
-            categories.setdefault(row["category_id"], row["category_name"])
-            entry["cells"][row["category_id"]] = row
-    counties = list(table.values())
-    peak = max([(c["total"] or {}).get("overdue", 0) for c in counties] + [0])
-    return {
-        "categories": categories, "counties": counties, "peak": peak,
-        "most_overdue": (reports.overdue(user, as_of, limit=15, org_id=org_id,
-                                         campaign_id=campaign_id) if most_overdue else None),
-    }
-
-
 # --- the ledger --------------------------------------------------------------------------
 
 
-@bp.get("/issues")
 @login_required
 def issue_list() -> Any:
     """The ledger with filters, sortable columns, pages, and actions on a selection."""
@@ -358,7 +290,6 @@ def issue_list() -> Any:
     )
 
 
-@bp.post("/issues/bulk")
 @login_required
 def bulk() -> Response:
     """Act on the ticked findings of the ledger: give them another owner, each through the
@@ -379,7 +310,6 @@ def bulk() -> Response:
     )
 
 
-@bp.route("/issues/new", methods=["GET", "POST"])
 @login_required
 def register() -> Any:
     """Register a finding (registrars, supervisors, admins)."""
@@ -393,7 +323,6 @@ def register() -> Any:
     return render_template("issues/register.html", form=form), status
 
 
-@bp.route("/issues/<int:issue_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(issue_id: int) -> Any:
     """Edit a finding's fields (while not closed)."""
@@ -418,7 +347,6 @@ def edit(issue_id: int) -> Any:
                            extension_form=extension_form), status
 
 
-@bp.get("/issues/<int:issue_id>")
 @login_required
 def issue_page(issue_id: int) -> str:
     """An issue: its fields, history, evidence, and the actions this user may take."""
@@ -478,7 +406,6 @@ def _issue_page(user: User, issue_id: int, draft: str = "") -> str:
     )
 
 
-@bp.get("/issues/<int:issue_id>/closure")
 @login_required
 def closure(issue_id: int) -> str:
     """The printable closure record (销号审批表) of a closed issue: A4, no script."""
@@ -520,15 +447,16 @@ def _change_names(events: list[Event]) -> dict[str, dict[Any, str]]:
     return names
 
 
-def _back_url(issue_id: int) -> str:
+def issue_url(issue_id: int) -> str:
+    """The issue's page, where every action on it returns."""
     return url_for("issues.issue_page", issue_id=issue_id)
 
 
-def _back(issue_id: int) -> Response:
-    return redirect(_back_url(issue_id), code=303)  # type: ignore[return-value]
+def back_to_issue(issue_id: int) -> Response:
+    """Back to the issue's page after a form post (303: the browser then GETs it)."""
+    return redirect(issue_url(issue_id), code=303)  # type: ignore[return-value]
 
 
-@bp.post("/issues/<int:issue_id>/transition")
 @login_required
 def transition(issue_id: int) -> Response:
     """Take a lifecycle action; a refusal is shown with its reason."""
@@ -538,14 +466,14 @@ def transition(issue_id: int) -> Response:
     if not form.validate_on_submit():
         if not form.flash_unclean():
             flash(_("The form was incomplete; nothing was changed."), "danger")
-        return _back(issue_id)
+        return back_to_issue(issue_id)
     action = form.action.data or ""
     label = labels.ACTION_LABELS.get(action, action)
     comment = form.comment.data or ""
     return page_action(
         lambda: issues.transition(issue, user, action, comment,
                                   if_match=form.version.data or None),
-        done=_("Done: %(action)s.", action=label), back=_back_url(issue_id),
+        done=_("Done: %(action)s.", action=label), back=issue_url(issue_id),
         refused=lambda exc: _keep_draft(user, issue_id, comment, exc),
     )
 
@@ -564,7 +492,6 @@ def _keep_draft(user: User, issue_id: int, comment: str, exc: DomainError) -> Re
     return resp
 
 
-@bp.post("/issues/<int:issue_id>/notes")
 @login_required
 def add_note(issue_id: int) -> Response:
     """Add a progress note."""
@@ -572,278 +499,11 @@ def add_note(issue_id: int) -> Response:
     issue = issues.get_issue(user, issue_id, for_update=True)
     form = NoteForm()
     if not form.validate_on_submit() and form.flash_unclean():
-        return _back(issue_id)
+        return back_to_issue(issue_id)
     # Two notes never conflict: a note typed on a page someone changed meanwhile is kept
     # (the page's version is not sent as If-Match), where a status change or an edit of the
     # fields is refused as stale.
     comment = form.comment.data or ""
     return page_action(lambda: issues.add_note(issue, user, comment),
-                       done=_("Note added."), back=_back_url(issue_id),
+                       done=_("Note added."), back=issue_url(issue_id),
                        refused=lambda exc: _keep_draft(user, issue_id, comment, exc))
-
-
-# --- reports -----------------------------------------------------------------------------
-
-
-def report_date() -> date:
-    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
-    2018年12月1日); today when absent, or (with a message) when it is no date."""
-    raw = (request.args.get("as_of") or "").strip()
-    if not raw:
-        return today()
-    try:
-        return parse_date(raw)
-    except DateOutOfRange as exc:
-        # The ledger's one domain of dates (SPEC §4), answered as the API answers it.
-        raise Invalid(exc.args[0], reason=DATE_OUT_OF_RANGE,
-                      errors={"as_of": [exc.args[0]]}) from None
-    except ValueError:
-        flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
-        return today()
-
-
-#: How a query string says yes (``include_empty=1``).
-TRUTHY = ("1", "true", "yes", "on")
-
-
-def _report_args() -> dict[str, Any]:
-    """The reports' filters from the query string: as_of, org, category, campaign."""
-    return {"as_of": report_date(), "org_id": int_arg("org_id"),
-            "category_id": int_arg("category_id"), "campaign_id": int_arg("campaign_id")}
-
-
-@bp.get("/reports/overdue")
-@login_required
-def report_overdue() -> Any:
-    """The overdue report: most overdue first, with csv and xlsx downloads."""
-    user = actor()
-    args = _report_args()
-    page = page_number()
-    fmt = request.args.get("format")
-    if fmt in ("csv", "xlsx"):
-        return export.send_report(user, "overdue", fmt, args["as_of"], org_id=args["org_id"],
-                                  category_id=args["category_id"],
-                                  campaign_id=args["campaign_id"])
-    rows, meta = reports.overdue_rows(user, page=page, page_size=PAGE_SIZE, **args)
-    categories = db.session.scalars(select(Category).order_by(Category.code)).all()
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
-    query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
-    return render_template("issues/report_overdue.html", rows=rows, meta=meta, args=args,
-                           query=query, orgs=org_choices(user), categories=categories,
-                           campaigns=campaigns)
-
-
-@bp.get("/reports/summary")
-@login_required
-def report_summary() -> Any:
-    """The summary table (汇总表) by unit and category, with csv and xlsx downloads."""
-    user = actor()
-    args = _report_args()
-    fmt = request.args.get("format")
-    if fmt in ("csv", "xlsx"):
-        return export.send_report(user, "summary", fmt, args["as_of"], org_id=args["org_id"],
-                                  campaign_id=args["campaign_id"],
-                                  include_empty=request.args.get("include_empty") in TRUTHY)
-    reports.require_report_reader(user)
-    data = supervisor_dashboard(user, args["as_of"], org_id=args["org_id"],
-                                campaign_id=args["campaign_id"], most_overdue=False)
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
-    query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
-    return render_template("issues/report_summary.html", args=args, query=query,
-                           orgs=org_choices(user), campaigns=campaigns, as_of=args["as_of"],
-                           **data)
-
-
-# --- evidence and extensions ------------------------------------------------------------
-
-
-@bp.post("/issues/<int:issue_id>/evidence")
-@csrf.exempt  # the form is read below in one pass, and its CSRF token checked there
-@login_required
-def upload_evidence(issue_id: int) -> Response:
-    """Upload an evidence file (the form without JavaScript; the page's script uses tus)."""
-    user = actor()
-    db.session.commit()  # end the login's transaction before the body is read
-    with read_upload_form() as form:
-        try:
-            validate_csrf(form.fields.get("csrf_token"))
-        except WTFValidationError as exc:
-            raise CSRFError(exc.args[0]) from None
-        issue = issues.get_issue(user, issue_id, for_update=True)
-        upload = form.files.get("file")
-
-        def add() -> Any:
-            if upload is None or not upload.filename:
-                raise Invalid(_l("Choose a file to upload."),
-                              errors={"file": [_l("A named file is required.")]})
-            return evidence_service.add_evidence(user, issue, upload.spool, upload.filename,
-                                                 form.fields.get("note") or "")
-
-        return page_action(add, done=lambda ev: _("Uploaded: %(name)s", name=ev.filename),
-                           back=_back_url(issue_id))
-
-
-@bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>/thumbnail")
-@login_required
-def evidence_thumbnail(issue_id: int, evidence_id: int) -> Response:
-    """The thumbnail of an image evidence file (made once, at upload)."""
-    user = actor()
-    issue = issues.get_issue(user, issue_id)
-    ev = evidence_service.get_evidence(user, issue, evidence_id)
-    path = evidence_service.thumbnail_path(ev)
-    if path is None or not os.path.isfile(path):
-        raise NotFound("No such evidence file.")
-    resp = send_file(path, mimetype="image/jpeg", etag=ev.sha256, conditional=True, max_age=0)
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
-
-
-@bp.get("/issues/<int:issue_id>/evidence/<int:evidence_id>")
-@login_required
-def download_evidence(issue_id: int, evidence_id: int) -> Response:
-    """Download an evidence file as an attachment under its original name."""
-    user = actor()
-    issue = issues.get_issue(user, issue_id)
-    # One download path for pages and API: the stored charset, nosniff, 404 if missing.
-    return download_response(evidence_service.get_evidence(user, issue, evidence_id))
-
-
-@bp.post("/issues/<int:issue_id>/evidence/<int:evidence_id>/withdraw")
-@login_required
-def withdraw_evidence(issue_id: int, evidence_id: int) -> Response:
-    """Withdraw an evidence file (before closure)."""
-    user = actor()
-    issue = issues.get_issue(user, issue_id, for_update=True)
-    WithdrawForm()
-    return page_action(lambda: evidence_service.withdraw_evidence(user, issue, evidence_id),
-                       done=_("Evidence withdrawn."), back=_back_url(issue_id))
-
-
-@bp.post("/issues/<int:issue_id>/extensions")
-@login_required
-def request_extension(issue_id: int) -> Response:
-    """Ask for a later due date."""
-    user = actor()
-    issue = issues.get_issue(user, issue_id, for_update=True)
-    form = ExtensionRequestForm()
-    if not form.validate_on_submit():
-        if not form.flash_unclean():
-            flash(_("Give the new due date and a reason."), "danger")
-        return _back(issue_id)
-    return page_action(
-        lambda: extension_service.request_extension(issue, user, form.requested_due_on.data,
-                                                    form.reason.data or ""),
-        done=_("Extension requested."), back=_back_url(issue_id),
-    )
-
-
-@bp.post("/issues/<int:issue_id>/extensions/<int:extension_id>/decision")
-@login_required
-def decide_extension(issue_id: int, extension_id: int) -> Response:
-    """Approve or refuse an extension request (supervisors in scope, never the owner)."""
-    user = actor()
-    issue = issues.get_issue(user, issue_id, for_update=True)
-    form = ExtensionDecisionForm()
-    if not form.validate_on_submit() and form.flash_unclean():
-        return _back(issue_id)
-    return page_action(
-        lambda: extension_service.decide_extension(
-            extension_service.get_extension(issue, extension_id), user,
-            form.decision.data or "", form.comment.data or ""),
-        done=_("Decision recorded."), back=_back_url(issue_id),
-    )
-
-
-# --- admin: categories and campaigns -----------------------------------------------------
-
-
-@bp.get("/admin/categories")
-@login_required
-def admin_categories() -> str:
-    """Problem categories."""
-    owners.require_admin(actor())
-    rows = db.session.scalars(select(Category).order_by(Category.code)).all()
-    return render_template("admin/categories.html", categories=rows)
-
-
-@bp.route("/admin/categories/new", methods=["GET", "POST"])
-@bp.route("/admin/categories/<int:category_id>", methods=["GET", "POST"])
-@login_required
-def admin_category(category_id: int | None = None) -> Any:
-    """Create or edit a category."""
-    owners.require_admin(actor())
-    category = db.session.get(Category, category_id) if category_id is not None else None
-    if category_id is not None and category is None:
-        raise NotFound(_l("No such category."))
-    form = CategoryForm(obj=category)
-    if save_form(form, lambda: issues.save_category(actor(), category, form.code.data or "",
-                                                     form.name.data or "",
-                                                     name_bo=form.name_bo.data)):
-        return redirect(url_for("issues.admin_categories"))
-    return render_template("admin/category_form.html", form=form, category=category)
-
-
-@bp.get("/admin/campaigns")
-@login_required
-def admin_campaigns() -> str:
-    """Campaigns."""
-    owners.require_admin(actor())
-    rows = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
-    return render_template("admin/campaigns.html", campaigns=rows)
-
-
-@bp.route("/admin/campaigns/new", methods=["GET", "POST"])
-@bp.route("/admin/campaigns/<int:campaign_id>", methods=["GET", "POST"])
-@login_required
-def admin_campaign(campaign_id: int | None = None) -> Any:
-    """Create or edit a campaign and its reminder policy."""
-    user = actor()
-    owners.require_admin(user)
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
-    if campaign_id is not None and campaign is None:
-        raise NotFound(_l("No such campaign."))
-    form = CampaignForm(obj=campaign)
-    form.org_id.choices = org_choices(user)
-    if request.method == "GET" and campaign is not None and campaign.remind_days_before:
-        form.remind_days_before.data = ",".join(str(d) for d in campaign.remind_days_before)
-    # Empty policy fields use the defaults in force: show them, not blank boxes.
-    cfg = current_app.config
-    defaults = {"remind_days_before": ",".join(map(str, cfg["TRACKER_REMIND_DAYS_BEFORE"])),
-                "overdue_repeat_days": cfg["TRACKER_OVERDUE_REPEAT_DAYS"],
-                "escalate_after_days": cfg["TRACKER_ESCALATE_AFTER_DAYS"]}
-    for name, value in defaults.items():
-        getattr(form, name).render_kw = {"placeholder": str(value)}
-        getattr(form, name).description = _("Empty: the default in force, %(value)s.",
-                                            value=value)
-
-    def save() -> Campaign:
-        try:
-            days = _day_list(form.remind_days_before.data)
-        except ValueError:
-            raise Invalid(_l("The reminder policy is invalid."), errors={
-                "remind_days_before": [_l("Whole numbers separated by commas.")]}) from None
-        values = {
-            "title": form.title.data or "",
-            "reference": (form.reference.data or "").strip() or None,
-            "org_id": form.org_id.data,
-            "starts_on": form.starts_on.data,
-            "remind_days_before": days,
-            "overdue_repeat_days": form.overdue_repeat_days.data,
-            "escalate_after_days": form.escalate_after_days.data,
-            "day_basis": form.day_basis.data,
-            "public": bool(form.public.data),
-        }
-        if campaign is None:
-            return issues.create_campaign(user, values)
-        return issues.update_campaign(user, campaign, values)
-
-    if save_form(form, save):
-        return redirect(url_for("issues.admin_campaigns"))
-    return render_template("admin/campaign_form.html", form=form, campaign=campaign)
-
-
-def _day_list(text: str | None) -> list[int] | None:
-    """``"7,3,1,0"`` → ``[7, 3, 1, 0]``; empty → None (the defaults)."""
-    if not text or not text.strip():
-        return None
-    return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]

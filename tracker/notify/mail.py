@@ -51,8 +51,8 @@ class DigestItem:
     owner_name: str
     due_on: date
     step: str
-    #: as_of − due_on: negative while days are left, 0 on the day, positive when overdue.
-    days: int
+    #: due_on − as_of (``issues.models.days_left``): days left, 0 on the day, negative after.
+    days_left: int
     #: On a campaign counted in working days, the issue's ``working_day_figures`` on as_of:
     #: working days left (while not overdue) and working days overdue; None otherwise.
     working_days_left: int | None = None
@@ -84,13 +84,13 @@ def urgency(item: DigestItem) -> str:
     only where no working day counts yet: a deadline on a day off, an overdue weekend)."""
     if item.working_days_overdue:
         return gettext("%(d)s working day(s) overdue", d=item.working_days_overdue)
-    if item.days < 0 and item.working_days_left:
+    if item.days_left > 0 and item.working_days_left:
         return gettext("%(d)s working day(s) left", d=item.working_days_left)
-    if item.days < 0:
-        return gettext("%(d)s day(s) left", d=-item.days)
-    if item.days == 0:
+    if item.days_left > 0:
+        return gettext("%(d)s day(s) left", d=item.days_left)
+    if item.days_left == 0:
         return gettext("due today")
-    return gettext("%(d)s day(s) overdue", d=item.days)
+    return gettext("%(d)s day(s) overdue", d=-item.days_left)
 
 
 def issue_url(issue_id: int) -> str:

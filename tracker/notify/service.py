@@ -18,7 +18,8 @@ The one window this cannot close is a crash between the mail server accepting a 
 step 3 committing: the lease then expires and the digest goes out again (at-least-once there).
 
 Leases, take-over, sending and recording are ``tracker.notify.claims``, shared with the notice
-sweep (``tracker.notify.notices``).
+sweep (``tracker.notify.notices``).  Longer than our ~500 lines by a little: the pass's three
+steps and the inbox; the inbox is the part to move out next.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, cast
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Table, and_, func, insert, or_, select
+from sqlalchemy import Select, Table, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -43,7 +45,7 @@ from tracker import database
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays, working_day_figures
-from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue
+from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue, days_left
 from tracker.notify import claims, mail
 from tracker.notify.models import DailyRun, Notification, NotificationItem, ReminderDelivery
 from tracker.notify.policy import (
@@ -53,13 +55,18 @@ from tracker.notify.policy import (
     policy_for,
     step_offset,
 )
-from tracker.notify.webhooks import service as webhooks
-from tracker.owners.models import OrgClosure, Role, User
+from tracker.owners import service as owners
+from tracker.owners.models import Role, User
 from tracker.owners.service import org_paths
-from tracker.supervision import service as supervision
 from tracker.timeutil import FIRST_DAY, LAST_DAY, today, utcnow
 
 log = logging.getLogger(__name__)
+
+_signals = Namespace()
+#: The reminder pass announces the days it covered (``since`` to ``as_of``), as the ledger
+#: announces its changes: listeners (the webhooks' ``issue.overdue``) write what became
+#: overdue on those days in the pass's claim transaction, and return how many rows they wrote.
+days_passed = _signals.signal("reminder-days-passed")
 
 REMINDED = REMINDED_STATUSES
 LEASE = claims.LEASE
@@ -276,25 +283,7 @@ def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
 def escalation_recipients(org_ids: set[int]) -> dict[int, list[int]]:
     """For each org: the active supervisors of the nearest org on its path to the root
     (itself included) that has any; the active admins where none has."""
-    found: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(sorted(org_ids)):
-        ranked = (
-            select(
-                OrgClosure.descendant_id.label("org_id"),
-                User.id.label("user_id"),
-                func.rank().over(partition_by=OrgClosure.descendant_id,
-                                 order_by=OrgClosure.distance).label("nearest"),
-            )
-            .join(User, and_(User.org_id == OrgClosure.ancestor_id,
-                             User.role == Role.supervisor.value, User.active.is_(True)))
-            .where(OrgClosure.descendant_id.in_(chunk))
-            .subquery()
-        )
-        for org_id, user_id in db.session.execute(
-            select(ranked.c.org_id, ranked.c.user_id).where(ranked.c.nearest == 1)
-            .order_by(ranked.c.org_id, ranked.c.user_id)
-        ):
-            found[org_id].append(user_id)
+    found = owners.nearest_up_the_path(org_ids, Role.supervisor.value)
     missing = org_ids - set(found)
     if missing:
         admins = list(db.session.scalars(
@@ -476,7 +465,7 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
                 item = mail.DigestItem(
                     issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
                     owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
-                    days=(as_of - issue.due_on).days, working_days_left=left,
+                    days_left=days_left(issue.due_on, as_of), working_days_left=left,
                     working_days_overdue=late,
                 )
             except Exception:  # noqa: BLE001 - one bad row never stops the others' reminders
@@ -486,7 +475,7 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             claim_ids.extend(c.id for c in held)
         if not items:
             continue
-        items.sort(key=lambda item: (-item.days, item.issue_id))
+        items.sort(key=lambda item: (item.days_left, item.issue_id))
         digests.append(_Digest(recipients[recipient_id], kind, items, sorted(claim_ids)))
     return digests, len(stale)
 
@@ -558,12 +547,11 @@ def run_pass(as_of: date | None = None, *, dry_run: bool = False) -> PassResult:
     db.session.rollback()  # start from a fresh transaction: the claim phase is one unit
     result = PassResult(as_of=as_of, since=as_of, smtp=smtp)
     _claim(as_of, token, result)
-    # Webhooks' issue.overdue: the issues that became overdue since the last pass, once per
-    # issue and due date, written to the outbox in a transaction of their own.
-    result.overdue_announced = webhooks.announce_overdue(as_of, result.since)
-    # Supervision orders not signed for or not answered in time: the issuer is told once
-    # per order and step (claimed like reminders), in this same transaction.
-    supervision.overdue_pass(as_of)
+    # The days since the last pass are announced (the webhooks write their issue.overdue,
+    # once per issue and due date) and committed with the claims.
+    result.overdue_announced = sum(
+        int(written or 0) for _listener, written in days_passed.send(
+            None, as_of=as_of, since=result.since))
     db.session.commit()
 
     digests, result.dropped = _held_digests(token, as_of)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -17,8 +17,6 @@ from tracker.notify.models import Notification
 from tracker.owners.auth import page_user as actor
 from tracker.pages import CleanForm, page_action, page_number
 
-bp = Blueprint("notify", __name__)
-
 PAGE_SIZE = 30
 
 
@@ -26,7 +24,6 @@ class ReadForm(CleanForm):
     """Mark a notice read (a POST carrying the CSRF token)."""
 
 
-@bp.get("/notifications")
 @login_required
 def inbox() -> str:
     """The user's notices, newest first, each with links to its issues."""
@@ -37,7 +34,6 @@ def inbox() -> str:
                            meta=meta, form=ReadForm(formdata=None))
 
 
-@bp.post("/notifications/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int) -> Response:
     """Mark one notice read."""

@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     from tracker.errors import UniqueRefusal, register_unique
     from tracker.extensions import api
     from tracker.owners import api as owners_api
-    from tracker.owners import auth, cli, views
+    from tracker.owners import auth, blueprint, cli
     from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
 
     auth.init_app(app)
@@ -24,8 +24,8 @@ def init_app(app: Flask) -> None:
         "This username is taken.", field="username", field_message="Already used."))
     register_unique("uq_users_username_key", "users.username_key", UniqueRefusal(
         "This username is taken.", field="username", field_message="Already used."))
-    app.register_blueprint(views.lang_bp)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(blueprint.lang_bp)
+    app.register_blueprint(blueprint.bp)
     for blp in owners_api.BLUEPRINTS:
         api.register_blueprint(blp)
     for command in cli.commands:

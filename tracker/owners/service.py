@@ -1,4 +1,9 @@
-"""Orgs, users, scope, credentials: the rules every interface shares."""
+"""Orgs, users, scope, credentials: the rules every interface shares.
+
+Longer than our ~500 lines: four concerns (the org tree and scope, users, login sessions and
+their throttling, API tokens) not yet split into modules; the next cut splits them the way
+``issues/service.py`` was, behind this module's names.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import functools
 import hashlib
 import math
 import secrets
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     bindparam,
     delete,
     exists,
@@ -31,7 +38,6 @@ from tracker import text
 from tracker.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import page_meta
 from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
     NOTIFY_MAIL,
@@ -64,6 +70,49 @@ def ancestor_ids(org_id: int) -> Select[Any]:
     return select(OrgClosure.ancestor_id).where(OrgClosure.descendant_id == org_id)
 
 
+#: Org ids per statement where lists of ids are sent (SQLite's variable limit).
+IDS_PER_STATEMENT = 500
+
+
+def ancestors_of(org_ids: set[int]) -> dict[int, set[int]]:
+    """For each org: itself and every org above it (the closure table, read in chunks)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    ids = sorted(org_ids)
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        for ancestor, descendant in db.session.execute(
+            select(OrgClosure.ancestor_id, OrgClosure.descendant_id)
+            .where(OrgClosure.descendant_id.in_(ids[start:start + IDS_PER_STATEMENT]))
+        ):
+            found[descendant].add(ancestor)
+    return found
+
+
+def nearest_up_the_path(org_ids: set[int], role: str) -> dict[int, list[int]]:
+    """For each org: the active users of ``role`` at the nearest org on its path to the root
+    (itself included) that has any; orgs with none on their path are left out."""
+    found: dict[int, list[int]] = defaultdict(list)
+    ids = sorted(org_ids)
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        ranked = (
+            select(
+                OrgClosure.descendant_id.label("org_id"),
+                User.id.label("user_id"),
+                func.rank().over(partition_by=OrgClosure.descendant_id,
+                                 order_by=OrgClosure.distance).label("nearest"),
+            )
+            .join(User, and_(User.org_id == OrgClosure.ancestor_id,
+                             User.role == role, User.active.is_(True)))
+            .where(OrgClosure.descendant_id.in_(ids[start:start + IDS_PER_STATEMENT]))
+            .subquery()
+        )
+        for org_id, user_id in db.session.execute(
+            select(ranked.c.org_id, ranked.c.user_id).where(ranked.c.nearest == 1)
+            .order_by(ranked.c.org_id, ranked.c.user_id)
+        ):
+            found[org_id].append(user_id)
+    return found
+
+
 def org_in_subtree(org_id: int, root_id: int) -> bool:
     """Whether ``org_id`` is ``root_id`` or lies below it."""
     if org_id == root_id:
@@ -80,8 +129,15 @@ def org_in_subtree(org_id: int, root_id: int) -> bool:
 
 
 def orgs_on_line(a: int, b: int) -> bool:
-    """Whether one org is the other, an ancestor of it, or a descendant of it."""
+    """Whether one org is the other, an ancestor of it, or a descendant of it (the owner rule:
+    an owner's home org is on the issue's org's line); its SQL twin is ``on_line_clause``."""
     return org_in_subtree(a, b) or org_in_subtree(b, a)
+
+
+def on_line_clause(org_column: Any, org_id: int) -> ColumnElement[bool]:
+    """``orgs_on_line(org_column, org_id)`` as SQL: the column's org is ``org_id``, above it or
+    below it."""
+    return or_(org_column.in_(subtree_ids(org_id)), org_column.in_(ancestor_ids(org_id)))
 
 
 def in_scope(user: User, org_id: int) -> bool:
@@ -312,10 +368,10 @@ def tree_order(rows: Sequence[Any]) -> list[tuple[int, str, int]]:
     return [(row.id, row.name, row.depth) for row in depth_first(rows)]
 
 
-def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], dict[str, int]]:
+def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], int]:
     """One page of the orgs as a tree: each org followed by its children, depth-first,
     siblings by code; with ``q``, only the orgs whose code or name holds it, still in the
-    tree's order.
+    tree's order.  Returns the page's orgs and how many match in all (the caller pages).
 
     Two statements whatever the tree's size: the whole tree's ids and parents (small rows,
     ordered here in one pass), then the page's orgs with their parents.
@@ -330,7 +386,7 @@ def org_tree_page(q: str, page: int, page_size: int) -> tuple[list[Org], dict[st
     wanted = ordered[(page - 1) * page_size:page * page_size]
     found = ({org.id: org for org in db.session.scalars(select(Org).where(Org.id.in_(wanted)))}
              if wanted else {})
-    return [found[i] for i in wanted if i in found], page_meta(len(ordered), page, page_size)
+    return [found[i] for i in wanted if i in found], len(ordered)
 
 
 def county_names(org_ids: set[int]) -> dict[int, str]:

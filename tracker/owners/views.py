@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     flash,
     jsonify,
     redirect,
@@ -21,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.http import paginate
+from tracker.http import page_meta, paginate
 from tracker.owners import service as owners
 from tracker.owners.auth import SESSION_KEY, client_address
 from tracker.owners.auth import page_user as actor
@@ -45,14 +44,9 @@ from tracker.pages import (
     set_language_cookie,
 )
 
-bp = Blueprint("owners", __name__)
-#: The language switcher (its endpoint is ``web.set_language``).
-lang_bp = Blueprint("web", __name__)
-
 PAGE_SIZE = 100
 
 
-@lang_bp.post("/language")
 def set_language() -> Response:
     """Switch the interface language: saved on the user when logged in, and in a cookie."""
     lang = request.form.get("lang", "")
@@ -70,7 +64,6 @@ def set_language() -> Response:
 LOOKUP_LIMIT = 20
 
 
-@bp.get("/lookup/orgs")
 @login_required
 def lookup_orgs() -> Response:
     """Units in the user's scope whose name or code holds ``q``, for the pickers that search
@@ -86,7 +79,6 @@ def lookup_orgs() -> Response:
     return jsonify([{"value": org_id, "text": f"{name} ({code})"} for org_id, code, name in rows])
 
 
-@bp.get("/lookup/users")
 @login_required
 def lookup_users() -> Response:
     """Active users the user may read (their line of the tree) whose name or username holds
@@ -103,7 +95,6 @@ def lookup_users() -> Response:
                     for user_id, username, name, org in rows])
 
 
-@bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The login form; failures are limited per username and per address."""
     if current_user.is_authenticated:
@@ -137,7 +128,6 @@ def login() -> Any:
     return render_template("owners/login.html", form=form, error=error), status, headers
 
 
-@bp.post("/logout")
 def logout() -> Response:
     """Log out (POST with the CSRF token) and return to the login page."""
     LogoutForm()  # CSRFProtect has already checked the token
@@ -152,7 +142,6 @@ def logout() -> Response:
 # --- administration ----------------------------------------------------------------------
 
 
-@bp.get("/admin")
 @login_required
 def admin_index() -> str:
     """Links to the admin pages."""
@@ -168,18 +157,17 @@ def _org_choices(empty: bool) -> list[tuple[Any, str]]:
     return choices
 
 
-@bp.get("/admin/orgs")
 @login_required
 def admin_orgs() -> str:
     """The org tree as a list, with a search box."""
     owners.require_admin(actor())
     q = (request.args.get("q") or "").strip()
-    rows, meta = owners.org_tree_page(q, page_number(), PAGE_SIZE)
+    page = page_number()
+    rows, total = owners.org_tree_page(q, page, PAGE_SIZE)
+    meta = page_meta(total, page, PAGE_SIZE)
     return render_template("admin/orgs.html", orgs=rows, meta=meta, q=q)
 
 
-@bp.route("/admin/orgs/new", methods=["GET", "POST"])
-@bp.route("/admin/orgs/<int:org_id>", methods=["GET", "POST"])
 @login_required
 def admin_org(org_id: int | None = None) -> Any:
     """Create or edit an org."""
@@ -203,7 +191,6 @@ def admin_org(org_id: int | None = None) -> Any:
     return render_template("admin/org_form.html", form=form, org=org)
 
 
-@bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Any:
     """The user's own settings: the language of pages and mail, and notices by mail."""
@@ -224,7 +211,6 @@ def settings() -> Any:
     return render_template("owners/settings.html", form=form)
 
 
-@bp.get("/admin/users")
 @login_required
 def admin_users() -> str:
     """Users, with a search box."""
@@ -238,8 +224,6 @@ def admin_users() -> str:
     return render_template("admin/users.html", users=rows, meta=meta, q=q)
 
 
-@bp.route("/admin/users/new", methods=["GET", "POST"])
-@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def admin_user(user_id: int | None = None) -> Any:
     """Create or edit a user (role, home unit, password, active)."""

@@ -468,3 +468,10 @@ def overdue_pass(as_of: date) -> list[tuple[Order, str]]:
             orders_changed.send(order=order, kind="overdue", actor=None, step=step)
             told.append((order, step))
     return told
+
+
+def on_days_passed(sender: Any = None, *, as_of: date, **_: Any) -> int:
+    """Listener of the reminder pass's days (``notify.service.days_passed``): the orders'
+    overdue pass for ``as_of``, in the pass's transaction.  Returns no webhook count."""
+    overdue_pass(as_of)
+    return 0

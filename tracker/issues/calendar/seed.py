@@ -7,7 +7,6 @@ know (2027 and later with 1.11.0), and the table is the one calendar the applica
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 #: The package's short names, as a Chinese notice writes them.
@@ -27,9 +26,3 @@ def package_days() -> list[dict[str, Any]]:
         rows.append({"day": day, "kind": "workday",
                      "name": chinese.get(english, english) + "调休", "source": "package"})
     return sorted(rows, key=lambda r: r["day"])
-
-
-def package_years() -> tuple[int, int]:
-    """The first and last year the package knows."""
-    days: list[date] = [r["day"] for r in package_days()]
-    return days[0].year, days[-1].year

@@ -14,7 +14,6 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from typing import Any
 
-from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
@@ -25,6 +24,7 @@ from tracker.issues.calendar.models import CalendarDay, DayKind, DaySource
 from tracker.issues.models import WORKING, Campaign, Status, days_overdue
 from tracker.owners import service as owners
 from tracker.owners.models import User
+from tracker.requestcache import per_request
 from tracker.timeutil import check_dates, in_domain, utcnow
 
 #: The most working days a deadline may be given in (about four years).
@@ -113,12 +113,6 @@ class WorkingDays:
                 left -= 1
         return day
 
-    def next_working_day(self, day: date) -> date:
-        """``day`` when it is a working day, else the first working day after it."""
-        while not self.is_working_day(day):
-            day += timedelta(days=1)
-        return day
-
     def previous_working_day(self, day: date) -> date:
         """The last working day before ``day``."""
         return self.add_working_days(day, -1)
@@ -126,17 +120,8 @@ class WorkingDays:
 
 def current_calendar() -> WorkingDays:
     """The calendar of this request (read once, shared by every question of the request);
-    outside a request a fresh one, so that a long-lived job never answers from an old copy."""
-    if not has_request_context():
-        return WorkingDays()
-    # Kept with the request itself (not on ``g``, which an app context may outlive).
-    found = request.environ.get(_REQUEST_KEY)
-    if not isinstance(found, WorkingDays):
-        found = request.environ[_REQUEST_KEY] = WorkingDays()
-    return found
-
-
-_REQUEST_KEY = "tracker.working_days"
+    outside a request a fresh one."""
+    return per_request("tracker.working_days", WorkingDays, WorkingDays)
 
 
 def is_working_day(day: date) -> bool:

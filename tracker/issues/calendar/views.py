@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -19,8 +19,6 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.pages import int_arg, page_action, save_form
 from tracker.timeutil import today
-
-bp = Blueprint("calendar", __name__)
 
 
 def _missing_years() -> list[int]:
@@ -50,7 +48,6 @@ def _year() -> int:
     return year
 
 
-@bp.route("/admin/calendar", methods=["GET", "POST"])
 @login_required
 def admin_calendar() -> str | Response:
     """A year of the calendar, and the form that enters days."""
@@ -74,7 +71,6 @@ def admin_calendar() -> str | Response:
     ), status  # type: ignore[return-value]
 
 
-@bp.post("/admin/calendar/<int:year>/<int:month>/<int:day>/remove")
 @login_required
 def remove_day(year: int, month: int, day: int) -> Response:
     """Remove a day's entry: it counts as its weekday again."""

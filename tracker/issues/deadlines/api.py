@@ -13,11 +13,7 @@ from tracker.http import (
     ID,
     IF_MATCH_PARAM,
     PAGINATION_HEADER_DOC,
-    LedgerDate,
     PageArgs,
-    StrictSchema,
-    Text,
-    UtcDateTime,
     api_blueprint,
     if_match,
     paginate,
@@ -27,6 +23,11 @@ from tracker.http import (
 )
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as service
+from tracker.issues.deadlines.schemas import (
+    DecisionSchema,
+    ExtensionRequestSchema,
+    ExtensionSchema,
+)
 from tracker.issues.models import Extension
 from tracker.issues.service import get_issue, require_may_decide, require_work
 from tracker.owners.auth import current_api_user, login_required
@@ -39,40 +40,6 @@ queue_blp = api_blueprint(
     "extension_queue", __name__, "/extensions",
     "Extension requests across issues: the queue of those awaiting the caller's decision.",
 )
-
-
-class ExtensionSchema(ma.Schema):
-    """An extension request as the API shows it."""
-
-    id = ma.fields.Integer(dump_only=True)
-    issue_id = ma.fields.Integer(dump_only=True)
-    requested_due_on = LedgerDate(dump_only=True)
-    previous_due_on = LedgerDate(dump_only=True)
-    reason = ma.fields.String(dump_only=True)
-    status = ma.fields.String(dump_only=True, metadata={"enum": ["pending", "approved",
-                                                                 "refused"]})
-    requested_by = ma.fields.Integer(attribute="requested_by_id", dump_only=True,
-                                     allow_none=True)
-    requested_at = UtcDateTime(dump_only=True)
-    decided_by = ma.fields.Integer(attribute="decided_by_id", dump_only=True, allow_none=True)
-    decided_at = UtcDateTime(dump_only=True, allow_none=True)
-    decision_comment = ma.fields.String(dump_only=True)
-
-
-class ExtensionRequestSchema(StrictSchema):
-    """A request for a new due date."""
-
-    requested_due_on = LedgerDate(required=True,
-                                      metadata={"description": "The new due date (ISO)."})
-    reason = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, required=True,
-                  not_blank=True)
-
-
-class DecisionSchema(StrictSchema):
-    """A supervisor's decision on a pending request."""
-
-    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(service.DECISIONS))
-    comment = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, load_default="")
 
 
 def _worker(issue_id: int, **_kw: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import marshmallow as ma
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
@@ -16,13 +15,13 @@ from tracker.http import (
     ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
-    UtcDateTime,
     api_blueprint,
     if_match,
     paginate,
     pagination_header,
 )
 from tracker.issues.evidence import service as service
+from tracker.issues.evidence.schemas import EvidenceSchema
 from tracker.issues.models import Evidence
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
@@ -32,20 +31,6 @@ blp = api_blueprint(
     "evidence", __name__, "/issues",
     "Evidence files (佐证材料): upload, list, download, withdraw before closure.",
 )
-
-
-class EvidenceSchema(ma.Schema):
-    """An evidence file as the API shows it."""
-
-    id = ma.fields.Integer(dump_only=True)
-    issue_id = ma.fields.Integer(dump_only=True)
-    filename = ma.fields.String(dump_only=True)
-    content_type = ma.fields.String(dump_only=True)
-    size = ma.fields.Integer(dump_only=True)
-    sha256 = ma.fields.String(dump_only=True)
-    note = ma.fields.String(dump_only=True)
-    uploaded_by = ma.fields.Integer(attribute="uploaded_by_id", dump_only=True, allow_none=True)
-    uploaded_at = UtcDateTime(dump_only=True)  # ISO UTC with Z, like every API timestamp
 
 
 UPLOAD_BODY_DOC = {
@@ -67,9 +52,13 @@ UPLOAD_BODY_DOC = {
 DOWNLOAD_DOC = {
     "responses": {
         "200": {
-            "description": "The file, as an attachment under its original name.",
-            "content": {ct: {"schema": {"type": "string", "format": "binary"}}
-                        for ct in service.DOWNLOAD_CONTENT_TYPES},
+            # One binary media type: listing the stored types (text/plain among them) made
+            # generated clients read every download as text.  The type found at upload is
+            # the evidence's ``content_type``.
+            "description": "The file's bytes, as an attachment under its original name "
+                           "(its type is the evidence's content_type).",
+            "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                "format": "binary"}}},
         }
     }
 }
@@ -88,8 +77,9 @@ def read_upload_form() -> MultipartForm:
     return read_multipart(request.stream, request.content_type or "", service.evidence_dir())
 
 
-def download_response(ev: Evidence) -> Response:
-    """An evidence file as an attachment under its original name (for the API and pages)."""
+def download_response(ev: Evidence, binary: bool = False) -> Response:
+    """An evidence file as an attachment under its original name (for the API and pages);
+    ``binary``: sent as ``application/octet-stream``, as the API documents it."""
     path = service.evidence_path(ev)
     if not os.path.isfile(path):
         current_app.logger.error("evidence %s: file %s is missing", ev.id, path)
@@ -100,7 +90,7 @@ def download_response(ev: Evidence) -> Response:
     )
     # The type found from the content at upload, with its charset for text (send_file
     # would add a second, possibly wrong, charset).
-    resp.headers["Content-Type"] = ev.content_type
+    resp.headers["Content-Type"] = "application/octet-stream" if binary else ev.content_type
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
@@ -159,7 +149,7 @@ class EvidenceItem(MethodView):
         user = current_api_user()
         issue = get_issue(user, issue_id)
         ev = service.get_evidence(user, issue, evidence_id)
-        return download_response(ev)
+        return download_response(ev, binary=True)
 
     @login_required
     @blp.response(204)

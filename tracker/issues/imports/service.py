@@ -3,6 +3,10 @@
 Every row goes through ``issues.service.register_issue``, so the import follows exactly the
 rules of the form and the API.  Rows are streamed from the file; orgs, categories and owners
 are looked up once per distinct value, not once per row.
+
+Longer than our ~500 lines: one pipeline (read the sheet, map its headings, check and look up
+each row, register all or none) whose steps share the row's context; the next cut separates
+reading the sheet from checking its rows.
 """
 
 from __future__ import annotations
@@ -229,6 +233,7 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
         # A file object, not the path: openpyxl refuses paths without an .xlsx suffix, and
         # uploads are saved under temporary names.
         with open(path, "rb") as fh:
+            spreadsheets.check_workbook_size(fh)  # before a byte is unpacked
             try:
                 wb = load_workbook(fh, read_only=True, data_only=True)
             # A zip that holds no workbook fails in many ways (KeyError, ParseError, …).

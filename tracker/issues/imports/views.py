@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -16,8 +16,6 @@ from tracker.issues.schemas import MAX_ID_FILTER
 from tracker.issues.service import require_registrar
 from tracker.owners.auth import page_user as actor
 
-bp = Blueprint("imports", __name__)
-
 
 def _page(status: int = 200, **context: object) -> tuple[str, int]:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc(),
@@ -26,7 +24,6 @@ def _page(status: int = 200, **context: object) -> tuple[str, int]:
     return render_template("imports/upload.html", campaigns=campaigns, **context), status
 
 
-@bp.get("/imports")
 @login_required
 def upload_form() -> tuple[str, int]:
     """The upload page: pick a campaign and a spreadsheet."""
@@ -34,7 +31,6 @@ def upload_form() -> tuple[str, int]:
     return _page()
 
 
-@bp.post("/imports")
 @login_required
 def upload() -> tuple[str, int]:
     """Import the uploaded spreadsheet: all rows or none, every wrong row listed."""
@@ -71,7 +67,6 @@ def _new_findings(report: ImportReport, campaign_id: str | None) -> dict[str, ob
             "all_linked": len(ids) <= LINKED_NUMBERS}
 
 
-@bp.get("/imports/template")
 @login_required
 def template() -> Response:
     """Download the import template, in the reader's language, with the reader's lists."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -35,6 +34,7 @@ from tracker.issues.models import Campaign, Category, Event, Issue, Status
 from tracker.issues.reports.service import subtree_counts, subtree_units
 from tracker.owners.models import Org, OrgClosure
 from tracker.owners.service import subtree_ids
+from tracker.paging import page_meta, page_offset
 from tracker.timeutil import reader_language, today
 
 #: Changes whenever the shape of the answers changes, so old tags never match new bodies.
@@ -152,7 +152,7 @@ def closed_findings(campaign: Campaign, closed_total: int, page: int,
         select(Issue.id)
         .where(Issue.campaign_id == campaign.id, Issue.status == Status.closed.value,
                Issue.org_id.in_(subtree_ids(campaign.org_id)))
-        .order_by(*order).limit(page_size).offset((page - 1) * page_size)
+        .order_by(*order).limit(page_size).offset(page_offset(page, page_size))
     )
     rows = db.session.execute(
         select(Issue.title, Category.local_name_column().label("category"),
@@ -165,8 +165,7 @@ def closed_findings(campaign: Campaign, closed_total: int, page: int,
                subtree_units([campaign.org_id], unit))
         .order_by(*order)
     )
-    meta = {"total": closed_total, "total_pages": max(1, math.ceil(closed_total / page_size)),
-            "page": page, "page_size": page_size}
+    meta = page_meta(closed_total, page, page_size)
     return [dict(row._mapping) for row in rows], meta
 
 

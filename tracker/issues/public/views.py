@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Response, make_response, render_template, request
 from flask_babel import force_locale
 
 from tracker.issues.public import service
 from tracker.issues.public.api import cached, not_modified
 from tracker.pages import LANGUAGE_NAMES, LANGUAGE_TAGS, LANGUAGES, page_number
-
-bp = Blueprint("public_pages", __name__)
 
 #: Besides the URL's ``?lang=``, the ``lang`` cookie chooses the page's language.
 VARY = "Cookie"
@@ -32,7 +30,6 @@ def _page(template: str, tag: str, lang: str, **context: object) -> Response:
     return cached(make_response(html), tag, VARY)
 
 
-@bp.get("/public")
 def index() -> Response:
     """The published campaigns."""
     lang = _language()
@@ -43,7 +40,6 @@ def index() -> Response:
         return not_modified(tag, VARY) or _page("public/index.html", tag, lang, campaigns=rows)
 
 
-@bp.get("/public/campaigns/<int:campaign_id>")
 def campaign_page(campaign_id: int) -> Response:
     """A published campaign: progress per county with a chart, then its closed findings."""
     lang = _language()

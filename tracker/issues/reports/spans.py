@@ -43,6 +43,7 @@ from tracker.issues.models import (
     OPEN_STATUSES,
     Event,
     Issue,
+    days_overdue,
     light_case,
     light_clauses,
     light_of,
@@ -103,7 +104,7 @@ class IssueSpan(Model):
     @hybrid_method
     def is_overdue_on(self, as_of: date) -> bool:
         """Overdue on ``as_of`` in this span's state (the rule of ``Issue.is_overdue_on``)."""
-        return self.status in OPEN_STATUSES and as_of > self.due_on
+        return days_overdue(self.status, self.due_on, as_of) > 0
 
     @is_overdue_on.inplace.expression  # type: ignore[attr-defined]
     @classmethod

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.http import (
@@ -21,7 +19,6 @@ from tracker.http import (
     Text,
     UtcDateTime,
     api_blueprint,
-    paginate,
     pagination_header,
     precheck,
     require_json_body,
@@ -29,6 +26,7 @@ from tracker.http import (
 from tracker.notify.webhooks import service
 from tracker.notify.webhooks.models import Webhook
 from tracker.owners.auth import admin_required, current_api_user, login_required
+from tracker.paging import paginate
 
 blp = api_blueprint(
     "webhooks", __name__, "/webhooks",
@@ -178,9 +176,5 @@ class Deliveries(MethodView):
 
 
 def page_rows(stmt: Any, page: int, page_size: int) -> tuple[list[Any], dict[str, int]]:
-    """One page of a SELECT of columns (``paginate`` reads entities) and its metadata."""
-    total = int(db.session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
-    rows = list(db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)))
-    return rows, {"total": total, "total_pages": max(1, math.ceil(total / page_size)),
-                  "page": page, "page_size": page_size}
+    """One page of a SELECT of columns and its metadata."""
+    return paginate(stmt, page, page_size, columns=True)

@@ -14,14 +14,9 @@ from typing import Any
 from sqlalchemy import insert
 
 from tracker.extensions import db
-from tracker.notify.webhooks.service import (
-    DELIVERIES,
-    MESSAGES,
-    _active_hooks,
-    _ancestors,
-    _subscribers,
-    _utc,
-)
+from tracker.notify.webhooks.outbox import _active_hooks, _subscribers, _utc
+from tracker.notify.webhooks.subscriptions import DELIVERIES, MESSAGES
+from tracker.owners import service as owners
 from tracker.supervision.models import Order
 from tracker.timeutil import utcnow
 
@@ -37,7 +32,7 @@ def on_orders_changed(sender: Any = None, *, order: Order, kind: str, **_: Any) 
         return
     hooks = _active_hooks()
     subscribers = _subscribers(event_type, order.org_id, hooks,
-                               _ancestors({order.org_id})) if hooks else []
+                               owners.ancestors_of({order.org_id})) if hooks else []
     if not subscribers:
         return
     from tracker.supervision.api import OrderSchema

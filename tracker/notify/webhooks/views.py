@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -16,14 +16,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.issues.views import org_choices
 from tracker.notify.webhooks import service
 from tracker.notify.webhooks.api import page_rows
 from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
+from tracker.owners.choices import org_choices
 from tracker.pages import REQUIRED, int_or_none, page_action, page_number, show_field_errors
-
-bp = Blueprint("webhook_pages", __name__)
 
 PAGE_SIZE = 30
 
@@ -76,7 +74,6 @@ def _values(form: WebhookForm) -> dict[str, Any]:
             "org_id": form.org_id.data, "active": bool(form.active.data)}
 
 
-@bp.get("/admin/webhooks")
 @login_required
 def admin_webhooks() -> str:
     """The subscriptions."""
@@ -92,7 +89,6 @@ def page_rows_of(stmt: Any) -> tuple[list[Any], dict[str, int]]:
     return paginate(stmt, page_number(), PAGE_SIZE)
 
 
-@bp.route("/admin/webhooks/new", methods=["GET", "POST"])
 @login_required
 def admin_webhook_new() -> Any:
     """Subscribe a URL; the page that answers shows the secret, this once."""
@@ -114,7 +110,6 @@ def admin_webhook_new() -> Any:
     return render_template("admin/webhook_form.html", form=form, webhook=None)
 
 
-@bp.route("/admin/webhooks/<int:webhook_id>", methods=["GET", "POST"])
 @login_required
 def admin_webhook(webhook_id: int) -> Any:
     """Edit a subscription; its delivery log below."""
@@ -137,7 +132,6 @@ def admin_webhook(webhook_id: int) -> Any:
                            deliveries=rows, meta=meta, delete_form=DeleteForm(formdata=None))
 
 
-@bp.post("/admin/webhooks/<int:webhook_id>/delete")
 @login_required
 def admin_webhook_delete(webhook_id: int) -> Response:
     """Remove a subscription and its log."""

@@ -1,0 +1,114 @@
+"""The ledger's history as it is written: Event rows, and the announcement listeners hear."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from blinker import Namespace
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tracker.extensions import db
+from tracker.issues import history
+from tracker.issues.models import (
+    Event,
+    Issue,
+)
+from tracker.owners import service as owners
+from tracker.owners.models import User
+from tracker.timeutil import utcnow
+
+_signals = Namespace()
+#: The ledger announces what happened: sent with ``events``, the new Event rows (in the
+#: session, not yet committed).  Listeners (notices, webhooks) write in the same transaction,
+#: so a change that is rolled back tells nobody; the ledger itself knows no listener.
+events_recorded = _signals.signal("events-recorded")
+
+# --- history -----------------------------------------------------------------------------
+
+
+def record(
+    issue: Issue,
+    kind: str,
+    actor: User | None,
+    changes: dict[str, Any] | None = None,
+    comment: str = "",
+    *,
+    at: datetime | None = None,
+) -> Event:
+    """Append an event to the issue's history, and announce it (``events_recorded``)."""
+    return record_many([(issue, kind, actor, changes or {}, comment)], at=at)[0]
+
+
+def record_many(
+    entries: list[tuple[Issue, str, User | None, dict[str, Any], str]],
+    *,
+    at: datetime | None = None,
+) -> list[Event]:
+    """Append events (issue, kind, actor, changes, comment) and announce them at once.
+
+    The one place events are written: each is sealed into its issue's hash chain
+    (``issues.history``) and the issue keeps the hash of its latest event.  ``at`` is the
+    time of the events (default now).
+    """
+    now = at or utcnow()
+    events: list[Event] = []
+    heads: dict[int, str | None] = {}
+    issues_by_id: dict[int, Issue] = {}
+    for issue, kind, actor, changes, comment in entries:
+        event = Event(
+            issue_id=issue.id,
+            kind=kind,
+            actor_id=actor.id if actor is not None else None,
+            actor_label=owners.actor_label(actor),
+            at=now,
+            changes=_jsonable(changes),
+            comment=comment or "",
+        )
+        prev = heads[issue.id] if issue.id in heads else issue.history_hash
+        heads[issue.id] = history.seal(event, prev)
+        issues_by_id[issue.id] = issue
+        events.append(event)
+    db.session.add_all(events)
+    # The database writes each issue's head as the events are inserted (a trigger, see
+    # ``history.APPEND_ONLY_DDL``): no statement of ours, and the issue's version is not
+    # bumped again by recording the change that bumped it.
+    for iid, head in heads.items():
+        set_committed_value(issues_by_id[iid], "history_hash", head)
+    events_recorded.send(events=events)
+    return events
+
+
+def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, date) else v
+
+    return {k: [conv(a), conv(b)] for k, (a, b) in changes.items()}
+
+
+# --- what asks for the owner's attention -------------------------------------------------
+
+#: Decisions on an owner's work that their home page flags until they act on the issue again.
+DECISION_KINDS = ("reject", "extension_approved", "extension_refused")
+
+
+def attention_events(owner: User, issue_ids: list[int]) -> dict[int, Event]:
+    """For each of ``issue_ids``: the latest decision someone else made on it (rejected, an
+    extension approved or refused) that its owner has not acted on since; a rejection stays
+    until the owner submits again.  One statement, by the events' (issue, id) index."""
+    if not issue_ids:
+        return {}
+    later = Event.__table__.alias("later")
+    latest = (select(func.max(later.c.id))
+              .where(later.c.issue_id == Event.issue_id, later.c.kind.in_(DECISION_KINDS))
+              .scalar_subquery())
+    answered = exists().where(
+        later.c.issue_id == Event.issue_id, later.c.id > Event.id,
+        or_(later.c.kind == "submit",
+            and_(Event.kind != "reject", later.c.actor_id == owner.id)),
+    )
+    rows = db.session.scalars(
+        select(Event).where(Event.issue_id.in_(issue_ids), Event.id == latest, ~answered)
+    )
+    return {event.issue_id: event for event in rows}
