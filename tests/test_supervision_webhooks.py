@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.test_webhooks import hook_to, loopback  # noqa: F401 - fixtures
+from tests.support.webhooks import hook_to, loopback  # noqa: F401 - fixtures
 from tests.webhook_receiver import receiver
 
 
