@@ -16,7 +16,8 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks", "imports", "rectification", "search")
+              "export", "history", "concurrency", "webhooks", "imports", "rectification", "search",
+              "supervision")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         reminders,
         search,
         server,
+        supervision,
         web,
         webhooks,
     )
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             results += notices.run(settings, kind, url, ledger)
         if "webhooks" in settings.only:
             results += webhooks.run(settings, kind, url, ledger)
+        if "supervision" in settings.only:
+            results += supervision.run(settings, kind, url, ledger)
         if "upload" in settings.only:
             results += server.run_upload(settings, kind, url, ledger)
         if "export" in settings.only:

@@ -55,6 +55,10 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         # An IN list rather than "<> closed", which no index answers (bench/README.md).
         late = Issue.is_overdue_on(as_of)
         stmt = stmt.where(late if filters["overdue"] else ~late)
+    if filters.get("light"):
+        stmt = stmt.where(Issue.lit_on(filters["light"], as_of))
+    if filters.get("urged") is not None:
+        stmt = stmt.where(Issue.urge_count > 0 if filters["urged"] else Issue.urge_count == 0)
     if filters.get("due_before") is not None:
         stmt = stmt.where(Issue.due_on <= filters["due_before"])
     if filters.get("due_after") is not None:

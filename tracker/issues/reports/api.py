@@ -89,6 +89,9 @@ class SummaryRowSchema(ma.Schema):
     extended = ma.fields.Integer()
     overdue = ma.fields.Integer()
     completion_rate = ma.fields.Float()
+    red = ma.fields.Integer(metadata={"description": "Traffic light red (overdue) on the day."})
+    yellow = ma.fields.Integer(metadata={"description": "Traffic light yellow (at risk)."})
+    green = ma.fields.Integer(metadata={"description": "Traffic light green (on track)."})
 
 
 def _download_doc() -> dict[str, Any]:

@@ -41,7 +41,7 @@ from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules, sheets
-from tracker.issues.models import Campaign, Category, Issue, Status
+from tracker.issues.models import LIGHTS, Campaign, Category, Issue, Status
 from tracker.issues.reports.spans import IssueSpan, as_of_clause, as_of_ranges
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
@@ -309,7 +309,8 @@ def subtree_counts(
 ) -> dict[tuple[int, int], Any]:
     """The summary's aggregation, one GROUP BY in SQL: for each child of ``parents`` (its
     whole subtree, by the closure table) and for each parent's own findings, per category:
-    total, closed, closed_late, extended and overdue on ``as_of``.
+    total, closed, closed_late, extended and overdue on ``as_of``, and the traffic light's
+    red, yellow and green then (the spans keep the light's inputs too).
 
     Keyed by (org id, category id); the summary table and the public disclosure
     (``issues.public``) both read it, so that a figure means the same in both.
@@ -329,6 +330,8 @@ def subtree_counts(
             func.sum(case((src.extension_count > 0, 1), else_=0)).label("extended"),
             func.sum(case((src.is_overdue_on(as_of), 1), else_=0))
             .label("overdue"),
+            *(func.sum(case((src.lit_on(light, as_of), 1), else_=0)).label(light)
+              for light in LIGHTS),
         )
         .select_from(src)
         .join(OrgClosure, OrgClosure.descendant_id == src.org_id)
@@ -379,7 +382,7 @@ def summary_rows(
 
     counts = subtree_counts(parents, as_of, campaign_id)
 
-    fields = ("total", "closed", "closed_late", "extended", "overdue")
+    fields = ("total", "closed", "closed_late", "extended", "overdue", *LIGHTS)
     result: list[dict[str, Any]] = []
     for org in org_rows:
         is_parent = org.id in parents
