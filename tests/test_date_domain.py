@@ -15,17 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.test_pages import PageClient, login, post_form
+from tests.support.pages import login, post_form
 from tracker.extensions import db
 from tracker.issues.models import Extension, Issue
 from tracker.notify import service as reminders
 from tracker.notify.models import ReminderDelivery
-
-
-@pytest.fixture
-def pages(app: Any) -> PageClient:
-    """A page client (CSRF on, as in production)."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 def _count(model: Any) -> int:

@@ -10,15 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.test_pages import client, csrf_token, login, post_form
+from tests.support.pages import csrf_token, login, post_form
 from tracker.errors import Forbidden
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.models import Issue
 from tracker.owners.models import User
-
-__all__ = ["client"]  # the page client fixture (CSRF on)
-
 
 # --- 4: a former owner is not independent -------------------------------------------------
 

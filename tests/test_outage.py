@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import _need, _test_config
-from tests.test_pages import PageClient, login
+from tests.support.pages import login, page_client
 
 #: The language's word for the outage, as the catalogues have it.
 OUTAGE = {"zh_Hans": "数据库暂时无法访问", "bo": "གཞི་གྲངས་མཛོད", "en": "The database is unavailable"}
@@ -119,8 +119,8 @@ def _assert_503(resp: Any, lang: str) -> None:
 
 def test_every_caller_gets_503_with_retry_after_while_the_database_is_down(
         cluster: Cluster, outage_app: Flask) -> None:
-    chinese = PageClient(outage_app, outage_app.response_class, use_cookies=True)
-    tibetan = PageClient(outage_app, outage_app.response_class, use_cookies=True)
+    chinese = page_client(outage_app)
+    tibetan = page_client(outage_app)
     anonymous = outage_app.test_client()
     api = outage_app.test_client()
     assert login(chinese, "off").status_code == 302

@@ -1,20 +1,22 @@
 """Webhooks (SPEC §6): subscriptions, the outbox, signed deliveries to a real receiver on
 127.0.0.1 verified with the ``standardwebhooks`` package, back-off, SSRF guard."""
 
+# ruff: noqa: F811 - the shared fixtures are imported by name and requested by name
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.test_pages import PageClient, csrf_token, login
-from tests.webhook_receiver import Receiver, receiver
+from tests.support.pages import csrf_token, login
+from tests.support.webhooks import deliveries as _deliveries
+from tests.support.webhooks import hook_to, loopback  # noqa: F401 - fixtures
+from tests.webhook_receiver import receiver
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as deadlines
@@ -25,52 +27,10 @@ from tracker.notify.webhooks.models import Webhook, WebhookDelivery, WebhookMess
 from tracker.timeutil import utcnow
 
 
-@pytest.fixture
-def config(app) -> Iterator[Callable[..., None]]:
-    """Set configuration values for one test; they are restored afterwards."""
-    saved: dict[str, object] = {}
-
-    def set_config(**values: object) -> None:
-        for key, value in values.items():
-            saved.setdefault(key, app.config.get(key))
-            app.config[key] = value
-
-    set_config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=False)
-    yield set_config
-    app.config.update(saved)
-
-
-@pytest.fixture
-def pages(app) -> PageClient:
-    """A client of the pages, with a fresh ``g`` per request (see tests/test_pages.py)."""
-    return PageClient(app, app.response_class, use_cookies=True)
-
-
-@pytest.fixture
-def loopback(config) -> None:
-    """TRACKER_WEBHOOK_ALLOW_LOOPBACK=true, as in the tests of SPEC §6."""
-    config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=True)
-
-
-@pytest.fixture
-def hook_to(api, world, loopback):
-    """Subscribe a receiver through the API as the admin; the receiver learns the secret."""
-
-    def subscribe(rx: Receiver, events: list[str], **extra) -> dict:
-        resp = api.post("/api/v1/webhooks", user=world.admin,
-                        json={"url": rx.url, "events": events, **extra})
-        assert resp.status_code == 201, resp.get_json()
-        rx.secret = resp.get_json()["secret"]
-        return resp.get_json()
-
-    return subscribe
-
-
-def _deliveries(hook_id: int) -> list[WebhookDelivery]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(WebhookDelivery)
-                                   .where(WebhookDelivery.webhook_id == hook_id)
-                                   .order_by(WebhookDelivery.id)))
+@pytest.fixture(autouse=True)
+def _no_loopback(config) -> None:
+    """Webhooks may not reach loopback addresses unless a test allows it."""
+    config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=False)
 
 
 def test_closing_a_finding_is_delivered_signed_with_the_issue(api, world, make, hook_to,
@@ -309,6 +269,7 @@ def test_one_failing_endpoint_does_not_hold_up_the_sweep(world, make, hook_to):
     assert [d.claim_token for d in _deliveries(created["id"])] == [None] * 4
 
 
+@pytest.mark.commits
 def test_two_sweeps_at_once_never_send_one_event_twice(app, world, make, hook_to):
     with receiver(delay=0.02) as rx:
         hook_to(rx, ["issue.registered", "issue.updated"])
