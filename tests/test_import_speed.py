@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests.test_import import _row, write_csv
+from tests.support.sheets import finding_row, write_csv
+from tests.support.statements import statements
 from tracker.extensions import db
 from tracker.issues import history
 from tracker.issues.imports.service import import_findings
@@ -22,21 +23,13 @@ def _import_counting(world: Any, tmp_path: Any, rows: int) -> tuple[int, int]:
     db.session.commit()
     owners = ["off", "off2"]
     path = write_csv(str(tmp_path / f"ledger{rows}.csv"),
-                     [_row(n, f"群众办事来回跑第{n}项", owner=owners[n % 2])
+                     [finding_row(n, f"群众办事来回跑第{n}项", owner=owners[n % 2])
                       for n in range(1, rows + 1)])
-    statements: list[str] = []
-
-    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", _count)
-    try:
+    with statements() as sent:
         report = import_findings(path, "ledger.csv", campaign.id, world.registrar)
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", _count)
     assert report.created == rows, [str(e) for e in report.errors[:3]]
-    return len(statements), campaign.id
+    return len(sent), campaign.id
 
 
 def test_importing_ten_times_the_rows_sends_the_same_statements(world, tmp_path):
