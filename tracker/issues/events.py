@@ -12,6 +12,7 @@ from blinker import Namespace
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tracker.batchids import assign_ids
 from tracker.extensions import db
 from tracker.issues import history
 from tracker.issues.models import (
@@ -73,6 +74,7 @@ def record_many(
         heads[issue.id] = history.seal(event, prev)
         issues_by_id[issue.id] = issue
         events.append(event)
+    assign_ids(events)
     db.session.add_all(events)
     # The database writes each issue's head as the events are inserted (a trigger, see
     # ``history.APPEND_ONLY_DDL``): no statement of ours, and the issue's version is not

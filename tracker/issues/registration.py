@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
+from tracker.batchids import assign_ids
 from tracker.errors import Conflict, DomainError
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -191,22 +192,25 @@ def _registration_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def register_issues(actor: User, batch: list[dict[str, Any]], *,
-                    write: bool = True) -> list[Issue]:
+                    write: bool = True, memo: RegistrationMemo | None = None) -> list[Issue]:
     """Register findings as new open issues, each with its "created" event: one, or a batch
     of an import (a few statements for the whole batch).
 
     Every finding is checked by ``check_registration``; when any is refused, ``RowsRefused``
     names each refused one by its index and nothing is written.  ``write=False`` checks only
-    (an import that has found a wrong row keeps checking the rest).
+    (an import that has found a wrong row keeps checking the rest); an import passes one
+    ``memo`` for all its chunks, so its lookups are asked once, not once a chunk.
     """
     require_registrar(actor)
     refusals: dict[int, DomainError] = {}
     clean: list[dict[str, Any]] = []
     # One calendar for the batch: due_in_working_days reads its years once, not per row.
     days = calendar.WorkingDays()
-    memo = RegistrationMemo()
+    memo = memo or RegistrationMemo()
     if len(batch) > 1:
         memo.load_registered(batch)
+    else:
+        memo.registered = None  # one finding asks the database itself, not an older chunk's
     for index, values in enumerate(batch):
         try:
             values = calendar.working_deadline(values, days)
@@ -227,6 +231,7 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
               updated_at=now)
         for values in clean
     ]
+    assign_ids(created)
     db.session.add_all(created)
     db.session.flush()
     record_many([

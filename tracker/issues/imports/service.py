@@ -28,6 +28,7 @@ from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues import sheets
 from tracker.issues.models import Campaign, Category, Issue
+from tracker.issues.registration import RegistrationMemo
 from tracker.owners import service as owners
 from tracker.owners.models import Org, User
 from tracker.spreadsheets import RowError, read_rows
@@ -315,8 +316,8 @@ class _Batch:
     report: ImportReport
     #: (org id, title) -> the first row that had them, to skip repeats within the file.
     seen: dict[tuple[int, str], int] = field(default_factory=dict)
-    #: org id -> whether it lies in the actor's scope (asked once per org).
-    in_scope: dict[int, bool] = field(default_factory=dict)
+    #: The registration rules' lookups (scope, lines, rows by id), shared by all the chunks.
+    memo: RegistrationMemo = field(default_factory=RegistrationMemo)
 
     def run(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         """Check a chunk of rows and, while no row anywhere is wrong, register it."""
@@ -342,7 +343,7 @@ class _Batch:
             # Once a row is wrong nothing will be saved: keep checking, stop writing.
             created = issues.register_issues(
                 self.actor, [values for _n, values, _w in candidates],
-                write=not self.report.errors)
+                write=not self.report.errors, memo=self.memo)
         except issues.RowsRefused as refused:
             for index, refusal in sorted(refused.refusals.items()):
                 row_number, values, window_used = candidates[index]
@@ -372,9 +373,7 @@ class _Batch:
         org_id, title = values["org_id"], values["title"]
         if org_id is None or not title:
             return False
-        if org_id not in self.in_scope:
-            self.in_scope[org_id] = owners.in_scope(self.actor, org_id)
-        if not self.in_scope[org_id]:
+        if not self.memo.in_scope(self.actor, org_id):
             return False  # the registration rules refuse it: no such org in your scope
         first = self.seen.get((org_id, title))
         if first is not None:
