@@ -283,10 +283,10 @@ class Issue(Model):
     #: light stays yellow for CHASE_DAYS from it (SPEC §4).
     chased_on: Mapped[date | None] = mapped_column(Date)
     #: Urges (催办) so far, and when the last one was made.
-    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urge_count: Mapped[int] = mapped_column(Integer, default=0)
     last_urged_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Supervision orders (督办单) naming it that are not closed yet.
-    open_orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    open_orders: Mapped[int] = mapped_column(Integer, default=0)
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     org: Mapped[Org] = relationship(lazy="raise")
