@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Select, Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from tracker.extensions import db
@@ -311,6 +311,11 @@ def latest_anchor() -> HistoryAnchor | None:
     """The most recent anchor, for the footer of the summary spreadsheet."""
     return db.session.scalar(
         select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc()).limit(1))
+
+
+def anchors_newest_first() -> Select[tuple[HistoryAnchor]]:
+    """The recorded anchors, newest first: what the admins' API and page list."""
+    return select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc())
 
 
 def anchor_text(anchor: HistoryAnchor) -> str:
