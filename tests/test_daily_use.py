@@ -205,8 +205,9 @@ def test_admins_read_the_anchors_on_a_page(world: Any, make: Any, app: Any) -> N
     assert page.status_code == 200
     assert f"sha256:{anchor.digest}" in page.text
     assert "2026年3月1日" in page.text
-    row = re.search(r'<tr data-date="2026-03-01">(.*?)</tr>', page.text, re.S)
-    assert row and f">{anchor.issue_count}<" in row.group(1)
+    row = re.search(r'<tbody data-date="2026-03-01">(.*?)</tbody>', page.text, re.S)
+    assert row and f'data-testid="anchor-count">{anchor.issue_count}<' in row.group(1)
+    assert f"sha256:{anchor.digest}" in row.group(1)
     assert "flask --app tracker verify-history" in page.text
     other = PageClient(app, app.response_class, use_cookies=True)
     login(other, "zhou")
