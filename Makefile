@@ -28,7 +28,7 @@ run: venv translations
 	@echo ""
 	$(BIN)/flask --app tracker scheduler & SCHED=$$!; \
 	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --no-control-socket -w 2 --timeout 300 -b 127.0.0.1:$(PORT) 'tracker:create_app()'
+	$(BIN)/gunicorn --no-control-socket -w 2 --timeout 300 --limit-request-line 8190 --limit-request-field_size 16380 -b 127.0.0.1:$(PORT) 'tracker:create_app()'
 
 # The whole suite on SQLite; on PostgreSQL as well when it answers (CI requires both).
 test: venv translations

@@ -16,7 +16,7 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks")
+              "export", "history", "concurrency", "webhooks", "imports")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -59,7 +59,7 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import concurrency, history, notices, reminders, server, web, webhooks
+    from bench import concurrency, history, imports, notices, reminders, server, web, webhooks
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         say(f"\n[{kind}]")
         if "history" in settings.only:
             results += history.run(settings, kind)  # its own small ledger
-        if settings.only and not set(settings.only) - {"history"}:
+        if "imports" in settings.only:
+            results += imports.run(settings, kind)  # its own small ledger
+        if settings.only and not set(settings.only) - {"history", "imports"}:
             path = save(results, settings, started, path)
             continue
         url, ledger = ledger_for(settings, kind)

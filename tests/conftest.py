@@ -1,4 +1,4 @@
-"""Test fixtures: the app on SQLite or PostgreSQL, a clean database per test, logins.
+"""Test fixtures: the app on SQLite or PostgreSQL, each test rolled back, logins.
 
 The database is chosen by ``TRACKER_TEST_DB`` (``sqlite``, the default, or ``postgresql``).
 PostgreSQL is reached at ``TRACKER_TEST_PG_URL`` (default the local trust-auth server); each
@@ -11,16 +11,21 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, func, select, text
 
 from tests.factories import Factories
+from tests.smtp import Mailbox, smtp_server
+from tests.support.config import changed_config
+from tests.support.pages import page_client
 
 PG_URL = os.environ.get(
     "TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -111,13 +116,84 @@ def app(database_url: str, _tmp: str) -> Iterator[Flask]:
     yield application
 
 
+#: Fixtures whose use means the test's rows must be committed for real: another thread serves
+#: them (a live server, a browser's requests) or another process or connection reads them.
+COMMITTING_FIXTURES = frozenset({"live_server", "browser", "workers"})
+
+
+def _commits_for_real(request: pytest.FixtureRequest) -> bool:
+    """Whether the test needs real commits (the ``commits`` marker or a serving fixture)."""
+    return (request.node.get_closest_marker("commits") is not None
+            or not COMMITTING_FIXTURES.isdisjoint(request.fixturenames))
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Empty every table after each test that used the database."""
-    yield
+def _database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test that uses the database runs in a transaction rolled back at its end.
+
+    A test whose commits must reach another thread, process or connection (see
+    ``_commits_for_real``) commits for real, and every table is emptied after it instead.
+    """
     if "app" not in request.fixturenames:
+        yield
         return
     app: Flask = request.getfixturevalue("app")
+    if _commits_for_real(request):
+        yield
+        _empty_database(app)
+    else:
+        with _rolled_back(app):
+            yield
+    _remove_evidence_files(app)
+
+
+class _OneConnectionSession(FlaskSession):
+    """Flask-SQLAlchemy's session, held to the test's connection (its ``bind``).
+
+    Flask-SQLAlchemy picks the engine by each table's bind key before it looks at the
+    session's own bind; a test's session must use the test's connection for every table.
+    """
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None,
+                 **kwargs: Any) -> Any:  # noqa: D102
+        return bind if bind is not None else self.bind
+
+
+@contextmanager
+def _rolled_back(app: Flask) -> Iterator[None]:
+    """Bind every session of the app to one connection inside an outer transaction.
+
+    ``join_transaction_mode="create_savepoint"`` makes each session's commit the release of
+    a SAVEPOINT (and its rollback a rollback to it), so the code's own commits and rollbacks
+    behave as in production while the outer transaction, rolled back at the end, undoes all.
+    On SQLite this works because the engine leaves pysqlite's transaction handling off and
+    emits BEGIN itself (tracker.database), so SAVEPOINT and transactional DDL behave.
+    """
+    from tracker.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        connection = db.engine.connect()
+    outer = connection.begin()
+    factory = db.session.session_factory
+    saved, saved_class = dict(factory.kw), factory.class_
+    factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    factory.class_ = _OneConnectionSession
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        factory.class_ = saved_class
+        factory.kw.clear()
+        factory.kw.update(saved)
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+def _empty_database(app: Flask) -> None:
+    """Empty every table (after a test whose commits were real)."""
     from tracker.extensions import db
 
     with app.app_context():
@@ -138,12 +214,16 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
                     conn.execute(table.delete())
                 history.create_append_only(conn)
             _reset_calendar(conn)
-        evidence_dir = app.config["TRACKER_EVIDENCE_DIR"]
-        if os.path.isdir(evidence_dir):
-            for name in os.listdir(evidence_dir):
-                path = os.path.join(evidence_dir, name)
-                if os.path.isfile(path):
-                    os.remove(path)
+
+
+def _remove_evidence_files(app: Flask) -> None:
+    """Remove the evidence files a test stored (files are outside any transaction)."""
+    evidence_dir = app.config["TRACKER_EVIDENCE_DIR"]
+    if os.path.isdir(evidence_dir):
+        for name in os.listdir(evidence_dir):
+            path = os.path.join(evidence_dir, name)
+            if os.path.isfile(path):
+                os.remove(path)
 
 
 def _reset_calendar(conn: Any) -> None:
@@ -174,8 +254,30 @@ def ctx(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    """A test client."""
-    return app.test_client()
+    """The test client: a page session (fresh CSRF and language caches per request, see
+    tests.support.pages.PageClient) that the API client (``api``) shares."""
+    return page_client(app)
+
+
+@pytest.fixture
+def pages(app: Flask) -> FlaskClient:
+    """A second page session, with cookies of its own (another browser beside ``client``)."""
+    return page_client(app)
+
+
+@pytest.fixture
+def config(app: Flask) -> Iterator[Callable[..., None]]:
+    """Set ``app.config`` values for one test: ``config(KEY=value)``; restored afterwards."""
+    with changed_config(app) as change:
+        yield change
+
+
+@pytest.fixture
+def smtp(config: Callable[..., None]) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd), and the app pointed at it for the test."""
+    with smtp_server() as box:
+        config(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
+        yield box
 
 
 @pytest.fixture

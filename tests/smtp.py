@@ -41,7 +41,7 @@ class Mailbox:
     received: list[Received] = field(default_factory=list)
     #: Recipient address → SMTP reply that refuses it, e.g. "550 5.1.1 no such user".
     refuse: dict[str, str] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Condition = field(default_factory=threading.Condition)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -57,6 +57,7 @@ class Mailbox:
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw,
                                           message))  # type: ignore[arg-type]
+            self._lock.notify_all()
         return "250 Message accepted for delivery"
 
     @property
@@ -69,6 +70,13 @@ class Mailbox:
         """The messages addressed to ``address``."""
         with self._lock:
             return [r.message for r in self.received if address in r.rcpt_tos]
+
+    def wait_for(self, address: str | None = None, timeout: float = 30.0) -> bool:
+        """Wait until a message (to ``address``) has arrived; False if none did in time."""
+        with self._lock:
+            return self._lock.wait_for(
+                lambda: any(address is None or address in r.rcpt_tos for r in self.received),
+                timeout)
 
     def clear(self) -> None:
         """Forget what arrived so far."""

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_pages import client, login  # noqa: F401 - the page client fixture
-
-__all__ = ["client"]
+from tests.support.pages import login
 
 
 def test_a_new_user_starts_as_a_responsible_officer_least_privileged_first(client, world):

@@ -12,8 +12,8 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from tests.test_import import HEADERS, _row, write_xlsx
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.pages import csrf_token, login, page_client
+from tests.support.sheets import HEADERS, finding_row, write_xlsx
 from tracker.errors import DomainError
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -99,7 +99,7 @@ def test_api_registers_with_registered_on_and_refuses_the_future(client, world):
 
 
 def test_register_form_takes_a_typed_registration_day_and_the_page_shows_it(app, world):
-    client = PageClient(app, app.response_class, use_cookies=True)
+    client = page_client(app)
     login(client, world.registrar.username)
     page = client.get("/issues/new")
     assert 'name="registered_on"' in page.text
@@ -123,7 +123,8 @@ def test_register_form_takes_a_typed_registration_day_and_the_page_shows_it(app,
 def test_import_reads_the_registration_day_column(world, tmp_path):
     headers = [*HEADERS, "登记日期"]
     path = write_xlsx(str(tmp_path / "a.xlsx"),
-                      [[*_row(1, "群众办事来回跑"), "2018年7月11日"], [*_row(2, "叫号机"), ""]],
+                      [[*finding_row(1, "群众办事来回跑"), "2018年7月11日"],
+                       [*finding_row(2, "叫号机"), ""]],
                       headers=headers)
     report = imports.import_findings(path, "a.xlsx", world.campaign.id, world.registrar)
     assert not report.errors, report.errors
@@ -133,7 +134,7 @@ def test_import_reads_the_registration_day_column(world, tmp_path):
 
 def test_import_refuses_a_registration_day_after_today(world, tmp_path):
     later = (today() + timedelta(days=2)).isoformat()
-    path = write_xlsx(str(tmp_path / "b.xlsx"), [[*_row(1, "群众办事来回跑"), later]],
+    path = write_xlsx(str(tmp_path / "b.xlsx"), [[*finding_row(1, "群众办事来回跑"), later]],
                       headers=[*HEADERS, "registered_on"])
     with pytest.raises(DomainError):
         imports.import_findings(path, "b.xlsx", world.campaign.id, world.registrar)
@@ -345,7 +346,7 @@ def test_api_summary_and_overdue_as_of_a_past_day(client, world, winter):
 
 
 def test_pages_take_the_as_of_date_in_any_typed_form(app, world, winter):
-    client = PageClient(app, app.response_class, use_cookies=True)
+    client = page_client(app)
     login(client, world.supervisor.username)
     home = client.get("/", query_string={"as_of": "2018年12月1日"})
     assert home.status_code == 200
@@ -407,6 +408,7 @@ def test_demo_winter_2018_and_today(runner, ctx):
 # --- the migration -----------------------------------------------------------------------
 
 
+@pytest.mark.commits  # the migrations run on connections of their own
 def test_migration_builds_the_spans_of_existing_issues_from_their_events(app, world, make):
     """Spans rebuilt by migration 0007 from the events equal those the listener wrote."""
     from flask_migrate import downgrade, upgrade

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,13 +29,9 @@ CHUNK = 5 * MB  # the page's chunk size
 
 
 @pytest.fixture
-def big_uploads(app: Any) -> Iterator[None]:
+def big_uploads(config: Any) -> None:
     """A 32 MB upload limit for these tests (the suite's default is 2 MB)."""
-    saved = app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"]
-    app.config["TRACKER_MAX_UPLOAD_MB"] = 32
-    app.config["MAX_CONTENT_LENGTH"] = 32 * MB + 64 * 1024
-    yield
-    app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = saved
+    config(TRACKER_MAX_UPLOAD_MB=32, MAX_CONTENT_LENGTH=32 * MB + 64 * 1024)
 
 
 def _scan(tmp_path: Any, size: int = 20 * MB) -> tuple[str, str]:

@@ -7,7 +7,6 @@ application itself never calls it, only the migration that seeded the table did.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,43 +14,20 @@ import chinese_calendar
 import pytest
 from sqlalchemy import event, select
 
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.calendar import FIRST, LAST, every_day, oracle_add
+from tests.support.pages import csrf_token, login, page_client
 from tracker.extensions import db
 from tracker.issues.calendar import service as calendar
 from tracker.issues.calendar.models import CalendarDay
 from tracker.issues.models import Issue
 
-FIRST, LAST = date(2024, 1, 1), date(2026, 12, 31)
 #: 藏历新年 (Losar) 2025 fell on Friday 28 February, a working day for the State Council.
 LOSAR_2025 = date(2025, 2, 28)
-
-
-def every_day(first: date = FIRST, last: date = LAST, step: int = 1) -> Iterator[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=step)
 
 
 def oracle_between(start: date, end: date) -> int:
     """Working days after ``start`` up to ``end``, by asking chinese-calendar day by day."""
     return sum(chinese_calendar.is_workday(d) for d in every_day(start + timedelta(days=1), end))
-
-
-def oracle_add(start: date, n: int) -> date:
-    """The n-th working day after (or before, for n < 0) ``start``, by chinese-calendar."""
-    step = 1 if n > 0 else -1
-    day, left = start, abs(n)
-    while left:
-        day += timedelta(days=step)
-        left -= chinese_calendar.is_workday(day)
-    return day
-
-
-@pytest.fixture
-def client(app: Any) -> PageClient:
-    """The page client of the page tests (fresh CSRF and language caches per request)."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 class Statements:
@@ -338,7 +314,7 @@ def test_the_page_refuses_a_backwards_run_beside_the_field(world, client):
 def test_only_admins_open_the_calendar_page(app, world, client):
     assert client.get("/admin/calendar").status_code in (302, 401)
     for username in ("off", "reg", "zhou"):
-        client = PageClient(app, app.response_class, use_cookies=True)
+        client = page_client(app)
         login(client, username)
         assert client.get("/admin/calendar").status_code == 403, username
         page = client.get("/")
@@ -549,6 +525,7 @@ def test_a_list_of_working_issues_reads_the_calendar_once(world, make, api):
     assert not any("FROM campaigns" in s and "issues" not in s for s in seen)
 
 
+@pytest.mark.commits
 def test_db_upgrade_seeds_the_calendar_and_its_downgrade_removes_it(app, tmp_path):
     """``flask db upgrade`` on an empty database seeds the calendar; the downgrade removes the
     table and the campaigns' day basis; upgrading again seeds it again."""

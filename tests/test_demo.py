@@ -186,7 +186,7 @@ def test_demo_holds_a_campaign_counted_in_working_days(runner, ctx):
 
 
 def test_demo_pages_show_working_days_left_and_overdue(runner, ctx, app):
-    from tests.test_pages import PageClient, login
+    from tests.support.pages import login, page_client
 
     assert runner.invoke(args=["demo"]).exit_code == 0
     # Their owners' home pages: maduo.officer1 and .officer2 read Chinese, gande.officer1
@@ -194,7 +194,7 @@ def test_demo_pages_show_working_days_left_and_overdue(runner, ctx, app):
     expected = {"maduo.officer1": "剩余 10 个工作日", "maduo.officer2": "逾期 5 个工作日",
                 "gande.officer1": "ད་དུང་ལས་ཉིན་ 3 ལྷག"}
     for username, words in expected.items():
-        client = PageClient(app, app.response_class, use_cookies=True)
+        client = page_client(app)
         login(client, username, demo_data.DEMO_PASSWORD)
         page = client.get("/")
         assert page.status_code == 200

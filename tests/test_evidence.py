@@ -9,11 +9,11 @@ import zipfile
 from urllib.parse import quote
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from tests.support.api import bearer
 from tracker.errors import Conflict, Forbidden, NotFound, TooLarge, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -21,7 +21,6 @@ from tracker.issues import service as issues
 from tracker.issues.evidence import service as evidence
 from tracker.issues.models import Event, Evidence, Issue
 from tracker.owners.models import User
-from tracker.owners.service import issue_token
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
@@ -44,15 +43,6 @@ def _office(main_part: str, extra: dict[str, bytes] | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _auth(user: User) -> dict[str, str]:
-    # The test's application context outlives each request made inside it, and
-    # api_user() caches the caller in flask.g: forget the previous request's caller.
-    g.pop("api_user", None)
-    token, _ = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _upload(client, issue_id: int, user: User, name: str, data: bytes, note: str = "",
             headers: dict[str, str] | None = None):
     fields: dict[str, object] = {"file": FileStorage(io.BytesIO(data), filename=name)}
@@ -62,7 +52,7 @@ def _upload(client, issue_id: int, user: User, name: str, data: bytes, note: str
     boundary, body = encode_multipart(fields)
     return client.post(f"/api/v1/issues/{issue_id}/evidence", data=body,
                        content_type=f"multipart/form-data; boundary={boundary}",
-                       headers={**_auth(user), **(headers or {})})
+                       headers={**bearer(user), **(headers or {})})
 
 
 @pytest.fixture
@@ -260,28 +250,28 @@ def test_api_upload_list_download_and_withdraw(client, app, world, issue):
     assert body["note"] == "第一份" and body["uploaded_by"] == world.officer.id
     assert body["content_type"] == "text/plain; charset=utf-8"
 
-    listing = client.get(f"/api/v1/issues/{issue.id}/evidence", headers=_auth(world.registrar))
+    listing = client.get(f"/api/v1/issues/{issue.id}/evidence", headers=bearer(world.registrar))
     assert listing.status_code == 200
     assert [e["id"] for e in listing.get_json()] == [body["id"]]
     assert "X-Pagination" in listing.headers
 
     got = client.get(f"/api/v1/issues/{issue.id}/evidence/{body['id']}",
-                     headers=_auth(world.supervisor))
+                     headers=bearer(world.supervisor))
     assert got.status_code == 200
     assert got.data == content
     assert got.headers["X-Content-Type-Options"] == "nosniff"
-    assert got.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert got.headers["Content-Type"] == "application/octet-stream"  # as documented
     disposition = got.headers["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert "filename*=UTF-8''" + quote("整改 证据.txt") in disposition
     got.close()
 
     gone = client.delete(f"/api/v1/issues/{issue.id}/evidence/{body['id']}",
-                         headers=_auth(world.officer))
+                         headers=bearer(world.officer))
     assert gone.status_code == 204
     assert _stored_files(app) == []
     again = client.get(f"/api/v1/issues/{issue.id}/evidence/{body['id']}",
-                       headers=_auth(world.officer))
+                       headers=bearer(world.officer))
     assert again.status_code == 404 and again.get_json()["reason"] == "not_found"
 
 
@@ -300,11 +290,11 @@ def test_api_refusals_are_json(client, app, world, make, issue):
           "unsupported_file_type")
     check(_upload(client, issue.id, world.officer, "a.txt", b""), 422)
     check(_upload(client, issue.id, world.officer, "a.txt", b"x", note="bad\x00note"), 422)
-    check(client.get("/api/v1/issues/99999999999/evidence", headers=_auth(world.officer)), 404)
+    check(client.get("/api/v1/issues/99999999999/evidence", headers=bearer(world.officer)), 404)
     check(client.post(f"/api/v1/issues/{issue.id}/evidence", data={"note": "no file"},
-                      content_type="multipart/form-data", headers=_auth(world.officer)), 422)
+                      content_type="multipart/form-data", headers=bearer(world.officer)), 422)
     check(client.post(f"/api/v1/issues/{issue.id}/evidence", json={"file": "x"},
-                      headers=_auth(world.officer)), 422)
+                      headers=bearer(world.officer)), 422)
     check(_upload(client, issue.id, world.officer, "a.txt", b"x",
                   headers={"If-Match": '"999"'}), 412, "stale_version")
     # Werkzeug refuses a body over MAX_CONTENT_LENGTH before anything is read: JSON too.
@@ -314,7 +304,7 @@ def test_api_refusals_are_json(client, app, world, make, issue):
     limit = app.config["TRACKER_MAX_UPLOAD_MB"] * 1024 * 1024
     check(_upload(client, issue.id, world.officer, "big.txt", b"a" * (limit + 10)), 413,
           "too_large")
-    check(client.get(f"/api/v1/issues/{issue.id}/evidence/12345", headers=_auth(world.officer)),
+    check(client.get(f"/api/v1/issues/{issue.id}/evidence/12345", headers=bearer(world.officer)),
           404)
     closed = make.issue(world.centre, world.officer, world.campaign, world.category,
                         status="closed")
@@ -328,7 +318,7 @@ def test_evidence_of_one_issue_is_not_reachable_through_another(client, world, m
     resp = _upload(client, issue.id, world.officer, "a.txt", b"x")
     eid = resp.get_json()["id"]
     other = make.issue(world.centre, world.officer, world.campaign, world.category)
-    got = client.get(f"/api/v1/issues/{other.id}/evidence/{eid}", headers=_auth(world.officer))
+    got = client.get(f"/api/v1/issues/{other.id}/evidence/{eid}", headers=bearer(world.officer))
     assert got.status_code == 404
 
 
@@ -337,7 +327,7 @@ def test_api_withdrawing_last_file_of_submitted_issue_is_409(client, world, issu
     issues.transition(db.session.get(Issue, issue.id), world.officer, "submit")
     db.session.commit()
     resp = client.delete(f"/api/v1/issues/{issue.id}/evidence/{eid}",
-                         headers=_auth(world.officer))
+                         headers=bearer(world.officer))
     assert resp.status_code == 409 and resp.get_json()["reason"] == "evidence_required"
 
 
@@ -346,5 +336,5 @@ def test_download_of_a_file_missing_from_storage_is_404_not_500(client, world, i
     db.session.commit()
     os.remove(evidence.evidence_path(ev))
     resp = client.get(f"/api/v1/issues/{issue.id}/evidence/{ev.id}",
-                      headers=_auth(world.officer))
+                      headers=bearer(world.officer))
     assert resp.status_code == 404 and resp.get_json()["reason"] == "file_missing"

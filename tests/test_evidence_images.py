@@ -16,17 +16,12 @@ from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 from sqlalchemy import select
 
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.pages import csrf_token, login
 from tracker.extensions import db
 from tracker.issues.evidence import service as evidence
 from tracker.issues.models import Evidence, Issue
 
 pillow_heif.register_heif_opener()
-
-
-@pytest.fixture
-def client(app: Any) -> FlaskClient:
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.test_pages import client, csrf_token, login, post_form
+from tests.support.pages import csrf_token, login, post_form
 from tracker.errors import Conflict, Forbidden
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extensions
 from tracker.issues.models import Evidence, Extension, Issue
 from tracker.owners.models import User
-
-__all__ = ["client"]  # the page client fixture (fresh CSRF caches per request)
 
 
 def _own_work_reassigned(world: Any, make: Any) -> Issue:

@@ -17,15 +17,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.smtp import smtp_server, text_of
-from tests.test_pages import PageClient, client, login
+from tests.smtp import text_of
+from tests.support.pages import login, page_client
 from tracker.extensions import db
 from tracker.issues import history
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extensions
 from tracker.issues.models import Event, HistoryAnchor, Issue
-
-__all__ = ["client"]  # the page client fixture
 
 
 def _events(issue_id: int) -> list[Event]:
@@ -246,18 +244,12 @@ def test_a_rewritten_chain_is_caught_by_the_anchor(world, make, runner):
     assert "MISMATCH" in result.output and "do not match the chains" in result.output
 
 
-def test_the_anchor_is_mailed_to_the_admins_once(app, world, make, runner):
+def test_the_anchor_is_mailed_to_the_admins_once(world, make, runner, smtp):
     _closed_issue(world, make)
     db.session.commit()
-    with smtp_server() as box:
-        saved = {k: app.config[k] for k in ("TRACKER_SMTP_HOST", "TRACKER_SMTP_PORT")}
-        app.config.update(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
-        try:
-            first = runner.invoke(args=["anchor"])
-            second = runner.invoke(args=["anchor"])
-        finally:
-            app.config.update(saved)
-        mails = box.to("admin@example.gov.cn")
+    first = runner.invoke(args=["anchor"])
+    second = runner.invoke(args=["anchor"])
+    mails = smtp.to("admin@example.gov.cn")
     assert first.exit_code == 0 and "mailed to 1 admin(s)" in first.output
     assert second.exit_code == 0 and len(mails) == 1
     anchor = db.session.scalars(select(HistoryAnchor)).one()
@@ -324,7 +316,7 @@ def test_an_open_issue_has_no_closure_record(app, client, world, make):
     issue = make.issue(world.centre, world.officer, world.campaign, world.category)
     login(client, "off")
     assert client.get(f"/issues/{issue.id}/closure").status_code == 409
-    outsider = PageClient(app, app.response_class, use_cookies=True)
+    outsider = page_client(app)
     login(outsider, "jzreg")
     assert outsider.get(f"/issues/{issue.id}/closure").status_code == 404
 

@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from datetime import date, datetime
 from typing import Any
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from tests.support.languages import data_of, english_sentences
+from tests.support.sheets import HEADERS, finding_row, write_csv, write_xlsx
 from tracker.errors import UnsupportedFile, rendered
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues.imports import service as importer
 from tracker.issues.imports.service import ImportFailed, import_findings, parse_date, parse_window
 from tracker.issues.models import Event, Issue
-
-HEADERS = ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施", "责任人",
-           "整改时限"]
-
-
-def _row(n: int, title: str, **kw: Any) -> list[Any]:
-    values = {
-        "org": "MD-ZX", "category": "C1", "owner": "off",
-        "window": "2018年7月7日至2019年1月7日",
-    }
-    values.update(kw)
-    return [n, values["org"], values["category"], title, "部分审批事项仍需拿回原部门办理",
-            "窗口授权不到位", "开办培训班", values["owner"], values["window"]]
-
-
-def write_csv(path: str, rows: list[list[Any]], encoding: str = "utf-8-sig",
-              headers: list[str] = HEADERS) -> str:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows(rows)
-    return path
-
-
-def write_xlsx(path: str, rows: list[list[Any]], headers: list[str] = HEADERS) -> str:
-    wb = Workbook()
-    ws = wb.active
-    ws.append(headers)
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def count(model: Any) -> int:
@@ -116,7 +85,7 @@ def test_a_window_that_is_not_two_dates_is_refused(text):
 
 def test_utf8_csv_with_bom_is_imported(world, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"),
-                     [_row(1, "群众办事来回跑"), _row(2, "排队时间长")])
+                     [finding_row(1, "群众办事来回跑"), finding_row(2, "排队时间长")])
     report = import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     db.session.commit()
     assert report.created == 2 and report.skipped == [] and report.errors == []
@@ -127,12 +96,13 @@ def test_utf8_csv_with_bom_is_imported(world, tmp_path):
 
 
 def test_utf8_csv_without_bom_is_imported(world, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")], encoding="utf-8")
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑")],
+                     encoding="utf-8")
     assert import_findings(path, "ledger.csv", world.campaign.id, world.registrar).created == 1
 
 
 def test_gb18030_csv_as_excel_writes_it_in_china_is_imported(world, tmp_path):
-    path = write_csv(str(tmp_path / "台账.csv"), [_row(1, "群众办事来回跑", owner="才让")],
+    path = write_csv(str(tmp_path / "台账.csv"), [finding_row(1, "群众办事来回跑", owner="才让")],
                      encoding="gb18030")
     report = import_findings(path, "台账.csv", world.campaign.id, world.registrar)
     assert report.created == 1
@@ -159,11 +129,11 @@ def test_xlsx_with_english_headers_in_another_order_and_date_cells(world, tmp_pa
 
 def test_errors_in_several_rows_are_all_reported_and_nothing_is_saved(world, tmp_path):
     path = write_xlsx(str(tmp_path / "ledger.xlsx"), [
-        _row(1, "群众办事来回跑"),
-        _row(2, "排队时间长", org="不存在的单位"),
-        _row(3, "办事指引不清楚", window="2019年1月7日至2018年7月7日"),
-        _row(4, "便民设施不便民", owner="jzoff", category="C9"),
-        _row(5, "", window="半年"),
+        finding_row(1, "群众办事来回跑"),
+        finding_row(2, "排队时间长", org="不存在的单位"),
+        finding_row(3, "办事指引不清楚", window="2019年1月7日至2018年7月7日"),
+        finding_row(4, "便民设施不便民", owner="jzoff", category="C9"),
+        finding_row(5, "", window="半年"),
     ])
     with pytest.raises(ImportFailed) as exc:
         import_findings(path, "ledger.xlsx", world.campaign.id, world.registrar)
@@ -189,7 +159,7 @@ def test_missing_columns_are_named(world, tmp_path):
 
 def test_importing_the_same_file_twice_doubles_nothing(world, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"),
-                     [_row(1, "群众办事来回跑"), _row(2, "排队时间长")])
+                     [finding_row(1, "群众办事来回跑"), finding_row(2, "排队时间长")])
     import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     db.session.commit()
     again = import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
@@ -201,13 +171,13 @@ def test_importing_the_same_file_twice_doubles_nothing(world, tmp_path):
 
 def test_a_row_repeated_inside_the_file_is_skipped(world, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"),
-                     [_row(1, "群众办事来回跑"), _row(2, "群众办事来回跑")])
+                     [finding_row(1, "群众办事来回跑"), finding_row(2, "群众办事来回跑")])
     report = import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     assert report.created == 1 and report.skipped[0]["row"] == 3
 
 
 def test_org_outside_the_registrars_scope_is_an_error(world, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑", org="JZ-ZX",
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑", org="JZ-ZX",
                                                         owner="jzoff")])
     with pytest.raises(ImportFailed) as exc:
         import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
@@ -216,7 +186,7 @@ def test_org_outside_the_registrars_scope_is_an_error(world, tmp_path):
 
 def test_an_ambiguous_display_name_is_an_error_for_that_row(world, make, tmp_path):
     make.user("officer", world.centre, username="cairang2", display_name="才让")
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑", owner="才让")])
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑", owner="才让")])
     with pytest.raises(ImportFailed) as exc:
         import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     (error,) = exc.value.report.errors
@@ -283,7 +253,7 @@ def test_template_has_chinese_headers_and_its_example_row_is_not_imported(world,
 
 
 def test_command_records_the_command_line_as_actor(world, runner, tmp_path):
-    path = write_xlsx(str(tmp_path / "ledger.xlsx"), [_row(1, "群众办事来回跑")])
+    path = write_xlsx(str(tmp_path / "ledger.xlsx"), [finding_row(1, "群众办事来回跑")])
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     assert result.exit_code == 0, result.output
     assert f"已从 {os.path.basename(path)} 导入 1 个问题，跳过 0 个。" in result.output
@@ -301,14 +271,15 @@ def test_command_records_the_command_line_as_actor(world, runner, tmp_path):
 
 
 def test_command_as_a_user_records_that_user_and_their_scope(world, runner, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑")])
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id),
                                  "--as", "reg"])
     assert result.exit_code == 0, result.output
     event = db.session.scalar(select(Event))
     assert event.actor_id == world.registrar.id and event.actor_label is None
 
-    other = write_csv(str(tmp_path / "jz.csv"), [_row(1, "久治排队", org="JZ-ZX", owner="jzoff")])
+    other = write_csv(str(tmp_path / "jz.csv"),
+                      [finding_row(1, "久治排队", org="JZ-ZX", owner="jzoff")])
     result = runner.invoke(args=["import", other, "--campaign", str(world.campaign.id),
                                  "--as", "reg"])
     assert result.exit_code != 0
@@ -317,8 +288,8 @@ def test_command_as_a_user_records_that_user_and_their_scope(world, runner, tmp_
 
 def test_command_exits_non_zero_naming_every_wrong_row(world, runner, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"), [
-        _row(1, "群众办事来回跑"), _row(2, "排队时间长", window="不知道"),
-        _row(3, "x", owner="nobody"),
+        finding_row(1, "群众办事来回跑"), finding_row(2, "排队时间长", window="不知道"),
+        finding_row(3, "x", owner="nobody"),
     ])
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     assert result.exit_code == 1
@@ -328,7 +299,7 @@ def test_command_exits_non_zero_naming_every_wrong_row(world, runner, tmp_path):
 
 
 def test_command_refuses_unknown_campaign_and_wrong_type(world, runner, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑")])
     result = runner.invoke(args=["import", path, "--campaign", "999", "--lang", "en"])
     assert result.exit_code != 0 and "No campaign with id 999." in result.output
     pdf = tmp_path / "ledger.pdf"
@@ -338,7 +309,7 @@ def test_command_refuses_unknown_campaign_and_wrong_type(world, runner, tmp_path
 
 
 def test_command_reports_skipped_rows(world, runner, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑")])
     runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     result = runner.invoke(args=["import", path, "--campaign", str(world.campaign.id)])
     assert result.exit_code == 0
@@ -349,18 +320,14 @@ def test_command_reports_skipped_rows(world, runner, tmp_path):
 
 def _cli_data(world: Any, *paths: str) -> set[str]:
     """What the users typed (names, codes, file names): not sentences of the command."""
-    from tests.test_languages import _data_of
-
-    return _data_of(world) | {p for path in paths for p in (path, os.path.basename(path))}
+    return data_of(world) | {p for path in paths for p in (path, os.path.basename(path))}
 
 
 def test_command_speaks_chinese_by_default_and_the_language_of_lang(world, runner, tmp_path):
-    from tests.test_languages import english_sentences
-
-    good = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
+    good = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑")])
     bad = write_csv(str(tmp_path / "bad.csv"), [
-        _row(1, "排队时间长", window="不知道"), _row(2, "x", owner="nobody"),
-        _row(3, "久治排队", org="NOPE"),
+        finding_row(1, "排队时间长", window="不知道"), finding_row(2, "x", owner="nobody"),
+        finding_row(3, "久治排队", org="NOPE"),
     ])
     data = _cli_data(world, good, bad, str(tmp_path / "none.csv"))
     outputs = {
@@ -406,9 +373,10 @@ def test_control_characters_are_an_error_of_their_row_not_sent_to_the_database(w
                                                                              tmp_path):
     # SPEC §7 "Text is clean": refused as on the form and the API, never silently changed.
     # (A NUL in the first 4 KiB makes the file look binary: refused as not a CSV.)
-    filler = [_row(i, f"第{i}个问题") for i in range(1, 60)]
+    filler = [finding_row(i, f"第{i}个问题") for i in range(1, 60)]
     path = write_csv(str(tmp_path / "ledger.csv"),
-                     [*filler, _row(60, "群众办事\x00来回跑"), _row(61, "办事\x0b指引")])
+                     [*filler, finding_row(60, "群众办事\x00来回跑"),
+                      finding_row(61, "办事\x0b指引")])
     with pytest.raises(ImportFailed) as exc:
         import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     db.session.rollback()
@@ -417,8 +385,8 @@ def test_control_characters_are_an_error_of_their_row_not_sent_to_the_database(w
 
 
 def test_blank_lines_are_ignored(world, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑"), [""] * 9,
-                                                   _row(2, "排队时间长")])
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑"), [""] * 9,
+                                                   finding_row(2, "排队时间长")])
     report = import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     assert report.created == 2 and report.rows == 2
 
@@ -427,7 +395,7 @@ def test_encoding_is_decided_on_the_whole_file_not_a_sample(world, tmp_path):
     # Chinese text only after the first 64 KiB of ASCII: still recognised as GB18030.
     filler = [[str(i), "MD-ZX", "C1", f"row-{i:05d}", "", "", "", "off",
                "2018-07-07至2019-01-07"] for i in range(1, 2000)]
-    path = write_csv(str(tmp_path / "ledger.csv"), [*filler, _row(2000, "群众办事来回跑")],
+    path = write_csv(str(tmp_path / "ledger.csv"), [*filler, finding_row(2000, "群众办事来回跑")],
                      encoding="gb18030")
     assert os.path.getsize(path) > 70_000
     assert importer._csv_encoding(path) == "gb18030"

@@ -5,13 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
-from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.test_import import _row, write_csv, write_xlsx
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.pages import csrf_token, login
+from tests.support.sheets import finding_row, upload, write_csv, write_xlsx
 from tracker.extensions import db
 from tracker.issues.models import Event, Issue
 
@@ -20,17 +18,9 @@ def count(model: Any) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def upload(api, user, path, campaign_id, name=None):
-    with open(path, "rb") as fh:
-        data = {"file": (io.BytesIO(fh.read()), name or path.rsplit("/", 1)[-1]),
-                "campaign_id": str(campaign_id)}
-    return api.post("/api/v1/imports", user=user, data=data,
-                    content_type="multipart/form-data")
-
-
 def test_api_import_returns_the_report(api, world, tmp_path):
     path = write_xlsx(str(tmp_path / "台账.xlsx"),
-                      [_row(1, "群众办事来回跑"), _row(2, "排队时间长")])
+                      [finding_row(1, "群众办事来回跑"), finding_row(2, "排队时间长")])
     resp = upload(api, world.registrar, path, world.campaign.id)
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
@@ -47,8 +37,8 @@ def test_api_import_returns_the_report(api, world, tmp_path):
 
 def test_api_import_with_wrong_rows_lists_them_and_saves_nothing(api, world, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"), [
-        _row(1, "群众办事来回跑"), _row(2, "排队时间长", owner="nobody"),
-        _row(3, "指引不清", window="2018/7/7至2018/2/7"),
+        finding_row(1, "群众办事来回跑"), finding_row(2, "排队时间长", owner="nobody"),
+        finding_row(3, "指引不清", window="2018/7/7至2018/2/7"),
     ], encoding="gb18030")
     resp = upload(api, world.registrar, path, world.campaign.id)
     assert resp.status_code == 422
@@ -61,7 +51,7 @@ def test_api_import_with_wrong_rows_lists_them_and_saves_nothing(api, world, tmp
 
 
 def test_api_import_refusals(api, world, tmp_path):
-    path = write_csv(str(tmp_path / "ledger.csv"), [_row(1, "群众办事来回跑")])
+    path = write_csv(str(tmp_path / "ledger.csv"), [finding_row(1, "群众办事来回跑")])
     assert upload(api, None, path, world.campaign.id).status_code == 401
     resp = upload(api, world.officer, path, world.campaign.id)
     assert resp.status_code == 403 and resp.get_json()["reason"] == "registrar_only"
@@ -91,18 +81,13 @@ def test_api_template_download(api, world):
 # --- the upload page -------------------------------------------------------------------
 
 
-@pytest.fixture
-def pages(app: Flask) -> PageClient:
-    return PageClient(app, app.response_class, use_cookies=True)
-
-
 def test_upload_page_imports_and_lists_wrong_rows(pages, world, tmp_path):
     login(pages, "reg")
     page = pages.get("/imports")
     assert page.status_code == 200 and 'name="file"' in page.text
     assert "/imports/template" in page.text
 
-    bad = write_csv(str(tmp_path / "bad.csv"), [_row(1, "群众办事来回跑", org="火星")])
+    bad = write_csv(str(tmp_path / "bad.csv"), [finding_row(1, "群众办事来回跑", org="火星")])
     with open(bad, "rb") as fh:
         resp = pages.post("/imports", data={
             "csrf_token": csrf_token(page.text), "campaign_id": str(world.campaign.id),
@@ -112,7 +97,7 @@ def test_upload_page_imports_and_lists_wrong_rows(pages, world, tmp_path):
     assert "第 2 行" in resp.text and "火星" in resp.text
     assert count(Issue) == 0
 
-    good = write_csv(str(tmp_path / "good.csv"), [_row(1, "群众办事来回跑")])
+    good = write_csv(str(tmp_path / "good.csv"), [finding_row(1, "群众办事来回跑")])
     page = pages.get("/imports")
     with open(good, "rb") as fh:
         resp = pages.post("/imports", data={

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
-from tests.test_import import _row, write_csv
-from tests.test_pages import client, csrf_token, login, post_form
+from tests.support.pages import csrf_token, login, post_form
+from tests.support.sheets import finding_row, write_csv
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.evidence import service as evidence
@@ -24,8 +24,6 @@ from tracker.issues.models import Event, Evidence, Issue, Upload
 from tracker.owners.models import Org
 
 DUPLICATE_ZH = "该文件已是本事项的佐证材料，无需重复上传；本次未上传任何文件。"
-__all__ = ["client"]  # the page client fixture (fresh CSRF and language per request)
-
 KEEP_ONE_ZH = "该事项已提交验收，至少须保留一份佐证材料；如需更换，请先上传新材料再撤回此份。"
 
 
@@ -291,8 +289,8 @@ def test_the_import_links_each_new_finding_and_the_ledger_of_them(
         client: FlaskClient, world: Any, make: Any, tmp_path: Any) -> None:
     make.issue(world.centre, world.officer, world.campaign, world.category, title="早已登记")
     db.session.commit()
-    path = write_csv(str(tmp_path / "台账.csv"), [_row(1, "窗口授权不到位"),
-                                                  _row(2, "群众办事来回跑")])
+    path = write_csv(str(tmp_path / "台账.csv"), [finding_row(1, "窗口授权不到位"),
+                                                  finding_row(2, "群众办事来回跑")])
     login(client, "reg")
     resp = _import(client, world, path)
     assert resp.status_code == 200
@@ -313,9 +311,9 @@ def test_the_import_links_each_new_finding_and_the_ledger_of_them(
 def test_each_import_error_names_its_row_and_the_title_given_there(
         client: FlaskClient, world: Any, tmp_path: Any) -> None:
     path = write_csv(str(tmp_path / "错误.csv"), [
-        _row(1, "窗口授权不到位"),
-        _row(2, "群众办事来回跑", org="火星"),
-        _row(3, "排队等待时间长", owner="nobody"),
+        finding_row(1, "窗口授权不到位"),
+        finding_row(2, "群众办事来回跑", org="火星"),
+        finding_row(3, "排队等待时间长", owner="nobody"),
     ])
     login(client, "reg")
     resp = _import(client, world, path)

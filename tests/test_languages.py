@@ -3,61 +3,22 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import io
 import re
 from datetime import date
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import Workbook
 
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.languages import data_of, english_sentences, visible_text
+from tests.support.pages import csrf_token, login
 from tracker.extensions import db
 from tracker.owners import service as owners
 
 #: Tibetan letters (the Tibetan block, without its digits and marks).
 TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A page client (see tests.test_pages.PageClient)."""
-    return PageClient(app, app.response_class, use_cookies=True)
-
-
-# --- what counts as English ------------------------------------------------------------
-
-#: Two or more ASCII words of letters in a row: a sentence (or a label) left in English.
-_ENGLISH = re.compile(
-    r"(?<![\w@/.-])[A-Za-z]{2,}(?:[ \t]+[A-Za-z]{2,})+(?![\w@/-]|\.\w)")
-#: Words that are names of things in every language (file formats, products).
-_NAMES = {"PDF", "PNG", "JPEG", "GIF", "WebP", "Office", "Excel", "CSV", "UTF", "GB18030",
-          "SHA", "KB", "MB", "JSON", "English", "xlsx", "csv"}
-
-
-def visible_text(page: str) -> str:
-    """What a reader sees of a page: its text and the attributes shown to people."""
-    page = re.sub(r"(?is)<(script|style|code|kbd|pre)\b.*?</\1>", " ", page)
-    shown = re.findall(r'(?i)\b(?:title|placeholder|aria-label|alt)="([^"]*)"', page)
-    text = re.sub(r"(?s)<[^>]+>", " ", page)
-    return html_lib.unescape(text + " " + " ".join(shown))
-
-
-def english_sentences(text: str, data: set[str] = frozenset()) -> list[str]:
-    """The runs of two or more English words in ``text``, once the data the users typed
-    (usernames, names, codes, file names, emails) is taken out."""
-    for value in sorted(data, key=len, reverse=True):
-        if value:
-            text = text.replace(value, " ")
-    found = []
-    for match in _ENGLISH.finditer(text):
-        words = match.group(0).split()
-        if not all(w in _NAMES for w in words):
-            found.append(match.group(0))
-    return found
 
 
 def test_the_detector_finds_english_and_spares_names_and_data() -> None:
@@ -69,22 +30,6 @@ def test_the_detector_finds_english_and_spares_names_and_data() -> None:
 
 
 # --- the world the walk reads ----------------------------------------------------------
-
-
-def _data_of(world: Any) -> set[str]:
-    from tracker.issues.models import Category, Evidence
-    from tracker.owners.models import Org, User
-
-    values: set[str] = set()
-    for user in db.session.scalars(db.select(User)):
-        values.update({user.username, user.display_name, user.email or ""})
-    for org in db.session.scalars(db.select(Org)):
-        values.add(org.code)
-    for cat in db.session.scalars(db.select(Category)):
-        values.add(cat.code)
-    for ev in db.session.scalars(db.select(Evidence)):
-        values.add(ev.filename)
-    return values
 
 
 @pytest.fixture
@@ -147,7 +92,7 @@ def _pages(world: Any, ledger: dict[str, Any]) -> dict[str, list[str]]:
 @pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
 def test_every_page_speaks_one_language(client: FlaskClient, world: Any, ledger: Any,
                                         lang: str) -> None:
-    data = _data_of(world)
+    data = data_of(world)
     users = {"officer": world.officer, "registrar": world.registrar,
              "supervisor": world.supervisor, "admin": world.admin}
     found: dict[str, list[str]] = {}
@@ -193,7 +138,7 @@ def _xlsx(rows: list[list[Any]]) -> io.BytesIO:
 @pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
 def test_every_refusal_speaks_the_readers_language(client: FlaskClient, world: Any,
                                                    ledger: Any, lang: str) -> None:
-    data = _data_of(world) | {"不存在的单位", "不存在的类别", "nobody"}
+    data = data_of(world) | {"不存在的单位", "不存在的类别", "nobody"}
     texts: dict[str, str] = {}
     open_id, started_id = ledger["open"].id, ledger["started"].id
     submitted_id, closed_id = ledger["submitted"].id, ledger["closed"].id

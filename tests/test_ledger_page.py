@@ -10,11 +10,9 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.test_pages import client, csrf_token, login  # noqa: F401 - the page client fixture
+from tests.support.pages import csrf_token, login
 from tracker.extensions import db
 from tracker.issues.models import Event, Issue
-
-__all__ = ["client"]
 
 
 def _ids(html: str) -> list[int]:
@@ -154,7 +152,7 @@ def test_the_summary_page_names_categories_and_sets_empty_units_aside(client, wo
 
 
 def test_a_note_typed_on_a_page_changed_meanwhile_is_kept(client, world, make):
-    from tests.test_pages import csrf_token as token_of
+    from tests.support.pages import csrf_token as token_of
 
     issue = make.issue(world.centre, world.officer, world.campaign, world.category)
     login(client, "off")
@@ -170,7 +168,7 @@ def test_a_note_typed_on_a_page_changed_meanwhile_is_kept(client, world, make):
 
 
 def test_a_due_date_without_its_year_follows_the_start_date(client, world):
-    from tests.test_pages import post_form
+    from tests.support.pages import post_form
 
     login(client, "reg")
     page = client.get("/issues/new").text

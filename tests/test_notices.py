@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
 from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.smtp import Mailbox, free_port, html_of, smtp_server, text_of
-from tests.test_pages import client, csrf_token, login
-from tests.test_reminders_processes import ROOT, child_env, flask
+from tests.smtp import free_port, html_of, smtp_server, text_of
+from tests.support.pages import csrf_token, login
+from tests.support.processes import ROOT, child_env, flask
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as deadlines
@@ -22,22 +21,8 @@ from tracker.notify import notices
 from tracker.notify.models import NoticeMail, Notification
 from tracker.owners import service as owners
 
-__all__ = ["client"]  # the page client fixture of tests/test_pages.py
-
 EVENT_KINDS = ("assigned", "submitted", "rejected", "closed", "reopened",
                "extension_requested", "extension_decided")
-
-
-@pytest.fixture
-def smtp(app) -> Iterator[Mailbox]:
-    """A real SMTP server, and the app pointed at it for the test."""
-    with smtp_server() as box:
-        saved = {k: app.config[k] for k in ("TRACKER_SMTP_HOST", "TRACKER_SMTP_PORT")}
-        app.config.update(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
-        try:
-            yield box
-        finally:
-            app.config.update(saved)
 
 
 def told(kind: str | None = None) -> list[tuple[str, str, str, str]]:
@@ -218,29 +203,25 @@ def test_one_mail_per_recipient_with_all_their_notices_then_nothing_new(world, m
                              .where(NoticeMail.sent_at.is_(None))) == 0
 
 
-def test_smtp_down_exits_non_zero_then_delivers_once(app, world, make, runner):
+def test_smtp_down_exits_non_zero_then_delivers_once(config, world, make, runner):
     _reject(world, make)
-    saved = {k: app.config[k] for k in ("TRACKER_SMTP_HOST", "TRACKER_SMTP_PORT")}
     port = free_port()
-    app.config.update(TRACKER_SMTP_HOST="127.0.0.1", TRACKER_SMTP_PORT=port)
-    try:
-        down = runner.invoke(args=["notify"])
-        assert down.exit_code == 1
-        assert "NOT delivered" in down.output and f"127.0.0.1:{port}" in down.output
-        pending = db.session.execute(select(NoticeMail.attempts, NoticeMail.last_error,
-                                            NoticeMail.claim_token)).all()
-        assert pending and all(r.attempts == 1 and "unavailable" in r.last_error
-                               and r.claim_token is None for r in pending)
-        with smtp_server() as box:
-            app.config.update(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
-            up = runner.invoke(args=["notify"])
-            assert up.exit_code == 0, up.output
-            twice = runner.invoke(args=["notify"])
-            assert twice.exit_code == 0
-        per_recipient = Counter(m["To"].addresses[0].username for m in box.messages)
-        assert per_recipient == {"off": 1, "madosup": 1}
-    finally:
-        app.config.update(saved)
+    config(TRACKER_SMTP_HOST="127.0.0.1", TRACKER_SMTP_PORT=port)
+    down = runner.invoke(args=["notify"])
+    assert down.exit_code == 1
+    assert "NOT delivered" in down.output and f"127.0.0.1:{port}" in down.output
+    pending = db.session.execute(select(NoticeMail.attempts, NoticeMail.last_error,
+                                        NoticeMail.claim_token)).all()
+    assert pending and all(r.attempts == 1 and "unavailable" in r.last_error
+                           and r.claim_token is None for r in pending)
+    with smtp_server() as box:
+        config(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
+        up = runner.invoke(args=["notify"])
+        assert up.exit_code == 0, up.output
+        twice = runner.invoke(args=["notify"])
+        assert twice.exit_code == 0
+    per_recipient = Counter(m["To"].addresses[0].username for m in box.messages)
+    assert per_recipient == {"off": 1, "madosup": 1}
 
 
 def test_notify_mail_off_keeps_notices_in_the_inbox_only(world, make, smtp, runner):
@@ -311,6 +292,7 @@ def test_reminders_are_mailed_in_the_recipients_language_too(world, make, smtp):
     assert subject(zh) == "【整改台账】您有 1 项整改事项需要关注" and "还剩 3 天" in text_of(zh)
 
 
+@pytest.mark.commits
 def test_two_sweeps_at_once_mail_each_notice_once(app, world, make, smtp):
     owners_ = [world.officer, world.officer2, world.other_officer]
     orgs = [world.centre, world.department, world.other_centre]

@@ -5,59 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-from flask import Flask, g, has_app_context
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.browser import release_database
 from tests.factories import PASSWORD
-
-
-class PageClient(FlaskClient):
-    """A test client that starts every request with fresh CSRF token and language caches.
-
-    The ``ctx`` fixture keeps one app context open for the whole test, and requests reuse
-    it, so ``g`` (where Flask-WTF caches the token) would outlive a request, as it never
-    does in production.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
-        if has_app_context():
-            from flask_babel import refresh
-
-            g.pop("csrf_token", None)
-            g.pop("_login_user", None)
-            refresh()  # Flask-Babel caches the language on the (shared) context too
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A page client (see PageClient)."""
-    return PageClient(app, app.response_class, use_cookies=True)
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
-    """Log in through the form, token and all."""
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_token(page.text)})
-
-
-def post_form(client: FlaskClient, page_path: str, action: str, data: dict[str, Any]) -> Any:
-    """Post ``data`` to ``action`` with the CSRF token of the page at ``page_path``."""
-    page = client.get(page_path)
-    assert page.status_code == 200, page.text
-    return client.post(action, data={**data, "csrf_token": csrf_token(page.text)})
+from tests.support.pages import csrf_token, login, page_client, post_form
 
 
 def test_login_page_is_chinese_and_has_a_csrf_token(client: FlaskClient) -> None:
@@ -260,7 +213,7 @@ def test_language_switch_to_english_is_remembered(client: FlaskClient, world: An
     assert "My items" in page.text
     client.post("/logout", data={"csrf_token": csrf_token(page.text)})
     # The choice is kept on the user: a new session (no cookie) is still in English.
-    fresh = PageClient(client.application, client.application.response_class)
+    fresh = page_client(client.application)
     login(fresh, "off")
     assert "My items" in fresh.get("/").text
 

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import event, select
 
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.pages import csrf_token, login, page_client
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.models import Campaign, Event, Evidence, Issue, Status
@@ -30,12 +30,6 @@ def demo(runner, ctx) -> Campaign:
     assert db.session.scalar(select(db.func.count()).select_from(Campaign)
                              .where(Campaign.public.is_(False))) == 1
     return campaign
-
-
-@pytest.fixture
-def pages(app) -> PageClient:
-    """A client of the pages, never logged in."""
-    return PageClient(app, app.response_class, use_cookies=True)
 
 
 def _everything_public(client, campaign_id: int) -> list[str]:
@@ -207,7 +201,7 @@ def test_admins_publish_a_campaign_by_api_and_form(api, app, world):
     assert [c["id"] for c in listed] == [world.campaign.id]
     assert api.patch(f"/api/v1/campaigns/{world.campaign.id}", user=world.admin,
                      json={"public": "yes"}).status_code == 422
-    client = PageClient(app, app.response_class, use_cookies=True)
+    client = page_client(app)
     login(client, world.admin.username)
     path = f"/admin/campaigns/{world.campaign.id}"
     page = client.get(path)

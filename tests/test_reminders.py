@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Iterator
 from datetime import date, timedelta
 from email.header import decode_header, make_header
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.smtp import Mailbox, free_port, html_of, smtp_server, text_of
+from tests.smtp import free_port, html_of, smtp_server, text_of
+from tests.support.reminders import statements_of_pass
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.notify import service
@@ -26,18 +26,6 @@ DIGESTS = Notification.kind.in_(("reminder", "escalation"))
 def day(offset: int) -> date:
     """DUE shifted by ``offset`` days."""
     return DUE + timedelta(days=offset)
-
-
-@pytest.fixture
-def smtp(app) -> Iterator[Mailbox]:
-    """A real SMTP server, and the app pointed at it for the test."""
-    with smtp_server() as box:
-        saved = {k: app.config[k] for k in ("TRACKER_SMTP_HOST", "TRACKER_SMTP_PORT")}
-        app.config.update(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
-        try:
-            yield box
-        finally:
-            app.config.update(saved)
 
 
 def deliveries(recipient=None) -> list[tuple[int, str, str, date]]:
@@ -339,39 +327,35 @@ def test_without_smtp_the_pass_delivers_in_app_and_says_so(world, make, runner):
     assert db.session.query(Notification).filter(DIGESTS).count() == 1
 
 
-def test_smtp_down_then_up_loses_nothing_and_doubles_nothing(app, world, make, runner):
+def test_smtp_down_then_up_loses_nothing_and_doubles_nothing(config, world, make, runner):
     a = make.issue(world.centre, world.officer, world.campaign, world.category)
     b = make.issue(world.other_centre, world.other_officer, world.campaign, world.category)
-    saved = {k: app.config[k] for k in ("TRACKER_SMTP_HOST", "TRACKER_SMTP_PORT")}
     port = free_port()  # nobody listens here: connection refused
-    app.config.update(TRACKER_SMTP_HOST="127.0.0.1", TRACKER_SMTP_PORT=port)
-    try:
-        down = runner.invoke(args=["remind", "--as-of", day(-3).isoformat()])
-        assert down.exit_code == 1
-        assert "Traceback" not in down.output
-        assert "NOT delivered" in down.output and f"127.0.0.1:{port}" in down.output
-        pending = db.session.execute(select(
-            ReminderDelivery.sent_at, ReminderDelivery.attempts, ReminderDelivery.last_error,
-            ReminderDelivery.claim_token)).all()
-        assert len(pending) == 2
-        assert all(r.sent_at is None and r.attempts == 1 and r.claim_token is None
-                   and "unavailable" in r.last_error for r in pending)
-        assert db.session.query(Notification).filter(DIGESTS).count() == 0
-        # Still down the next day: still pending, nothing delivered, non-zero again.
-        again = runner.invoke(args=["remind", "--as-of", day(-2).isoformat()])
-        assert again.exit_code == 1
-        with smtp_server() as box:
-            app.config.update(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
-            up = runner.invoke(args=["remind", "--as-of", day(-1).isoformat()])
-            assert up.exit_code == 0, up.output
-            twice = runner.invoke(args=["remind", "--as-of", day(-1).isoformat()])
-            assert twice.exit_code == 0
-        # One digest per owner: the pending before:3 rides with today's before:1.
-        assert sorted(m["To"].addresses[0].username for m in box.messages) == ["jzoff", "off"]
-        for message in box.messages:
-            assert "还剩 1 天" in text_of(message)
-    finally:
-        app.config.update(saved)
+    config(TRACKER_SMTP_HOST="127.0.0.1", TRACKER_SMTP_PORT=port)
+    down = runner.invoke(args=["remind", "--as-of", day(-3).isoformat()])
+    assert down.exit_code == 1
+    assert "Traceback" not in down.output
+    assert "NOT delivered" in down.output and f"127.0.0.1:{port}" in down.output
+    pending = db.session.execute(select(
+        ReminderDelivery.sent_at, ReminderDelivery.attempts, ReminderDelivery.last_error,
+        ReminderDelivery.claim_token)).all()
+    assert len(pending) == 2
+    assert all(r.sent_at is None and r.attempts == 1 and r.claim_token is None
+               and "unavailable" in r.last_error for r in pending)
+    assert db.session.query(Notification).filter(DIGESTS).count() == 0
+    # Still down the next day: still pending, nothing delivered, non-zero again.
+    again = runner.invoke(args=["remind", "--as-of", day(-2).isoformat()])
+    assert again.exit_code == 1
+    with smtp_server() as box:
+        config(TRACKER_SMTP_HOST=box.host, TRACKER_SMTP_PORT=box.port)
+        up = runner.invoke(args=["remind", "--as-of", day(-1).isoformat()])
+        assert up.exit_code == 0, up.output
+        twice = runner.invoke(args=["remind", "--as-of", day(-1).isoformat()])
+        assert twice.exit_code == 0
+    # One digest per owner: the pending before:3 rides with today's before:1.
+    assert sorted(m["To"].addresses[0].username for m in box.messages) == ["jzoff", "off"]
+    for message in box.messages:
+        assert "还剩 1 天" in text_of(message)
     rows = db.session.execute(select(ReminderDelivery.issue_id, ReminderDelivery.step,
                                      ReminderDelivery.sent_at, ReminderDelivery.attempts)
                               .order_by(ReminderDelivery.issue_id, ReminderDelivery.id)).all()
@@ -385,15 +369,15 @@ def test_smtp_down_then_up_loses_nothing_and_doubles_nothing(app, world, make, r
     assert [tuple(i) for i in items] == [(a.id, "before:1"), (b.id, "before:1")]
 
 
-def test_a_stale_pending_claim_is_released_not_sent(app, world, make, smtp):
+def test_a_stale_pending_claim_is_released_not_sent(config, world, make, smtp):
     issue = make.issue(world.centre, world.officer, world.campaign, world.category,
                        evidence=1)
-    app.config.update(TRACKER_SMTP_PORT=free_port())
+    config(TRACKER_SMTP_PORT=free_port())
     result = service.run_pass(day(-3))
     assert not result.ok
     issues.transition(db.session.get(type(issue), issue.id), world.officer, "submit")
     db.session.commit()
-    app.config.update(TRACKER_SMTP_PORT=smtp.port)
+    config(TRACKER_SMTP_PORT=smtp.port)
     result = service.run_pass(day(-3))
     assert result.ok and result.dropped == 1 and result.digests == 0
     assert smtp.messages == [] and deliveries() == []
@@ -423,21 +407,6 @@ def test_remind_as_of_must_be_a_date(runner, app):
 # --- cost --------------------------------------------------------------------------------
 
 
-def _statements_of_pass(as_of: date) -> list[str]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        statements.append(statement.split(None, 1)[0].upper())
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert service.run_pass(as_of).ok
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return statements
-
-
 def test_the_pass_costs_what_is_due_not_the_size_of_the_ledger(world, make, smtp):
     from tracker.issues.models import Issue
 
@@ -459,7 +428,7 @@ def test_the_pass_costs_what_is_due_not_the_size_of_the_ledger(world, make, smtp
     make.issue(world.other_centre, world.other_officer, world.campaign, world.category,
                due_on=day(-3))
     add_not_due(20, 0)
-    few = _statements_of_pass(DUE)
+    few = statements_of_pass(DUE)
     # Undo the claims so the same steps are due again, then grow the ledger tenfold.
     db.session.execute(NoticeMail.__table__.delete())
     db.session.execute(NotificationItem.__table__.delete())
@@ -468,7 +437,7 @@ def test_the_pass_costs_what_is_due_not_the_size_of_the_ledger(world, make, smtp
     db.session.commit()
     add_not_due(200, 20)
     smtp.clear()
-    many = _statements_of_pass(DUE)
+    many = statements_of_pass(DUE)
     assert len(smtp.messages) == 3  # off, jzoff, jzsup
     assert many == few
 
@@ -498,14 +467,10 @@ def test_a_claim_held_by_a_live_pass_is_left_alone_until_its_lease_runs_out(worl
     assert len(smtp.messages) == 1
 
 
-def test_the_sender_may_carry_a_chinese_display_name(app, world, make, smtp):
+def test_the_sender_may_carry_a_chinese_display_name(config, world, make, smtp):
     make.issue(world.centre, world.officer, world.campaign, world.category)
-    saved = app.config["TRACKER_MAIL_FROM"]
-    app.config["TRACKER_MAIL_FROM"] = "整改台账 <tracker@example.gov.cn>"
-    try:
-        assert service.run_pass(day(-7)).ok
-    finally:
-        app.config["TRACKER_MAIL_FROM"] = saved
+    config(TRACKER_MAIL_FROM="整改台账 <tracker@example.gov.cn>")
+    assert service.run_pass(day(-7)).ok
     received = smtp.received[0]
     assert received.mail_from == "tracker@example.gov.cn"
     sender = received.message["From"].addresses[0]
@@ -513,13 +478,9 @@ def test_the_sender_may_carry_a_chinese_display_name(app, world, make, smtp):
     assert received.message["Message-ID"].endswith("@example.gov.cn>")
 
 
-def test_the_scheduler_refuses_a_malformed_time(app, runner):
-    saved = app.config["TRACKER_REMIND_AT"]
-    app.config["TRACKER_REMIND_AT"] = "9点"
-    try:
-        out = runner.invoke(args=["scheduler"])
-    finally:
-        app.config["TRACKER_REMIND_AT"] = saved
+def test_the_scheduler_refuses_a_malformed_time(config, runner):
+    config(TRACKER_REMIND_AT="9点")
+    out = runner.invoke(args=["scheduler"])
     assert out.exit_code == 1
     assert "TRACKER_REMIND_AT must be HH:MM" in out.output and "Traceback" not in out.output
 

@@ -2,52 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.smtp import Mailbox, smtp_server, text_of
+from tests.smtp import Mailbox, text_of
+from tests.support.processes import ROOT, child_env, flask
 from tracker.extensions import db
 from tracker.notify.models import Notification, NotificationItem, ReminderDelivery
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    """A real SMTP server for the child processes."""
-    with smtp_server() as box:
-        yield box
-
-
-def child_env(app, box: Mailbox, **extra: str) -> dict[str, str]:
-    """The environment of a ``flask --app tracker`` child on this test's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env.update(
-        TRACKER_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        TRACKER_SECRET_KEY="test-secret",
-        TRACKER_SMTP_HOST=box.host,
-        TRACKER_SMTP_PORT=str(box.port),
-        TRACKER_MAIL_FROM="tracker@example.gov.cn",
-        TRACKER_BASE_URL="http://tracker.test",
-        PYTHONWARNINGS="error::DeprecationWarning:tracker",
-    )
-    env.update(extra)
-    return env
-
-
-def flask(*args: str) -> list[str]:
-    return [sys.executable, "-m", "flask", "--app", "tracker", *args]
+#: Real commits: child processes read and write the database.
+pytestmark = pytest.mark.commits
 
 
 def test_two_concurrent_passes_in_two_processes_send_nothing_twice(app, world, make, smtp):
@@ -107,11 +79,11 @@ def _wait_for_mail(box: Mailbox, proc: subprocess.Popen[str], seconds: float,
     did."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if (box.to(to) if to else box.messages):
+        # Woken by the message itself; every half second, whether the process still runs.
+        if box.wait_for(to, timeout=min(0.5, deadline - time.monotonic())):
             return time.monotonic()
         if proc.poll() is not None:
             return None
-        time.sleep(0.05)
     return None
 
 
@@ -131,7 +103,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, make, smtp):
+def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, config, world, make,
+                                                                   smtp):
     """The daily trigger of the scheduler that ``flask scheduler`` runs fires one pass at
     TRACKER_REMIND_AT.  Run in this process (the scheduler's own thread), so that a slow start
     of a child on a loaded machine cannot turn the trigger into the catch-up at start (which
@@ -150,25 +123,19 @@ def test_the_scheduler_trigger_fires_a_pass_at_the_configured_time(app, world, m
     issue_id, officer_mail = issue.id, world.officer.email
     db.session.commit()  # end our transaction: SQLite would otherwise hold its write lock
     fire_at = (datetime.now(ZoneInfo(zone)) + timedelta(seconds=3)).replace(microsecond=0)
-    config = {"TRACKER_TIMEZONE": zone, "TRACKER_REMIND_AT": fire_at.strftime("%H:%M:%S"),
-              "TRACKER_SMTP_HOST": smtp.host, "TRACKER_SMTP_PORT": smtp.port}
-    saved = {k: app.config.get(k) for k in config}
-    app.config.update(config)
+    settings = {"TRACKER_TIMEZONE": zone, "TRACKER_REMIND_AT": fire_at.strftime("%H:%M:%S"),
+                "TRACKER_SMTP_HOST": smtp.host, "TRACKER_SMTP_PORT": smtp.port}
+    config(**settings)
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    next_run = scheduler.get_job(JOB_ID).trigger.get_next_fire_time(
+        None, datetime.now(ZoneInfo(zone)))
+    assert next_run == fire_at  # the configured time, today
+    scheduler.start()
     try:
-        scheduler = build_scheduler(app, BackgroundScheduler)
-        next_run = scheduler.get_job(JOB_ID).trigger.get_next_fire_time(
-            None, datetime.now(ZoneInfo(zone)))
-        assert next_run == fire_at  # the configured time, today
-        scheduler.start()
-        try:
-            deadline = time.monotonic() + 60  # generous: the machine may be loaded
-            while not smtp.to(officer_mail) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            fired_at = datetime.now(UTC)
-        finally:
-            scheduler.shutdown(wait=True)
+        smtp.wait_for(officer_mail, timeout=60)  # generous: the machine may be loaded
+        fired_at = datetime.now(UTC)
     finally:
-        app.config.update(saved)
+        scheduler.shutdown(wait=True)
     assert smtp.to(officer_mail), "the trigger did not fire a pass"
     assert fired_at >= fire_at.astimezone(UTC)
     # The reminder, and after the pass the day's history anchor to the admin.
@@ -192,9 +159,12 @@ def test_the_scheduler_catches_up_once_at_start_when_the_time_has_passed(app, wo
     with tempfile.TemporaryFile("w+") as log:
         proc = _scheduler(app, smtp, zone, "00:00", log)
         try:
-            arrived = _wait_for_mail(smtp, proc, 30, to=officer_mail)
-            _wait_for_mail(smtp, proc, 30, to=admin_mail)
-            time.sleep(1.0)  # a second pass would have been quick to follow; none does
+            # Generous: a child on a loaded machine takes long to start.
+            arrived = _wait_for_mail(smtp, proc, 120, to=officer_mail)
+            _wait_for_mail(smtp, proc, 120, to=admin_mail)
+            # That nothing more comes has no event to wait for: a second pass would have
+            # been quick to follow, and in this second none does.
+            time.sleep(1.0)
         finally:
             _stop(proc)
         log.seek(0)

@@ -24,70 +24,78 @@ from werkzeug.security import generate_password_hash
 
 from bench.generate import Ledger, Shape, append_issues, fill, local_today
 from tests.factories import PASSWORD
+from tests.support.statements import statements
 from tracker.extensions import db
 
 #: Small enough to load in a fraction of a second, big enough for the planners to care.
 SHAPE = Shape(issues=3_000, orgs=400, users=600, seed=7, today=local_today())
 
 
-@pytest.fixture
-def ledger(app: Flask, ctx: None) -> Ledger:
-    """A generated ledger (one prefecture, ten counties), analysed like the bench's."""
+@pytest.fixture(scope="module")
+def _generated(app: Flask) -> Iterator[Ledger]:
+    """The generated ledger (one prefecture, ten counties), analysed like the bench's: built
+    and committed once for the module, emptied after its last test."""
+    from tests.conftest import _empty_database
+
     cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-    with db.engine.begin() as conn:
-        result = fill(conn, SHAPE, log=lambda _msg: None, password_hash=cheap)
-    _analyze()
-    return result
+    with app.app_context():
+        with db.engine.begin() as conn:
+            result = fill(conn, SHAPE, log=lambda _msg: None, password_hash=cheap)
+            _analyze(conn)
+    yield result
+    _empty_database(app)
 
 
-def _analyze() -> None:
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("ANALYZE issues, org_closure, orgs, users")
-        else:
-            conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+@pytest.fixture
+def ledger(_generated: Ledger, ctx: None) -> Ledger:
+    """The module's ledger; what a test adds to it is rolled back with the test."""
+    return _generated
+
+
+def _test_connection() -> Any:
+    """The test's connection: what is written on it is rolled back after the test."""
+    return db.session.connection()
+
+
+@contextmanager
+def _writing() -> Iterator[Any]:
+    """Write on the test's connection, committed as the code's own writes are (to the test's
+    savepoint: all is rolled back with the test)."""
+    yield _test_connection()
+    db.session.commit()
+
+
+def _analyze(conn: Any = None) -> None:
+    if conn is None:
+        with _writing() as conn:
+            _analyze(conn)
+        return
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE issues, org_closure, orgs, users")
+    else:
+        conn.exec_driver_sql("ANALYZE")
 
 
 def _grow(by: int) -> None:
     """Add ``by`` more issues to the ledger, spread like the others."""
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         first = conn.scalar(text("SELECT max(id) FROM issues")) + 1
         append_issues(conn, SHAPE, by, first_id=first)
     _analyze()
 
 
-@contextmanager
-def statements() -> Iterator[list[tuple[str, Any]]]:
-    """Capture the SQL statements (and their parameters) run inside the block."""
-    seen: list[tuple[str, Any]] = []
-
-    def listen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-               executemany: bool) -> None:
-        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|SELECT 1\b)",
-                        statement, re.I):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-
 def _plan(statement: str, parameters: Any) -> str:
     """The database's plan for one captured statement, as text."""
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            return "\n".join(str(row[-1]) for row in rows)
-        # On a table of millions a sequential scan is the expensive choice; here, on a few
-        # thousand rows, it is cheap, so make it as unattractive as it is at scale.
-        conn.exec_driver_sql("SET enable_seqscan = off")
-        rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
-        conn.exec_driver_sql("RESET enable_seqscan")
-        conn.rollback()
-        return "\n".join(str(row[0]) for row in rows)
+    conn = _test_connection()
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        return "\n".join(str(row[-1]) for row in rows)
+    # On a table of millions a sequential scan is the expensive choice; here, on a few
+    # thousand rows, it is cheap, so make it as unattractive as it is at scale.
+    conn.exec_driver_sql("SET enable_seqscan = off")
+    rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+    conn.exec_driver_sql("RESET enable_seqscan")
+    return "\n".join(str(row[0]) for row in rows)
 
 
 def _full_scans_of_issues(plan: str, statement: str = "") -> list[str]:
@@ -343,7 +351,7 @@ def test_the_public_page_of_closed_findings_walks_the_closures_in_order(ledger: 
                                                                         client: Any) -> None:
     """The public campaign's page of closed findings reads its ids latest first from
     (campaign_id, status, closed_on, id), not every closed row of the campaign to sort it."""
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         campaign_id = conn.scalar(text(
             "SELECT campaign_id FROM issues WHERE status = 'closed' "
             "GROUP BY campaign_id ORDER BY count(*) DESC LIMIT 1"))
@@ -375,11 +383,11 @@ def test_reminder_pass_statements_follow_what_is_due_not_the_ledger(ledger: Ledg
     from bench.reminders import clear_claims, plant, reminder_as_of
 
     as_of = reminder_as_of(ledger)
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         plant(conn, as_of, 40)
     with statements() as small:
         assert _reminder_pass(as_of).claimed == 40
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         clear_claims(conn)
     _grow(SHAPE.issues)
     with statements() as big:
@@ -391,7 +399,7 @@ def test_reminder_selection_reads_issues_through_an_index(ledger: Ledger) -> Non
     from bench.reminders import plant, reminder_as_of
 
     as_of = reminder_as_of(ledger)
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         plant(conn, as_of, 10)
     _analyze()
     with statements() as seen:
@@ -406,7 +414,7 @@ def test_the_notice_sweep_reads_the_unsent_mails_not_the_mailed_history(ledger: 
     from bench.notices import FIRST_ID, _add
     from tracker.notify.notices import run_sweep
 
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         _add(conn, FIRST_ID, 20_000, issue_span=ledger.issues, sent=True, seed=1)
         _add(conn, FIRST_ID + 20_000, 20, issue_span=ledger.issues, sent=False, seed=2)
     with statements() as seen:
@@ -452,7 +460,6 @@ def test_issue_dict_is_what_the_schema_documents(ledger: Ledger, app: Flask) -> 
 def test_the_list_page_and_its_total_are_one_statement(ledger: Ledger, app: Flask) -> None:
     """The API's list reads the page's rows and the total in one statement (and the bearer
     token with its user in one more)."""
-    from sqlalchemy import event
 
     from tracker.issues.service import filter_issues, issue_rows
     from tracker.owners.models import User
@@ -538,72 +545,3 @@ def test_pages_read_by_ids_first_are_the_plain_pages(ledger: Ledger) -> None:
             rows, _meta = paginate(stmt, page, 50,
                                    load=page_loader(sort, joinedload(Issue.owner)))
             assert [i.id for i in rows] == plain and plain
-
-
-# --- uploads ------------------------------------------------------------------------------
-
-
-def test_plain_upload_reads_its_body_once_in_bounded_memory(app: Flask, world: Any,
-                                                             make: Any) -> None:
-    """A 20 MB upload: parsed straight into the hash and the file, never held in memory."""
-    import hashlib
-    import os
-    import tracemalloc
-
-    from werkzeug.test import EnvironBuilder
-
-    from tests.test_evidence import _auth
-    from tracker.issues.models import Evidence
-    from tracker.spool import READ_SIZE
-
-    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
-    saved = app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"]
-    app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = 32, 33 * 2**20
-    try:
-        data = b"%PDF-1.7\n" + os.urandom(20 * 2**20) + b"\n%%EOF"
-        boundary = "scale-guard"
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-                f"filename=\"扫描.pdf\"\r\n\r\n").encode()
-        body = head + data + f"\r\n--{boundary}--\r\n".encode()
-        environ = EnvironBuilder(
-            path=f"/api/v1/issues/{issue.id}/evidence", method="POST", data=body,
-            content_type=f"multipart/form-data; boundary={boundary}",
-            headers=_auth(world.officer)).get_environ()
-        tracemalloc.start()
-        try:
-            resp = app.test_client().open(environ)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert resp.status_code == 201, resp.get_data(as_text=True)
-        assert peak < 4 * READ_SIZE  # 20 MB went through a buffer of about two reads
-        ev = db.session.scalar(select(Evidence))
-        assert ev.sha256 == hashlib.sha256(data).hexdigest()
-    finally:
-        app.config["TRACKER_MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = saved
-
-
-def test_tus_chunks_cost_the_same_statements_wherever_they_fall(app: Flask, world: Any,
-                                                                make: Any) -> None:
-    """Each PATCH costs a fixed number of statements, whatever the upload's offset."""
-    import base64
-
-    from tests.test_evidence import _auth
-
-    issue = make.issue(world.centre, world.officer, world.campaign, world.category)
-    client = app.test_client()
-    headers = {**_auth(world.officer), "Tus-Resumable": "1.0.0"}
-    made = client.post(f"/api/v1/issues/{issue.id}/uploads", headers={
-        **headers, "Upload-Length": str(4 * 256 * 1024),
-        "Upload-Metadata": "filename " + base64.b64encode(b"a.pdf").decode()})
-    location = made.headers["Location"]
-    chunk = b"%PDF" + b"x" * (256 * 1024 - 4)
-    counts = []
-    for i in range(3):
-        with statements() as seen:
-            resp = client.patch(location, data=chunk if i == 0 else b"y" * len(chunk),
-                                headers={**headers, "Upload-Offset": str(i * len(chunk)),
-                                         "Content-Type": "application/offset+octet-stream"})
-        assert resp.status_code == 204
-        counts.append(len(seen))
-    assert counts[1] == counts[2] and counts[1] <= 8, counts

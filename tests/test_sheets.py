@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from tests.test_import_api import upload
-from tests.test_pages import PageClient, login
+from tests.support.pages import login, page_client
+from tests.support.sheets import upload
 from tracker.extensions import db
 from tracker.issues.models import Issue
 from tracker.timeutil import clock, today
@@ -119,8 +119,7 @@ def test_empty_units_are_printed_when_asked(api, client, ledger):
     params = spec["paths"]["/api/v1/reports/summary"]["get"]["parameters"]
     assert any(p["name"] == "include_empty" for p in params)
     # The page offers both downloads.
-    pages = PageClient(client.application, client.application.response_class,
-                       use_cookies=True)
+    pages = page_client(client.application)
     login(pages, "zhou")
     page = pages.get(f"/reports/summary?as_of={AS_OF}")
     assert 'data-testid="download-xlsx-all-units"' in page.text
@@ -222,8 +221,7 @@ def test_every_download_is_named_what_unit_date(api, client, ledger):
     assert _names(got)[0] == f"整改台账_久治县行政服务中心_{stamp}.csv"
     # The pages name them the same way, in the reader's language.
     _tibetan(world)
-    pages = PageClient(client.application, client.application.response_class,
-                       use_cookies=True)
+    pages = page_client(client.application)
     login(pages, "zhou")
     got = pages.get(f"/reports/summary?as_of={AS_OF}&format=xlsx")
     assert _names(got) == ("ཕྱོགས་བསྡོམས་རེའུ་མིག_མགོ་ལོག་ཁུལ_2018-12-01.xlsx",

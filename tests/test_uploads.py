@@ -12,12 +12,15 @@ import hashlib
 import http.client
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import g
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from tusclient import client as tus
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 from tusclient.uploader import Uploader
@@ -36,6 +39,9 @@ from tracker.extensions import db
 from tracker.issues.models import Event, Evidence, Issue, Upload
 from tracker.owners.service import issue_token
 from tracker.timeutil import utcnow
+
+#: Real commits: two served workers and a gunicorn child share the database.
+pytestmark = pytest.mark.commits
 
 KB = 1024
 CHUNK = 256 * KB
@@ -110,6 +116,30 @@ def _fresh() -> None:
 
 def _release() -> None:
     db.session.commit()
+
+
+@contextmanager
+def _claim_committed() -> Iterator[threading.Event]:
+    """An event set when a worker of the test app has committed its claim of an upload."""
+    claimed = threading.Event()
+    claiming: set[int] = set()
+
+    def executed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if re.match(r"\s*UPDATE uploads SET claim=", statement):
+            claiming.add(id(conn))
+
+    def committed(conn: Any) -> None:
+        if id(conn) in claiming:
+            claimed.set()
+
+    engine = db.engine  # the first worker serves the test app, on this engine
+    event.listen(engine, "after_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    try:
+        yield claimed
+    finally:
+        event.remove(engine, "after_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
 
 
 def _on(server: LiveServer, url: str) -> str:
@@ -309,20 +339,14 @@ def test_two_patches_at_once_never_interleave(workers: Any, world: Any, issue: R
     headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0",
                "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
     path = urlsplit(up.url).path
-    slow = http.client.HTTPConnection("127.0.0.1", urlsplit(one.url).port, timeout=30)
-    slow.putrequest("PATCH", path)
-    for k, v in {**headers, "Content-Length": str(len(data))}.items():
-        slow.putheader(k, v)
-    slow.endheaders()
-    slow.send(data[:1000])  # the first PATCH is being received …
-    deadline = time.time() + 10
-    while True:  # … until the server has claimed it
-        _fresh()
-        claimed = db.session.scalar(select(Upload.claim)) is not None
-        _release()
-        if claimed or time.time() > deadline:
-            break
-        time.sleep(0.05)
+    with _claim_committed() as claimed:
+        slow = http.client.HTTPConnection("127.0.0.1", urlsplit(one.url).port, timeout=30)
+        slow.putrequest("PATCH", path)
+        for k, v in {**headers, "Content-Length": str(len(data))}.items():
+            slow.putheader(k, v)
+        slow.endheaders()
+        slow.send(data[:1000])  # the first PATCH is being received …
+        assert claimed.wait(timeout=30), "the first PATCH never claimed the upload"  # … claimed
     second = requests.patch(_on(two, up.url), data=data, headers=headers)
     assert second.status_code == 423, second.text  # on another worker, too
     assert second.json()["reason"] == "upload_locked"
@@ -476,35 +500,28 @@ def _csrf(client: Any) -> str:
 # --- kill -9 in the middle of a plain upload ---------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_worker_killed_mid_upload_leaves_an_orphan_that_sweep_removes(
         app: Any, runner: Any, database_url: str, world: Any, issue: Ref) -> None:
     directory = app.config["TRACKER_EVIDENCE_DIR"]
     os.makedirs(directory, exist_ok=True)
     token = _token(world.officer)
-    port = _free_port()
+    # gunicorn serves a socket bound and listening already: the first request waits in its
+    # backlog until the worker is up, with no polling for the port.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
     env = {**os.environ, "TRACKER_DATABASE_URL": database_url, "TRACKER_EVIDENCE_DIR": directory,
            "TRACKER_SECRET_KEY": "test-secret", "TRACKER_MAX_UPLOAD_MB": "2",
            "TRACKER_SMTP_HOST": ""}
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    proc = subprocess.Popen([gunicorn, "--no-control-socket", "-w", "1", "-b",
-                             f"127.0.0.1:{port}", "--timeout", "120", "tracker:create_app()"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with listener:
+        proc = subprocess.Popen([gunicorn, "--no-control-socket", "-w", "1", "-b",
+                                 f"fd://{listener.fileno()}", "--timeout", "120",
+                                 "tracker:create_app()"], pass_fds=(listener.fileno(),),
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=60)
-                break
-            except requests.RequestException:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        requests.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=120)
         boundary = "tracker-boundary"
         head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
                 f"filename=\"扫描.pdf\"\r\n\r\n").encode()
@@ -516,6 +533,8 @@ def test_a_worker_killed_mid_upload_leaves_an_orphan_that_sweep_removes(
             conn.putheader("Content-Length", str(len(head) + 2_000_000))
             conn.endheaders()
             conn.send(head + _pdf(1_400_000))  # more than one read of the parser, not all
+            # Another process writes the file: without a file-system event in the standard
+            # library, the directory is looked at every 50 ms.
             deadline = time.time() + 30
             while not [n for n in os.listdir(directory) if n.startswith(".upload-")]:
                 assert time.time() < deadline, "the worker never started writing"

@@ -7,13 +7,12 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.test_pages import PageClient, csrf_token, login
+from tests.support.pages import csrf_token, login
 from tests.webhook_receiver import Receiver, receiver
 from tracker.extensions import db
 from tracker.issues import service as issues
@@ -25,25 +24,10 @@ from tracker.notify.webhooks.models import Webhook, WebhookDelivery, WebhookMess
 from tracker.timeutil import utcnow
 
 
-@pytest.fixture
-def config(app) -> Iterator[Callable[..., None]]:
-    """Set configuration values for one test; they are restored afterwards."""
-    saved: dict[str, object] = {}
-
-    def set_config(**values: object) -> None:
-        for key, value in values.items():
-            saved.setdefault(key, app.config.get(key))
-            app.config[key] = value
-
-    set_config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=False)
-    yield set_config
-    app.config.update(saved)
-
-
-@pytest.fixture
-def pages(app) -> PageClient:
-    """A client of the pages, with a fresh ``g`` per request (see tests/test_pages.py)."""
-    return PageClient(app, app.response_class, use_cookies=True)
+@pytest.fixture(autouse=True)
+def _no_loopback(config) -> None:
+    """Webhooks may not reach loopback addresses unless a test allows it."""
+    config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=False)
 
 
 @pytest.fixture
@@ -309,6 +293,7 @@ def test_one_failing_endpoint_does_not_hold_up_the_sweep(world, make, hook_to):
     assert [d.claim_token for d in _deliveries(created["id"])] == [None] * 4
 
 
+@pytest.mark.commits
 def test_two_sweeps_at_once_never_send_one_event_twice(app, world, make, hook_to):
     with receiver(delay=0.02) as rx:
         hook_to(rx, ["issue.registered", "issue.updated"])

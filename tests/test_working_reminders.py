@@ -13,18 +13,14 @@ from typing import Any
 import chinese_calendar
 from sqlalchemy import select
 
-from tests import test_reminders
-from tests.test_calendar import every_day, oracle_add
-from tests.test_reminders import _statements_of_pass
+from tests.support.calendar import every_day, oracle_add
+from tests.support.reminders import statements_of_pass
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays
 from tracker.issues.models import Issue
 from tracker.notify import service
 from tracker.notify.models import ReminderDelivery
 from tracker.notify.policy import Policy, owner_step, policy_for
-
-#: The real SMTP server (aiosmtpd), the app pointed at it.
-smtp = test_reminders.smtp
 
 MONDAY = date(2026, 3, 16)
 FRIDAY = MONDAY - timedelta(days=3)
@@ -179,7 +175,7 @@ def test_the_pass_on_working_campaigns_costs_what_is_due(world, make):
     make.issue(world.centre, world.officer, working, world.category,
                starts_on=date(2026, 1, 5), due_on=MONDAY)
     add_not_due(20, 0)
-    few = _statements_of_pass(FRIDAY)
+    few = statements_of_pass(FRIDAY)
     from tracker.notify.models import NoticeMail, Notification, NotificationItem
 
     db.session.execute(NoticeMail.__table__.delete())
@@ -188,7 +184,7 @@ def test_the_pass_on_working_campaigns_costs_what_is_due(world, make):
     db.session.execute(Notification.__table__.delete())
     db.session.commit()
     add_not_due(200, 20)
-    many = _statements_of_pass(FRIDAY)
+    many = statements_of_pass(FRIDAY)
     assert many == few
     assert sum(1 for s in few if s == "SELECT") < 20
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from tracker import database, errors, http, pages
+from tracker import database, errors, http, pages, serving
 from tracker import extensions as ext
 from tracker.config import Config
 
@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ext.api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     database.init_app(app)
     errors.register_error_handlers(app)
+    serving.init_app(app)
     http.init_app(app)
     pages.init_app(app)
     owners.init_app(app)

@@ -57,10 +57,12 @@ class Config:
         self.TRACKER_REMIND_CATCH_UP_DAYS = int(env.get("TRACKER_REMIND_CATCH_UP_DAYS", "7"))
         #: Webhooks may reach loopback addresses (tests only; SPEC §6).
         self.TRACKER_WEBHOOK_ALLOW_LOOPBACK = _bool(env.get("TRACKER_WEBHOOK_ALLOW_LOOPBACK"))
-        #: Seconds a webhook delivery may take per network step (SPEC §6: 10).
+        #: Seconds within which a webhook delivery's whole answer must arrive (SPEC §6: 10).
         self.TRACKER_WEBHOOK_TIMEOUT = float(env.get("TRACKER_WEBHOOK_TIMEOUT", "10"))
         #: Deliveries one sweep claims at most, so that a burst never makes unbounded work.
         self.TRACKER_WEBHOOK_BATCH = int(env.get("TRACKER_WEBHOOK_BATCH", "100"))
+        #: Megabytes of unfinished resumable uploads one user may hold (SPEC §6).
+        self.TRACKER_UPLOAD_QUOTA_MB = int(env.get("TRACKER_UPLOAD_QUOTA_MB", "200"))
         self.TRACKER_TOKEN_HOURS = int(env.get("TRACKER_TOKEN_HOURS", "12"))
         self.TRACKER_LOGIN_MAX_FAILURES = int(env.get("TRACKER_LOGIN_MAX_FAILURES", "5"))
         self.TRACKER_LOGIN_WINDOW_MINUTES = int(env.get("TRACKER_LOGIN_WINDOW_MINUTES", "15"))

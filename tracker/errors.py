@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -347,13 +348,26 @@ def register_error_handlers(app: Flask) -> None:
         # connections, so the service recovers by itself once the database answers again.
         _rollback()
         app.logger.warning("database unavailable: %s", exc.__class__.__name__)
-        message = _l("The database is unavailable. Try again in a few seconds.")
+        # The language is chosen without the database (the usual choice asks who is logged
+        # in, which asks the database again): the ``lang`` cookie, Accept-Language, Chinese.
+        from flask_babel import force_locale
+
+        from tracker.pages import LANGUAGES, accepted_language
+
+        cookie = request.cookies.get("lang")
+        lang = cookie if cookie in LANGUAGES else accepted_language() or LANGUAGES[0]
+        with force_locale(lang):
+            message = str(_l("The database is unavailable. Try again in a few seconds."))
+            title = str(_l("Service unavailable"))
         headers = [("Retry-After", str(RETRY_AFTER_OUTAGE))]
         if wants_json():
             return error_response(503, message, Unavailable.reason, headers=headers)
         # A plain page: the site's layout would ask the database who is logged in.
-        resp = Response(f"<!doctype html><title>503</title><p>{message}</p>", status=503,
-                        mimetype="text/html")
+        html_lang = {"zh_Hans": "zh-Hans"}.get(lang, lang)
+        resp = Response(
+            f'<!doctype html><html lang="{html_lang}"><meta charset="utf-8">'
+            f"<title>503 · {escape(title)}</title><h1>503 · {escape(title)}</h1>"
+            f"<p>{escape(message)}</p></html>", status=503, mimetype="text/html")
         resp.headers["Retry-After"] = str(RETRY_AFTER_OUTAGE)
         return resp
 

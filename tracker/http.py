@@ -25,6 +25,7 @@ from tracker.extensions import csrf
 # The pages' shape lives in the base's paging module; the API's modules reach it from here.
 from tracker.paging import page_meta as page_meta  # noqa: F401
 from tracker.paging import paginate as paginate  # noqa: F401
+from tracker.timeutil import check_dates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,11 +56,25 @@ class QuerySchema(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class AsciiInteger(ma.fields.Integer):
+    """An integer of a query string or form: ASCII digits only (an optional ``-``), at most 12
+    of them (``text.ascii_int``); a strict field (JSON) takes JSON integers only, as before."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not self.strict:
+            digits = value.strip()
+            number = text.ascii_int(digits.removeprefix("-"), 12)
+            if number is None:
+                raise self.make_error("invalid")
+            value = -number if digits.startswith("-") else number
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PageArgs(QuerySchema):
     """``page`` and ``page_size`` (at most 500)."""
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000_000))
-    page_size = ma.fields.Integer(
+    page = AsciiInteger(load_default=1, validate=ma.validate.Range(min=1, max=10_000_000))
+    page_size = AsciiInteger(
         load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
 
@@ -102,7 +117,7 @@ MAX_ID = 2_147_483_647
 ID = f"int(min=1, max={MAX_ID})"
 
 
-class IdField(ma.fields.Integer):
+class IdField(AsciiInteger):
     """A reference to a row by id in a JSON body: a positive 32-bit JSON integer (else 422)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -161,6 +176,16 @@ class Password(ma.fields.String):
     def __init__(self, max_length: int, *, min_length: int | None = None, **kwargs: Any) -> None:
         super().__init__(validate=[_no_nul, ma.validate.Length(min=min_length, max=max_length)],
                          **kwargs)
+
+
+class LedgerDate(ma.fields.Date):
+    """A date the ledger accepts (ISO ``YYYY-MM-DD``) within its one domain (SPEC §4): outside
+    it, 422 ``date_out_of_range`` naming the field (``timeutil.check_dates``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        check_dates({self.data_key or self.name or attr or "date": day})
+        return day
 
 
 class UtcDateTime(ma.fields.DateTime):

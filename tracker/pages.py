@@ -30,9 +30,10 @@ from wtforms.widgets import TextInput
 
 from tracker.errors import DomainError
 from tracker.extensions import babel, db
+from tracker.text import ascii_int, trim
 from tracker.text import problem as text_problem
-from tracker.text import trim
 from tracker.timeutil import (
+    DateOutOfRange,
     format_date,
     format_datetime,
     parse_date,
@@ -288,12 +289,12 @@ def show_field_errors(form: Any, exc: DomainError) -> None:
 
 def page_number() -> int:
     """The ``page`` query parameter of a paged list (1 when missing or wrong)."""
-    return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000_000))
+    return max(1, min(ascii_int(request.args.get("page", "1"), 8) or 1, 10_000_000))
 
 
 def int_arg(name: str) -> int | None:
-    """A positive id from the query string, else None."""
-    value = request.args.get(name, type=int)
+    """A positive id from the query string (ASCII digits), else None."""
+    value = ascii_int(request.args.get(name, ""))
     return value if value is not None and 0 < value < 2**31 else None
 
 
@@ -373,6 +374,9 @@ class CnDateField(Field):
             short = parse_short_date(text, today().year)
             self.year_guessed = short is not None
             self.data = short or parse_date(text)
+        except DateOutOfRange as exc:
+            self.data = None
+            raise ValueError(exc.args[0]) from None
         except ValueError:
             self.data = None
             raise ValueError(

@@ -16,10 +16,15 @@ import csv
 import io
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
+
+from flask_babel import lazy_gettext
+
+from tracker.errors import TooLarge
 
 #: The one xlsx media type.
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -216,3 +221,44 @@ class Workbook:
         self.wb.save(out)
         out.seek(0)
         return out
+
+
+# --- reading: a workbook is measured before it is unpacked --------------------------------
+
+#: The most a workbook may unpack to (its zip members' declared sizes together).  A ledger
+#: of 10,000 findings unpacks to about 15 MB.
+MAX_UNPACKED_MB = 100
+#: A member larger than UNPACKED_RATIO_FROM bytes may unpack to at most this many times its
+#: packed size: sheets of text pack 5-30 times, a zip bomb thousands of times.
+MAX_UNPACKED_RATIO = 100
+UNPACKED_RATIO_FROM = 10 * 1024 * 1024
+
+
+def check_workbook_size(fh: IO[bytes]) -> None:
+    """Refuse an xlsx (a zip) that would unpack beyond the bounds, reading only its central
+    directory (413 ``workbook_too_large``); the file position is restored.
+
+    The declared sizes are binding: Python's zip reader stops a member at its declared size
+    (and fails its CRC), so a member cannot unpack to more than it says here.  A file that
+    is not a zip is left to the workbook reader to refuse.
+    """
+    position = fh.tell()
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    finally:
+        fh.seek(position)
+    unpacked = sum(m.file_size for m in members)
+    bomb = any(m.file_size > UNPACKED_RATIO_FROM
+               and m.file_size > MAX_UNPACKED_RATIO * max(m.compress_size, 1)
+               for m in members)
+    if unpacked > MAX_UNPACKED_MB * 1024 * 1024 or bomb:
+        raise TooLarge(
+            lazy_gettext("The workbook would unpack to %(mb)s MB, far more than a sheet of "
+                         "findings holds; it was not opened. Split it, or save it as CSV.",
+                         mb=max(1, unpacked // (1024 * 1024))),
+            reason="workbook_too_large",
+            errors={"file": [lazy_gettext("At most %(mb)s MB once unpacked.",
+                                          mb=MAX_UNPACKED_MB)]})

@@ -11,14 +11,22 @@ here, so the rule lives once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-#: C0 but tab, DEL and C1; lone surrogates (never text).
-_LINE_BAD = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
-#: The same, line breaks allowed.
-_TEXT_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Unicode's noncharacters (U+FDD0–FDEF and the last two code points of every plane): never
+#: text to interchange, refused as control characters are.
+_NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff" + "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+#: C0 but tab, DEL and C1; lone surrogates (never text); the line and paragraph separators
+#: U+2028/U+2029 (line breaks that JavaScript and many readers treat as such); noncharacters.
+_LINE_BAD = re.compile(
+    f"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029{_NONCHARACTERS}]")
+#: The same, line breaks (LF, CR) allowed.
+_TEXT_BAD = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029{_NONCHARACTERS}]")
 #: Bidirectional embeddings, overrides and isolates (LRE…RLO, LRI…PDI).
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
@@ -39,3 +47,52 @@ def problem(text: str, *, multiline: bool = False) -> Any:
 def trim(text: str) -> str:
     """``text`` without leading and trailing whitespace (ideographic space included)."""
     return text.strip()
+
+
+# --- usernames ---------------------------------------------------------------------------
+
+#: Characters that show nothing although they are not spaces (Hangul fillers, braille blank).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+#: Scripts whose letters look alike and so may not mix in one username.
+_SCRIPT_WORDS = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC")
+
+USERNAME_MESSAGE = _l("A username may not hold spaces or invisible characters, nor mix "
+                      "letters of scripts that look alike (such as Latin and Cyrillic).")
+
+
+def username_key(username: str) -> str:
+    """The form in which two usernames are the same: NFKC (full-width and compatibility
+    forms as their plain letters), then case folded.  Unique in the database."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def username_problem(username: str) -> Any:
+    """Why ``username`` may not be a username (invisible characters, spaces, scripts that look
+    alike mixed), or None."""
+    scripts = set()
+    for ch in unicodedata.normalize("NFKC", username):
+        category = unicodedata.category(ch)
+        if category[0] in "CZ" or ch in _BLANK_LETTERS:
+            return USERNAME_MESSAGE
+        if category[0] == "L":
+            word = unicodedata.name(ch, "").split(" ", 1)[0]
+            scripts.add(word if word in _SCRIPT_WORDS else "other")
+    if len(scripts & set(_SCRIPT_WORDS)) > 1:
+        return USERNAME_MESSAGE
+    return None
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+_ASCII_DIGITS = re.compile("[0-9]+")
+
+
+def ascii_int(value: str, max_digits: int = 10) -> int | None:
+    """``value`` (surrounding whitespace aside) as a whole number written in at most
+    ``max_digits`` ASCII digits, else None.  Python's ``int`` also reads ``²`` (and fails)
+    or Arabic-Indic digits (and succeeds), and spends time on thousands of digits: every
+    number in a query, form or header is read here instead (SPEC §7)."""
+    found = value.strip()
+    if not 0 < len(found) <= max_digits or not _ASCII_DIGITS.fullmatch(found):
+        return None
+    return int(found)

@@ -110,6 +110,54 @@ _DATE_RE = re.compile(rf"^[\s(（]*(?:{_DATE})[\s)）]*$")
 _NUMBERS_RE = re.compile(r"\d+")
 
 
+# --- the one domain of dates (SPEC §4) ---------------------------------------------------
+
+#: Every date the ledger accepts lies within these (inclusive): far enough for any deadline,
+#: near enough that the pass's and the reports' arithmetic on them never overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+#: The reason of the 422 that refuses a date outside them.
+DATE_OUT_OF_RANGE = "date_out_of_range"
+
+
+class DateOutOfRange(ValueError):
+    """A real date outside ``FIRST_DAY`` … ``LAST_DAY`` (its message in the reader's language)."""
+
+
+def out_of_range_message() -> Any:
+    """Why a date outside the ledger's domain is refused, in the reader's language."""
+    return _l("A date from %(first)s to %(last)s.", first=FIRST_DAY.isoformat(),
+              last=LAST_DAY.isoformat())
+
+
+def in_domain(day: date) -> bool:
+    """Whether ``day`` lies within the ledger's domain of dates."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def domain_date(day: date) -> date:
+    """``day`` itself, or ``DateOutOfRange`` when it lies outside the ledger's domain."""
+    if isinstance(day, datetime):
+        day = day.date()
+    if not in_domain(day):
+        raise DateOutOfRange(out_of_range_message())
+    return day
+
+
+def check_dates(values: dict[str, Any]) -> None:
+    """Refuse (422 ``date_out_of_range``, naming each field) any date of ``values`` outside the
+    ledger's domain; other values are not looked at.  Every path that takes a date calls this
+    (or ``domain_date``), so a stored date can never break a page, a report or a pass."""
+    from tracker.errors import ValidationError
+
+    bad = {name: [out_of_range_message()] for name, value in values.items()
+           if isinstance(value, date) and not in_domain(
+               value.date() if isinstance(value, datetime) else value)}
+    if bad:
+        raise ValidationError(_l("A date is outside %(first)s … %(last)s.",
+                                 first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()),
+                              reason=DATE_OUT_OF_RANGE, errors=bad)
+
+
 
 
 def _date_from_text(text: str, year: int | None = None) -> date:
@@ -130,16 +178,14 @@ def parse_date(value: Any) -> date:
 
     Raises ValueError with a message users understand.
     """
-    if isinstance(value, datetime):
-        return value.date()
     if isinstance(value, date):
-        return value
+        return domain_date(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         # An Excel date cell whose format was lost arrives as its serial number.
         if 1 <= value < 2958466:
             from openpyxl.utils.datetime import from_excel
 
-            return from_excel(value).date()  # type: ignore[union-attr]
+            return domain_date(from_excel(value).date())  # type: ignore[union-attr]
         raise ValueError(_l("%(value)s is not a date.", value=repr(value)))
     text = str(value or "").strip()
     if not text:
@@ -148,9 +194,10 @@ def parse_date(value: Any) -> date:
         raise ValueError(_l(
             "'%(text)s' is not a date (write 2018-07-07, 2018/7/7 or 2018年7月7日).", text=text))
     try:
-        return _date_from_text(text)
+        found = _date_from_text(text)
     except ValueError:
         raise ValueError(_l("'%(text)s' is not a real date.", text=text)) from None
+    return domain_date(found)
 
 
 _SHORT_DATE_RE = re.compile(rf"^[\s(（]*(?:{_SHORT_DATE})[\s)）]*$")
@@ -164,7 +211,7 @@ def parse_short_date(text: str, year: int) -> date | None:
     """
     if not _SHORT_DATE_RE.match(text or ""):
         return None
-    return _date_from_text(text, year=year)
+    return domain_date(_date_from_text(text, year=year))
 
 
 def parse_window(value: Any) -> tuple[date, date]:
@@ -183,7 +230,7 @@ def parse_window(value: Any) -> tuple[date, date]:
         due = _date_from_text(match["b"], year=starts.year)
     except ValueError:
         raise ValueError(_l("'%(text)s' holds a date that does not exist.", text=text)) from None
-    return starts, due
+    return domain_date(starts), domain_date(due)
 
 
 def format_window(starts_on: date, due_on: date) -> str:

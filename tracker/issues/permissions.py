@@ -12,6 +12,7 @@ from tracker.errors import Conflict, Forbidden, NotFound, StaleVersion
 from tracker.extensions import db
 from tracker.issues import rules
 from tracker.issues.models import (
+    Event,
     Evidence,
     Extension,
     ExtensionStatus,
@@ -137,6 +138,7 @@ REFUSALS: dict[str, Any] = {
     "submitted": _l("You submitted this issue for verification, so another supervisor "
                     "verifies it."),
     "uploaded": _l("You uploaded evidence of this issue, so another supervisor verifies it."),
+    "owned": _l("You owned this issue before, so another supervisor verifies it."),
     "decider_not_independent": _l("You asked for this extension, so another supervisor "
                                   "decides it."),
 }
@@ -149,6 +151,19 @@ def uploader_ids(issue: Issue) -> set[int]:
     ) if uid is not None}
 
 
+def _owned_by(user_id: int) -> ColumnElement[bool]:
+    """Events that gave an issue to ``user_id`` or took it from them: its registration and
+    every owner change record ``owner_id`` as [before, after]."""
+    return or_(Event.changes[("owner_id", 0)].as_integer() == user_id,
+               Event.changes[("owner_id", 1)].as_integer() == user_id)
+
+
+def ever_owned(user: User, issue: Issue) -> bool:
+    """Whether ``user`` owns or ever owned ``issue`` (by its history)."""
+    return bool(db.session.scalar(select(exists().where(
+        Event.issue_id == issue.id, _owned_by(user.id)))))
+
+
 def close_refusal(user: User, issue: Issue) -> Forbidden | None:
     """Why ``user`` may not close ``issue`` (role, scope, four eyes), or None.
 
@@ -157,12 +172,15 @@ def close_refusal(user: User, issue: Issue) -> Forbidden | None:
     """
     if not verifier_in_scope(user, issue.org_id):
         return _supervisor_only()
+    uploaders = uploader_ids(issue)
+    former = {user.id} if ever_owned(user, issue) else set()
     reason = rules.verifier_refusal(user.id, issue.owner_id, issue.submitted_by_id,
-                                    uploader_ids(issue))
+                                    uploaders, former)
     if reason == "owner_cannot_verify":
         return Forbidden(REFUSALS[reason], reason=reason)
     if reason is not None:
-        why = "submitted" if issue.submitted_by_id == user.id else "uploaded"
+        why = ("submitted" if issue.submitted_by_id == user.id
+               else "uploaded" if user.id in uploaders else "owned")
         return Forbidden(REFUSALS[why], reason=reason)
     return None
 
@@ -183,12 +201,13 @@ def verifier_scope_clause(user: User) -> ColumnElement[bool]:
 
 def may_close_clause(user: User) -> ColumnElement[bool]:
     """``close_refusal`` is None, as SQL: in scope, a verifier, not the owner, not the last
-    submitter, no uploader of attached evidence (four eyes)."""
+    submitter, no uploader of attached evidence, never its owner (four eyes)."""
     return and_(
         verifier_scope_clause(user),
         Issue.owner_id != user.id,
         or_(Issue.submitted_by_id.is_(None), Issue.submitted_by_id != user.id),
         ~exists().where(Evidence.issue_id == Issue.id, Evidence.uploaded_by_id == user.id),
+        ~exists().where(Event.issue_id == Issue.id, _owned_by(user.id)),
     )
 
 

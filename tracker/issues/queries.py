@@ -20,6 +20,7 @@ from tracker.issues.permissions import get_issue, may_close_clause, readable_cla
 from tracker.owners import service as owners
 from tracker.owners.models import User
 from tracker.paging import page_meta, page_offset
+from tracker.text import ascii_int
 
 SORTABLE = ("due_on", "id", "updated_at", "created_at", "status", "starts_on", "title")
 TEXT_FIELDS = ("title", "description", "cause", "measures")
@@ -63,9 +64,9 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         q = filters["q"].strip()
         found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
         found.append(Issue.owner_id.in_(_users_named(q)))
-        number = q.removeprefix("#").strip()
-        if number.isdigit() and 0 < int(number) <= 2_147_483_647:
-            found.append(Issue.id == int(number))
+        number = ascii_int(q.removeprefix("#"))
+        if number is not None and 0 < number <= 2_147_483_647:
+            found.append(Issue.id == number)
         stmt = stmt.where(or_(*found))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
 

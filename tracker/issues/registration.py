@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -30,7 +31,7 @@ from tracker.issues.permissions import (
 from tracker.issues.queries import TEXT_FIELDS
 from tracker.owners import service as owners
 from tracker.owners.models import User
-from tracker.timeutil import today, utcnow
+from tracker.timeutil import check_dates, today, utcnow
 
 #: The fields a registrar may set when registering an issue; afterwards ``due_on`` moves only
 #: through an approved extension (SPEC §4, "the deadline is kept").
@@ -45,10 +46,61 @@ REGISTRATION_FIELDS = (*EDITABLE_FIELDS, "registered_on")
 # --- registering and editing -------------------------------------------------------------
 
 
-def check_registration(actor: User, values: dict[str, Any], current: Issue | None = None) -> None:
+@dataclass
+class RegistrationMemo:
+    """What the rows of one batch share, asked of the database once for all of them: which
+    orgs lie in the actor's scope, which pairs of orgs lie on one line, and which of the
+    batch's titles each (campaign, org) has registered already.  An import of 10,000 rows
+    names a few dozen orgs and owners; without it every row asked again (SPEC §7)."""
+
+    scope: dict[int, bool] = field(default_factory=dict)
+    line: dict[tuple[int, int], bool] = field(default_factory=dict)
+    #: (campaign id, org id, title) registered, for the titles of the batch; None: unknown.
+    registered: set[tuple[int, int, str]] | None = None
+    #: Rows read by id, held here: the session's identity map holds them only weakly, so
+    #: between two rows a campaign nobody else holds was read again each time.
+    rows: dict[tuple[type, Any], Any] = field(default_factory=dict)
+
+    def get(self, model: type, ident: Any) -> Any:
+        """``db.session.get``, held for the batch."""
+        key = (model, ident)
+        if key not in self.rows:
+            self.rows[key] = db.session.get(model, ident)
+        return self.rows[key]
+
+    def in_scope(self, actor: User, org_id: int) -> bool:
+        """``owners.in_scope``, remembered."""
+        if org_id not in self.scope:
+            self.scope[org_id] = owners.in_scope(actor, org_id)
+        return self.scope[org_id]
+
+    def on_line(self, a: int, b: int) -> bool:
+        """``owners.orgs_on_line``, remembered."""
+        if (a, b) not in self.line:
+            self.line[(a, b)] = owners.orgs_on_line(a, b)
+        return self.line[(a, b)]
+
+    def load_registered(self, batch: list[dict[str, Any]]) -> None:
+        """Read which of the batch's titles are registered already (a query per 500)."""
+        titles = sorted({str(v.get("title") or "").strip() for v in batch} - {""})
+        campaigns = {v.get("campaign_id") for v in batch} - {None}
+        self.registered = set()
+        for start in range(0, len(titles), 500):
+            self.registered.update(
+                (campaign_id, org_id, title) for campaign_id, org_id, title in db.session.execute(
+                    select(Issue.campaign_id, Issue.org_id, Issue.title)
+                    .where(Issue.campaign_id.in_(campaigns),
+                           Issue.title.in_(titles[start:start + 500]))))
+
+
+def check_registration(actor: User, values: dict[str, Any], current: Issue | None = None,
+                       memo: RegistrationMemo | None = None) -> None:
     """The rules of a finding's fields (registering, or editing ``current``): references in
     the actor's scope, an active owner on the org's line, dates in order (422 naming each
-    field), and a title not yet registered for the campaign and org (409)."""
+    field), and a title not yet registered for the campaign and org (409).  ``memo``
+    remembers across a batch what its rows share."""
+    memo = memo or RegistrationMemo()
+    check_dates({k: values.get(k) for k in ("registered_on", "starts_on", "due_on")})
     errors: dict[str, list[str]] = {}
     for name in ("title",):
         if not str(values.get(name) or "").strip():
@@ -57,23 +109,19 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
     if org_id is None:
         errors["org_id"] = [_l("Required.")]
     else:
-        org = db.session.get(owners.Org, org_id)
-        if org is None or not owners.in_scope(actor, org_id):
+        org = memo.get(owners.Org, org_id)
+        if org is None or not memo.in_scope(actor, org_id):
             errors["org_id"] = [_l("No such org in your scope.")]
-    if values.get("campaign_id") is None or db.session.get(
-        Campaign, values["campaign_id"]
-    ) is None:
+    if values.get("campaign_id") is None or memo.get(Campaign, values["campaign_id"]) is None:
         errors["campaign_id"] = [_l("No such campaign.")]
-    if values.get("category_id") is None or db.session.get(
-        Category, values["category_id"]
-    ) is None:
+    if values.get("category_id") is None or memo.get(Category, values["category_id"]) is None:
         errors["category_id"] = [_l("No such category.")]
     owner_id = values.get("owner_id")
-    owner = db.session.get(User, owner_id) if owner_id is not None else None
+    owner = memo.get(User, owner_id) if owner_id is not None else None
     if owner is None or not owner.active:
         errors["owner_id"] = [_l("No such active user.")]
     elif "org_id" not in errors and (
-        owner.org_id is None or not owners.orgs_on_line(owner.org_id, int(org_id or 0))
+        owner.org_id is None or not memo.on_line(owner.org_id, int(org_id or 0))
     ):
         errors["owner_id"] = [
             _l("The owner's home org must be the issue's org, above or below it.")
@@ -90,6 +138,12 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
         errors["registered_on"] = [_l("The registration date cannot be after today.")]
     if errors:
         raise Invalid(_l("Some fields are invalid."), errors=errors)
+    if current is None and memo.registered is not None:
+        duplicate = (values["campaign_id"], org_id, values["title"].strip()) in memo.registered
+        if duplicate:
+            raise Conflict(_l("This org already has an issue with this title in this campaign."),
+                           reason="duplicate", errors={"title": [_l("Already registered.")]})
+        return
     dup = select(
         exists().where(
             Issue.campaign_id == values["campaign_id"],
@@ -140,11 +194,14 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
     clean: list[dict[str, Any]] = []
     # One calendar for the batch: due_in_working_days reads its years once, not per row.
     days = calendar.WorkingDays()
+    memo = RegistrationMemo()
+    if len(batch) > 1:
+        memo.load_registered(batch)
     for index, values in enumerate(batch):
         try:
             values = calendar.working_deadline(values, days)
             values = _registration_values(values)
-            check_registration(actor, values)
+            check_registration(actor, values, memo=memo)
         except DomainError as exc:
             refusals[index] = exc
             continue

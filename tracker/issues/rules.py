@@ -52,16 +52,19 @@ def reachable(action: str, status: str) -> bool:
 
 
 def verifier_refusal(actor_id: int | None, owner_id: int, submitted_by_id: int | None,
-                     uploader_ids: set[int]) -> str | None:
+                     uploader_ids: set[int],
+                     former_owner_ids: set[int] | frozenset[int] = frozenset()) -> str | None:
     """Why ``actor_id`` may not close an issue for want of independence, or None (four eyes).
 
-    The closer is not the owner (``owner_cannot_verify``), did not submit it last and
-    uploaded none of its attached evidence (``verifier_not_independent``).  The owner is who
-    owns it now; the submitter and the uploaders are who did the work, whoever owns it.
+    The closer is not the owner (``owner_cannot_verify``), did not submit it last, uploaded
+    none of its attached evidence and never owned it (``verifier_not_independent``).  The
+    owner is who owns it now; the submitter, the uploaders and the former owners are who did
+    (or answered for) the work, whoever owns it.
     """
     if actor_id is not None and actor_id == owner_id:
         return "owner_cannot_verify"
-    if actor_id is not None and (actor_id == submitted_by_id or actor_id in uploader_ids):
+    if actor_id is not None and (actor_id == submitted_by_id or actor_id in uploader_ids
+                                 or actor_id in former_owner_ids):
         return "verifier_not_independent"
     return None
 

@@ -11,6 +11,7 @@ from flask import g
 from tracker.http import (
     IdField,
     IdParam,
+    LedgerDate,
     PageArgs,
     StrictBoolean,
     StrictSchema,
@@ -75,7 +76,7 @@ class CampaignSchema(ma.Schema):
     title = ma.fields.String()
     reference = ma.fields.String(allow_none=True)
     org_id = ma.fields.Integer()
-    starts_on = ma.fields.Date()
+    starts_on = LedgerDate()
     remind_days_before = ma.fields.List(ma.fields.Integer(), allow_none=True)
     overdue_repeat_days = ma.fields.Integer(allow_none=True)
     escalate_after_days = ma.fields.Integer(allow_none=True)
@@ -104,7 +105,7 @@ class CampaignCreateSchema(StrictSchema):
     title = _required_text(200, required=True)
     reference = Text(100, allow_none=True, load_default=None)
     org_id = IdField(required=True)
-    starts_on = ma.fields.Date(required=True)
+    starts_on = LedgerDate(required=True)
     remind_days_before = ma.fields.List(
         ma.fields.Integer(strict=True, validate=_within("remind_days_before")),
         load_default=None, **_days_list,
@@ -129,7 +130,7 @@ class CampaignPatchSchema(StrictSchema):
     title = _required_text(200)
     reference = Text(100, allow_none=True)
     org_id = IdField()
-    starts_on = ma.fields.Date()
+    starts_on = LedgerDate()
     remind_days_before = ma.fields.List(
         ma.fields.Integer(strict=True, validate=_within("remind_days_before")),
         **_days_list,
@@ -167,11 +168,11 @@ class IssueSchema(ma.Schema):
     cause = ma.fields.String()
     measures = ma.fields.String()
     owner_id = ma.fields.Integer()
-    registered_on = ma.fields.Date(metadata={"description": "登记日期: the day the finding "
+    registered_on = LedgerDate(metadata={"description": "登记日期: the day the finding "
                                                             "entered the ledger."})
-    starts_on = ma.fields.Date()
-    due_on = ma.fields.Date()
-    original_due_on = ma.fields.Date()
+    starts_on = LedgerDate()
+    due_on = LedgerDate()
+    original_due_on = LedgerDate()
     status = ma.fields.String(metadata={"enum": STATUSES})
     overdue = ma.fields.Method("_overdue", metadata={"type": "boolean"})
     days_overdue = ma.fields.Method("_days_overdue", metadata={"type": "integer"})
@@ -250,12 +251,12 @@ class IssueCreateSchema(StrictSchema):
     cause = Text(LONG_TEXT, multiline=True, load_default="")
     measures = Text(LONG_TEXT, multiline=True, load_default="")
     owner_id = IdField(required=True)
-    registered_on = ma.fields.Date(
+    registered_on = LedgerDate(
         load_default=None,
         metadata={"description": "登记日期 (default today in TRACKER_TIMEZONE); never after "
                                  "today, never changed afterwards."})
-    starts_on = ma.fields.Date(required=True)
-    due_on = ma.fields.Date(metadata={
+    starts_on = LedgerDate(required=True)
+    due_on = LedgerDate(metadata={
         "description": "Not before starts_on; required unless due_in_working_days is given."})
     due_in_working_days = ma.fields.Integer(
         strict=True, load_default=None, validate=ma.validate.Range(min=1, max=MAX_WORKING_DAYS),
@@ -274,8 +275,8 @@ class IssuePatchSchema(StrictSchema):
     cause = Text(LONG_TEXT, multiline=True)
     measures = Text(LONG_TEXT, multiline=True)
     owner_id = IdField()
-    starts_on = ma.fields.Date()
-    due_on = ma.fields.Date()
+    starts_on = LedgerDate()
+    due_on = LedgerDate()
 
 
 #: ``sort`` values of the issue list; a leading ``-`` sorts descending.
@@ -305,8 +306,8 @@ class IssueQuerySchema(PageArgs):
     overdue = ma.fields.Boolean(
         metadata={"description": "true: not closed and past due_on today; false: the others."}
     )
-    due_before = ma.fields.Date(metadata={"description": "due_on on or before this date."})
-    due_after = ma.fields.Date(metadata={"description": "due_on on or after this date."})
+    due_before = LedgerDate(metadata={"description": "due_on on or before this date."})
+    due_after = LedgerDate(metadata={"description": "due_on on or after this date."})
     q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
                                            "the owner's name, or an issue number (17, #17)."})
     awaiting = ma.fields.String(
@@ -368,7 +369,7 @@ class EventSchema(ma.Schema):
 class AnchorSchema(ma.Schema):
     """One day's anchor: a digest over every issue's latest hash."""
 
-    date = ma.fields.Date(attribute="anchored_on")
+    date = LedgerDate(attribute="anchored_on")
     digest = ma.fields.String(metadata={
         "description": "SHA-256 (hex) over the lines 'issue_id:hash' of every issue's latest "
                        "event, by issue id."})

@@ -67,6 +67,7 @@ from tracker.pages import (
     safe_next,
     save_form,
 )
+from tracker.text import ascii_int
 from tracker.timeutil import today
 
 PAGE_SIZE = 50
@@ -295,7 +296,8 @@ def bulk() -> Response:
     service with its own event, all or none."""
     user = actor()
     form = BulkForm()
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()][:500]
+    ids = [n for n in (ascii_int(v) for v in request.form.getlist("id")[:500])
+           if n is not None and 0 < n < 2**31]
     back = request.referrer if safe_next(request.referrer, "") else url_for("issues.issue_list")
     if not form.validate_on_submit() or not ids:
         flash(_("Tick the findings and choose the new owner."), "danger")

@@ -60,9 +60,10 @@ class Inbox(MethodView):
     @blp.response(200, NotificationSchema(many=True), headers=PAGINATION_HEADER_DOC)
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's own notifications, newest first."""
-        rows, meta = paginate(service.inbox(current_api_user(), args.get("unread")),
+        user = current_api_user()
+        rows, meta = paginate(service.inbox(user, args.get("unread")),
                               args["page"], args["page_size"])
-        return rows, pagination_header(meta)
+        return service.shown(user, rows), pagination_header(meta)
 
 
 @blp.route(f"/<{ID}:notification_id>/read")
@@ -73,6 +74,7 @@ class Read(MethodView):
     @blp.response(200, NotificationSchema)
     def post(self, notification_id: int) -> Any:
         """Mark one of the caller's notifications read (404 for anyone else's)."""
-        notice = service.mark_read(current_api_user(), notification_id)
+        user = current_api_user()
+        notice = service.mark_read(user, notification_id)
         db.session.commit()
-        return notice
+        return service.shown(user, [notice])[0]

@@ -5,14 +5,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-
-#: The dates a reminder pass can reckon for.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 @click.command("remind")
@@ -26,12 +23,14 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
     mail the notices of the users who take them daily."""
     from tracker.notify import notices
     from tracker.notify.service import run_pass
+    from tracker.timeutil import FIRST_DAY, LAST_DAY, in_domain
 
     day = as_of.date() if as_of else None
-    if day is not None and not (FIRST_DAY <= day <= LAST_DAY):
-        # The pass reckons steps days before and after the date: 9999-12-31 would overflow.
+    if day is not None and not in_domain(day):
+        # The ledger's one domain of dates (SPEC §4): the pass reckons days around it.
         raise click.BadParameter(
-            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}.",
+            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()} "
+            "(date_out_of_range).",
             param_hint="'--as-of'",
         )
     result = run_pass(day, dry_run=dry_run)

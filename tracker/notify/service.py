@@ -37,7 +37,7 @@ from typing import Any, cast
 from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy import Select, Table, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -58,7 +58,7 @@ from tracker.notify.policy import (
 from tracker.owners import service as owners
 from tracker.owners.models import Role, User
 from tracker.owners.service import org_paths
-from tracker.timeutil import today, utcnow
+from tracker.timeutil import FIRST_DAY, LAST_DAY, today, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +153,22 @@ def catch_up_since(as_of: date) -> date:
 
 
 def _earliest_due() -> date | None:
-    """The earliest due date of any reminded issue: two index seeks, one statement."""
+    """The earliest due date of any reminded issue within the ledger's dates: two index seeks,
+    one statement.  A row whose due_on lies outside them (written behind the application's
+    back: every path refuses such a date) is logged and left out, never the pass's end."""
     firsts = [
-        select(func.min(Issue.due_on)).where(Issue.status == status).scalar_subquery()
+        select(func.min(Issue.due_on))
+        .where(Issue.status == status, Issue.due_on >= FIRST_DAY, Issue.due_on <= LAST_DAY)
+        .scalar_subquery()
         for status in REMINDED
     ]
+    strays = list(db.session.scalars(
+        select(Issue.id).where(Issue.status.in_(REMINDED),
+                               or_(Issue.due_on < FIRST_DAY, Issue.due_on > LAST_DAY))
+        .order_by(Issue.id).limit(20)))
+    if strays:
+        log.error("reminder pass: issue(s) %s have a due date outside %s … %s and are not "
+                  "reminded; correct them by an extension", strays, FIRST_DAY, LAST_DAY)
     found = [d for d in db.session.execute(select(*firsts)).one() if d is not None]
     return min(found) if found else None
 
@@ -449,14 +460,21 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             # so the recipient reads each issue once, at its most urgent step.
             newest = max(held, key=lambda c: step_offset(c.step))
             issue = issues[issue_id]
-            left, late = working_day_figures(issue, as_of, working_days)
-            items.append(mail.DigestItem(
-                issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
-                owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
-                days_left=days_left(issue.due_on, as_of), working_days_left=left,
-                working_days_overdue=late,
-            ))
+            try:
+                left, late = working_day_figures(issue, as_of, working_days)
+                item = mail.DigestItem(
+                    issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
+                    owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
+                    days_left=days_left(issue.due_on, as_of), working_days_left=left,
+                    working_days_overdue=late,
+                )
+            except Exception:  # noqa: BLE001 - one bad row never stops the others' reminders
+                log.exception("reminder pass: issue %s left out of the digest", issue_id)
+                continue
+            items.append(item)
             claim_ids.extend(c.id for c in held)
+        if not items:
+            continue
         items.sort(key=lambda item: (item.days_left, item.issue_id))
         digests.append(_Digest(recipients[recipient_id], kind, items, sorted(claim_ids)))
     return digests, len(stale)
@@ -569,6 +587,55 @@ def inbox(user: User, unread: bool | None = None) -> Select[Any]:
     elif unread is False:
         stmt = stmt.where(Notification.read_at.is_not(None))
     return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+class ShownNotice:
+    """A notice as its reader may see it now (one rule for the inbox page and the API).
+
+    A notice outlives a move of its issues or of its reader: it names only the issues the
+    reader may still read (their ids and titles), and its subject and comment, which speak of
+    all of them, only while the reader may read every one.  Everything else is the notice's.
+    """
+
+    def __init__(self, notice: Notification, titles: dict[int, str]) -> None:
+        self.notice = notice
+        #: The titles of the notice's issues that the reader may read.
+        self.titles = {i: titles[i] for i in notice.issue_ids if i in titles}
+        self.whole = len(self.titles) == len(notice.items)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.notice, name)
+
+    @property
+    def items(self) -> list[NotificationItem]:
+        """The items about issues the reader may read."""
+        return [item for item in self.notice.items if item.issue_id in self.titles]
+
+    @property
+    def issue_ids(self) -> list[int]:
+        """The ids of the issues the reader may read."""
+        return [item.issue_id for item in self.items]
+
+    @property
+    def subject(self) -> str:
+        """The subject, while the reader may read every issue it names."""
+        return self.notice.subject if self.whole else ""
+
+    @property
+    def comment(self) -> str:
+        """The actor's comment, while the reader may read every issue of the notice."""
+        return self.notice.comment if self.whole else ""
+
+
+def shown(user: User, notices: Sequence[Notification]) -> list[ShownNotice]:
+    """``notices`` as ``user`` may see them now: one statement for the issues they may read."""
+    from tracker.issues.service import readable_clause
+
+    ids = {item.issue_id for n in notices for item in n.items}
+    titles: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]
+        select(Issue.id, Issue.title).where(Issue.id.in_(ids), readable_clause(user))
+    ).all()) if ids else {}
+    return [ShownNotice(n, titles) for n in notices]
 
 
 def mark_read(user: User, notification_id: int) -> Notification:

@@ -12,8 +12,6 @@ from werkzeug.wrappers import Response
 
 from tracker.extensions import db
 from tracker.http import paginate
-from tracker.issues.models import Issue
-from tracker.issues.service import readable_clause
 from tracker.notify import service
 from tracker.notify.models import Notification
 from tracker.owners.auth import page_user as actor
@@ -31,14 +29,9 @@ def inbox() -> str:
     """The user's notices, newest first, each with links to its issues."""
     user = actor()
     rows, meta = paginate(service.inbox(user), page_number(), PAGE_SIZE)
-    issue_ids = {item.issue_id for n in rows for item in n.items}
-    # Only the titles of issues the reader may still read (a notice outlives a move of the
-    # issue or of its reader); the others show their number alone.
-    titles = dict(db.session.execute(
-        select(Issue.id, Issue.title).where(Issue.id.in_(issue_ids), readable_clause(user))
-    ).all()) if issue_ids else {}
-    return render_template("notify/inbox.html", notifications=rows, meta=meta, titles=titles,
-                           form=ReadForm(formdata=None))
+    # Only what the reader may still read (a notice outlives a move of its issues).
+    return render_template("notify/inbox.html", notifications=service.shown(user, rows),
+                           meta=meta, form=ReadForm(formdata=None))
 
 
 @login_required

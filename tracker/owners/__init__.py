@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
         "An org with this code exists.", field="code", field_message="Already used."))
     register_unique("uq_users_username", "users.username", UniqueRefusal(
         "This username is taken.", field="username", field_message="Already used."))
+    register_unique("uq_users_username_key", "users.username_key", UniqueRefusal(
+        "This username is taken.", field="username", field_message="Already used."))
     app.register_blueprint(blueprint.lang_bp)
     app.register_blueprint(blueprint.bp)
     for blp in owners_api.BLUEPRINTS:

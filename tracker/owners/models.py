@@ -15,8 +15,9 @@ from sqlalchemy import (
     Integer,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from tracker import text
 from tracker.database import TibetanNamed
 from tracker.extensions import Model
 from tracker.timeutil import utcnow
@@ -105,6 +106,9 @@ class User(UserMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The username as NFKC, case folded (``text.username_key``): unique, so that ``Admin``,
+    #: ``ａｄｍｉｎ`` and ``admin`` cannot be three users.  Set with the username, always.
+    username_key: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
     org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
@@ -131,6 +135,11 @@ class User(UserMixin, Model):
     def get_id(self) -> str:
         """Flask-Login session id: the user id and the password generation."""
         return f"{self.id}:{self.auth_generation}"
+
+    @validates("username")
+    def _set_key(self, _name: str, username: str) -> str:
+        self.username_key = text.username_key(username)[:80]
+        return username
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

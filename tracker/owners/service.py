@@ -466,10 +466,15 @@ def create_user(
     if not username:
         raise Invalid(_l("A username is required."), errors={"username": [_l("Required.")]})
     _check_lines(username=username, display_name=display_name, email=email)
+    why = text.username_problem(username)
+    if why is not None:
+        raise Invalid(why, reason="username_not_allowed", errors={"username": [why]})
     _check_role_org(role, org_id)
     _check_password(password)
     _check_notify_mail(notify_mail)
-    if db.session.scalar(select(exists().where(User.username == username))):
+    # Unique as people read it (SPEC §3): ``Admin`` and ``ａｄｍｉｎ`` are ``admin``.
+    if db.session.scalar(select(exists().where(
+            User.username_key == text.username_key(username)[:80]))):
         raise Conflict(_l("This username is taken."), reason="duplicate",
                        errors={"username": [_l("Already used.")]})
     user = User(
@@ -509,6 +514,9 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
     org_id = fields.get("org_id", user.org_id)
     _check_lines(display_name=fields.get("display_name"), email=fields.get("email"))
     _check_role_org(role, org_id)
+    if user.role == Role.admin.value and user.active and (
+            role != Role.admin.value or not fields.get("active", True)):
+        _keep_an_admin(user)
     if "notify_mail" in fields:
         _check_notify_mail(fields["notify_mail"])
     user.role, user.org_id = role, org_id
@@ -523,6 +531,18 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
         set_password(user, fields["password"])
     db.session.flush()
     return user
+
+
+def _keep_an_admin(user: User) -> None:
+    """Refuse (409 ``last_admin``) to demote or deactivate ``user`` when no other active admin
+    would be left.  The active admins' rows are locked until the transaction ends, so two
+    admins demoting each other at once cannot both pass."""
+    others = db.session.scalars(
+        select(User.id).where(User.role == Role.admin.value, User.active.is_(True),
+                              User.id != user.id).with_for_update()).all()
+    if not others:
+        raise Conflict(_l("This is the last active administrator: make another user an "
+                          "administrator first."), reason="last_admin")
 
 
 def set_password(user: User, password: str) -> None:

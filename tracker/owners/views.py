@@ -117,7 +117,12 @@ def login() -> Any:
             session[SESSION_KEY] = owners.start_session(user)
             login_user(user)
             db.session.commit()
-            return redirect(safe_next(request.args.get("next"), url_for("issues.home")))
+            landing = redirect(safe_next(request.args.get("next"), url_for("issues.home")))
+            # The user's language in the cookie too: a page that cannot ask the database
+            # (an outage's 503) still answers in it.
+            if user.locale in LANGUAGES:
+                return set_language_cookie(landing, user.locale)
+            return landing
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
     return render_template("owners/login.html", form=form, error=error), status, headers

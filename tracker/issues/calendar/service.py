@@ -26,7 +26,7 @@ from tracker.issues.models import WORKING, Campaign, Status, days_overdue
 from tracker.owners import service as owners
 from tracker.owners.models import User
 from tracker.requestcache import per_request
-from tracker.timeutil import utcnow
+from tracker.timeutil import check_dates, in_domain, utcnow
 
 #: The most working days a deadline may be given in (about four years).
 MAX_WORKING_DAYS = 1000
@@ -195,7 +195,9 @@ def working_deadline(values: dict[str, Any], days: WorkingDays | None = None) ->
         raise Invalid(_l("Some fields are invalid."), errors={"due_in_working_days": [
             _l("Only a campaign counted in working days takes a number of working days.")]})
     starts_on = values.get("starts_on")
-    if campaign is not None and isinstance(starts_on, date):
+    # A start outside the ledger's dates is refused by the registration's own check; counting
+    # from it could overflow the calendar.
+    if campaign is not None and isinstance(starts_on, date) and in_domain(starts_on):
         values["due_on"] = (days or current_calendar()).add_working_days(starts_on, n)
     return values
 
@@ -274,8 +276,7 @@ def set_days(actor: User, first: date, last: date | None, kind: str,
     if span > MAX_RANGE_DAYS:
         raise Invalid(_l("Some fields are invalid."), errors={"last": [
             _l("At most %(n)s days at once.", n=MAX_RANGE_DAYS)]})
-    for year in {first.year, last.year}:
-        _check_year(year)
+    check_dates({"date": first, "last": last})
     days = [first + timedelta(days=i) for i in range(span)]
     existing = {row.day: row for row in db.session.scalars(
         select(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.http import StrictSchema, Text, UtcDateTime
+from tracker.http import LedgerDate, StrictSchema, Text, UtcDateTime
 from tracker.issues.deadlines import service
 
 
@@ -13,8 +13,8 @@ class ExtensionSchema(ma.Schema):
 
     id = ma.fields.Integer(dump_only=True)
     issue_id = ma.fields.Integer(dump_only=True)
-    requested_due_on = ma.fields.Date(dump_only=True)
-    previous_due_on = ma.fields.Date(dump_only=True)
+    requested_due_on = LedgerDate(dump_only=True)
+    previous_due_on = LedgerDate(dump_only=True)
     reason = ma.fields.String(dump_only=True)
     status = ma.fields.String(dump_only=True, metadata={"enum": ["pending", "approved",
                                                                  "refused"]})
@@ -29,8 +29,8 @@ class ExtensionSchema(ma.Schema):
 class ExtensionRequestSchema(StrictSchema):
     """A request for a new due date."""
 
-    requested_due_on = ma.fields.Date(required=True,
-                                      metadata={"description": "The new due date (ISO)."})
+    requested_due_on = LedgerDate(required=True,
+                                  metadata={"description": "The new due date (ISO)."})
     reason = Text(max_length=service.MAX_REASON_LENGTH, multiline=True, required=True,
                   not_blank=True)
 

@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.models import Extension, ExtensionStatus, Issue
 from tracker.owners.models import User
-from tracker.timeutil import LocalDate, utcnow
+from tracker.timeutil import LocalDate, check_dates, utcnow
 
 DECISIONS = ("approve", "refuse")
 MAX_REASON_LENGTH = 2000
@@ -67,6 +67,7 @@ def request_extension(
 ) -> Extension:
     """Ask for a later (or different) due date with a reason; one pending request at a time."""
     issues.require_work(actor, issue)
+    check_dates({"requested_due_on": requested_due_on})
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if not reason:

@@ -52,9 +52,13 @@ UPLOAD_BODY_DOC = {
 DOWNLOAD_DOC = {
     "responses": {
         "200": {
-            "description": "The file, as an attachment under its original name.",
-            "content": {ct: {"schema": {"type": "string", "format": "binary"}}
-                        for ct in service.DOWNLOAD_CONTENT_TYPES},
+            # One binary media type: listing the stored types (text/plain among them) made
+            # generated clients read every download as text.  The type found at upload is
+            # the evidence's ``content_type``.
+            "description": "The file's bytes, as an attachment under its original name "
+                           "(its type is the evidence's content_type).",
+            "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                "format": "binary"}}},
         }
     }
 }
@@ -73,8 +77,9 @@ def read_upload_form() -> MultipartForm:
     return read_multipart(request.stream, request.content_type or "", service.evidence_dir())
 
 
-def download_response(ev: Evidence) -> Response:
-    """An evidence file as an attachment under its original name (for the API and pages)."""
+def download_response(ev: Evidence, binary: bool = False) -> Response:
+    """An evidence file as an attachment under its original name (for the API and pages);
+    ``binary``: sent as ``application/octet-stream``, as the API documents it."""
     path = service.evidence_path(ev)
     if not os.path.isfile(path):
         current_app.logger.error("evidence %s: file %s is missing", ev.id, path)
@@ -85,7 +90,7 @@ def download_response(ev: Evidence) -> Response:
     )
     # The type found from the content at upload, with its charset for text (send_file
     # would add a second, possibly wrong, charset).
-    resp.headers["Content-Type"] = ev.content_type
+    resp.headers["Content-Type"] = "application/octet-stream" if binary else ev.content_type
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
@@ -144,7 +149,7 @@ class EvidenceItem(MethodView):
         user = current_api_user()
         issue = get_issue(user, issue_id)
         ev = service.get_evidence(user, issue, evidence_id)
-        return download_response(ev)
+        return download_response(ev, binary=True)
 
     @login_required
     @blp.response(204)

@@ -79,11 +79,6 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"
                b"mif1", b"msf1"}
 #: Every accepted file name extension.
 ALLOWED_EXTENSIONS = tuple(ext for kind in KINDS for ext in kind.extensions)
-#: Every content type a download may carry (for the OpenAPI document).
-DOWNLOAD_CONTENT_TYPES = tuple(
-    sorted({k.content_type.split(";")[0] for k in KINDS})
-)
-
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: The part an Office Open XML package must hold for each kind.
 OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "ppt/presentation.xml"}

@@ -8,6 +8,7 @@ permissions, size limit and type rules of the plain upload.  Thin: the rules liv
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from tracker.issues.models import Upload
 from tracker.issues.service import get_issue
 from tracker.owners.auth import token_or_session_required, token_or_session_user
 from tracker.owners.models import User
+from tracker.text import ascii_int
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"
@@ -55,8 +57,43 @@ def _tus_user() -> User:
     return user
 
 
-@blp.after_request
+#: Upload URLs, as the WSGI server hands them over (before routing).
+_UPLOAD_PATH = re.compile(r"/api/v1/issues/[^/]+/uploads(?:/[^/]*)?/?")
+#: What a tus client behind a proxy that passes only GET and POST sends as POST with
+#: ``X-HTTP-Method-Override`` (tus 1.0.0 core: the server MUST honour it).
+OVERRIDES = frozenset({"PATCH", "DELETE", "HEAD"})
+
+
+class MethodOverride:
+    """WSGI: a POST to an upload URL with ``X-HTTP-Method-Override`` is that method.
+
+    Only upload URLs: everywhere else a POST stays a POST, so the override cannot turn a
+    form's request into another verb.  It must act before routing, hence WSGI.
+    """
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if (environ.get("REQUEST_METHOD") == "POST"
+                and _UPLOAD_PATH.fullmatch(environ.get("PATH_INFO", ""))):
+            override = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").strip().upper()
+            if override in OVERRIDES:
+                environ["REQUEST_METHOD"] = override
+        return self.wsgi_app(environ, start_response)
+
+
+@blp.record_once
+def _install_override(state: Any) -> None:
+    state.app.wsgi_app = MethodOverride(state.app.wsgi_app)
+
+
+@blp.after_app_request
 def _tus_headers(resp: Response) -> Response:
+    # App-wide, for the upload URLs: a 404 or 405 that routing raises belongs to no
+    # blueprint, and tus clients read Tus-Resumable on every answer.
+    if not _UPLOAD_PATH.fullmatch(request.path):
+        return resp
     resp.headers["Tus-Resumable"] = TUS_VERSION
     if resp.status_code == 412:
         resp.headers["Tus-Version"] = TUS_VERSION
@@ -81,10 +118,11 @@ def _int_header(name: str) -> int | None:
     value = request.headers.get(name)
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 18:
+    number = ascii_int(value, max_digits=18)
+    if number is None:
         raise DomainError(_l("%(name)s must be a whole number of bytes.", name=name),
                           reason="bad_header")
-    return int(value)
+    return number
 
 
 def _headers_doc(*names: str) -> list[dict[str, Any]]:
@@ -147,7 +185,9 @@ class UploadCollection(MethodView):
     @blp.alt_response(403, description="Not allowed to add evidence to this issue.")
     @blp.alt_response(409, description="The issue is closed.")
     @blp.alt_response(412, description="Tus-Resumable is not 1.0.0.")
-    @blp.alt_response(413, description="Upload-Length is over TRACKER_MAX_UPLOAD_MB.")
+    @blp.alt_response(413, description="Upload-Length is over TRACKER_MAX_UPLOAD_MB, or the "
+                                       "caller's unfinished uploads would then exceed "
+                                       "TRACKER_UPLOAD_QUOTA_MB (reason upload_quota).")
     @blp.alt_response(415, description="Not an accepted file type (by its name).")
     @blp.alt_response(422, description="No or bad file name, bad note, or an empty file.")
     def post(self, issue_id: int) -> Response:

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, select, update
 from werkzeug.exceptions import ClientDisconnected
 
 from tracker.errors import Conflict, DomainError, NotFound, TooLarge
@@ -65,6 +66,32 @@ class ChecksumMismatch(DomainError):
     reason = "checksum_mismatch"
 
 
+class UploadQuotaExceeded(TooLarge):
+    """The user's unfinished uploads would hold more than ``TRACKER_UPLOAD_QUOTA_MB`` (413)."""
+
+    reason = "upload_quota"
+
+
+def _check_quota(actor: User, length: int) -> None:
+    """Refuse an upload that would take the actor's unfinished uploads over the quota.
+
+    The actor's row is locked first (PostgreSQL; SQLite's writer holds the database), so two
+    uploads started at once by one user are counted one after the other.
+    """
+    quota_mb = int(current_app.config.get("TRACKER_UPLOAD_QUOTA_MB", 200))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    held = db.session.scalar(
+        select(func.coalesce(func.sum(Upload.length), 0))
+        .where(Upload.created_by_id == actor.id, Upload.expires_at > utcnow()))
+    if int(held or 0) + length > quota_mb * 1024 * 1024:
+        raise UploadQuotaExceeded(
+            _l("Your unfinished uploads would exceed %(mb)s MB. Finish or cancel one first.",
+               mb=quota_mb),
+            errors={"Upload-Length": [_l("At most %(mb)s MB of unfinished uploads per user.",
+                                         mb=quota_mb)]})
+
+
 def upload_path(upload: Upload) -> str:
     """Where the bytes received so far live."""
     return os.path.join(evidence.evidence_dir(), upload.stored_name)
@@ -91,11 +118,13 @@ def create_upload(actor: User, issue: Issue, length: int, filename: str,
     """Start a resumable upload of ``length`` bytes under the plain upload's rules.
 
     What can be judged before the bytes arrive is judged now: permission (403), name and note
-    (422), a closed issue (409), the name's kind (415), the size (413; 422 when empty).
+    (422), a closed issue (409), the name's kind (415), the size (413; 422 when empty), the
+    user's quota of unfinished uploads (413 ``upload_quota``).
     """
     filename, note, _kind = evidence.check_upload(actor, issue, filename, note, size=length)
     if length <= 0:
         raise Invalid("The file is empty.", errors={"file": ["The file is empty."]})
+    _check_quota(actor, length)
     now = utcnow()
     upload_id = secrets.token_hex(16)
     upload = Upload(

@@ -233,6 +233,7 @@ def _rows_xlsx(path: str) -> Iterator[list[Any]]:
         # A file object, not the path: openpyxl refuses paths without an .xlsx suffix, and
         # uploads are saved under temporary names.
         with open(path, "rb") as fh:
+            spreadsheets.check_workbook_size(fh)  # before a byte is unpacked
             try:
                 wb = load_workbook(fh, read_only=True, data_only=True)
             # A zip that holds no workbook fails in many ways (KeyError, ParseError, …).

@@ -8,7 +8,14 @@ import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
 
-from tracker.http import ID, PAGINATION_HEADER_DOC, PageArgs, api_blueprint, pagination_header
+from tracker.http import (
+    ID,
+    PAGINATION_HEADER_DOC,
+    LedgerDate,
+    PageArgs,
+    api_blueprint,
+    pagination_header,
+)
 from tracker.issues.public import service
 
 blp = api_blueprint(
@@ -39,7 +46,7 @@ class PublicCampaignSchema(ma.Schema):
     reference = ma.fields.String(allow_none=True)
     org_id = ma.fields.Integer()
     org_name = ma.fields.String()
-    starts_on = ma.fields.Date()
+    starts_on = LedgerDate()
 
 
 class RatesSchema(ma.Schema):
@@ -66,14 +73,14 @@ class ClosedFindingSchema(ma.Schema):
     category = ma.fields.String()
     county = ma.fields.String()
     measures = ma.fields.String()
-    closed_on = ma.fields.Date()
+    closed_on = LedgerDate()
 
 
 class DisclosureSchema(PublicCampaignSchema):
     """A published campaign's progress per county and one page of its closed findings
     (``page``, ``page_size``; X-Pagination)."""
 
-    as_of = ma.fields.Date()
+    as_of = LedgerDate()
     totals = ma.fields.Nested(RatesSchema)
     counties = ma.fields.List(ma.fields.Nested(CountySchema))
     closed_findings = ma.fields.List(ma.fields.Nested(ClosedFindingSchema))

@@ -11,6 +11,7 @@ from tracker import spreadsheets
 from tracker.http import (
     PAGINATION_HEADER_DOC,
     IdParam,
+    LedgerDate,
     PageArgs,
     QuerySchema,
     api_blueprint,
@@ -32,7 +33,7 @@ CSV = spreadsheets.CSV_MIMETYPE
 
 
 class _FormatArgs(QuerySchema):
-    as_of = ma.fields.Date(load_default=None,
+    as_of = LedgerDate(load_default=None,
                            metadata={"description": "The ledger as it stood at the end of this "
                                                     "day (TRACKER_TIMEZONE): the issues "
                                                     "registered by then, each with its status, "
@@ -69,7 +70,7 @@ class OverdueRowSchema(ma.Schema):
     org_path = ma.fields.String()
     owner_id = ma.fields.Integer()
     owner_name = ma.fields.String()
-    due_on = ma.fields.Date()
+    due_on = LedgerDate()
     days_overdue = ma.fields.Integer()
 
 

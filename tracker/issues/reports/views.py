@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues.models import Campaign, Category
 from tracker.issues.reports import export
@@ -22,7 +23,7 @@ from tracker.owners.auth import page_user as actor
 from tracker.owners.choices import org_choices
 from tracker.owners.models import User
 from tracker.pages import int_arg, page_number
-from tracker.timeutil import parse_date, today
+from tracker.timeutil import DATE_OUT_OF_RANGE, DateOutOfRange, parse_date, today
 
 PAGE_SIZE = 50
 
@@ -35,6 +36,10 @@ def report_date() -> date:
         return today()
     try:
         return parse_date(raw)
+    except DateOutOfRange as exc:
+        # The ledger's one domain of dates (SPEC §4), answered as the API answers it.
+        raise Invalid(exc.args[0], reason=DATE_OUT_OF_RANGE,
+                      errors={"as_of": [exc.args[0]]}) from None
     except ValueError:
         flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
         return today()

@@ -9,7 +9,8 @@
 * **The sweep** (``deliver``) claims at most ``TRACKER_WEBHOOK_BATCH`` due deliveries in one
   short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's write lock there), so
   two sweeps never hold the same row; then it sends them outside any transaction, each with
-  a ``TRACKER_WEBHOOK_TIMEOUT`` (10 s), and records each outcome in its own transaction.
+  a ``TRACKER_WEBHOOK_TIMEOUT`` (10 s) for the whole answer, several endpoints at once,
+  and records each outcome in its own transaction.
   Failures are retried by the back-off of ``BACKOFF`` under the same ``webhook-id``; a
   subscription failing for ``DISABLE_AFTER`` is deactivated and the admins are told.
 

@@ -4,8 +4,12 @@ outcome, back off, and deactivate a subscription that keeps failing."""
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
+import threading
 import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,6 +25,7 @@ from tracker.notify.webhooks.models import (
 )
 from tracker.notify.webhooks.signing import Attempt, post, sign
 from tracker.notify.webhooks.subscriptions import DELIVERIES, MESSAGES
+from tracker.notify.webhooks.url_policy import _allow_loopback
 from tracker.owners.models import Role, User
 from tracker.timeutil import utcnow
 
@@ -76,7 +81,7 @@ def _claim(token: str, now: datetime, limit: int, retry_now: bool) -> list[int]:
     the first is claiming; on SQLite the transaction holds the write lock (BEGIN IMMEDIATE).
     A claim left by a sweep that died expires with its lease.
     """
-    lease = timedelta(seconds=_timeout() * limit + 300)
+    lease = _lease(limit)
     stmt = (
         select(DELIVERIES.c.id)
         .join(Webhook, Webhook.id == DELIVERIES.c.webhook_id)
@@ -101,6 +106,11 @@ def _claim(token: str, now: datetime, limit: int, retry_now: bool) -> list[int]:
 
 def _timeout() -> float:
     return float(current_app.config.get("TRACKER_WEBHOOK_TIMEOUT", 10))
+
+
+def _lease(limit: int) -> timedelta:
+    """How long a sweep holds its claims: long enough to send them all one after another."""
+    return timedelta(seconds=_timeout() * limit + 300)
 
 
 @dataclass(frozen=True)
@@ -192,47 +202,88 @@ def _tell_admins(hook: Webhook, error: str) -> None:
                 hook.id, hook.url, error)
 
 
+#: Endpoints one sweep sends to at the same time (each endpoint's messages go in order).
+PARALLEL = 8
+
+
+def _send_all(held: list[_Held], timeout: float, allow_loopback: bool, stop_at: float,
+              outcomes: queue.Queue[tuple[_Held, Attempt | None]]) -> None:
+    """Send the held deliveries, each endpoint's in order in its own thread, a few endpoints
+    at once; put each outcome on ``outcomes`` (None: not tried).  An endpoint's rest waits
+    for the next sweep once it failed, and nothing starts that could not finish before
+    ``stop_at`` (the claims' lease)."""
+    by_hook: dict[int, list[_Held]] = defaultdict(list)
+    for item in held:
+        by_hook[item.webhook_id].append(item)
+
+    def send(items: list[_Held]) -> None:
+        failed = False
+        for item in items:
+            if failed or time.monotonic() + timeout > stop_at:
+                outcomes.put((item, None))
+                continue
+            try:
+                timestamp = int(time.time())
+                headers = {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "tracker-webhooks/1",
+                    "webhook-id": item.msg_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": sign(item.secret, item.msg_id, timestamp, item.body),
+                }
+                attempt = post(item.url, headers, item.body.encode("utf-8"), timeout,
+                               allow_loopback)
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed delivery
+                attempt = Attempt(False, error=f"{exc.__class__.__name__}: {exc}"[:500])
+            outcomes.put((item, attempt))
+            failed = not attempt.ok
+
+    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="webhook") as pool:
+        for items in by_hook.values():
+            pool.submit(send, items)
+
+
 def deliver(*, retry_now: bool = False, limit: int | None = None) -> SweepResult:
     """One delivery sweep: claim what is due (at most ``limit``), send, record.
 
-    This is a job boundary, like a request: it commits (the claims first, then each outcome).
-    ``retry_now`` ignores the back-off.
+    This is a job boundary, like a request: it commits (the claims first, then each outcome,
+    as it comes).  Endpoints are sent to concurrently (``PARALLEL`` at a time), each
+    delivery cut off ``TRACKER_WEBHOOK_TIMEOUT`` seconds after it started, so one slow
+    receiver holds up neither the others nor the sweep past its claims' lease.  Only this
+    thread touches the database.  ``retry_now`` ignores the back-off.
     """
     limit = limit or int(current_app.config.get("TRACKER_WEBHOOK_BATCH", 100))
     token = secrets.token_hex(16)
     db.session.rollback()
     result = SweepResult()
+    started = time.monotonic()
     ids = _claim(token, utcnow(), limit, retry_now)
     result.claimed = len(ids)
     if not ids:
         return result
     timeout = _timeout()
-    failed_hooks: set[int] = set()
+    # Stop starting deliveries well before the lease ends, so no claim is ever sent twice.
+    stop_at = started + _lease(limit).total_seconds() - 60
+    held = _held(ids)
+    outcomes: queue.Queue[tuple[_Held, Attempt | None]] = queue.Queue()
+    sender = threading.Thread(
+        target=_send_all, args=(held, timeout, _allow_loopback(), stop_at, outcomes),
+        daemon=True, name="webhook-sweep")
+    sender.start()
     skipped: list[int] = []
-    for item in _held(ids):
-        if item.webhook_id in failed_hooks:
-            # One slow or failing endpoint must not hold up the sweep once per message.
+    for _n in range(len(held)):
+        item, attempt = outcomes.get()
+        if attempt is None:
             skipped.append(item.id)
-            continue
-        timestamp = int(time.time())
-        body = item.body.encode("utf-8")
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "tracker-webhooks/1",
-            "webhook-id": item.msg_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(item.secret, item.msg_id, timestamp, item.body),
-        }
-        attempt = post(item.url, headers, body, timeout)
-        if attempt.ok:
+        elif attempt.ok:
             _record_success(item, token, attempt)
             result.delivered += 1
         else:
-            failed_hooks.add(item.webhook_id)
             result.failed += 1
             result.error = result.error or f"webhook {item.webhook_id}: {attempt.error}"
             if _record_failure(item, token, attempt):
                 result.deactivated.append(item.webhook_id)
+    sender.join()
     _release(skipped, token)
     result.deferred = len(skipped)
     if result.failed:

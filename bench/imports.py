@@ -1,0 +1,188 @@
+"""A 10,000-row spreadsheet import against the same rows inserted by a bare script.
+
+``import`` is ``tracker.issues.imports.service.import_findings`` on an xlsx of ROWS findings
+(every row read, checked by the registration rules, registered with its "created" event, the
+hash chain, the outbox listeners), committed.  ``bare`` is what no import can beat: the same
+rows, already parsed, inserted into ``issues`` by one executemany and committed, with no
+check, no event and no chain.  Each round imports into a campaign of its own, so nothing is
+skipped as already registered.  The figure is import / bare; the absolute import time is
+printed too, because the README's production command must give a worker room for it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import date
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bench.common import PG_URL, Result, Settings, say
+
+ROWS = 10_000
+UNITS = 20
+OFFICERS = 50
+ROUNDS = 3
+SCHEMA = "bench_imports"
+
+
+def _url(kind: str, tmp: str) -> str:
+    if kind == "sqlite":
+        return "sqlite:///" + os.path.join(tmp, "imports.sqlite3")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{SCHEMA}"
+
+
+def _drop(kind: str) -> None:
+    if kind == "postgresql":
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        admin.dispose()
+
+
+def _setup() -> dict[str, Any]:
+    """A county with UNITS units, OFFICERS officers, a category and a registrar."""
+    from tracker.extensions import db
+    from tracker.issues.models import Category
+    from tracker.owners import service as owners
+
+    system = owners.system_actor("bench")
+    county = owners.create_org(system, "MD", "玛多县", "county", None)
+    units = [owners.create_org(system, f"MD-{n:02d}", f"玛多县第{n}窗口", "department", county.id)
+             for n in range(UNITS)]
+    registrar = owners.create_user(system, "bench-registrar", "bench-pass-1", "registrar",
+                                   county.id, display_name="登记员")
+    officers = [owners.create_user(system, f"bench-officer{n}", "bench-pass-1", "officer",
+                                   units[n % UNITS].id, display_name=f"责任人{n}")
+                for n in range(OFFICERS)]
+    category = Category(code="C1", name="窗口设置不科学,排队等待时间长")
+    db.session.add(category)
+    db.session.commit()
+    return {"county": county, "units": units, "registrar": registrar, "officers": officers,
+            "category": category}
+
+
+def _campaign(world: dict[str, Any], n: int) -> int:
+    from tracker.extensions import db
+    from tracker.issues.models import Campaign
+
+    campaign = Campaign(title=f"自查整改第{n}轮", reference=f"果行公〔2018〕{n}号",
+                        org_id=world["county"].id, starts_on=date(2018, 7, 7))
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign.id
+
+
+def _rows(world: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for n in range(ROWS):
+        officer = world["officers"][n % OFFICERS]
+        unit = world["units"][(n % OFFICERS) % UNITS]  # the officer's home unit
+        rows.append({"org": unit.code, "category": world["category"].code,
+                     "title": f"群众办事来回跑第{n}项",
+                     "description": "部分审批事项仍需拿回原部门办理",
+                     "cause": "窗口授权不到位", "measures": "开办培训班,提高窗口人员业务能力",
+                     "owner": officer.username, "window": "2018年7月7日至2019年1月7日",
+                     "org_id": unit.id, "owner_id": officer.id})
+    return rows
+
+
+def _xlsx(rows: list[dict[str, Any]], path: str) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("整改台账")
+    sheet.append(["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施",
+                  "责任人", "整改时限"])
+    for n, r in enumerate(rows, start=1):
+        sheet.append([n, r["org"], r["category"], r["title"], r["description"], r["cause"],
+                      r["measures"], r["owner"], r["window"]])
+    book.save(path)
+
+
+def _bare(rows: list[dict[str, Any]], world: dict[str, Any], campaign_id: int) -> None:
+    """The same rows, parsed already, inserted with one executemany and committed."""
+    from sqlalchemy import insert
+
+    from tracker.extensions import db
+    from tracker.issues.models import Issue
+    from tracker.timeutil import utcnow
+
+    now = utcnow()
+    values = [{"campaign_id": campaign_id, "org_id": r["org_id"],
+               "category_id": world["category"].id, "title": r["title"],
+               "description": r["description"], "cause": r["cause"], "measures": r["measures"],
+               "owner_id": r["owner_id"], "registered_on": date(2018, 7, 7),
+               "starts_on": date(2018, 7, 7), "due_on": date(2019, 1, 7),
+               "original_due_on": date(2019, 1, 7), "status": "open", "evidence_count": 0,
+               "extension_count": 0, "created_by_id": world["registrar"].id,
+               "created_at": now, "updated_at": now, "version": 1, "history_hash": ""}
+              for r in rows]
+    db.session.execute(insert(Issue), values)
+    db.session.commit()
+
+
+def _measure(kind: str) -> list[Result]:
+    from bench.generate import bench_app
+    from tracker.extensions import db
+    from tracker.issues.imports import service as imports
+
+    with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp:
+        url = _url(kind, tmp)
+        app = bench_app(url)
+        try:
+            with app.app_context():
+                from flask_migrate import upgrade
+
+                upgrade()
+                world = _setup()
+                rows = _rows(world)
+                path = os.path.join(tmp, "ledger.xlsx")
+                _xlsx(rows, path)
+                samples: dict[str, list[float]] = {"import": [], "bare": []}
+                for n in range(ROUNDS):
+                    campaign_id = _campaign(world, 2 * n)
+                    started = time.perf_counter()
+                    report = imports.import_findings(path, "ledger.xlsx", campaign_id,
+                                                     world["registrar"])
+                    db.session.commit()
+                    samples["import"].append(time.perf_counter() - started)
+                    assert report.created == ROWS, report.as_dict()["errors"][:3]
+                    campaign_id = _campaign(world, 2 * n + 1)
+                    started = time.perf_counter()
+                    _bare(rows, world, campaign_id)
+                    samples["bare"].append(time.perf_counter() - started)
+                    say(f"  round {n + 1}: import {samples['import'][-1]:.2f} s, bare "
+                        f"{samples['bare'][-1]:.2f} s")
+                took = {k: statistics.median(v) for k, v in samples.items()}
+                result = Result(f"import {ROWS:,} rows (xlsx)", kind, ROWS,
+                                took["import"], took["bare"], "s", 8.0,
+                                note=f"import {took['import']:.1f} s; median of {ROUNDS}")
+                say(result.line())
+                return [result]
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            _drop(kind)
+
+
+def run(settings: Settings, kind: str) -> list[Result]:
+    """The import of a 10,000-row xlsx against a bare insert of its rows, on ``kind``."""
+    return _measure(kind)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for kind in sys.argv[1:] or ["sqlite"]:
+        _measure(kind)
