@@ -184,7 +184,7 @@ def test_any_logged_in_user_reads_a_year(world, api):
     assert body["year"] == 2026 and body["known"] is True
     days = {d["date"]: d for d in body["days"]}
     assert days["2026-10-10"] == {"date": "2026-10-10", "kind": "workday",
-                                  "name": "国庆节调休", "source": "package"}
+                                  "name": "国庆节调休", "source": "package", "national": True}
     assert days["2026-10-01"]["kind"] == "holiday"
     assert [d["date"] for d in body["days"]] == sorted(days)
     oracle = {d.isoformat() for d in every_day(date(2026, 1, 1), LAST)

@@ -313,7 +313,7 @@ def latest_anchor() -> HistoryAnchor | None:
         select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc()).limit(1))
 
 
-def anchors_newest_first() -> Select[tuple[HistoryAnchor]]:
+def anchors_newest_first() -> Select[HistoryAnchor]:
     """The recorded anchors, newest first: what the admins' API and page list."""
     return select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc())
 
