@@ -240,3 +240,42 @@ def test_an_admin_opens_the_anchors_from_the_admin_menu(
     finally:
         context.close()
     assert recorder.errors == []
+
+
+# --- 9. campaigns' Tibetan titles --------------------------------------------------------
+
+
+def test_campaigns_carry_a_tibetan_title_that_tibetan_pages_show(world: Any, make: Any,
+                                                                 api: Any, app: Any) -> None:
+    base = {"title": "政务服务好差评整改", "org_id": world.prefecture.id,
+            "starts_on": "2026-09-01"}
+    resp = api.post("/api/v1/campaigns", world.admin, json=base)
+    assert resp.status_code == 201 and resp.get_json()["title_bo"] is None
+    cid = resp.get_json()["id"]
+    resp = api.patch(f"/api/v1/campaigns/{cid}", world.admin,
+                     json={"title_bo": " གཞུང་ཞབས་ཀྱི་བསམ་འཆར་ཞིག་གསོ། "})
+    assert resp.status_code == 200
+    assert resp.get_json()["title_bo"] == "གཞུང་ཞབས་ཀྱི་བསམ་འཆར་ཞིག་གསོ།"
+    assert api.patch(f"/api/v1/campaigns/{cid}", world.admin,
+                     json={"title_bo": "ཀ" * 201}).status_code == 422
+    from tracker.issues.models import Campaign
+
+    campaign = db.session.get(Campaign, cid)
+    assert campaign is not None
+    issue = make.issue(world.centre, world.officer, campaign, world.category)
+    db.session.commit()
+    owners.update_user(world.officer, world.officer, locale="bo")
+    db.session.commit()
+    reader = page_client(app)
+    login(reader, "off")
+    page = reader.get(f"/issues/{issue.id}")
+    assert "གཞུང་ཞབས་ཀྱི་བསམ་འཆར་ཞིག་གསོ།" in page.text and "政务服务好差评整改" not in page.text
+    chinese = page_client(app)
+    login(chinese, "reg")
+    page = chinese.get(f"/issues/{issue.id}")
+    assert "政务服务好差评整改" in page.text and "གཞུང་ཞབས་ཀྱི་བསམ" not in page.text
+    # The admin form takes it too.
+    admin = page_client(app)
+    login(admin, "admin")
+    form = admin.get(f"/admin/campaigns/{cid}")
+    assert 'name="title_bo"' in form.text and "藏文标题" in form.text

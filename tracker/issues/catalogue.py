@@ -56,8 +56,8 @@ def save_category(actor: User, category: Category | None, code: str, name: str,
 
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
-    "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days", "day_basis", "public",
+    "title", "title_bo", "reference", "org_id", "starts_on", "remind_days_before",
+    "overdue_repeat_days", "escalate_after_days", "day_basis", "public",
 )
 
 
@@ -112,6 +112,7 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     owners.require_admin(actor)
     values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
     values["title"] = str(values.get("title") or "").strip()
+    values["title_bo"] = str(values.get("title_bo") or "").strip() or None
     values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
     values["public"] = bool(values.get("public"))
     _check_campaign(values)
@@ -132,6 +133,8 @@ def update_campaign(actor: User, campaign: Campaign, values: dict[str, Any]) -> 
     merged.update(values)
     if "title" in values:
         merged["title"] = str(values["title"] or "").strip()
+    if "title_bo" in values:
+        merged["title_bo"] = str(values["title_bo"] or "").strip() or None
     _check_campaign(merged)
     for k in values:
         setattr(campaign, k, merged[k])

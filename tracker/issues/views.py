@@ -100,7 +100,7 @@ def owner_choices(user: User) -> list[tuple[int, str]]:
 def fill_issue_form(form: IssueForm, user: User) -> None:
     """Set the choices of the register/edit form."""
     form.campaign_id.choices = [
-        (c.id, f"{c.title} {c.reference or ''}".strip())
+        (c.id, f"{c.local_title} {c.reference or ''}".strip())
         for c in db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))
     ]
     form.org_id.choices = org_choices(user)

@@ -91,6 +91,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
                 "remind_days_before": [_l("Whole numbers separated by commas.")]}) from None
         values = {
             "title": form.title.data or "",
+            "title_bo": form.title_bo.data or None,
             "reference": (form.reference.data or "").strip() or None,
             "org_id": form.org_id.data,
             "starts_on": form.starts_on.data,
