@@ -279,3 +279,25 @@ def test_campaigns_carry_a_tibetan_title_that_tibetan_pages_show(world: Any, mak
     login(admin, "admin")
     form = admin.get(f"/admin/campaigns/{cid}")
     assert 'name="title_bo"' in form.text and "藏文标题" in form.text
+
+
+# --- 7. registration defaults to the current campaign ------------------------------------
+
+
+def test_registration_defaults_to_the_campaign_already_started(world: Any, make: Any,
+                                                               api: Any, app: Any) -> None:
+    coming = api.post("/api/v1/campaigns", world.admin, json={
+        "title": "明年的整改", "org_id": world.prefecture.id,
+        "starts_on": date(today().year + 1, 3, 1).isoformat()})
+    assert coming.status_code == 201
+    current = api.post("/api/v1/campaigns", world.admin, json={
+        "title": "今年的整改", "org_id": world.prefecture.id,
+        "starts_on": today().isoformat()})
+    assert current.status_code == 201
+    client = page_client(app)
+    login(client, "reg")
+    page = client.get("/issues/new")
+    chosen = re.search(r'<option selected value="(\d+)"|<option value="(\d+)" selected',
+                       page.text.split('name="campaign_id"', 1)[1].split("</select>", 1)[0])
+    assert chosen is not None
+    assert int(chosen.group(1) or chosen.group(2)) == current.get_json()["id"]

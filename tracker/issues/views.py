@@ -113,11 +113,18 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
 
 
 def new_issue_form(user: User) -> RegisterForm:
-    """The registration form with defaults: the user's unit, today, the latest campaign."""
+    """The registration form with defaults: the user's unit, today, the current campaign."""
     form = RegisterForm()
     fill_issue_form(form, user)
     if request.method == "GET":
-        if form.campaign_id.choices:
+        # The current campaign: the latest one already started (a campaign that starts next
+        # year is the newest, but nothing found today belongs to it); else the newest.
+        started = db.session.scalar(
+            select(Campaign.id).where(Campaign.starts_on <= today())
+            .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+        if started is not None:
+            form.campaign_id.data = started
+        elif form.campaign_id.choices:
             form.campaign_id.data = form.campaign_id.choices[0][0]
         if user.org_id is not None:
             form.org_id.data = user.org_id
