@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.test_import import _row, write_xlsx
+from tests.support.sheets import finding_row as _row
+from tests.support.sheets import write_xlsx
 from tracker.extensions import db
 from tracker.issues.models import Issue
 

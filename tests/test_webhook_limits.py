@@ -7,6 +7,7 @@
   multicast is refused when saved; host names are not looked up when saved.
 """
 
+# ruff: noqa: F811 - the shared fixtures are imported by name and requested by name
 from __future__ import annotations
 
 import socket
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.test_webhooks import _deliveries, config, hook_to, loopback  # noqa: F401
+from tests.support.webhooks import deliveries as _deliveries
+from tests.support.webhooks import hook_to, loopback  # noqa: F401 - fixtures
 from tests.webhook_receiver import receiver
 from tracker.notify.webhooks import service as webhooks
 
@@ -92,7 +94,7 @@ def trickler() -> Iterator[Trickler]:
         server.close()
 
 
-def test_a_trickling_receiver_is_cut_off_and_holds_up_no_one(config, hook_to, world, make):  # noqa: F811
+def test_a_trickling_receiver_is_cut_off_and_holds_up_no_one(config, hook_to, world, make):
     config(TRACKER_WEBHOOK_TIMEOUT=DEADLINE)
     with trickler() as slow, receiver() as fast:
         # The trickler is subscribed first, so its delivery is the first the sweep claims.
@@ -117,7 +119,7 @@ def test_a_trickling_receiver_is_cut_off_and_holds_up_no_one(config, hook_to, wo
     assert delivered.status == "delivered"
 
 
-def test_the_fast_receiver_is_not_queued_behind_the_slow_one(config, hook_to, world, make):  # noqa: F811
+def test_the_fast_receiver_is_not_queued_behind_the_slow_one(config, hook_to, world, make):
     """The fast receiver's request arrives before the trickler is cut off, not after."""
     config(TRACKER_WEBHOOK_TIMEOUT=DEADLINE)
     arrived: dict[str, float] = {}
@@ -164,7 +166,7 @@ BAD_URLS = [
 
 
 @pytest.mark.parametrize("url", BAD_URLS)
-def test_every_spelling_of_a_forbidden_address_is_refused(api, world, config, url):  # noqa: F811
+def test_every_spelling_of_a_forbidden_address_is_refused(api, world, config, url):
     resp = api.post("/api/v1/webhooks", user=world.admin,
                     json={"url": url, "events": ["issue.closed"]})
     assert resp.status_code == 422, (url, resp.get_json())
@@ -174,7 +176,7 @@ def test_every_spelling_of_a_forbidden_address_is_refused(api, world, config, ur
 @pytest.mark.parametrize("url", ["http://[64:ff9b::a9fe:a9fe]/hook",
                                  "http://[::ffff:169.254.169.254]/hook",
                                  "http://224.0.0.1/hook"])
-def test_link_local_and_multicast_stay_refused_when_loopback_is_allowed(api, world, loopback,  # noqa: F811
+def test_link_local_and_multicast_stay_refused_when_loopback_is_allowed(api, world, loopback,
                                                                        url):
     resp = api.post("/api/v1/webhooks", user=world.admin,
                     json={"url": url, "events": ["issue.closed"]})
@@ -184,13 +186,13 @@ def test_link_local_and_multicast_stay_refused_when_loopback_is_allowed(api, wor
 
 @pytest.mark.parametrize("url", ["http://10.20.30.40:8080/hook", "http://[2002:a14:1e28::]/hook",
                                  "http://[64:ff9b::a14:1e28]/hook", "http://172.16.5.4/hook"])
-def test_intranet_addresses_in_any_form_are_allowed(api, world, config, url):  # noqa: F811
+def test_intranet_addresses_in_any_form_are_allowed(api, world, config, url):
     resp = api.post("/api/v1/webhooks", user=world.admin,
                     json={"url": url, "events": ["issue.closed"]})
     assert resp.status_code == 201, resp.get_json()
 
 
-def test_a_host_name_is_not_looked_up_when_saved(api, world, config, monkeypatch):  # noqa: F811
+def test_a_host_name_is_not_looked_up_when_saved(api, world, config, monkeypatch):
     """The name is judged at each delivery; saving sends nothing to the network."""
     looked_up: list[str] = []
     real = socket.getaddrinfo
@@ -210,7 +212,7 @@ def test_a_host_name_is_not_looked_up_when_saved(api, world, config, monkeypatch
     assert looked_up == []
 
 
-def test_a_name_is_judged_when_a_delivery_resolves_it(api, world, make, config):  # noqa: F811
+def test_a_name_is_judged_when_a_delivery_resolves_it(api, world, make, config):
     """A name saved while allowed and resolving to loopback now: the delivery is refused and
     recorded failed with the address it resolved to."""
     config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=True)

@@ -1,6 +1,7 @@
 """Webhooks (SPEC §6): subscriptions, the outbox, signed deliveries to a real receiver on
 127.0.0.1 verified with the ``standardwebhooks`` package, back-off, SSRF guard."""
 
+# ruff: noqa: F811 - the shared fixtures are imported by name and requested by name
 from __future__ import annotations
 
 import os
@@ -13,7 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.pages import csrf_token, login
-from tests.webhook_receiver import Receiver, receiver
+from tests.support.webhooks import deliveries as _deliveries
+from tests.support.webhooks import hook_to, loopback  # noqa: F401 - fixtures
+from tests.webhook_receiver import receiver
 from tracker.extensions import db
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as deadlines
@@ -28,33 +31,6 @@ from tracker.timeutil import utcnow
 def _no_loopback(config) -> None:
     """Webhooks may not reach loopback addresses unless a test allows it."""
     config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=False)
-
-
-@pytest.fixture
-def loopback(config) -> None:
-    """TRACKER_WEBHOOK_ALLOW_LOOPBACK=true, as in the tests of SPEC §6."""
-    config(TRACKER_WEBHOOK_ALLOW_LOOPBACK=True)
-
-
-@pytest.fixture
-def hook_to(api, world, loopback):
-    """Subscribe a receiver through the API as the admin; the receiver learns the secret."""
-
-    def subscribe(rx: Receiver, events: list[str], **extra) -> dict:
-        resp = api.post("/api/v1/webhooks", user=world.admin,
-                        json={"url": rx.url, "events": events, **extra})
-        assert resp.status_code == 201, resp.get_json()
-        rx.secret = resp.get_json()["secret"]
-        return resp.get_json()
-
-    return subscribe
-
-
-def _deliveries(hook_id: int) -> list[WebhookDelivery]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(WebhookDelivery)
-                                   .where(WebhookDelivery.webhook_id == hook_id)
-                                   .order_by(WebhookDelivery.id)))
 
 
 def test_closing_a_finding_is_delivered_signed_with_the_issue(api, world, make, hook_to,
