@@ -24,7 +24,7 @@ run: venv translations
 	$(BIN)/flask --app tracker demo --if-empty
 	@echo ""
 	@echo "  整改台账 serving on http://127.0.0.1:$(PORT)/  (API under /api/v1, OpenAPI at /api/v1/openapi.json)"
-	@echo "  Demo logins: the table above (every demo user's password is demo12345)."
+	@echo "  Demo logins: the table above (every demo user's password is demo123456)."
 	@echo ""
 	$(BIN)/flask --app tracker scheduler & SCHED=$$!; \
 	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \

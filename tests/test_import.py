@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.support.languages import data_of, english_sentences
 from tests.support.sheets import HEADERS, finding_row, write_csv, write_xlsx
+from tracker import spreadsheets
 from tracker.errors import UnsupportedFile, rendered
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -398,7 +399,7 @@ def test_encoding_is_decided_on_the_whole_file_not_a_sample(world, tmp_path):
     path = write_csv(str(tmp_path / "ledger.csv"), [*filler, finding_row(2000, "群众办事来回跑")],
                      encoding="gb18030")
     assert os.path.getsize(path) > 70_000
-    assert importer._csv_encoding(path) == "gb18030"
+    assert spreadsheets.csv_encoding(path) == "gb18030"
     report = import_findings(path, "ledger.csv", world.campaign.id, world.registrar)
     assert report.created == 2000
     assert db.session.scalar(select(Issue).where(Issue.title == "群众办事来回跑")) is not None

@@ -92,7 +92,7 @@ def test_failures_per_username_are_limited(world, app):
 def test_password_change_kills_tokens(world):
     token, _ = service.issue_token(world.officer)
     assert service.user_for_token(token) == world.officer
-    service.set_password(world.officer, "brand-new-pass")
+    service.set_password(world.officer, "brand-new-pass-2")
     assert service.user_for_token(token) is None
 
 

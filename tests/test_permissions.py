@@ -343,6 +343,11 @@ EXTRA_COVERED = {
     ("POST", "/api/v1/issues/{issue_id}/uploads"),
     ("PATCH", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
     ("DELETE", "/api/v1/issues/{issue_id}/uploads/{upload_id}"),
+    # People (issue 24): tests/test_accounts.py (admin reset, own change),
+    # tests/test_handover.py (admin, a supervisor over the user, 404 outside the line),
+    # tests/test_users_import.py (admin only).
+    ("POST", "/api/v1/users/{user_id}/password"), ("POST", "/api/v1/users/me/password"),
+    ("POST", "/api/v1/users/{user_id}/handover"), ("POST", "/api/v1/users/import"),
 }
 
 

@@ -64,6 +64,14 @@ class Config:
         #: Megabytes of unfinished resumable uploads one user may hold (SPEC §6).
         self.TRACKER_UPLOAD_QUOTA_MB = int(env.get("TRACKER_UPLOAD_QUOTA_MB", "200"))
         self.TRACKER_TOKEN_HOURS = int(env.get("TRACKER_TOKEN_HOURS", "12"))
+        #: The directory users whose ``auth`` is ldap sign in against (unset: none).
+        self.TRACKER_LDAP_URL = env.get("TRACKER_LDAP_URL", "")
+        self.TRACKER_LDAP_BIND_DN = env.get("TRACKER_LDAP_BIND_DN", "")
+        self.TRACKER_LDAP_BIND_PASSWORD = env.get("TRACKER_LDAP_BIND_PASSWORD", "")
+        self.TRACKER_LDAP_BASE_DN = env.get("TRACKER_LDAP_BASE_DN", "")
+        self.TRACKER_LDAP_USER_FILTER = env.get("TRACKER_LDAP_USER_FILTER", "(uid={username})")
+        #: Seconds to wait for the directory before telling its users it is unavailable.
+        self.TRACKER_LDAP_TIMEOUT = float(env.get("TRACKER_LDAP_TIMEOUT", "5"))
         self.TRACKER_LOGIN_MAX_FAILURES = int(env.get("TRACKER_LOGIN_MAX_FAILURES", "5"))
         self.TRACKER_LOGIN_WINDOW_MINUTES = int(env.get("TRACKER_LOGIN_WINDOW_MINUTES", "15"))
         self.SESSION_COOKIE_SECURE = _bool(env.get("TRACKER_COOKIE_SECURE"))

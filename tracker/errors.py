@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -52,6 +53,30 @@ LIBRARY_MESSAGES = (
     N_("Invalid value."),
     N_("Shorter than minimum length 1."),
     N_("Must not be blank."),  # tracker.http.Text's own, raised through marshmallow
+    # Werkzeug's 422, which webargs raises for every body or query it refuses.
+    N_("The request was well-formed but was unable to be followed due to semantic errors."),
+    N_("Not a valid email address."),
+    N_("Not a valid number."),
+    N_("Not a valid datetime."),
+    N_("Not a valid mapping type."),
+)
+
+#: marshmallow's messages that carry values ("Must be one of: a, b."): the English pattern,
+#: and the catalogue's message the values are put into.
+LIBRARY_PATTERNS = (
+    (re.compile(r"Must be one of: (?P<choices>.*)\."), N_("Must be one of %(choices)s.")),
+    (re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\."),
+     N_("Between %(min)s and %(max)s characters.")),
+    (re.compile(r"Longer than maximum length (?P<max>\d+)\."),
+     N_("At most %(max)s characters.")),
+    (re.compile(r"Shorter than minimum length (?P<min>\d+)\."),
+     N_("At least %(min)s characters.")),
+    (re.compile(r"Length must be (?P<n>\d+)\."), N_("Exactly %(n)s characters.")),
+    (re.compile(r"Must be greater than or equal to (?P<min>\S+) and less than or equal to "
+                r"(?P<max>\S+)\."), N_("From %(min)s to %(max)s.")),
+    (re.compile(r"Must be greater than or equal to (?P<min>\S+)\."),
+     N_("At least %(min)s.")),
+    (re.compile(r"Must be less than or equal to (?P<max>\S+)\."), N_("At most %(max)s.")),
 )
 
 
@@ -64,7 +89,13 @@ def translated(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [translated(v) for v in value]
     if isinstance(value, str) and value:
-        return gettext(value)
+        said = gettext(value)
+        if said == value:
+            for pattern, message in LIBRARY_PATTERNS:
+                found = pattern.fullmatch(value)
+                if found is not None:
+                    return gettext(message, **found.groupdict())
+        return said
     return value
 
 

@@ -89,6 +89,17 @@ def accepted_language() -> str | None:
     return None
 
 
+def in_every_language(label: Any) -> set[str]:
+    """A lazy label rendered in each of the product's languages."""
+    from flask_babel import force_locale
+
+    found = set()
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            found.add(str(label))
+    return found
+
+
 def is_chinese() -> bool:
     """Whether pages are being rendered in Chinese."""
     locale = get_locale()

@@ -1,4 +1,5 @@
-"""The one spreadsheet writer: csv and xlsx whose cells are data, never code.  Knows no domain.
+"""The one spreadsheet writer (csv and xlsx whose cells are data, never code) and the reader
+every import shares.  Knows no domain.
 
 SPEC §7 "Spreadsheets are data": no exported cell is ever a formula.  A text that begins with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written as text (xlsx: a string cell
@@ -12,19 +13,24 @@ spooled (in memory while small, on disk beyond a megabyte): bounded memory for a
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext as _l
 
-from tracker.errors import TooLarge
+from tracker import text as text_rules
+from tracker.errors import TooLarge, UnsupportedFile
 
 #: The one xlsx media type.
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -223,6 +229,139 @@ class Workbook:
         return out
 
 
+# --- reading -----------------------------------------------------------------------------
+# Shared by every import (findings, users): the file's kind from its content, csv in UTF-8 or
+# GB18030, xlsx read-only, row errors named by the sheet's own row numbers.
+
+
+@dataclass
+class RowError:
+    """One problem in one row: the sheet's own row number (header = 1), column, reason."""
+
+    row: int
+    column: str
+    #: A lazy message (with its arguments), rendered in the reader's language.
+    message: Any
+    #: The title the row gives (问题), so that the row can be found by what it says.
+    title: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form, in the reader's language."""
+        return {"row": self.row, "column": self.column, "message": str(self.message),
+                "text": str(self)}
+
+    def __str__(self) -> str:
+        if self.column:
+            return gettext("Row %(row)s, %(column)s: %(message)s", row=self.row,
+                           column=self.column, message=self.message)
+        return gettext("Row %(row)s: %(message)s", row=self.row, message=self.message)
+
+
+def normalise_header(value: Any) -> str:
+    """A heading as compared: without spaces, marks around it or case."""
+    text = str(value or "").strip().replace("\u3000", " ")
+    # A Tibetan heading may end in a tsheg or a shad (ལས་ཁུངས་ / ལས་ཁུངས།).
+    return re.sub(r"\s+", "", text).strip("*:：་།").lower()
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as trimmed text (a whole number without its ".0")."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return text_rules.trim(str(value))
+
+
+def _sniff(path: str, filename: str) -> str:
+    """The file's kind from its content and name: "xlsx" or "csv"; 415 otherwise."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    name = filename.lower()
+    if head.startswith(b"PK\x03\x04"):
+        if name.endswith((".xlsx", ".xlsm")) or not name.endswith(".csv"):
+            return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedFile(
+            _l("Old Excel .xls files cannot be read: save the sheet as .xlsx or as CSV."),
+            errors={"file": [_l("Save as .xlsx or CSV.")]},
+        )
+    if name.endswith((".csv", ".txt")) and b"\x00" not in head:
+        return "csv"
+    raise UnsupportedFile(
+        _l("'%(name)s' is not an .xlsx or .csv spreadsheet.", name=filename),
+        errors={"file": [_l("Upload an .xlsx or .csv file.")]},
+    )
+
+
+def csv_encoding(path: str) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes strictly; GB18030 otherwise."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 16), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+def _rows_csv(path: str) -> Iterator[list[Any]]:
+    encoding = csv_encoding(path)
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            try:
+                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+            except csv.Error:
+                dialect = csv.excel
+            yield from csv.reader(fh, dialect)
+    except UnicodeDecodeError as exc:
+        raise UnsupportedFile(_l("The CSV file is neither UTF-8 nor GB18030 text."),
+                              errors={"file": [_l("Save the CSV as UTF-8.")]}) from exc
+    except csv.Error as exc:
+        # NUL bytes, a field over the size limit: not a spreadsheet someone saved as CSV.
+        raise UnsupportedFile(_l("The CSV file cannot be read: %(error)s.", error=str(exc)),
+                              errors={"file": [_l("Upload an .xlsx or .csv file.")]}) from exc
+
+
+def _rows_xlsx(path: str) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        # Files not written by Excel warn about missing default styles; harmless here.
+        warnings.simplefilter("ignore")
+        # A file object, not the path: openpyxl refuses paths without an .xlsx suffix, and
+        # uploads are saved under temporary names.
+        with open(path, "rb") as fh:
+            check_workbook_size(fh)  # before a byte is unpacked
+            try:
+                wb = load_workbook(fh, read_only=True, data_only=True)
+            # A zip that holds no workbook fails in many ways (KeyError, ParseError, …).
+            except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
+                raise UnsupportedFile(
+                    _l("The file is not a readable .xlsx workbook."),
+                    errors={"file": [_l("Upload an .xlsx or .csv file.")]},
+                ) from exc
+            try:
+                ws = wb.worksheets[0]
+                for row in ws.iter_rows(values_only=True):
+                    yield list(row)
+            except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
+                raise UnsupportedFile(
+                    _l("The workbook is damaged and cannot be read."),
+                    errors={"file": [_l("Upload an .xlsx or .csv file.")]},
+                ) from exc
+            finally:
+                wb.close()
+
+
+def read_rows(path: str, filename: str) -> Iterator[list[Any]]:
+    """Stream the first sheet's rows (lists of cell values) from an xlsx or csv file."""
+    kind = _sniff(path, filename)
+    return _rows_xlsx(path) if kind == "xlsx" else _rows_csv(path)
 # --- reading: a workbook is measured before it is unpacked --------------------------------
 
 #: The most a workbook may unpack to (its zip members' declared sizes together).  A ledger

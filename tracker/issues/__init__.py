@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         deadlines,
         demo,
         evidence,
+        handover,
         imports,
         labels,
         public,
@@ -48,7 +49,7 @@ def init_app(app: Flask) -> None:
     # Each package registers its own (in this order: the OpenAPI document lists the tags so);
     # evidence, reports, deadlines and admin add their page rules to the ledger's page
     # blueprint, so it is registered after them.
-    for package in (evidence, reports, deadlines, admin, imports, calendar, public):
+    for package in (evidence, reports, deadlines, admin, imports, calendar, public, handover):
         package.init_app(app)
     app.register_blueprint(blueprint.bp)
     for command in (*demo.commands, *cli.commands):

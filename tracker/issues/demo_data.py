@@ -114,7 +114,7 @@ class FindingSpec(_Finding):
     closed_by: NotRequired[str]
 
 
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "demo123456"
 EMAIL_DOMAIN = "example.gov.cn"
 
 #: The campaign's start: the report's rectification windows all open on 2018-07-07.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from blinker import Namespace
 from sqlalchemy import and_, exists, func, or_, select
@@ -76,8 +79,33 @@ def record_many(
     # bumped again by recording the change that bumped it.
     for iid, head in heads.items():
         set_committed_value(issues_by_id[iid], "history_hash", head)
-    events_recorded.send(events=events)
+    held = _held_events.get()
+    if held is not None:
+        held.extend(events)  # announced once, when ``announced_together`` ends
+    else:
+        events_recorded.send(events=events)
     return events
+
+
+#: The events recorded inside ``announced_together``, not yet announced.
+_held_events: ContextVar[list[Event] | None] = ContextVar("held_events", default=None)
+
+
+@contextmanager
+def announced_together() -> Iterator[list[Event]]:
+    """Record events one change at a time but announce them as one batch when the block ends,
+    so that listeners see the whole (a handover's one notice naming all its issues)."""
+    if _held_events.get() is not None:  # already inside a batch: it announces these too
+        yield cast(list[Event], _held_events.get())
+        return
+    held: list[Event] = []
+    token = _held_events.set(held)
+    try:
+        yield held
+    finally:
+        _held_events.reset(token)
+    if held:
+        events_recorded.send(events=held)
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:

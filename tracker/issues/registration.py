@@ -157,6 +157,16 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
                        reason="duplicate", errors={"title": [_l("Already registered.")]})
 
 
+def owner_refusal(owner: User, org_id: int) -> Any:
+    """Why ``owner`` cannot own an issue of ``org_id`` (None when they can): an owner is an
+    active user whose home org lies on the issue org's line (SPEC §3)."""
+    if not owner.active:
+        return _l("No such active user.")
+    if owner.org_id is None or not owners.orgs_on_line(owner.org_id, org_id):
+        return _l("The owner's home org must be the issue's org, above or below it.")
+    return None
+
+
 class RowsRefused(Invalid):
     """Some findings of a batch were refused: ``refusals`` maps each one's index to why."""
 
@@ -236,7 +246,8 @@ def register_issue(actor: User, values: dict[str, Any]) -> Issue:
 
 
 def update_issue(
-    issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None
+    issue: Issue, actor: User, values: dict[str, Any], *, if_match: str | None = None,
+    comment: str = "",
 ) -> Issue:
     """Change an issue's fields (while not closed), recording before and after.
 
@@ -274,7 +285,7 @@ def update_issue(
         setattr(issue, k, after)
     issue.updated_at = utcnow()
     db.session.flush()
-    record(issue, "updated", actor, changes)
+    record(issue, "updated", actor, changes, comment)
     return issue
 
 

@@ -18,17 +18,15 @@ from datetime import date
 from typing import IO, Any
 
 from flask import Response
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from tracker import spreadsheets
+from tracker import pages, spreadsheets
 from tracker.extensions import db
 from tracker.http import ascii_filename, attachment
 from tracker.issues.labels import FIELD_LABELS, STATUS_LABELS
 from tracker.owners import service as owners
 from tracker.owners.models import Org, User
-from tracker.pages import LANGUAGES
 
 #: Column key -> its heading (a lazy string, rendered in the reader's language).
 COLUMN_LABELS: dict[str, Any] = {
@@ -84,13 +82,7 @@ def status_label(status: str) -> str:
     return str(label) if label is not None else status
 
 
-def in_every_language(label: Any) -> set[str]:
-    """A lazy label rendered in each of the product's languages."""
-    found = set()
-    for lang in LANGUAGES:
-        with force_locale(lang):
-            found.add(str(label))
-    return found
+in_every_language = pages.in_every_language  # its home is the base, shared with owners
 
 
 def report_unit(user: User, org_id: int | None = None) -> Org | None:

@@ -110,25 +110,48 @@ def on_events_recorded(sender: Any = None, *, events: Sequence[Event], **_: Any)
     users: dict[int, User] = {}
     for chunk in claims.chunks(user_ids):
         users.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(chunk))))
-    for event, issue, kind, to in told:
-        for user_id in to:
-            user = users.get(user_id)
-            if user is None or not user.active:
-                continue
-            with force_locale(mail.recipient_locale(user.locale)):
+    for user_id, batch in _batched(told):
+        user = users.get(user_id)
+        if user is None or not user.active:
+            continue
+        event, issue, kind = batch[0]
+        with force_locale(mail.recipient_locale(user.locale)):
+            if len(batch) == 1:
                 subject = gettext("%(what)s: #%(id)s %(title)s",
                                   what=notice_label(kind, event.kind), id=issue.id,
                                   title=issue.title)[:SUBJECT_MAX]
-            notice = Notification(
-                user_id=user.id, kind=kind, subject=subject, created_at=event.at,
-                actor_id=event.actor_id, actor_label=event.actor_label,
-                comment=event.comment or "",
-                items=[NotificationItem(issue_id=issue.id, step=event.kind)],
-            )
-            db.session.add(notice)
-            if user.notify_mail != "off" and user.email:
-                db.session.add(NoticeMail(notification=notice, recipient_id=user.id,
-                                          attempts=0))
+            else:
+                subject = gettext("%(what)s: %(n)s issues",
+                                  what=notice_label(kind, event.kind), n=len(batch))
+        notice = Notification(
+            user_id=user.id, kind=kind, subject=subject, created_at=event.at,
+            actor_id=event.actor_id, actor_label=event.actor_label,
+            comment=event.comment or "",
+            items=[NotificationItem(issue_id=i.id, step=e.kind) for e, i, _k in batch],
+        )
+        db.session.add(notice)
+        if user.notify_mail != "off" and user.email:
+            db.session.add(NoticeMail(notification=notice, recipient_id=user.id, attempts=0))
+
+
+def _batched(told: Sequence[tuple[Event, Issue, str, list[int]]]
+             ) -> list[tuple[int, list[tuple[Event, Issue, str]]]]:
+    """Per recipient, the notices to write: one per event, except that owner changes of one
+    announcement by one actor with one comment (a handover) make one notice naming all."""
+    out: list[tuple[int, list[tuple[Event, Issue, str]]]] = []
+    merged: dict[tuple[Any, ...], list[tuple[Event, Issue, str]]] = {}
+    for event, issue, kind, to in told:
+        for user_id in to:
+            if kind == "assigned" and event.kind == "updated":
+                key = (user_id, event.actor_id, event.actor_label, event.comment or "")
+                if key in merged:
+                    merged[key].append((event, issue, kind))
+                    continue
+                merged[key] = [(event, issue, kind)]
+                out.append((user_id, merged[key]))
+            else:
+                out.append((user_id, [(event, issue, kind)]))
+    return out
 
 
 # --- the mail sweep ----------------------------------------------------------------------

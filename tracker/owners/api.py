@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 from sqlalchemy import or_, select
 
@@ -23,7 +23,7 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.owners import service
+from tracker.owners import accounts, imports, service
 from tracker.owners.auth import admin_required, client_address, current_api_user, login_required
 from tracker.owners.models import Org, User
 from tracker.owners.schemas import (
@@ -31,6 +31,9 @@ from tracker.owners.schemas import (
     OrgPatchSchema,
     OrgQuerySchema,
     OrgSchema,
+    OwnPasswordSchema,
+    PasswordResetResultSchema,
+    PasswordResetSchema,
     SelfPatchSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -38,6 +41,8 @@ from tracker.owners.schemas import (
     UserPatchSchema,
     UserQuerySchema,
     UserSchema,
+    UsersImportQuerySchema,
+    UsersImportSchema,
 )
 
 auth_blp = api_blueprint("auth", __name__, "/auth", "Bearer tokens")
@@ -168,7 +173,8 @@ class Users(MethodView):
         user = service.create_user(
             current_api_user(), args["username"], args["password"], args["role"], args["org_id"],
             display_name=args["display_name"], email=args["email"], active=args["active"],
-            notify_mail=args["notify_mail"],
+            notify_mail=args["notify_mail"], locale=args["locale"], auth=args["auth"],
+            must_change_password=args["must_change_password"],
         )
         db.session.commit()
         return user, {"Location": url_for("users.UserItem", user_id=user.id)}
@@ -217,3 +223,82 @@ class UserItem(MethodView):
         user = service.update_user(current_api_user(), service.get_user(user_id), **args)
         db.session.commit()
         return user
+
+
+@users_blp.route("/me/password")
+class MyPassword(MethodView):
+    """The caller's own password."""
+
+    @login_required
+    @require_json_body
+    @users_blp.arguments(OwnPasswordSchema)
+    @users_blp.response(200, TokenSchema)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Change the caller's password (the current one first).
+
+        Every session and token of the caller ends, this one too: the answer carries a new
+        token. A temporary password must be changed this way before any other call.
+        """
+        me = current_api_user()
+        accounts.change_own_password(me, args["current_password"], args["new_password"])
+        token, expires_at = service.issue_token(me)
+        db.session.commit()
+        return {"token": token, "expires_at": expires_at}
+
+
+@users_blp.route(f"/<{ID}:user_id>/password")
+class UserPassword(MethodView):
+    """A user's password, as an admin resets it."""
+
+    @login_required
+    @precheck(lambda user_id: service.get_readable_user(current_api_user(), user_id))
+    @admin_required
+    @require_json_body
+    @users_blp.arguments(PasswordResetSchema)
+    @users_blp.response(200, PasswordResetResultSchema)
+    def post(self, args: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """Give a user a temporary password (admin).
+
+        Without ``password`` a random one is made and answered once as
+        ``temporary_password``. The user must choose their own at the next login; their
+        sessions and tokens end now.
+        """
+        user = service.get_user(user_id)
+        made = accounts.reset_password(current_api_user(), user, args["password"])
+        db.session.commit()
+        answer: dict[str, Any] = {"must_change_password": True}
+        if made is not None:
+            answer["temporary_password"] = made
+        return answer
+
+
+@users_blp.route("/import")
+class UsersImport(MethodView):
+    """Users by spreadsheet."""
+
+    @login_required
+    @admin_required
+    @users_blp.arguments(UsersImportQuerySchema, location="query")
+    @users_blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"],
+                   "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    @users_blp.response(201, UsersImportSchema)
+    @users_blp.alt_response(415, description="Not an .xlsx or .csv file.")
+    @users_blp.alt_response(422, description="Some rows are wrong (errors.rows lists each with "
+                                             "its row number, column and reason); nothing "
+                                             "was saved.")
+    def post(self, args: dict[str, Any]) -> Any:
+        """Add users from an .xlsx or .csv file (admin; multipart ``file``): all or none.
+
+        Each new local user's temporary password is in the answer, this once; they must
+        choose their own at the first login. ``dry_run=true`` checks without saving.
+        """
+        is_form = request.mimetype == "multipart/form-data"
+        report = imports.run_upload(current_api_user(),
+                                    request.files.get("file") if is_form else None,
+                                    dry_run=args["dry_run"])
+        if args["dry_run"]:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return report.as_dict()

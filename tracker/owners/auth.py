@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, request, session
+from flask import Flask, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -24,6 +24,16 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "owners.login"
     login_manager.login_message = None
 
+    @app.before_request
+    def _password_first() -> Any:
+        # SPEC §3: while a temporary password stands, the pages lead only to the password form.
+        if (request.endpoint in PAGES_WHILE_TEMPORARY or request.path.startswith("/api/")
+                or request.endpoint is None or request.endpoint.endswith(".static")):
+            return None
+        if current_user.is_authenticated and current_user.must_change_password:
+            return redirect(url_for("owners.account_password"))
+        return None
+
     @login_manager.user_loader
     def _load(session_id: str) -> User | None:
         # The session id carries the password generation: a changed password logs it out.
@@ -37,6 +47,22 @@ def init_app(app: Flask) -> None:
 
 #: The session cookie's entry holding the page login's key (see ``service.start_session``).
 SESSION_KEY = "login_key"
+
+#: Pages open to a user who must first replace a temporary password.
+PAGES_WHILE_TEMPORARY = frozenset({"owners.account_password", "owners.logout", "owners.login",
+                                   "web.set_language", "static"})
+#: API calls open to such a user (method, endpoint): who they are, and the change itself.
+API_WHILE_TEMPORARY = frozenset({("GET", "users.Me"), ("POST", "users.MyPassword")})
+
+
+def _password_chosen(user: User) -> User:
+    """The user, unless a temporary password still stands and this call is not one of the
+    two allowed: then 403 ``password_change_required``."""
+    if user.must_change_password and (request.method, request.endpoint) not in API_WHILE_TEMPORARY:
+        from tracker.owners.accounts import require_password_chosen
+
+        require_password_chosen(user)
+    return user
 
 
 def api_user() -> User:
@@ -53,6 +79,7 @@ def api_user() -> User:
     user = service.user_for_token(token.strip())
     if user is None:
         raise Unauthorized(_l("The token is unknown, expired or revoked."), reason="invalid_token")
+    _password_chosen(user)
     request.environ["tracker.api_user"] = user
     return user
 
@@ -71,7 +98,7 @@ def token_or_session_user() -> User:
             from tracker.extensions import csrf
 
             csrf.protect()  # 400 without a valid token
-        user = page_user()
+        user = _password_chosen(page_user())
         request.environ["tracker.api_user"] = user
         return user
     return api_user()  # the 401 of the API

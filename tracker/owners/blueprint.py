@@ -25,3 +25,9 @@ bp.add_url_rule("/settings", view_func=views.settings, methods=["GET", "POST"])
 bp.add_url_rule("/admin/users", view_func=views.admin_users, methods=["GET"])
 bp.add_url_rule("/admin/users/new", view_func=views.admin_user, methods=["GET", "POST"])
 bp.add_url_rule("/admin/users/<int:user_id>", view_func=views.admin_user, methods=["GET", "POST"])
+bp.add_url_rule("/account/password", view_func=views.account_password,
+                methods=["GET", "POST"])
+bp.add_url_rule("/admin/users/import", view_func=views.admin_users_import,
+                methods=["GET", "POST"])
+bp.add_url_rule("/admin/users/import/template", view_func=views.admin_users_import_template,
+                methods=["GET"])

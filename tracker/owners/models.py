@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -87,6 +88,9 @@ class OrgClosure(Model):
     distance: Mapped[int] = mapped_column(Integer)
 
 
+#: The choices of ``User.auth``: a password kept here, or the directory's sign-in.
+AUTH_KINDS = ("local", "ldap")
+
 #: The choices of ``User.notify_mail``.
 NOTIFY_MAIL = ("immediate", "daily", "off")
 
@@ -101,6 +105,7 @@ class User(UserMixin, Model):
         ),
         CheckConstraint("role = 'admin' OR org_id IS NOT NULL", name="home_org_required"),
         CheckConstraint("notify_mail IN ('immediate', 'daily', 'off')", name="notify_mail_known"),
+        CheckConstraint("auth IN ('local', 'ldap')", name="auth_known"),
         Index("ix_users_org_role", "org_id", "role"),
     )
 
@@ -121,6 +126,12 @@ class User(UserMixin, Model):
     #: (with the daily reminder pass) or "off" (the in-app inbox only).
     notify_mail: Mapped[str] = mapped_column(String(16), default="immediate",
                                              server_default="immediate")
+    #: "local" (the ledger keeps a password hash) or "ldap" (the directory decides; no hash).
+    auth: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
+    #: Set by an admin's reset, an import or the create form: the pages lead only to the
+    #: password form, and the API refuses all but two calls, until the user sets their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     #: Bumped on every password change: sessions and tokens of older generations die.
     auth_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

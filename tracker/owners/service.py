@@ -40,6 +40,7 @@ from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.owners.labels import ORG_KIND_LABELS
 from tracker.owners.models import (
+    AUTH_KINDS,
     NOTIFY_MAIL,
     ORG_KINDS,
     ROLES,
@@ -52,9 +53,11 @@ from tracker.owners.models import (
     Role,
     User,
 )
+from tracker.owners.passwords import check_password
 from tracker.timeutil import utcnow
 
-MIN_PASSWORD_LENGTH = 8
+#: The languages a user's pages and mails may be in.
+LOCALES = ("zh_Hans", "bo", "en")
 
 
 # --- scope -------------------------------------------------------------------------------
@@ -413,18 +416,21 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def _hash_password(password: str) -> str:
+def hash_password(password: str) -> str:
+    """The stored hash of a password, by the configured method."""
     # Tests use a cheap method; production keeps Werkzeug's default (scrypt).
     method = current_app.config.get("TRACKER_PASSWORD_METHOD") or "scrypt"
     return generate_password_hash(password, method=method)
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            _l("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
-            errors={"password": [_l("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]},
-        )
+def _check_choices(locale: str | None, auth: str) -> None:
+    errors: dict[str, Any] = {}
+    if locale is not None and locale not in LOCALES:
+        errors["locale"] = [_l("Must be one of %(choices)s.", choices=", ".join(LOCALES))]
+    if auth not in AUTH_KINDS:
+        errors["auth"] = [_l("Must be one of %(choices)s.", choices=", ".join(AUTH_KINDS))]
+    if errors:
+        raise Invalid(_l("Some fields are invalid."), errors=errors)
 
 
 def _check_lines(**values: str | None) -> None:
@@ -458,9 +464,12 @@ def create_user(
     active: bool = True,
     locale: str | None = None,
     notify_mail: str = "immediate",
+    auth: str = "local",
+    must_change_password: bool = False,
 ) -> User:
-    """Add a user with a hashed password (admin); ``locale`` is the language of their pages
-    and mails (None: Chinese, or the language they switch to)."""
+    """Add a user (admin): a local one with a hashed password, a directory (``ldap``) one with
+    none; ``locale`` is the language of their pages and mails (None: Chinese, or the language
+    they switch to)."""
     require_admin(actor)
     username = username.strip()
     if not username:
@@ -470,7 +479,14 @@ def create_user(
     if why is not None:
         raise Invalid(why, reason="username_not_allowed", errors={"username": [why]})
     _check_role_org(role, org_id)
-    _check_password(password)
+    _check_choices(locale, auth)
+    if auth == "ldap":
+        if password:
+            raise Invalid(_l("A user who signs in through the directory has no password "
+                             "here."), errors={"password": [_l("Leave it empty.")]})
+        must_change_password = False
+    else:
+        check_password(password or "", username)
     _check_notify_mail(notify_mail)
     # Unique as people read it (SPEC §3): ``Admin`` and ``ａｄｍｉｎ`` are ``admin``.
     if db.session.scalar(select(exists().where(
@@ -483,11 +499,13 @@ def create_user(
         email=email or None,
         role=role,
         org_id=org_id,
-        password_hash=_hash_password(password),
+        password_hash="" if auth == "ldap" else hash_password(password or ""),
         active=active,
         notify_mail=notify_mail,
         auth_generation=0,
         locale=locale,
+        auth=auth,
+        must_change_password=bool(must_change_password),
     )
     db.session.add(user)
     db.session.flush()
@@ -519,6 +537,9 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
         _keep_an_admin(user)
     if "notify_mail" in fields:
         _check_notify_mail(fields["notify_mail"])
+    _check_choices(fields.get("locale"), fields.get("auth") or user.auth)
+    if fields.get("active") is False and user.active:
+        _refuse_while_owning(user)
     user.role, user.org_id = role, org_id
     for name in ("display_name", "email", "locale", "notify_mail"):
         if name in fields:
@@ -527,8 +548,15 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
         user.active = bool(fields["active"])
         if not user.active:
             _revoke(user)
+    if fields.get("auth") and fields["auth"] != user.auth:
+        user.auth = fields["auth"]
+        # Whichever way it changes, what signed in before signs in no more.
+        user.password_hash, user.must_change_password = "", False
+        _revoke(user)
     if fields.get("password"):
         set_password(user, fields["password"])
+    if "must_change_password" in fields and user.auth == "local":
+        user.must_change_password = bool(fields["must_change_password"])
     db.session.flush()
     return user
 
@@ -545,11 +573,42 @@ def _keep_an_admin(user: User) -> None:
                           "administrator first."), reason="last_admin")
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, field: str = "password") -> None:
     """Set a new password; every session and token of the old one dies."""
-    _check_password(password)
-    user.password_hash = _hash_password(password)
+    if user.auth == "ldap":
+        raise Conflict(_l("This user signs in through the directory: the password is changed "
+                          "there."), reason="directory_user",
+                       errors={"password": [_l("Leave it empty.")]})
+    check_password(password, user.username, field)
+    user.password_hash = hash_password(password)
     _revoke(user)
+
+
+#: Counters of what a user still owns that must not be left without a reader (the ledger
+#: registers its open issues, see ``register_open_items``): owners knows nothing of issues.
+_OPEN_ITEM_COUNTERS: list[Any] = []
+
+
+def register_open_items(counter: Any) -> None:
+    """Register ``counter(user) -> int``: what the user owns that is not finished."""
+    if counter not in _OPEN_ITEM_COUNTERS:
+        _OPEN_ITEM_COUNTERS.append(counter)
+
+
+def open_item_count(user: User) -> int:
+    """How many items not finished the user owns (every registered counter)."""
+    return sum(int(count(user)) for count in _OPEN_ITEM_COUNTERS)
+
+
+def _refuse_while_owning(user: User) -> None:
+    """Deactivating someone who still owns open items would leave them unread: 409."""
+    count = open_item_count(user)
+    if count:
+        raise Conflict(
+            _l("%(name)s still owns %(n)s open item(s): hand them over first.",
+               name=user.display_name, n=count),
+            reason="has_open_items", errors={"active": [_l("Hand over the open items first.")],
+                                             "open_items": count})
 
 
 def _revoke(user: User) -> None:
@@ -646,12 +705,12 @@ _NOBODY: dict[str, str] = {}
 def _check_or_pretend(user: User | None, password: str) -> bool:
     """Check the password against the user's hash, or against nobody's when there is no user,
     so that an answer takes as long whether the username exists or not (SPEC §7)."""
-    if user is None:
+    if user is None or not user.password_hash:
         method = current_app.config.get("TRACKER_PASSWORD_METHOD") or "scrypt"
         if method not in _NOBODY:
-            _NOBODY[method] = _hash_password(secrets.token_urlsafe(16))
+            _NOBODY[method] = hash_password(secrets.token_urlsafe(16))
         check_password_hash(_NOBODY[method], password)
-        return False
+        return False  # nobody, or a user who has no password here
     return bool(check_password_hash(user.password_hash, password))
 
 
@@ -673,7 +732,12 @@ def authenticate(username: str, password: str, address: str) -> User:
             headers={"Retry-After": str(wait)},
         )
     user = db.session.scalar(select(User).where(User.username == username))
-    matches = _check_or_pretend(user, password)
+    if user is not None and user.auth == "ldap":
+        from tracker.owners import ldap  # the directory, asked only for its own users
+
+        matches = ldap.check_password(username, password)  # 503 when it is down
+    else:
+        matches = _check_or_pretend(user, password)
     if user is None or not matches or not user.active:
         db.session.add(LoginFailure(username=username[:80], address=address))
         db.session.commit()

@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,24 +22,29 @@ from werkzeug.wrappers import Response
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.http import page_meta, paginate
+from tracker.owners import accounts, imports
 from tracker.owners import service as owners
 from tracker.owners.auth import SESSION_KEY, client_address
 from tracker.owners.auth import page_user as actor
 from tracker.owners.forms import (
+    AUTH_CHOICES,
     NOTIFY_MAIL_CHOICES,
     LoginForm,
     LogoutForm,
     OrgForm,
+    PasswordChangeForm,
     SettingsForm,
     UserForm,
 )
 from tracker.owners.labels import ORG_KIND_LABELS, ROLE_LABELS
 from tracker.owners.models import ROLES, Org, Role, User
+from tracker.owners.passwords import POLICY_TEXT
 from tracker.pages import (
     LANGUAGE_NAMES,
     LANGUAGES,
     explain,
     page_number,
+    refusal_text,
     safe_next,
     save_form,
     set_language_cookie,
@@ -234,13 +240,16 @@ def admin_user(user_id: int | None = None) -> Any:
     form.role.choices = [(k, str(ROLE_LABELS[k])) for k in reversed(ROLES)]
     form.org_id.choices = _org_choices(True)
     form.notify_mail.choices = [(k, str(v)) for k, v in NOTIFY_MAIL_CHOICES]
+    form.locale.choices = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    form.auth.choices = [(k, str(v)) for k, v in AUTH_CHOICES]
     if user is None:
-        form.password.description = _("At least 8 characters.")
-        form.password.flags.required = True
+        form.password.description = str(POLICY_TEXT)
         if request.method == "GET":
             form.role.data = Role.officer.value
     elif request.method == "GET":
         form.password.data = ""
+        if user.locale not in LANGUAGES:
+            form.locale.data = LANGUAGES[0]
 
     def save() -> User:
         if user is None:
@@ -249,14 +258,84 @@ def admin_user(user_id: int | None = None) -> Any:
                 form.org_id.data, display_name=form.display_name.data,
                 email=form.email.data or None, active=bool(form.active.data),
                 notify_mail=form.notify_mail.data or "immediate",
+                locale=form.locale.data or None, auth=form.auth.data or "local",
+                must_change_password=bool(form.must_change_password.data),
             )
-        return owners.update_user(
-            actor(), user, role=form.role.data, org_id=form.org_id.data,
-            display_name=form.display_name.data, email=form.email.data or None,
-            active=bool(form.active.data), password=form.password.data or None,
-            notify_mail=form.notify_mail.data,
-        )
+        try:
+            return owners.update_user(
+                actor(), user, role=form.role.data, org_id=form.org_id.data,
+                display_name=form.display_name.data, email=form.email.data or None,
+                active=bool(form.active.data), password=form.password.data or None,
+                notify_mail=form.notify_mail.data, locale=form.locale.data or user.locale,
+                auth=form.auth.data or user.auth,
+                must_change_password=bool(form.must_change_password.data),
+            )
+        except DomainError as exc:
+            if exc.reason == "has_open_items":  # the page offers the handover instead
+                exc.errors = {"active": exc.errors["active"]}
+            raise
 
     if save_form(form, save):
         return redirect(url_for("owners.admin_users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    open_items = owners.open_item_count(user) if user is not None else 0
+    return render_template("admin/user_form.html", form=form, user=user, open_items=open_items)
+
+
+@login_required
+def account_password() -> Any:
+    """修改密码: everyone's own password; the one page open while a temporary one stands."""
+    me = actor()
+    form = PasswordChangeForm()
+
+    def save() -> None:
+        accounts.change_own_password(me, form.current_password.data or "",
+                                     form.new_password.data or "")
+        # The change ended every session, this one too: carry on in a fresh one.
+        session.clear()
+        session[SESSION_KEY] = owners.start_session(me)
+        login_user(me)
+
+    if me.auth == "ldap":
+        return render_template("owners/password.html", form=None)
+    if save_form(form, save):
+        flash(_("Your password is changed. Other sessions and tokens of yours have ended."),
+              "success")
+        return redirect(url_for("issues.home"))
+    return render_template("owners/password.html", form=form, rules=POLICY_TEXT)
+
+
+@login_required
+def admin_users_import() -> Any:
+    """Users by spreadsheet: upload, all rows or none; the temporary passwords shown once."""
+    owners.require_admin(actor())
+    if request.method == "GET":
+        return render_template("admin/users_import.html")
+    dry_run = bool(request.form.get("dry_run"))
+    try:
+        report = imports.run_upload(actor(), request.files.get("file"), dry_run=dry_run)
+    except imports.UsersImportFailed as exc:
+        db.session.rollback()
+        return render_template("admin/users_import.html", failed=exc.report), 422
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("admin/users_import.html", refusal=refusal_text(exc)), exc.status
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    response = make_response(render_template("admin/users_import.html", report=report,
+                                             summary=imports.summary(report)))
+    # The temporary passwords are on this page only: never kept by a cache or the history.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def admin_users_import_template() -> Response:
+    """The users' import template (xlsx), in the reader's language."""
+    owners.require_admin(actor())
+    from tracker.http import attachment
+    from tracker.spreadsheets import XLSX_MIMETYPE
+
+    return attachment(imports.template_xlsx(), _("users-template") + ".xlsx", XLSX_MIMETYPE,
+                      fallback="users-template.xlsx", cache="private, no-cache")

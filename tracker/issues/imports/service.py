@@ -11,23 +11,18 @@ reading the sheet from checking its rows.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import re
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from typing import IO, Any
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from tracker import spreadsheets
 from tracker import text as clean_text
-from tracker.errors import DomainError, NotFound, UnsupportedFile, rendered
+from tracker.errors import DomainError, NotFound, rendered
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import service as issues
@@ -35,6 +30,9 @@ from tracker.issues import sheets
 from tracker.issues.models import Campaign, Category, Issue
 from tracker.owners import service as owners
 from tracker.owners.models import Org, User
+from tracker.spreadsheets import RowError, read_rows
+from tracker.spreadsheets import cell_text as _cell_text
+from tracker.spreadsheets import normalise_header as _normalise_header
 from tracker.timeutil import format_cn_date, parse_date, parse_window, reader_language, today
 
 #: Canonical column -> the headers accepted for it besides its heading in each language
@@ -94,29 +92,6 @@ class ImportFailed(Invalid):
 
 
 @dataclass
-class RowError:
-    """One problem in one row: the sheet's own row number (header = 1), column, reason."""
-
-    row: int
-    column: str
-    #: A lazy message (with its arguments), rendered in the reader's language.
-    message: Any
-    #: The title the row gives (问题), so that the row can be found by what it says.
-    title: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form, in the reader's language."""
-        return {"row": self.row, "column": self.column, "message": str(self.message),
-                "text": str(self)}
-
-    def __str__(self) -> str:
-        if self.column:
-            return gettext("Row %(row)s, %(column)s: %(message)s", row=self.row,
-                           column=self.column, message=self.message)
-        return gettext("Row %(row)s: %(message)s", row=self.row, message=self.message)
-
-
-@dataclass
 class ImportReport:
     """What an import did (or would have done): counts, skipped rows and errors."""
 
@@ -142,12 +117,6 @@ class ImportReport:
 # --- reading files -------------------------------------------------------------------------
 
 
-def _normalise_header(value: Any) -> str:
-    text = str(value or "").strip().replace("\u3000", " ")
-    # A Tibetan heading may end in a tsheg or a shad (ལས་ཁུངས་ / ལས་ཁུངས།).
-    return re.sub(r"\s+", "", text).strip("*:：་།").lower()
-
-
 @cache
 def header_lookup() -> dict[str, str]:
     """Normalised header -> canonical column: the aliases of ``HEADERS`` and each column's
@@ -168,97 +137,6 @@ def example_marks() -> frozenset[str]:
 
 #: The 序号 of the template's example row: a row marked so is never imported.
 EXAMPLE_MARK = _l("Example")
-
-
-def _sniff(path: str, filename: str) -> str:
-    """The file's kind from its content and name: "xlsx" or "csv"; 415 otherwise."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    name = filename.lower()
-    if head.startswith(b"PK\x03\x04"):
-        if name.endswith((".xlsx", ".xlsm")) or not name.endswith(".csv"):
-            return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedFile(
-            _l("Old Excel .xls files cannot be read: save the sheet as .xlsx or as CSV."),
-            errors={"file": [_l("Save as .xlsx or CSV.")]},
-        )
-    if name.endswith((".csv", ".txt")) and b"\x00" not in head:
-        return "csv"
-    raise UnsupportedFile(
-        _l("'%(name)s' is not an .xlsx or .csv spreadsheet.", name=filename),
-        errors={"file": [_l("Upload an .xlsx or .csv file.")]},
-    )
-
-
-def _csv_encoding(path: str) -> str:
-    """UTF-8 (with or without BOM) when the whole file decodes strictly; GB18030 otherwise."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 16), b""):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8-sig"
-
-
-def _rows_csv(path: str) -> Iterator[list[Any]]:
-    encoding = _csv_encoding(path)
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            sample = fh.read(4096)
-            fh.seek(0)
-            try:
-                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
-            except csv.Error:
-                dialect = csv.excel
-            yield from csv.reader(fh, dialect)
-    except UnicodeDecodeError as exc:
-        raise UnsupportedFile(_l("The CSV file is neither UTF-8 nor GB18030 text."),
-                              errors={"file": [_l("Save the CSV as UTF-8.")]}) from exc
-    except csv.Error as exc:
-        # NUL bytes, a field over the size limit: not a spreadsheet someone saved as CSV.
-        raise UnsupportedFile(_l("The CSV file cannot be read: %(error)s.", error=str(exc)),
-                              errors={"file": [_l("Upload an .xlsx or .csv file.")]}) from exc
-
-
-def _rows_xlsx(path: str) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
-
-    with warnings.catch_warnings():
-        # Files not written by Excel warn about missing default styles; harmless here.
-        warnings.simplefilter("ignore")
-        # A file object, not the path: openpyxl refuses paths without an .xlsx suffix, and
-        # uploads are saved under temporary names.
-        with open(path, "rb") as fh:
-            spreadsheets.check_workbook_size(fh)  # before a byte is unpacked
-            try:
-                wb = load_workbook(fh, read_only=True, data_only=True)
-            # A zip that holds no workbook fails in many ways (KeyError, ParseError, …).
-            except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
-                raise UnsupportedFile(
-                    _l("The file is not a readable .xlsx workbook."),
-                    errors={"file": [_l("Upload an .xlsx or .csv file.")]},
-                ) from exc
-            try:
-                ws = wb.worksheets[0]
-                for row in ws.iter_rows(values_only=True):
-                    yield list(row)
-            except Exception as exc:  # noqa: BLE001 - any parse failure of an untrusted file
-                raise UnsupportedFile(
-                    _l("The workbook is damaged and cannot be read."),
-                    errors={"file": [_l("Upload an .xlsx or .csv file.")]},
-                ) from exc
-            finally:
-                wb.close()
-
-
-def read_rows(path: str, filename: str) -> Iterator[list[Any]]:
-    """Stream the first sheet's rows (lists of cell values) from an xlsx or csv file."""
-    kind = _sniff(path, filename)
-    return _rows_xlsx(path) if kind == "xlsx" else _rows_csv(path)
 
 
 # --- lookups -------------------------------------------------------------------------------
@@ -337,14 +215,6 @@ def _squash(text: str) -> str:
 
 
 # --- the import ----------------------------------------------------------------------------
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return clean_text.trim(str(value))
 
 
 def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str, int],
