@@ -16,7 +16,8 @@ import time
 from bench.common import SCALES, Result, Settings, ledger_for, machine, save, say
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
-              "export", "history", "concurrency", "webhooks", "imports")
+              "export", "history", "concurrency", "webhooks", "imports", "rectification", "search",
+              "supervision")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -59,7 +60,19 @@ def parse(argv: list[str] | None = None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit status 0 whatever the figures (they are reported)."""
-    from bench import concurrency, history, imports, notices, reminders, server, web, webhooks
+    from bench import (
+        concurrency,
+        documents,
+        history,
+        imports,
+        notices,
+        reminders,
+        search,
+        server,
+        supervision,
+        web,
+        webhooks,
+    )
 
     settings = parse(argv)
     started = time.perf_counter()
@@ -81,18 +94,23 @@ def main(argv: list[str] | None = None) -> int:
         if {"reminder", "notices", "webhooks"} & set(settings.only) or not settings.only:
             ledger_for(settings, kind, settings.small_issues)
         results += web.run(settings, kind, url, ledger)
+        results += search.run(settings, kind, url, ledger)
         if "reminder" in settings.only:
             results += reminders.run(settings, kind, url, ledger)
         if "notices" in settings.only:
             results += notices.run(settings, kind, url, ledger)
         if "webhooks" in settings.only:
             results += webhooks.run(settings, kind, url, ledger)
+        if "supervision" in settings.only:
+            results += supervision.run(settings, kind, url, ledger)
         if "upload" in settings.only:
             results += server.run_upload(settings, kind, url, ledger)
         if "export" in settings.only:
             results += server.run_export(settings, kind, url, ledger)
         if "concurrency" in settings.only:
             results += concurrency.run(settings, kind, url, ledger)
+        if "rectification" in settings.only:
+            results += documents.run(settings, kind, url, ledger)
         # Saved after each database, so that a run cut short keeps what it measured.
         path = save(results, settings, started, path)
     say("\nsummary")

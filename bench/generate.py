@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 #: Bump when the generated data changes shape, so cached ledgers are rebuilt.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 #: The one password every generated user has (hashed once).
 BENCH_PASSWORD = "bench-pass-1"
 BATCH = 10_000
@@ -508,6 +508,7 @@ def fill(conn: Any, shape: Shape, *, log: Any = print, password_hash: str | None
     from werkzeug.security import generate_password_hash
 
     from tracker.issues.demo_data import CATEGORIES
+    from tracker.text import username_key
 
     started = time.perf_counter()
     world = _world(shape)
@@ -525,9 +526,11 @@ def fill(conn: Any, shape: Shape, *, log: Any = print, password_hash: str | None
         ((a.id, o.id, o.depth - a.depth) for o in orgs for a in o.line_up()))
     counts["users"] = bulk_insert(
         conn, "users", ("id", "username", "display_name", "email", "org_id", "role",
-                        "password_hash", "active", "locale", "auth_generation", "created_at"),
+                        "password_hash", "active", "locale", "auth_generation", "created_at",
+                        "username_key"),
         ((u["id"], u["username"], u["display_name"], u["email"], u["org_id"], u["role"],
-          password_hash, True, None, 0, now) for u in users))
+          password_hash, True, None, 0, now, username_key(u["username"])[:80])
+         for u in users))
     counts["categories"] = bulk_insert(
         conn, "categories", ("id", "code", "name"),
         ((i, code, name) for i, (code, name) in enumerate(CATEGORIES, start=1)))
@@ -564,8 +567,23 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
             spans += span_rows(row, next_span)
             next_span = spans[-1][0] + 1
         bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
+        bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch))
     reset_sequences(conn)
     return n
+
+
+#: The search index's columns (tracker/issues/search.py), one row per issue.
+SEARCH_COLUMNS = ("issue_id", "tokens", "body")
+
+
+def _search_rows(batch: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The search index's rows of these generated issues, as the ledger writes them."""
+    from tracker.issues.search import FIELDS, index_row
+
+    at = [ISSUE_COLUMNS.index(f) for f in FIELDS]
+    for row in batch:
+        found = index_row(row[0], [row[i] for i in at])
+        yield tuple(found[c] for c in SEARCH_COLUMNS)
 
 
 def reset_sequences(conn: Any) -> None:

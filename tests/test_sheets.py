@@ -75,7 +75,8 @@ def test_the_summary_prints_as_a_prefecture_submits_it(api, ledger):
     ws = book.worksheets[0]
     assert ws.title == "汇总表"
     rows = _rows(ws)
-    assert rows[0][0] == "果行公〔2018〕20号 行政服务中心自查整改 整改情况汇总表"
+    # The title names the unit, the campaign and its 文号 (reference).
+    assert rows[0][0] == "果洛州 行政服务中心自查整改 整改情况汇总表（果行公〔2018〕20号）"
     assert rows[1][0] == "统计截至 2018年12月1日"
     assert rows[2] == ["序号", "单位", "问题类别", "问题总数", "已销号", "逾期办结", "延期",
                        "逾期未改", "完成率"]

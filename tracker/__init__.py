@@ -23,7 +23,7 @@ def _resource(name: str) -> str:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints."""
-    from tracker import issues, notify, owners
+    from tracker import issues, jobs, notify, owners, supervision
 
     app = Flask(__name__, instance_relative_config=True, template_folder=_resource("templates"))
     os.makedirs(app.instance_path, exist_ok=True)
@@ -48,7 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     owners.init_app(app)
     issues.init_app(app)
+    supervision.init_app(app)
     notify.init_app(app)
+    jobs.init_app(app)
     return app
 
 

@@ -61,6 +61,11 @@ class Config:
         self.TRACKER_WEBHOOK_TIMEOUT = float(env.get("TRACKER_WEBHOOK_TIMEOUT", "10"))
         #: Deliveries one sweep claims at most, so that a burst never makes unbounded work.
         self.TRACKER_WEBHOOK_BATCH = int(env.get("TRACKER_WEBHOOK_BATCH", "100"))
+        # Downloads made while the client waits: at most this many rows (else an export job).
+        self.TRACKER_SYNC_XLSX_ROWS = int(env.get("TRACKER_SYNC_XLSX_ROWS", "20000"))
+        self.TRACKER_SYNC_CSV_ROWS = int(env.get("TRACKER_SYNC_CSV_ROWS", "200000"))
+        # Export and import jobs' files (default: a "jobs" folder beside the evidence folder).
+        self.TRACKER_JOBS_DIR = env.get("TRACKER_JOBS_DIR", "")
         #: Megabytes of unfinished resumable uploads one user may hold (SPEC §6).
         self.TRACKER_UPLOAD_QUOTA_MB = int(env.get("TRACKER_UPLOAD_QUOTA_MB", "200"))
         self.TRACKER_TOKEN_HOURS = int(env.get("TRACKER_TOKEN_HOURS", "12"))

@@ -190,6 +190,15 @@ def ensure_compiled(directory: str) -> None:
             continue
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: 812 B, 38.2 KB, 4.1 MB (1 KB = 1024 bytes)."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def init_app(app: Flask) -> None:
     """Babel, Bootstrap served locally, security headers, helpers and the page blueprints."""
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True  # offline intranets: never a CDN
@@ -201,6 +210,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["cn_date"] = format_date
     app.jinja_env.filters["local_time"] = format_datetime
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.globals.update(
         FIELD_LABELS=FIELD_LABELS,
         LANGUAGES=LANGUAGES,

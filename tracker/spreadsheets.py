@@ -16,8 +16,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
 import tempfile
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -124,13 +126,46 @@ def sheet_reference(title: str, column: str, first: int, last: int) -> str:
     return f"'{quoted}'!${column}${first}:${column}${max(first, last)}"
 
 
+#: Points of one line of 11 pt text in a row, by script: Tibetan stacks above and below the
+#: line and needs twice the room of Chinese or Latin (Noto Serif Tibetan's line is 31 pt).
+LINE_POINTS = {"zh": 15.0, "bo": 30.0}
+
+
+def text_width(text: str) -> float:
+    """How wide ``text`` prints, in the units of a column's width (one Latin character):
+    a Chinese character takes two, a Tibetan letter about 1.1 (Noto Serif Tibetan, measured),
+    and the marks that stack on a Tibetan letter nothing."""
+    width = 0.0
+    for char in text:
+        if unicodedata.combining(char) or "\u0f71" <= char <= "\u0f87" \
+                or "\u0f8d" <= char <= "\u0fbc":
+            continue  # vowel signs and subjoined letters stack on their letter
+        if "\u0f00" <= char <= "\u0fff":
+            width += 1.1
+        elif unicodedata.east_asian_width(char) in ("W", "F"):
+            width += 2.0
+        else:
+            width += 1.0
+    return width
+
+
+def lines_needed(text: Any, width: float) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` characters wide (at least one)."""
+    if text is None or text == "":
+        return 1
+    usable = max(1.0, width - 1.5)  # the cell's own padding
+    return sum(max(1, math.ceil(text_width(part) / usable)) for part in str(text).split("\n"))
+
+
 class Sheet:
     """One write-only worksheet: make cells, append rows, merge areas, add dropdowns."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, font: str | None = None) -> None:
         self.ws = ws
         #: Rows appended so far (the number of the last row written).
         self.rows = 0
+        #: The one font every cell is written in (None: the program's default).
+        self.font = font
 
     def cell(self, value: Any, *, bold: bool = False, size: float | None = None,
              number_format: str | None = None, boxed: bool = False,
@@ -145,8 +180,10 @@ class Sheet:
         if isinstance(value, str) and looks_like_formula(value):
             cell.data_type = "s"  # openpyxl takes a leading "=" for a formula otherwise
             cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-        if bold or size is not None or italic or color is not None:
-            cell.font = Font(bold=bold, size=size, italic=italic, color=color)
+        if self.font is not None or bold or size is not None or italic or color is not None:
+            # Named on every cell, plain or bold: a cell without a name prints in whatever
+            # the program defaults to, which is not the other cells' face.
+            cell.font = Font(name=self.font, bold=bold, size=size, italic=italic, color=color)
         if fill is not None:
             cell.fill = PatternFill("solid", fgColor=fill)
         if number_format is not None:
@@ -159,12 +196,33 @@ class Sheet:
                                        vertical=valign or ("top" if wrap else None))
         return cell
 
-    def append(self, values: Iterable[Any]) -> None:
-        """Append one row; plain values become safe cells, cells made by ``cell`` stay."""
+    def append(self, values: Iterable[Any], *, height: float | None = None) -> None:
+        """Append one row (``height`` in points, or the program's); plain values become safe
+        cells, cells made by ``cell`` stay."""
         from openpyxl.cell.cell import Cell
 
+        if height is not None:
+            # Written with the row, so set before it (a write-only sheet keeps no rows).
+            self.ws.row_dimensions[self.rows + 1].height = height
         self.ws.append([v if isinstance(v, Cell) else self.cell(v) for v in values])
         self.rows += 1
+
+    def page_break_after(self, row: int) -> None:
+        """Start a new printed page after ``row``."""
+        from openpyxl.worksheet.pagebreak import Break
+
+        self.ws.row_breaks.append(Break(id=row))
+
+    def footer(self, *, left: str | None = None, centre: str | None = None,
+               right: str | None = None, size: float = 9) -> None:
+        """The printed footer of every page; ``&P`` is the page's number, ``&N`` the count."""
+        for part, text in ((self.ws.oddFooter.left, left), (self.ws.oddFooter.center, centre),
+                           (self.ws.oddFooter.right, right)):
+            if text is not None:
+                part.text = text
+                part.size = size
+                if self.font is not None:
+                    part.font = self.font
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """Merge an area (1-based rows and columns); its other cells should be left empty."""
@@ -198,10 +256,13 @@ class Workbook:
 
     def sheet(self, title: str, *, widths: Iterable[float] = (), freeze: str | None = None,
               print_title_rows: str | None = None, landscape: bool = False,
-              fit_width: bool = False, hidden: bool = False) -> Sheet:
+              fit_width: bool = False, hidden: bool = False, a4: bool = False,
+              font: str | None = None) -> Sheet:
         """A new sheet with its column widths (in characters), frozen panes and print set-up:
         print titles (rows repeated on every printed page), landscape paper, fitted to one
-        page wide (as many pages high as it takes); ``hidden`` for lists behind dropdowns."""
+        page wide (as many pages high as it takes), A4 paper set in the file (a program
+        otherwise takes its own default, US Letter in many), one ``font`` for every cell;
+        ``hidden`` for lists behind dropdowns."""
         from openpyxl.utils import get_column_letter
 
         ws = self.wb.create_sheet(sheet_title(title))
@@ -217,9 +278,15 @@ class Workbook:
             ws.sheet_properties.pageSetUpPr.fitToPage = True
             ws.page_setup.fitToWidth = 1
             ws.page_setup.fitToHeight = 0
+        if a4:
+            ws.page_setup.paperSize = "9"  # A4 (ECMA-376 paper code 9)
+            ws.page_margins.left = ws.page_margins.right = 0.5
+            ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.8
+            ws.page_margins.header, ws.page_margins.footer = 0.3, 0.35
+            ws.print_options.horizontalCentered = True
         if hidden:
             ws.sheet_state = "hidden"
-        return Sheet(ws)
+        return Sheet(ws, font)
 
     def save(self) -> IO[bytes]:
         """The workbook in a spooled file, rewound."""

@@ -7,7 +7,7 @@ are national.  ``campaigns.title_bo`` is a campaign's Tibetan title, shown on Ti
 and files (the Chinese one where it has none).
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-07 21:30:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0016'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         handover,
         imports,
         labels,
+        light,
         public,
         reports,
         rules,
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
     register_unique("uq_extensions_one_pending", "extensions.issue_id", UniqueRefusal(
         "An extension request for this issue awaits a decision already.",
         reason="extension_pending"))
+    # Each issue's traffic-light warning window follows its deadline and campaign.
+    light.init_listeners()
     for blp in issues_api.BLUEPRINTS:
         api.register_blueprint(blp)
     # Each package registers its own (in this order: the OpenAPI document lists the tags so);
@@ -57,6 +60,7 @@ def init_app(app: Flask) -> None:
     pages.FIELD_LABELS.update(labels.FIELD_LABELS)
     app.jinja_env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, ACTION_LABELS=labels.ACTION_LABELS,
-        EVENT_LABELS=labels.EVENT_LABELS, may_register=rules.may_register, today=today,
+        EVENT_LABELS=labels.EVENT_LABELS, LIGHT_LABELS=labels.LIGHT_LABELS,
+        may_register=rules.may_register, today=today,
         change_value=labels.change_value,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from tracker.errors import Conflict
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import light
 from tracker.issues.models import (
     DAY_BASES,
     POLICY_BOUNDS,
@@ -57,7 +58,7 @@ def save_category(actor: User, category: Category | None, code: str, name: str,
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
     "title", "title_bo", "reference", "org_id", "starts_on", "remind_days_before",
-    "overdue_repeat_days", "escalate_after_days", "day_basis", "public",
+    "overdue_repeat_days", "escalate_after_days", "day_basis", "public", "warn_days",
 )
 
 
@@ -102,6 +103,12 @@ def _check_campaign(values: dict[str, Any]) -> None:
         raise Invalid(_l("A start date is required."), errors={"starts_on": [_l("Required.")]})
     validate_policy(values.get("remind_days_before"), values.get("overdue_repeat_days"),
                     values.get("escalate_after_days"))
+    warn = values.get("warn_days")
+    low, high = POLICY_BOUNDS["warn_days"]
+    if warn is not None and (not isinstance(warn, int) or isinstance(warn, bool)
+                             or not low <= warn <= high):
+        raise Invalid(_l("Some fields are invalid."), errors={"warn_days": [
+            _l("A whole number of days from %(low)s to %(high)s.", low=low, high=high)]})
     if values.get("day_basis") not in DAY_BASES:
         raise Invalid(_l("Some fields are invalid."), errors={
             "day_basis": [_l("Either calendar or working.")]})
@@ -115,6 +122,8 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     values["title_bo"] = str(values.get("title_bo") or "").strip() or None
     values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
     values["public"] = bool(values.get("public"))
+    if values.get("warn_days") is None:
+        values.pop("warn_days")
     _check_campaign(values)
     camp = Campaign(**values)
     db.session.add(camp)
@@ -136,7 +145,10 @@ def update_campaign(actor: User, campaign: Campaign, values: dict[str, Any]) -> 
     if "title_bo" in values:
         merged["title_bo"] = str(values["title_bo"] or "").strip() or None
     _check_campaign(merged)
+    window = (campaign.warn_days, campaign.day_basis)
     for k in values:
         setattr(campaign, k, merged[k])
     db.session.flush()
+    if (campaign.warn_days, campaign.day_basis) != window:
+        light.refresh_campaign(campaign)
     return campaign

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
+from blinker import Namespace
 from flask.cli import with_appcontext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +39,12 @@ from tracker.timeutil import clock, local_zone, today
 LOADER_LABEL = "flask --app tracker demo"
 ROLE_LABELS = {"admin": "管理员", "supervisor": "督查(验收销号)", "registrar": "登记员",
                "officer": "责任人"}
+
+
+#: Sent once the demo's ledger is loaded, with ``users`` and ``orgs`` (by username and code)
+#: and the 2018 ``campaign``: domains above the ledger add their demo rows in the same
+#: transaction.
+demo_loaded = Namespace().signal("demo-loaded")
 
 
 def has_data() -> bool:
@@ -132,6 +139,8 @@ def load_demo() -> dict[str, int]:
                 issues.transition(issue, users[f["closed_by"]], "close", "核查属实,同意销号。")
     files += _load_working_campaign(admin, orgs, users, categories, registrars)
     db.session.flush()
+    # Others add their part of the story (supervision's urges and orders) by listening.
+    demo_loaded.send(users=users, orgs=orgs, campaign=campaign)
     return {"orgs": len(orgs), "users": len(users), "categories": len(categories),
             "campaigns": 2, "findings": len(demo_data.FINDINGS) + len(demo_data.WORKING_FINDINGS),
             "evidence": files}

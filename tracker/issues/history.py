@@ -307,10 +307,13 @@ def record_anchor(on: date | None = None) -> tuple[HistoryAnchor, bool]:
     return anchor, created
 
 
-def latest_anchor() -> HistoryAnchor | None:
-    """The most recent anchor, for the footer of the summary spreadsheet."""
-    return db.session.scalar(
-        select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc()).limit(1))
+def latest_anchor(on_or_before: date | None = None) -> HistoryAnchor | None:
+    """The most recent anchor (recorded on or before a day, when given), for the footer of
+    the summary spreadsheet."""
+    stmt = select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc()).limit(1)
+    if on_or_before is not None:
+        stmt = stmt.where(HistoryAnchor.anchored_on <= on_or_before)
+    return db.session.scalar(stmt)
 
 
 def anchors_newest_first() -> Select[HistoryAnchor]:

@@ -44,6 +44,16 @@ EVENT_LABELS = {
     "extension_requested": lazy_gettext("Extension requested"),
     "extension_approved": lazy_gettext("Extension approved"),
     "extension_refused": lazy_gettext("Extension refused"),
+    "urged": lazy_gettext("Urged"),
+    "ordered": lazy_gettext("Named in a supervision order"),
+    "order_closed": lazy_gettext("Supervision order closed"),
+}
+
+#: The traffic light (三色预警) as a word; pages add a shape beside it, never colour alone.
+LIGHT_LABELS = {
+    "red": lazy_gettext("Red: overdue"),
+    "yellow": lazy_gettext("Yellow: at risk"),
+    "green": lazy_gettext("Green: on track"),
 }
 
 FIELD_LABELS = {

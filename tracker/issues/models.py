@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -21,9 +21,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     event,
     false,
     literal,
+    null,
+    or_,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
@@ -66,6 +69,69 @@ def overdue_clause(status: Any, due_on: Any, as_of: Any, *,
     return and_(status.in_(statuses), due_on < as_of)
 
 
+class Light(enum.StrEnum):
+    """The traffic light of an issue not closed (三色预警, SPEC §4)."""
+
+    red = "red"  # 红灯: overdue
+    yellow = "yellow"  # 黄灯: at risk
+    green = "green"  # 绿灯: on track
+
+
+LIGHTS = tuple(light.value for light in Light)
+#: An urge, or an open supervision order, keeps an issue yellow for this many days (SPEC §4).
+CHASE_DAYS = 7
+#: A campaign's default warning window: yellow from this many days before due_on.
+WARN_DAYS = 7
+
+
+def chase_cutoff(as_of: date) -> date:
+    """The first day on which a chase still lights an issue yellow on ``as_of``: the chase
+    days count the day of the urge as the first."""
+    return as_of - timedelta(days=CHASE_DAYS - 1)
+
+
+def light_of(status: str, due_on: date, warn_from: date | None, chased_on: date | None,
+             as_of: date) -> str | None:
+    """The light on ``as_of`` (SPEC §4): None when closed; red when overdue; yellow from
+    ``warn_from`` (due_on less the campaign's warn days) or within the chase days of the
+    last urge or open order (``chased_on``); green otherwise.  The Python side of
+    ``light_clauses``, for rows read with or without the ORM."""
+    if status not in OPEN_STATUSES:
+        return None
+    if as_of > due_on:
+        return Light.red.value
+    if (warn_from is not None and as_of >= warn_from) or (
+            chased_on is not None and chased_on >= chase_cutoff(as_of)):
+        return Light.yellow.value
+    return Light.green.value
+
+
+def light_clauses(status: Any, due_on: Any, warn_from: Any, chased_on: Any, as_of: date, *,
+                  literal_statuses: bool = False) -> dict[str, ColumnElement[bool]]:
+    """``light_of`` in SQL: one predicate per light, for any columns holding an issue's state
+    (the issues now, or their spans in the past).  Red is the overdue rule itself, so a
+    ``light=red`` list reads what ``overdue=true`` reads."""
+    statuses: Any = OPEN_STATUSES
+    if literal_statuses:
+        statuses = [literal(s, literal_execute=True) for s in OPEN_STATUSES]
+    red = overdue_clause(status, due_on, as_of, literal_statuses=literal_statuses)
+    warned = or_(warn_from <= as_of, chased_on >= chase_cutoff(as_of))
+    not_red = and_(status.in_(statuses), due_on >= as_of)
+    return {
+        Light.red.value: red,
+        Light.yellow.value: and_(not_red, warned),
+        Light.green.value: and_(not_red, or_(warn_from.is_(None), warn_from > as_of),
+                                or_(chased_on.is_(None), chased_on < chase_cutoff(as_of))),
+    }
+
+
+def light_case(status: Any, due_on: Any, warn_from: Any, chased_on: Any,
+               as_of: date) -> ColumnElement[str | None]:
+    """``light_of`` as one SQL value ('red', 'yellow', 'green', or NULL when closed)."""
+    clauses = light_clauses(status, due_on, warn_from, chased_on, as_of)
+    return case(*((clauses[light], literal(light)) for light in LIGHTS), else_=null())
+
+
 class Category(TibetanNamed, Model):
     """A problem category (问题类别)."""
 
@@ -84,6 +150,7 @@ POLICY_BOUNDS: dict[str, tuple[int, int]] = {
     "remind_days_before": (0, 366),
     "overdue_repeat_days": (1, 366),
     "escalate_after_days": (0, 366),
+    "warn_days": (0, 366),
 }
 
 
@@ -133,6 +200,10 @@ class Campaign(Model):
             return self.title_bo
         return self.title
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Issues light yellow from this many days before due_on (working days on a working
+    #: campaign): the traffic light's warning window (SPEC §4).
+    warn_days: Mapped[int] = mapped_column(Integer, default=WARN_DAYS,
+                                           server_default=str(WARN_DAYS))
 
     @property
     def counts_working_days(self) -> bool:
@@ -213,6 +284,18 @@ class Issue(Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The ``hash`` of its latest event: the head of its tamper-evident history.
     history_hash: Mapped[str | None] = mapped_column(String(64))
+    #: The first day of the light's warning window: due_on less the campaign's warn_days
+    #: (working days on a working campaign), kept whenever due_on or the campaign's window
+    #: changes (issues/light.py), so that SQL compares a date instead of counting days.
+    warn_from: Mapped[date | None] = mapped_column(Date)
+    #: The last local day it was urged or named in a supervision order still open: the
+    #: light stays yellow for CHASE_DAYS from it (SPEC §4).
+    chased_on: Mapped[date | None] = mapped_column(Date)
+    #: Urges (催办) so far, and when the last one was made.
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_urged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Supervision orders (督办单) naming it that are not closed yet.
+    open_orders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     org: Mapped[Org] = relationship(lazy="raise")
@@ -247,6 +330,21 @@ class Issue(Model):
         """Days past due_on on ``as_of`` (0 when not overdue)."""
         return days_overdue(self.status, self.due_on, as_of)
 
+    @hybrid_method
+    def light_on(self, as_of: date) -> str | None:
+        """The traffic light on ``as_of`` (SPEC §4): the one home of the rule, in Python and
+        (as a CASE) in SQL."""
+        return light_of(self.status, self.due_on, self.warn_from, self.chased_on, as_of)
+
+    @light_on.inplace.expression  # type: ignore[attr-defined]
+    @classmethod
+    def _light_on_expression(cls, as_of: date) -> ColumnElement[str | None]:
+        return light_case(cls.status, cls.due_on, cls.warn_from, cls.chased_on, as_of)
+
+    @classmethod
+    def lit_on(cls, light: str, as_of: date) -> ColumnElement[bool]:
+        """WHERE clause: the issues showing ``light`` on ``as_of``."""
+        return light_clauses(cls.status, cls.due_on, cls.warn_from, cls.chased_on, as_of)[light]
     def days_left_on(self, as_of: date) -> int:
         """Days from ``as_of`` to due_on (``days_left``): the countdown pages and mails show."""
         return days_left(self.due_on, as_of)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import search
 from tracker.issues.models import (
     Campaign,
     Issue,
@@ -20,7 +21,6 @@ from tracker.issues.permissions import get_issue, may_close_clause, readable_cla
 from tracker.owners import service as owners
 from tracker.owners.models import User
 from tracker.paging import page_meta, page_offset
-from tracker.text import ascii_int
 
 SORTABLE = ("due_on", "id", "updated_at", "created_at", "status", "starts_on", "title")
 TEXT_FIELDS = ("title", "description", "cause", "measures")
@@ -32,8 +32,9 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     Filters: id (a list of issue numbers), status (one or a list), org_id (whole subtree),
     category_id, campaign_id, owner_id, owner (username or part of a display name), overdue
     (True/False on ``as_of``), due_before, due_after (inclusive), awaiting ("verification":
-    submitted issues ``user`` may close, four eyes included), q (text in title, description,
-    cause, measures or the owner's name, or an issue number such as 17 or #17) and sort (a
+    submitted issues ``user`` may close, four eyes included), q (words that must all occur
+    in title, description, cause, measures or the owner's name, or be the issue's number
+    such as 17 or #17: ``search.matches``) and sort (a
     column of SORTABLE, "-" for descending; default due_on).  Pages, the API and
     the exports all call this, so a filter means the same everywhere.
     """
@@ -54,6 +55,10 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
         # An IN list rather than "<> closed", which no index answers (bench/README.md).
         late = Issue.is_overdue_on(as_of)
         stmt = stmt.where(late if filters["overdue"] else ~late)
+    if filters.get("light"):
+        stmt = stmt.where(Issue.lit_on(filters["light"], as_of))
+    if filters.get("urged") is not None:
+        stmt = stmt.where(Issue.urge_count > 0 if filters["urged"] else Issue.urge_count == 0)
     if filters.get("due_before") is not None:
         stmt = stmt.where(Issue.due_on <= filters["due_before"])
     if filters.get("due_after") is not None:
@@ -61,13 +66,7 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     if filters.get("awaiting") == "verification":
         stmt = stmt.where(Issue.status == Status.submitted.value, may_close_clause(user))
     if filters.get("q"):
-        q = filters["q"].strip()
-        found = [getattr(Issue, f).icontains(q, autoescape=True) for f in TEXT_FIELDS]
-        found.append(Issue.owner_id.in_(_users_named(q)))
-        number = ascii_int(q.removeprefix("#"))
-        if number is not None and 0 < number <= 2_147_483_647:
-            found.append(Issue.id == number)
-        stmt = stmt.where(or_(*found))
+        stmt = stmt.where(search.matches(filters["q"]))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
 
 

@@ -19,7 +19,15 @@ from tracker.http import (
     UtcDateTime,
 )
 from tracker.issues.calendar.service import MAX_WORKING_DAYS, working_day_figures
-from tracker.issues.models import DAY_BASES, POLICY_BOUNDS, STATUSES, Issue, days_overdue
+from tracker.issues.models import (
+    DAY_BASES,
+    LIGHTS,
+    POLICY_BOUNDS,
+    STATUSES,
+    Issue,
+    days_overdue,
+    light_of,
+)
 from tracker.issues.rules import ACTIONS
 from tracker.issues.service import SORTABLE
 from tracker.timeutil import today
@@ -69,6 +77,10 @@ _DAY_BASIS = ("calendar (default) or working: on a working campaign registration
               "days only.")
 
 
+_WARN_DAYS = ("The traffic light turns yellow this many days before due_on (working days on "
+              "a working campaign); default 7.")
+
+
 class CampaignSchema(ma.Schema):
     """An inspection round with its reminder policy (null: the global default)."""
 
@@ -85,6 +97,7 @@ class CampaignSchema(ma.Schema):
     day_basis = ma.fields.String(metadata={"enum": list(DAY_BASES), "description": _DAY_BASIS})
     public = ma.fields.Boolean(metadata={"description": "Published at /public (政务公开)."})
     created_at = UtcDateTime(dump_only=True)
+    warn_days = ma.fields.Integer(metadata={"description": _WARN_DAYS})
 
 
 def _within(name: str) -> ma.validate.Range:
@@ -125,6 +138,8 @@ class CampaignCreateSchema(StrictSchema):
                                  metadata={"description": _DAY_BASIS})
     public = StrictBoolean(load_default=False, metadata={
         "description": "Publish the campaign's progress without login at /public (政务公开)."})
+    warn_days = ma.fields.Integer(strict=True, load_default=None, validate=_within("warn_days"),
+                                  metadata={"description": _WARN_DAYS})
 
 
 class CampaignPatchSchema(StrictSchema):
@@ -149,6 +164,8 @@ class CampaignPatchSchema(StrictSchema):
                                  metadata={"description": _DAY_BASIS})
     public = StrictBoolean(metadata={
         "description": "Publish the campaign's progress without login at /public (政务公开)."})
+    warn_days = ma.fields.Integer(strict=True, validate=_within("warn_days"),
+                                  metadata={"description": _WARN_DAYS})
 
 
 class CampaignQuerySchema(PageArgs):
@@ -199,6 +216,18 @@ class IssueSchema(ma.Schema):
         allow_none=True, metadata={"description": "Who submitted it for verification last."})
     history_hash = ma.fields.String(
         allow_none=True, metadata={"description": "The hash of its latest event."})
+    light = ma.fields.Method("_light", metadata={
+        "type": "string", "nullable": True, "enum": [*LIGHTS, None],
+        "description": "The traffic light today (三色预警): red overdue; yellow due within the "
+                       "campaign's warn_days or urged or named in an open order in the last "
+                       "7 days; green otherwise; null when closed."})
+    urge_count = ma.fields.Integer(metadata={"description": "Urges (催办) so far."})
+    last_urged_at = UtcDateTime(allow_none=True)
+    open_orders = ma.fields.Integer(metadata={
+        "description": "Supervision orders (督办单) naming it that are not closed."})
+
+    def _light(self, issue: Issue) -> str | None:
+        return issue.light_on(request_today())
 
     def _overdue(self, issue: Issue) -> bool:
         return issue.is_overdue_on(request_today())
@@ -241,6 +270,9 @@ def issue_dict(issue: Any, today: date) -> dict[str, Any]:
         "updated_at": _utc(issue.updated_at), "closed_at": _utc(issue.closed_at),
         "closed_by_id": issue.closed_by_id, "submitted_by_id": issue.submitted_by_id,
         "history_hash": issue.history_hash,
+        "light": light_of(issue.status, issue.due_on, issue.warn_from, issue.chased_on, today),
+        "urge_count": issue.urge_count, "last_urged_at": _utc(issue.last_urged_at),
+        "open_orders": issue.open_orders,
     }
 
 
@@ -312,8 +344,14 @@ class IssueQuerySchema(PageArgs):
     )
     due_before = LedgerDate(metadata={"description": "due_on on or before this date."})
     due_after = LedgerDate(metadata={"description": "due_on on or after this date."})
-    q = Text(200, metadata={"description": "Text in title, description, cause, measures or "
-                                           "the owner's name, or an issue number (17, #17)."})
+    light = ma.fields.String(validate=ma.validate.OneOf(LIGHTS), metadata={
+        "description": "The traffic light today: red, yellow or green (closed issues have "
+                       "none)."})
+    urged = ma.fields.Boolean(metadata={"description": "true: urged (催办) at least once; "
+                                                       "false: never."})
+    q = Text(200, metadata={"description": "Words (split at spaces) that must all occur in "
+                                           "title, description, cause, measures or the "
+                                           "owner's name, or be the issue number (17, #17)."})
     awaiting = ma.fields.String(
         validate=ma.validate.OneOf(["verification"]),
         metadata={"description": "verification: the submitted issues the caller may close "

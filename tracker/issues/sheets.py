@@ -65,6 +65,7 @@ DOWNLOADS: dict[str, tuple[Any, str]] = {
     "overdue": (_l("Overdue list"), "overdue"),
     "summary": (_l("Summary"), "summary"),
     "template": (_l("Import template"), "import-template"),
+    "rectification": (_l("Rectification report"), "rectification-report"),
 }
 
 #: Characters a file name on Windows cannot hold (and controls): replaced in each part.

@@ -16,12 +16,21 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues.service import events_recorded
     from tracker.notify import api as notify_api
-    from tracker.notify import blueprint, cli, notices, views, webhooks
+    from tracker.notify import blueprint, cli, notices, order_notices, views, webhooks
     from tracker.notify.labels import notice_label
+    from tracker.notify.service import days_passed
+    from tracker.notify.webhooks import orders as webhook_orders
+    from tracker.supervision import service as supervision
+    from tracker.supervision.service import orders_changed
 
     # The ledger announces, notify listens: notices are written in the change's transaction.
     # (A weak reference to a module-level function holds as long as the module is loaded.)
     events_recorded.connect(notices.on_events_recorded)
+    # Supervision announces its orders' steps the same way; the daily pass's days tell the
+    # issuers of orders overdue (once per order and step, claimed like reminders).
+    orders_changed.connect(order_notices.on_orders_changed)
+    orders_changed.connect(webhook_orders.on_orders_changed)
+    days_passed.connect(supervision.on_days_passed)
     app.register_blueprint(blueprint.bp)
     app.jinja_env.globals["notice_label"] = notice_label
     api.register_blueprint(notify_api.blp)

@@ -18,6 +18,10 @@ NOTICE_LABELS = {
     "escalation": _l("Escalation"),
     "info": _l("Notice"),
     "webhook_disabled": _l("Webhook"),
+    "urged": _l("Urged"),
+    "order_issued": _l("Supervision order issued"),
+    "order_replied": _l("Supervision order answered"),
+    "order_overdue": _l("Supervision order overdue"),
 }
 
 

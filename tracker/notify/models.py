@@ -26,7 +26,8 @@ from tracker.timeutil import utcnow
 
 #: What happened to someone's work (SPEC §5 "Event notices").
 EVENT_NOTICES = ("assigned", "submitted", "rejected", "closed", "reopened",
-                 "extension_requested", "extension_decided")
+                 "extension_requested", "extension_decided", "urged", "order_issued",
+                 "order_replied", "order_overdue")
 #: Every kind of notice: the reminder pass's digests, then the event notices.
 KINDS = ("reminder", "escalation", "info", "webhook_disabled", *EVENT_NOTICES)
 KINDS_SQL = "kind IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")"

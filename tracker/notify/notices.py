@@ -46,6 +46,7 @@ NOTICE_OF_EVENT = {
     "extension_requested": "extension_requested",
     "extension_approved": "extension_decided",
     "extension_refused": "extension_decided",
+    "urged": "urged",
 }
 #: Notices for the issue's verifiers (the nearest supervisors up the org path, as escalation).
 TO_VERIFIERS = frozenset({"submitted", "extension_requested"})

@@ -140,6 +140,24 @@ def scheduled_sweep(app: Flask) -> None:
     _run_logged(app, "Upload sweep", sweep_uploads)
 
 
+#: Seconds between two looks for waiting export and import jobs.
+JOBS_SECONDS = 10
+
+
+def scheduled_jobs(app: Flask) -> None:
+    """The job: run the export and import jobs waiting now (as ``flask worker --once``)."""
+    from tracker.jobs.service import work
+
+    _run_logged(app, "Jobs", lambda: work(once=True), quiet=True)
+
+
+def scheduled_jobs_sweep(app: Flask) -> None:
+    """The job: remove the export and import jobs finished over a day ago, with their files."""
+    from tracker.jobs.service import sweep
+
+    _run_logged(app, "Jobs sweep", sweep, quiet=True)
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -172,6 +190,15 @@ def build_scheduler(
     scheduler.add_job(
         scheduled_sweep, IntervalTrigger(hours=1, timezone=zone), args=[app], id=SWEEP_JOB_ID,
         name="hourly upload sweep", replace_existing=True,
+    )
+    # Jobs are claimed in the database: the scheduler and any `worker` share them safely.
+    scheduler.add_job(
+        scheduled_jobs, IntervalTrigger(seconds=JOBS_SECONDS), args=[app], id="jobs",
+        name="export and import jobs", replace_existing=True, misfire_grace_time=JOBS_SECONDS,
+    )
+    scheduler.add_job(
+        scheduled_jobs_sweep, IntervalTrigger(hours=1, timezone=zone), args=[app],
+        id="jobs-sweep", name="hourly jobs sweep", replace_existing=True,
     )
     return scheduler
 

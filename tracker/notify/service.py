@@ -37,7 +37,7 @@ from typing import Any, cast
 from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Table, func, insert, or_, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -153,7 +153,7 @@ def catch_up_since(as_of: date) -> date:
 
 
 def _earliest_due() -> date | None:
-    """The earliest due date of any reminded issue within the ledger's dates: two index seeks,
+    """The earliest due date of any reminded issue within the ledger's dates, by index seeks in
     one statement.  A row whose due_on lies outside them (written behind the application's
     back: every path refuses such a date) is logged and left out, never the pass's end."""
     firsts = [
@@ -162,14 +162,17 @@ def _earliest_due() -> date | None:
         .scalar_subquery()
         for status in REMINDED
     ]
-    strays = list(db.session.scalars(
-        select(Issue.id).where(Issue.status.in_(REMINDED),
-                               or_(Issue.due_on < FIRST_DAY, Issue.due_on > LAST_DAY))
-        .order_by(Issue.id).limit(20)))
+    # One seek a side and status (status, due_on): does any reminded row lie outside?
+    outside = [
+        select(Issue.id).where(Issue.status == status, side).limit(1).scalar_subquery()
+        for status in REMINDED for side in (Issue.due_on < FIRST_DAY, Issue.due_on > LAST_DAY)
+    ]
+    row = db.session.execute(select(*firsts, *outside)).one()
+    strays = sorted({i for i in row[len(firsts):] if i is not None})
     if strays:
         log.error("reminder pass: issue(s) %s have a due date outside %s … %s and are not "
                   "reminded; correct them by an extension", strays, FIRST_DAY, LAST_DAY)
-    found = [d for d in db.session.execute(select(*firsts)).one() if d is not None]
+    found = [d for d in row[:len(firsts)] if d is not None]
     return min(found) if found else None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -28,6 +29,10 @@ blp = api_blueprint(
 )
 
 XLSX = spreadsheets.XLSX_MIMETYPE
+
+#: Who queues an import as a job (the jobs package registers itself; the ledger knows no
+#: jobs): called with the user, the upload and the campaign id's text, answers 202.
+deferred_import: list[Callable[[User, Any, str | None], Response]] = []
 
 
 class SkippedSchema(ma.Schema):
@@ -102,14 +107,22 @@ class Imports(MethodView):
     @login_required
     @blp.doc(requestBody=UPLOAD_BODY_DOC)
     @blp.response(201, ImportReportSchema)
+    @blp.alt_response(202, description="Prefer: respond-async: queued as a job (Location).")
     @blp.alt_response(415, description="Not an .xlsx or .csv file.")
     @blp.alt_response(422, description="Some rows are wrong (errors.rows lists each with its "
                                        "row number, column and reason); nothing was saved.")
     def post(self) -> Any:
-        """Import findings (multipart ``file`` and ``campaign_id``): all rows or none."""
+        """Import findings (multipart ``file`` and ``campaign_id``): all rows or none.
+
+        With ``Prefer: respond-async`` the import runs as a job: 202 with ``Location`` of
+        the job to poll (its ``result`` is this report, its ``error`` the rows' errors).
+        """
         user = current_api_user()
         require_registrar(user)
         is_form = request.mimetype == "multipart/form-data"
+        if deferred_import and "respond-async" in request.headers.get("Prefer", ""):
+            return deferred_import[0](user, request.files.get("file") if is_form else None,
+                                      request.form.get("campaign_id") if is_form else None)
         report = run_upload(user, request.files.get("file") if is_form else None,
                             request.form.get("campaign_id") if is_form else None)
         db.session.commit()

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 
-from tracker import spreadsheets
+from tracker import documents, spreadsheets
 from tracker.http import (
     PAGINATION_HEADER_DOC,
     IdParam,
@@ -20,8 +20,9 @@ from tracker.http import (
 )
 from tracker.issues.reports import service as reports
 from tracker.issues.reports.export import send_report
+from tracker.issues.reports.rectification import LANGUAGES, send_rectification
 from tracker.owners.auth import current_api_user, login_required
-from tracker.timeutil import today
+from tracker.timeutil import reader_language, today
 
 blp = api_blueprint(
     "reports", __name__, "/reports",
@@ -30,6 +31,7 @@ blp = api_blueprint(
 
 XLSX = spreadsheets.XLSX_MIMETYPE
 CSV = spreadsheets.CSV_MIMETYPE
+DOCX = documents.DOCX_MIMETYPE
 
 
 class _FormatArgs(QuerySchema):
@@ -87,6 +89,9 @@ class SummaryRowSchema(ma.Schema):
     extended = ma.fields.Integer()
     overdue = ma.fields.Integer()
     completion_rate = ma.fields.Float()
+    red = ma.fields.Integer(metadata={"description": "Traffic light red (overdue) on the day."})
+    yellow = ma.fields.Integer(metadata={"description": "Traffic light yellow (at risk)."})
+    green = ma.fields.Integer(metadata={"description": "Traffic light green (on track)."})
 
 
 def _download_doc() -> dict[str, Any]:
@@ -135,3 +140,35 @@ class SummaryReport(MethodView):
                                include_empty=args["include_empty"])
         return reports.summary_rows(user, **params)
 
+
+
+class RectificationArgs(QuerySchema):
+    """Parameters of the 整改情况报告."""
+
+    campaign_id = IdParam(required=True)
+    org_id = IdParam(load_default=None, metadata={"description": "The unit reported on "
+                                                                 "(default: the caller's "
+                                                                 "home org)."})
+    as_of = ma.fields.Date(load_default=None,
+                           metadata={"description": "The ledger as it stood at the end of "
+                                                    "this day (default: today)."})
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(LANGUAGES),
+                            metadata={"description": "zh_Hans or bo (default: the reader's "
+                                                     "language, Chinese unless Tibetan)."})
+
+
+@blp.route("/rectification")
+class RectificationReport(MethodView):
+    """The 整改情况报告 (Word)."""
+
+    @login_required
+    @blp.arguments(RectificationArgs, location="query", unknown=ma.RAISE)
+    @blp.doc(responses={200: {"description": "The report as a Word document (GB/T 9704-2012 "
+                                             "layout).",
+                              "content": {DOCX: {"schema": {"type": "string",
+                                                            "format": "binary"}}}}})
+    def get(self, args: dict[str, Any]) -> Any:
+        """The report of a unit on a campaign as of a day, as a Word document (.docx)."""
+        return send_rectification(current_api_user(), args["campaign_id"],
+                                  args["as_of"] or today(), args["org_id"], args["lang"],
+                                  reader_language())

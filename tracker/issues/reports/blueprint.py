@@ -1,4 +1,4 @@
-"""Report pages: the overdue report and the summary table (汇总表).
+"""Report pages: the overdue report, the summary table (汇总表) and the 整改情况报告.
 
 The URL rules of this package's pages (the views are in ``views.py``).  Their endpoints keep
 the ``issues.`` names the templates and clients use, so they hang on the ledger's page
@@ -11,3 +11,5 @@ from tracker.issues.reports import views
 
 bp.add_url_rule("/reports/overdue", view_func=views.report_overdue, methods=["GET"])
 bp.add_url_rule("/reports/summary", view_func=views.report_summary, methods=["GET"])
+bp.add_url_rule("/reports/rectification", view_func=views.report_rectification,
+                methods=["GET"])

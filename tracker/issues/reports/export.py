@@ -7,16 +7,18 @@ handful of statements and bounded memory whatever its size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import IO, Any
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
 from tracker import spreadsheets
+from tracker.errors import TooLarge
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import sheets
@@ -118,7 +120,7 @@ def _csv_rows(stmt: Select[Any]) -> Iterator[list[Any]]:
     yield from ledger_rows(stmt)
 
 
-def _xlsx_file(stmt: Select[Any]) -> IO[bytes]:
+def _xlsx_file(stmt: Select[Any], rows: Iterable[list[Any]] | None = None) -> IO[bytes]:
     """The ledger as a workbook in a spooled file (write-only: rows go to disk), printed
     landscape, one page wide, the header row on every page."""
     book = spreadsheets.Workbook()
@@ -126,7 +128,7 @@ def _xlsx_file(stmt: Select[Any]) -> IO[bytes]:
                        landscape=True, fit_width=True)
     sheet.append([sheet.cell(h, bold=True, boxed=True, wrap=True)
                   for h in sheets.headings(COLUMNS)])
-    for row in ledger_rows(stmt):
+    for row in ledger_rows(stmt) if rows is None else rows:
         sheet.append([*row[:10], sheet.cell(row[10], number_format="yyyy-mm-dd"),
                       sheet.cell(row[11], number_format="yyyy-mm-dd"), *row[12:15],
                       sheet.cell(row[15], number_format="yyyy-mm-dd")])
@@ -139,11 +141,45 @@ def _check_format(fmt: str) -> None:
                       errors={"format": [_l("Must be csv or xlsx.")]})
 
 
+#: The setting of the most rows a download made while the client waits may hold, by format
+#: (20,000 as xlsx, 200,000 as csv): beyond them it could not finish within the production
+#: worker timeout (issue 26: 49,839 rows as xlsx took 18-48 s), so it is refused before it
+#: starts and an export job does it.
+SYNC_LIMITS = {"xlsx": "TRACKER_SYNC_XLSX_ROWS", "csv": "TRACKER_SYNC_CSV_ROWS"}
+#: The refusal's reason, a machine-readable word.
+USE_EXPORT_JOB = "use_export_job"
+
+
+def count_rows(stmt: Select[Any], limit: int | None = None) -> Select[Any]:
+    """The count of the issues ``stmt`` selects (counting stops at ``limit``)."""
+    ids = stmt.with_only_columns(Issue.id).order_by(None)
+    if limit is not None:
+        ids = ids.limit(limit)
+    return select(func.count()).select_from(ids.subquery())
+
+
+def check_sync_size(stmt: Select[Any], fmt: str) -> None:
+    """Refuse (413 ``use_export_job``) a download of more rows than ``SYNC_LIMITS`` allows,
+    counted before a byte is sent: a download is never cut off after a 200."""
+    limit = int(current_app.config[SYNC_LIMITS[fmt]])
+    rows = db.session.scalar(count_rows(stmt, limit + 1)) or 0
+    if rows > limit:
+        raise TooLarge(
+            _l("More than %(limit)s rows cannot be downloaded while you wait. Start an "
+               "export job (POST /api/v1/exports, or the export button of the page) and "
+               "download its file when it is done.", limit=f"{limit:,}"),
+            reason=USE_EXPORT_JOB,
+            errors={"format": [_l("Use an export job for more than %(limit)s rows.",
+                                  limit=f"{limit:,}")]})
+
+
 def export_ledger(stmt: Select[Any], fmt: str, user: User,
                   org_id: int | None = None) -> Response:
     """The issues ``stmt`` selects (filtered, ordered) as a 整改台账 download, csv or xlsx,
-    named after ``org_id`` (the filter) or the reader's home org."""
+    named after ``org_id`` (the filter) or the reader's home org; 413 ``use_export_job``
+    when too many for a download while the client waits (``check_sync_size``)."""
     _check_format(fmt)
+    check_sync_size(stmt, fmt)
     if fmt == "csv":
         body: Any = stream_with_context(spreadsheets.csv_chunks(_csv_rows(stmt)))
     else:
@@ -152,11 +188,35 @@ def export_ledger(stmt: Select[Any], fmt: str, user: User,
                        cache="private, no-cache")
 
 
+def ledger_file(stmt: Select[Any], fmt: str, on_row: Callable[[int], None]) -> IO[bytes]:
+    """The ledger ``stmt`` selects as a csv or xlsx file (for an export job, which stores
+    it), calling ``on_row`` with the number of each row written."""
+    _check_format(fmt)
+
+    def counted() -> Iterator[list[Any]]:
+        for number, row in enumerate(ledger_rows(stmt), start=1):
+            on_row(number)
+            yield row
+
+    if fmt == "csv":
+        return spreadsheets.csv_file(itertools.chain([sheets.headings(COLUMNS)], counted()))
+    return _xlsx_file(stmt, counted())
+
+
 def send_report(user: User, what: str, fmt: str, as_of: date, *, org_id: int | None = None,
                 campaign_id: int | None = None, category_id: int | None = None,
                 include_empty: bool = False) -> Response:
     """The overdue list or the summary table (``what``) as a csv or xlsx download, for the
     API and the pages alike."""
+    body = report_file(user, what, fmt, as_of, org_id=org_id, campaign_id=campaign_id,
+                       category_id=category_id, include_empty=include_empty)
+    return sheets.send(body, what, sheets.report_unit(user, org_id), as_of, fmt)
+
+
+def report_file(user: User, what: str, fmt: str, as_of: date, *, org_id: int | None = None,
+                campaign_id: int | None = None, category_id: int | None = None,
+                include_empty: bool = False) -> IO[bytes]:
+    """The overdue list or the summary table (``what``) as a csv or xlsx file."""
     _check_format(fmt)
     body: IO[bytes]
     if what == "overdue":
@@ -166,4 +226,4 @@ def send_report(user: User, what: str, fmt: str, as_of: date, *, org_id: int | N
     else:
         summary = reports.summary_csv if fmt == "csv" else reports.summary_xlsx
         body = summary(user, campaign_id, as_of, org_id, include_empty)
-    return sheets.send(body, what, sheets.report_unit(user, org_id), as_of, fmt)
+    return body

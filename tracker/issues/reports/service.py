@@ -36,17 +36,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from tracker import spreadsheets
+from tracker import documents, spreadsheets
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules, sheets
-from tracker.issues.models import Campaign, Category, Issue, Status
+from tracker.issues.models import LIGHTS, Campaign, Category, Issue, Status
 from tracker.issues.reports.spans import IssueSpan, as_of_clause, as_of_ranges
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
 from tracker.paging import page_meta, page_offset
-from tracker.timeutil import format_date, today
+from tracker.timeutil import format_date, reader_language, today
 
 #: The overdue list's columns (headings: ``sheets.COLUMN_LABELS``).
 OVERDUE_COLUMNS = ("issue_id", "title", "status", "org", "owner", "due_on", "days_overdue")
@@ -309,7 +309,8 @@ def subtree_counts(
 ) -> dict[tuple[int, int], Any]:
     """The summary's aggregation, one GROUP BY in SQL: for each child of ``parents`` (its
     whole subtree, by the closure table) and for each parent's own findings, per category:
-    total, closed, closed_late, extended and overdue on ``as_of``.
+    total, closed, closed_late, extended and overdue on ``as_of``, and the traffic light's
+    red, yellow and green then (the spans keep the light's inputs too).
 
     Keyed by (org id, category id); the summary table and the public disclosure
     (``issues.public``) both read it, so that a figure means the same in both.
@@ -329,6 +330,8 @@ def subtree_counts(
             func.sum(case((src.extension_count > 0, 1), else_=0)).label("extended"),
             func.sum(case((src.is_overdue_on(as_of), 1), else_=0))
             .label("overdue"),
+            *(func.sum(case((src.lit_on(light, as_of), 1), else_=0)).label(light)
+              for light in LIGHTS),
         )
         .select_from(src)
         .join(OrgClosure, OrgClosure.descendant_id == src.org_id)
@@ -379,7 +382,7 @@ def summary_rows(
 
     counts = subtree_counts(parents, as_of, campaign_id)
 
-    fields = ("total", "closed", "closed_late", "extended", "overdue")
+    fields = ("total", "closed", "closed_late", "extended", "overdue", *LIGHTS)
     result: list[dict[str, Any]] = []
     for org in org_rows:
         is_parent = org.id in parents
@@ -413,11 +416,17 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def summary_title(campaign: Campaign | None, as_of: date | None = None) -> str:
-    """The title line of the printed summary table, in the reader's language."""
-    head = (f"{campaign.reference or ''} {campaign.title}".strip() if campaign
-            else str(_l("Self-inspection and rectification")))
-    return str(_l("%(campaign)s: summary of rectification", campaign=head))
+def summary_title(campaign: Campaign | None, as_of: date | None = None,
+                  unit: Org | None = None) -> str:
+    """The title line of the printed summary table, in the reader's language: the unit, the
+    campaign and its reference (文号)."""
+    head = campaign.title if campaign else str(_l("Self-inspection and rectification"))
+    if unit is not None:
+        head = f"{unit.local_name} {head}"
+    title = str(_l("%(campaign)s: summary of rectification", campaign=head))
+    if campaign is not None and campaign.reference:
+        title += f"（{campaign.reference}）"
+    return title
 
 
 def as_of_line(as_of: date) -> str:
@@ -497,17 +506,33 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
     units = summary_units(user, campaign_id, as_of, org_id, include_empty)
     campaign = _campaign(campaign_id)
     width = len(SUMMARY_COLUMNS)
+    reporting = sheets.report_unit(user, org_id)
+    lang = "bo" if reader_language() == "bo" else "zh"
 
     book = spreadsheets.Workbook()
+    # A4 landscape set in the file, one face for every row (the subtotals too): the Tibetan
+    # face the pages serve for a reader of Tibetan, 宋体 for Chinese.
     ws = book.sheet(str(_l("Summary")), widths=SUMMARY_WIDTHS, freeze="A4",
-                    print_title_rows="3:3", landscape=True, fit_width=True)
-    ws.append([ws.cell(summary_title(campaign, as_of), bold=True, size=14, align="center")]
-              + [None] * (width - 1))
+                    print_title_rows="3:3", landscape=True, fit_width=True, a4=True,
+                    font=documents.TIBETAN_FONT if lang == "bo" else SHEET_FONT)
+    line = spreadsheets.LINE_POINTS[lang]
+    title = summary_title(campaign, as_of, reporting)
+    ws.append([ws.cell(title, bold=True, size=14, align="center", wrap=True)]
+              + [None] * (width - 1),
+              height=line * 1.4 * spreadsheets.lines_needed(title, sum(SUMMARY_WIDTHS) / 1.3))
     ws.merge(1, 1, 1, width)
-    ws.append([ws.cell(as_of_line(as_of), align="right")] + [None] * (width - 1))
+    ws.append([ws.cell(as_of_line(as_of), align="right")] + [None] * (width - 1), height=line)
     ws.merge(2, 1, 2, width)
+    headings = sheets.headings(SUMMARY_COLUMNS)
+    header_height = line * max(spreadsheets.lines_needed(h, w)
+                               for h, w in zip(headings, SUMMARY_WIDTHS, strict=True))
     ws.append([ws.cell(h, bold=True, boxed=True, align="center", valign="center", wrap=True)
-               for h in sheets.headings(SUMMARY_COLUMNS)])
+               for h in headings], height=header_height)
+    # Units are kept whole on a page where they fit one: the rows' heights are reckoned from
+    # their text, and a page break goes before a unit that would run over the page's foot.
+    page = SummaryPages(capacity=SUMMARY_PAGE_POINTS - header_height,
+                        used=float(sum(ws.ws.row_dimensions[r].height or line
+                                       for r in (1, 2))))
 
     def counts(r: dict[str, Any], strong: bool) -> list[Any]:
         return ([ws.cell(r[f], bold=strong, boxed=True) for f in _COUNTS]
@@ -516,15 +541,25 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
     subtotal, total = str(_l("Subtotal")), str(_l("Total"))
     for unit in units:
         first = ws.rows + 1
+        heights = [line * spreadsheets.lines_needed(r["category_name"], SUMMARY_WIDTHS[2])
+                   for r in unit.lines] + [line]
+        # The unit's name, merged down its rows, needs as many lines as it takes too.
+        short = line * spreadsheets.lines_needed(unit.name, SUMMARY_WIDTHS[1]) - sum(heights)
+        if short > 0:
+            heights[-1] += short
+        if page.breaks_before(sum(heights)) and ws.rows > 3:
+            ws.page_break_after(ws.rows)
         for n, r in enumerate(unit.lines):
             lead = [unit.number, unit.name] if n == 0 else [None, None]
             ws.append([ws.cell(lead[0], boxed=True, align="center", valign="center"),
                        ws.cell(lead[1], boxed=True, valign="center", wrap=True),
-                       ws.cell(r["category_name"], boxed=True, wrap=True), *counts(r, False)])
+                       ws.cell(r["category_name"], boxed=True, wrap=True), *counts(r, False)],
+                      height=heights[n])
         lead = [unit.number, unit.name] if not unit.lines else [None, None]
         ws.append([ws.cell(lead[0], boxed=True, align="center", valign="center"),
                    ws.cell(lead[1], boxed=True, valign="center", wrap=True),
-                   ws.cell(subtotal, bold=True, boxed=True), *counts(unit.subtotal, True)])
+                   ws.cell(subtotal, bold=True, boxed=True), *counts(unit.subtotal, True)],
+                  height=heights[-1])
         ws.merge(first, 1, ws.rows, 1)
         ws.merge(first, 2, ws.rows, 2)
     ws.append([ws.cell(total, bold=True, boxed=True, align="center"),
@@ -534,7 +569,6 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
 
     # Signature lines, as a submitted table carries them: 填报单位：… 填表人：… 审核人：… 日期：…
     blank = "________"
-    reporting = sheets.report_unit(user, org_id)
     ws.append([])
     ws.append([ws.cell(str(_l("Reporting unit: %(unit)s",
                               unit=reporting.local_name if reporting else blank))),
@@ -547,22 +581,53 @@ def summary_xlsx(user: User, campaign_id: int | None = None, as_of: date | None 
         ws.merge(row, first, row, last)
     # The latest history anchor, so the printed table carries a copy outside the database
     # (check it with ``flask --app tracker verify-history``; docs/supervisors.md).
-    footer = anchor_footer()
+    footer = anchor_footer(as_of)
     ws.append([])
     ws.append([ws.cell(footer, size=8)])
-    ws.ws.oddFooter.center.text = footer
-    ws.ws.oddFooter.center.size = 8
+    ws.footer(centre=footer, right=str(_l("Page &P of &N")), size=8)
     return book.save()
 
 
-def anchor_footer() -> str:
-    """The footer line naming the latest history anchor (or that none is recorded yet)."""
+#: The face of a Chinese summary table (every row, the subtotals too).
+SHEET_FONT = "宋体"
+#: Points of rows a printed page of the summary holds under its repeated header: A4
+#: landscape (595 pt) less the margins and the footer, with some room to spare for a
+#: program whose faces run taller than the reckoning.
+SUMMARY_PAGE_POINTS = 440.0
+
+
+@dataclass
+class SummaryPages:
+    """Reckons where the printed summary's pages end, to keep each unit on one page."""
+
+    capacity: float
+    used: float = 0.0
+
+    def breaks_before(self, height: float) -> bool:
+        """Whether a unit ``height`` points tall should start a new page (it would run over
+        this one's foot, and fits a page of its own); counts it on its page either way."""
+        if self.used + height > self.capacity and height <= self.capacity:
+            self.used = height
+            return True
+        self.used = (self.used + height) % self.capacity if height > self.capacity \
+            else self.used + height
+        return False
+
+
+def anchor_footer(as_of: date | None = None) -> str:
+    """The line naming the history anchor of ``as_of`` (the latest recorded by the end of
+    that day; today's file: the latest), or saying there is none, in the reader's language."""
     from tracker.issues import history
 
-    anchor = history.latest_anchor()
+    day = as_of if as_of is not None and as_of < today() else None
+    anchor = history.latest_anchor(day)
     if anchor is None:
-        return "历史锚点（history anchor）：尚未记录"
-    return f"历史锚点（history anchor）：{history.anchor_text(anchor)}"
+        if day is None:
+            return str(_l("History anchor: none recorded yet"))
+        return str(_l("History anchor: none recorded by %(date)s", date=format_date(day)))
+    return str(_l("History anchor: %(date)s %(digest)s (%(count)s issues)",
+                  date=anchor.anchored_on.isoformat(), digest=f"sha256:{anchor.digest}",
+                  count=anchor.issue_count))
 
 
 def overdue_title(as_of: date) -> str:

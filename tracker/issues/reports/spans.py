@@ -39,12 +39,21 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import Model, db
-from tracker.issues.models import OPEN_STATUSES, Event, Issue, days_overdue, overdue_clause
+from tracker.issues.models import (
+    OPEN_STATUSES,
+    Event,
+    Issue,
+    days_overdue,
+    light_case,
+    light_clauses,
+    light_of,
+    overdue_clause,
+)
 from tracker.timeutil import end_of_day, local_start_of
 
 #: The fields of an issue a span keeps: what the reports count and filter by.
 TRACKED = ("status", "due_on", "closed_on", "extension_count", "org_id", "category_id",
-           "campaign_id", "owner_id")
+           "campaign_id", "owner_id", "warn_from", "chased_on")
 _OPEN_SPAN_STATUSES = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 
 
@@ -88,6 +97,9 @@ class IssueSpan(Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The traffic light's inputs as they stood (``Issue.warn_from``, ``Issue.chased_on``).
+    warn_from: Mapped[date | None] = mapped_column(Date)
+    chased_on: Mapped[date | None] = mapped_column(Date)
 
     @hybrid_method
     def is_overdue_on(self, as_of: date) -> bool:
@@ -100,6 +112,22 @@ class IssueSpan(Model):
         # The statuses as SQL literals, so that both planners see the partial index's
         # predicate in the query (a bound IN list they cannot match to it).
         return overdue_clause(cls.status, cls.due_on, as_of, literal_statuses=True)
+
+    @hybrid_method
+    def light_on(self, as_of: date) -> str | None:
+        """The traffic light on ``as_of`` in this span's state (``Issue.light_on``)."""
+        return light_of(self.status, self.due_on, self.warn_from, self.chased_on, as_of)
+
+    @light_on.inplace.expression  # type: ignore[attr-defined]
+    @classmethod
+    def _light_on_expression(cls, as_of: date) -> ColumnElement[str | None]:
+        return light_case(cls.status, cls.due_on, cls.warn_from, cls.chased_on, as_of)
+
+    @classmethod
+    def lit_on(cls, light: str, as_of: date) -> ColumnElement[bool]:
+        """WHERE clause: the spans showing ``light`` on ``as_of``."""
+        return light_clauses(cls.status, cls.due_on, cls.warn_from, cls.chased_on, as_of,
+                             literal_statuses=True)[light]
 
 
 def as_of_clause(day: date) -> ColumnElement[bool]:

@@ -17,13 +17,19 @@ from sqlalchemy import select
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues.models import Campaign, Category
-from tracker.issues.reports import export
+from tracker.issues.reports import export, rectification
 from tracker.issues.reports import service as reports
 from tracker.owners.auth import page_user as actor
 from tracker.owners.choices import org_choices
 from tracker.owners.models import User
 from tracker.pages import int_arg, page_number
-from tracker.timeutil import DATE_OUT_OF_RANGE, DateOutOfRange, parse_date, today
+from tracker.timeutil import (
+    DATE_OUT_OF_RANGE,
+    DateOutOfRange,
+    parse_date,
+    reader_language,
+    today,
+)
 
 PAGE_SIZE = 50
 
@@ -93,6 +99,15 @@ def report_summary() -> Any:
     return render_template("issues/report_summary.html", args=args, query=query,
                            orgs=org_choices(user), campaigns=campaigns, as_of=args["as_of"],
                            **data)
+
+
+@login_required
+def report_rectification() -> Any:
+    """The 整改情况报告 of the chosen unit and campaign as of the day, as a Word download."""
+    args = _report_args()
+    return rectification.send_rectification(actor(), args["campaign_id"], args["as_of"],
+                                            args["org_id"], request.args.get("lang") or None,
+                                            reader_language())
 
 
 def supervisor_dashboard(

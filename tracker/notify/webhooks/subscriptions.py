@@ -26,7 +26,8 @@ from tracker.timeutil import utcnow
 EVENT_TYPES = (
     "issue.registered", "issue.updated", "issue.submitted", "issue.rejected", "issue.closed",
     "issue.reopened", "issue.overdue", "evidence.added", "extension.requested",
-    "extension.decided",
+    "extension.decided", "issue.urged", "order.issued", "order.acknowledged", "order.replied",
+    "order.closed",
 )
 #: The ledger's event kinds and the webhook type each one is sent as.  Progress notes are
 #: conversation, not a change of the finding, and are not sent.
@@ -43,6 +44,7 @@ KIND_TYPES = {
     "extension_requested": "extension.requested",
     "extension_approved": "extension.decided",
     "extension_refused": "extension.decided",
+    "urged": "issue.urged",
 }
 #: Waits after the 1st, 2nd, … failed attempt; the last one repeats (daily).
 CHUNK = 500

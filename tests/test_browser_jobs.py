@@ -1,0 +1,64 @@
+"""An export job as a clerk meets it in Chromium: the ledger page starts it, the job's page
+follows it with a progress bar until the file can be downloaded (Chinese and Tibetan, desktop
+and phone width)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.browser import (
+    Recorder,
+    browser,
+    live_server,
+    log_in,
+    recording_context,
+    release_database,
+)
+from tests.factories import PASSWORD
+from tracker.jobs import service
+from tracker.owners import service as owners
+
+__all__ = ["browser", "live_server"]  # fixtures, imported for pytest
+
+SHOTS = os.environ.get("TRACKER_SCREENSHOTS")  # a folder to keep screenshots in, when set
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh_Hans", 1280), ("bo", 390)])
+def test_the_ledger_page_exports_through_a_job_with_a_progress_bar(
+        browser: Any, live_server: Any, world: Any, make: Any, locale: str,
+        width: int) -> None:
+    for i in range(3):
+        make.issue(world.centre, world.officer, world.campaign, world.category,
+                   title=f"导视牌无藏文{i}")
+    owners.update_user(world.registrar, world.registrar, locale=locale)
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "reg", PASSWORD)
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto("/issues?q=导视牌")
+        page.locator('[data-testid="ledger-export-job"] button').click()
+        page.wait_for_url("**/jobs/*")
+        assert page.locator('[data-testid="job-progress"]').is_visible()
+        assert page.locator('[data-status="queued"]').is_visible()
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, f"job-queued-{locale}-{width}.png"))
+        assert service.work(once=True) == 1  # a worker takes it
+        release_database()
+        link = page.locator('[data-testid="job-file"]')
+        link.wait_for(state="visible")
+        assert page.locator('[data-status="done"]').is_visible()
+        assert page.locator('[data-testid="job-progress"]').evaluate("el => el.value") == 1
+        assert page.locator('[data-testid="job-rows"]').inner_text() == "3"
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, f"job-done-{locale}-{width}.png"))
+        with page.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        assert not recorder.errors, recorder.errors
+    finally:
+        context.close()

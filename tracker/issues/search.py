@@ -1,0 +1,272 @@
+"""Search by words (SPEC §6 "Search"): the one home of what ``q`` matches and how.
+
+An issue matches when every word of ``q`` (words are split at spaces, the full-width space
+too) occurs in its title, description, cause or measures, or in its owner's display name or
+username, or when a word is its number (``17``, ``#17``).  Chinese words are found inside
+longer text, Tibetan words are one or more syllables, Latin words match case-insensitively.
+
+The text is indexed in ``issue_search``, one row per issue, written in the transaction of every
+change (a flush listener below): ``tokens`` (bigrams and single characters of CJK runs,
+Tibetan syllables split at the tsheg, Latin and digit words whole) and ``body`` (the four texts,
+normalised).  PostgreSQL answers the tokens from a GIN index over their ``tsvector``; SQLite
+from an FTS5 table kept by triggers (migration 0019).  A word is looked up by its tokens, then
+confirmed by ``LIKE`` on the candidates' body, so the index narrows and the text decides.
+
+The owner's name is not in the tokens: a word is looked up among the users first (10,000 at
+most, one short statement) and, when it names someone, adds that person's issues through the
+owner index.  So an owner change or a renamed user needs no re-indexing, whichever code
+moved the issues.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    column,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+    union,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracker.extensions import Model, db
+from tracker.issues.models import Issue
+from tracker.owners.models import User
+from tracker.text import ascii_int
+
+#: The fields whose words are indexed, in the order the body holds them.
+FIELDS = ("title", "description", "cause", "measures")
+#: Longest token kept (a Latin "word" of a pasted URL; PostgreSQL's lexemes are bounded).
+MAX_TOKEN = 60
+#: The largest issue number a word may be (the id column is a 32-bit integer).
+MAX_ID = 2_147_483_647
+
+
+class IssueSearch(Model):
+    """An issue's words as the search index holds them (written by this module only)."""
+
+    __tablename__ = "issue_search"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    tokens: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+#: SQLite's FTS5 table over ``issue_search.tokens`` (migration 0019; not a model: virtual).
+_FTS = table("issue_search_fts", column("rowid"))
+
+
+# --- words and tokens ----------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Text as it is indexed and matched: NFKC (full-width letters, digits and spaces become
+    their plain forms) and case-folded."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def _kind(char: str) -> str:
+    """``c`` for a CJK character, ``t`` for a Tibetan letter, mark or digit, ``w`` for another
+    letter, digit or mark, `` `` for anything that separates words."""
+    code = ord(char)
+    if (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+            or 0x20000 <= code <= 0x3134F or 0x3040 <= code <= 0x30FF
+            or 0xAC00 <= code <= 0xD7AF):
+        return "c"
+    category = unicodedata.category(char)
+    if category[0] not in "LMN":
+        return " "  # the tsheg and shad are punctuation (Po): syllables split there
+    return "t" if 0x0F00 <= code <= 0x0FFF else "w"
+
+
+def _runs(text: str) -> Iterator[tuple[str, str]]:
+    """The runs of one kind of character in normalised ``text``, as (kind, run)."""
+    kind, start = " ", 0
+    for i, char in enumerate(text):
+        k = _kind(char)
+        if k != kind:
+            if kind != " ":
+                yield kind, text[start:i]
+            kind, start = k, i
+    if kind != " ":
+        yield kind, text[start:]
+
+
+def tokens(text: str) -> set[str]:
+    """The index tokens of ``text`` (normalised here): every CJK character and every pair of
+    neighbouring ones, each Tibetan syllable, each other word whole."""
+    found: set[str] = set()
+    for kind, run in _runs(normalise(text)):
+        if kind == "c":
+            found.update(run)
+            found.update(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            found.add(run[:MAX_TOKEN])
+    return found
+
+
+def query_tokens(word: str) -> list[tuple[str, bool]]:
+    """The tokens an issue must hold to contain ``word`` (normalised), each with whether it
+    may be a prefix: a CJK run by its pairs (a single character by itself), a Tibetan syllable
+    or a Latin word as it is, the last one also as the start of a longer one."""
+    found: list[tuple[str, bool]] = []
+    runs = list(_runs(word))
+    for index, (kind, run) in enumerate(runs):
+        if kind == "c":
+            found.extend((run[i:i + 2], False) for i in range(max(1, len(run) - 1)))
+        else:
+            # Only the word's edges may be cut off inside the text (the LIKE confirms);
+            # Latin words are indexed whole, so the last one may be the start of one.
+            found.append((run[:MAX_TOKEN], kind == "w" and index == len(runs) - 1))
+    return found
+
+
+def words(q: str) -> list[str]:
+    """The distinct normalised words of ``q`` (split at any space, the full-width one too)."""
+    seen: dict[str, None] = {}
+    for word in normalise(q).split():
+        seen.setdefault(word, None)
+    return list(seen)
+
+
+def _number(word: str) -> int | None:
+    """The issue number ``word`` names (``17``, ``#17``), or None."""
+    number = ascii_int(word.removeprefix("#"))
+    return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def index_row(issue_id: int, texts: Sequence[str | None]) -> dict[str, Any]:
+    """The ``issue_search`` row of an issue with these texts (in FIELDS' order)."""
+    joined = "\n".join(t or "" for t in texts)
+    return {"issue_id": issue_id, "tokens": " ".join(sorted(tokens(joined))),
+            "body": normalise(joined)}
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+def _token_match(dialect: str, needed: list[tuple[str, bool]]) -> ColumnElement[bool]:
+    """The index condition on ``issue_search``: it holds every one of ``needed``."""
+    if dialect == "postgresql":
+        terms = " & ".join(f"'{t}'" + (":*" if prefix else "") for t, prefix in needed)
+        vector = func.array_to_tsvector(func.string_to_array(IssueSearch.tokens, " "))
+        return vector.op("@@")(cast(literal(terms, String), TSQUERY))
+    # FTS5's phrases, all of them (a space between phrases means AND).
+    terms = " ".join(f'"{t}"' + ("*" if prefix else "") for t, prefix in needed)
+    return IssueSearch.issue_id.in_(
+        select(_FTS.c.rowid).where(literal_column("issue_search_fts").op("MATCH")(
+            literal(terms, String))))
+
+
+def _text_ids(dialect: str, text_words: list[str]) -> Select[Any]:
+    """The ids of issues whose texts hold every one of ``text_words``."""
+    needed = [t for word in text_words for t in query_tokens(word)]
+    stmt = select(IssueSearch.issue_id).where(
+        *[IssueSearch.body.contains(word, autoescape=True) for word in text_words])
+    if needed:
+        stmt = stmt.where(_token_match(dialect, list(dict.fromkeys(needed))))
+    return stmt
+
+
+def _owners_named(word: str) -> list[int]:
+    """The ids of users whose display name or username holds ``word``."""
+    return list(db.session.scalars(select(User.id).where(or_(
+        User.display_name.icontains(word, autoescape=True),
+        User.username.icontains(word, autoescape=True)))))
+
+
+def matches(q: str) -> ColumnElement[bool]:
+    """WHERE clause on ``Issue``: the issues that hold every word of ``q`` (see the module).
+
+    Words that only text can match are looked up together, through one index condition;
+    a word that names an owner or an issue number adds those issues to its own candidates.
+    """
+    found = words(q)
+    if not found:
+        return true()
+    dialect = db.session.get_bind().dialect.name
+    plain: list[str] = []
+    alternatives: list[ColumnElement[bool]] = []
+    for word in found:
+        owner_ids = _owners_named(word)
+        number = _number(word)
+        if not owner_ids and number is None:
+            plain.append(word)
+            continue
+        branches: list[Select[Any]] = [_text_ids(dialect, [word])]
+        if owner_ids:
+            branches.append(select(Issue.id).where(Issue.owner_id.in_(owner_ids)))
+        if number is not None:
+            branches.append(select(Issue.id).where(Issue.id == number))
+        alternatives.append(Issue.id.in_(union(*branches)))
+    clauses: list[ColumnElement[bool]] = (
+        [Issue.id.in_(_text_ids(dialect, plain))] if plain else [])
+    clauses.extend(alternatives)
+    return and_(*clauses)
+
+
+# --- keeping the index ----------------------------------------------------------------------
+
+
+def write_rows(connection: Any, rows: Iterable[dict[str, Any]]) -> None:
+    """Replace the index rows of these issues (in the caller's transaction)."""
+    rows = list(rows)
+    if not rows:
+        return
+    ids = [row["issue_id"] for row in rows]
+    for start in range(0, len(ids), 1000):
+        connection.execute(delete(IssueSearch).where(
+            IssueSearch.issue_id.in_(ids[start:start + 1000])))
+    connection.execute(insert(IssueSearch), rows)
+
+
+def reindex(connection: Any, issue_ids: Iterable[int]) -> None:
+    """Index these issues again from their stored texts."""
+    ids = sorted(set(issue_ids))
+    columns = [getattr(Issue, f) for f in FIELDS]
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        write_rows(connection, (index_row(row[0], row[1:]) for row in connection.execute(
+            select(Issue.id, *columns).where(Issue.id.in_(chunk)))))
+
+
+@event.listens_for(Session, "after_flush")
+def _index_changed(session: Session, _context: Any) -> None:
+    """Index the issues this flush registered or whose texts it changed, in its transaction."""
+    rows = []
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, Issue) or obj.id is None:
+            continue
+        if obj in session.dirty and not _texts_changed(obj):
+            continue
+        rows.append(index_row(obj.id, [getattr(obj, f) for f in FIELDS]))
+    if rows:
+        write_rows(session.connection(), rows)
+
+
+def _texts_changed(issue: Issue) -> bool:
+    """Whether this flush changed one of the indexed texts of ``issue``."""
+    from sqlalchemy import inspect
+
+    state = inspect(issue)
+    return any(state.attrs[f].history.has_changes() for f in FIELDS)

@@ -1,0 +1,23 @@
+"""Long work as a job: exports and imports claimed exactly once by a worker, their progress,
+their files kept a day.  Below notify, above the ledger: jobs call the ledger's export and
+import; the ledger knows no jobs."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the jobs' API, pages and commands (imported here: see issues.init_app)."""
+    from tracker.extensions import api
+    from tracker.issues.imports import api as imports_api
+    from tracker.jobs import api as jobs_api
+    from tracker.jobs import cli, views
+
+    api.register_blueprint(jobs_api.blp)
+    app.register_blueprint(views.bp)
+    # The import API queues a job when the client asks for it (Prefer: respond-async).
+    if jobs_api.start_import not in imports_api.deferred_import:
+        imports_api.deferred_import.append(jobs_api.start_import)
+    for command in cli.commands:
+        app.cli.add_command(command)

@@ -1,0 +1,158 @@
+"""Pages of supervision: urging from the issue page and the overdue report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.http import paginate
+from tracker.issues.models import Issue
+from tracker.issues.service import get_issue
+from tracker.owners.models import Org, User
+from tracker.supervision import service
+from tracker.supervision.models import ORDER_STATUSES, OrderStatus
+from tracker.timeutil import today
+
+bp = Blueprint("supervision", __name__)
+
+#: An order's level and status as users say them.
+ORDER_LEVEL_LABELS = {"blue": _l("Blue level: due soon"), "yellow": _l("Yellow level: behind"),
+                      "red": _l("Red level: overdue")}
+ORDER_STATUS_LABELS = {
+    OrderStatus.issued.value: _l("Awaiting signature"),
+    OrderStatus.acknowledged.value: _l("Signed for, awaiting the answer"),
+    OrderStatus.replied.value: _l("Answered"),
+    OrderStatus.closed.value: _l("Order closed"),
+}
+PAGE_SIZE = 30
+
+
+def _orders_awaiting(user: Any) -> dict[str, list[Any]]:
+    return service.awaiting(user) if user.is_authenticated else {"acknowledge": [], "reply": []}
+
+
+#: Names the templates use (the ledger's homes include supervision/_awaiting.html).
+JINJA_GLOBALS: dict[str, Any] = {
+    "urge_refusal": service.urge_refusal, "orders_awaiting": _orders_awaiting,
+    "ORDER_LEVEL_LABELS": ORDER_LEVEL_LABELS, "ORDER_STATUS_LABELS": ORDER_STATUS_LABELS,
+    "order_overdue": lambda order: service.is_overdue(order, today()),
+}
+
+
+@bp.get("/orders")
+@login_required
+def orders_page() -> str:
+    """Supervision orders received and issued, with filters."""
+    user = current_user._get_current_object()
+    args = {"direction": request.args.get("direction") or None,
+            "status": request.args.get("status") or None}
+    if args["direction"] not in (None, "received", "issued"):
+        args["direction"] = None
+    if args["status"] not in (None, *ORDER_STATUSES):
+        args["status"] = None
+    page = request.args.get("page", "1")
+    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100000 else 1
+    orders, meta = paginate(service.list_orders(user, args), number, PAGE_SIZE)
+    names: dict[int, str] = dict(db.session.execute(select(Org.id, Org.local_name_column()).where(
+        Org.id.in_({o.org_id for o in orders}))).all()) if orders else {}
+    query = {k: v for k, v in args.items() if v}
+    return render_template("supervision/orders.html", orders=orders, meta=meta, args=args,
+                           query=query, org_names=names)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def order_page(order_id: int) -> str:
+    """The printable 督办通知单, with the actions the reader may take."""
+    user = current_user._get_current_object()
+    try:
+        order = service.get_order(user, order_id)
+    except DomainError:
+        abort(404)
+    items = list(db.session.scalars(select(Issue).where(
+        Issue.id.in_(service.order_issue_ids(order))).order_by(Issue.id)))
+    may = {
+        "acknowledge": order.status == OrderStatus.issued.value
+        and service.may_answer(user, order),
+        "reply": order.status == OrderStatus.acknowledged.value
+        and service.may_answer(user, order),
+        "decide": order.status != OrderStatus.closed.value and service.may_decide(user, order),
+    }
+    return render_template(
+        "supervision/order.html", order=order, items=items, may=may, as_of=today(),
+        org=db.session.get(Org, order.org_id), issuing=db.session.get(Org, order.issuing_org_id),
+        issuer=db.session.get(User, order.issued_by_id),
+        acknowledged_by=db.session.get(User, order.acknowledged_by_id)
+        if order.acknowledged_by_id else None,
+        replied_by=db.session.get(User, order.replied_by_id) if order.replied_by_id else None)
+
+
+@bp.post("/orders/<int:order_id>/<any(acknowledge, reply, close, return):step>")
+@login_required
+def order_step(order_id: int, step: str) -> Response:
+    """One step of an order's life from its page: sign for, answer, close, return."""
+    user = current_user._get_current_object()
+    try:
+        order = service.get_order(user, order_id, for_update=True)
+        if step == "acknowledge":
+            service.acknowledge(user, order)
+        elif step == "reply":
+            service.reply(user, order, request.form.get("text", ""))
+        elif step == "return":
+            service.return_order(user, order, request.form.get("comment", ""))
+        else:
+            service.close_order(user, order, request.form.get("comment", ""))
+        db.session.commit()
+        flash(str(ORDER_STATUS_LABELS[order.status]), "success")
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(str(exc.message), "error")
+    return redirect(url_for("supervision.order_page", order_id=order_id))
+
+
+@bp.post("/issues/<int:issue_id>/urge")
+@login_required
+def urge_issue(issue_id: int) -> Response:
+    """The issue page's 催办 button: urge with the typed comment."""
+    user = current_user._get_current_object()
+    try:
+        issue = get_issue(user, issue_id, for_update=True)
+        service.urge(user, issue, request.form.get("comment", ""))
+        db.session.commit()
+        flash(_("Urged: the owner is told."), "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    return redirect(url_for("issues.issue_page", issue_id=issue_id))
+
+
+@bp.post("/reports/overdue/urge")
+@login_required
+def urge_rows() -> Response:
+    """The overdue report's 催办 of the selected rows: a line per issue saying what happened."""
+    user = current_user._get_current_object()
+    ids = [int(v) for v in request.form.getlist("issue_id") if v.isascii() and v.isdigit()]
+    if not ids:
+        flash(_("Select the findings to urge."), "error")
+    else:
+        for result in service.urge_many(user, ids, request.form.get("comment", "")):
+            if result.status == 201:
+                flash(_("#%(id)s: urged.", id=result.issue_id), "success")
+            else:
+                flash(_("#%(id)s: %(why)s", id=result.issue_id, why=result.message), "error")
+        db.session.commit()
+    back = request.form.get("next") or ""
+    # Only a path of this site (never "//host"): the report the rows were picked on.
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("issues.report_overdue")
+    return redirect(back)
