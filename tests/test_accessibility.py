@@ -31,7 +31,8 @@ PAGES = {
     "zhou": ["/", "/issues?overdue=1", "/issues/{issue}", "/reports/summary"],
     "admin": ["/admin", "/admin/orgs", "/admin/users", "/admin/users/new", "/admin/campaigns",
               "/admin/campaigns/new", "/admin/categories", "/admin/webhooks",
-              "/admin/webhooks/new", "/public?lang={lang}",
+              "/admin/webhooks/new", "/admin/calendar?year=2027", "/admin/anchors",
+              "/public?lang={lang}",
               "/public/campaigns/{campaign}?lang={lang}"],
 }
 

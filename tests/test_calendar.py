@@ -147,7 +147,7 @@ def test_a_year_without_schedule_counts_monday_to_friday(world):
     assert days.add_working_days(date(2026, 12, 31), 2) == date(2027, 1, 4)
     assert calendar.missing_years(date(2026, 12, 1)) == [2027]
     assert calendar.missing_years(date(2027, 3, 1)) == [2027, 2028]
-    calendar.set_days(world.admin, date(2027, 1, 1), None, "holiday", "元旦")
+    calendar.set_days(world.admin, date(2027, 1, 1), None, "holiday", "元旦", national=True)
     db.session.commit()
     assert calendar.missing_years(date(2026, 12, 1)) == []
     assert not calendar.WorkingDays().is_working_day(date(2027, 1, 1))
@@ -184,7 +184,7 @@ def test_any_logged_in_user_reads_a_year(world, api):
     assert body["year"] == 2026 and body["known"] is True
     days = {d["date"]: d for d in body["days"]}
     assert days["2026-10-10"] == {"date": "2026-10-10", "kind": "workday",
-                                  "name": "国庆节调休", "source": "package"}
+                                  "name": "国庆节调休", "source": "package", "national": True}
     assert days["2026-10-01"]["kind"] == "holiday"
     assert [d["date"] for d in body["days"]] == sorted(days)
     oracle = {d.isoformat() for d in every_day(date(2026, 1, 1), LAST)
@@ -212,9 +212,10 @@ def test_an_admin_enters_and_removes_a_local_day(world, api):
                     json={"kind": "holiday", "name": "藏历新年"})
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json() == {"date": "2027-02-07", "kind": "holiday", "name": "藏历新年",
-                               "source": "local"}
+                               "source": "local", "national": False}
     body = api.get("/api/v1/calendar?year=2027", user=world.officer).get_json()
-    assert body["known"] is True and [d["date"] for d in body["days"]] == ["2027-02-07"]
+    # A local day counts, but the year's national schedule is still missing.
+    assert body["known"] is False and [d["date"] for d in body["days"]] == ["2027-02-07"]
     # Entering it again changes it (PUT is idempotent).
     resp = api.call("PUT", "/api/v1/calendar/2027-02-07", world.admin,
                     json={"kind": "workday", "name": "调休"})
@@ -274,7 +275,7 @@ def test_admins_are_warned_when_the_coming_year_has_no_schedule(world, client):
         assert 'data-testid="calendar-warning"' in page.text, path
         assert f"尚未录入 {coming} 年的放假安排" in page.text, path
     for year in {today().year, coming}:
-        calendar.set_day(world.admin, date(year, 1, 1), "holiday", "元旦")
+        calendar.set_day(world.admin, date(year, 1, 1), "holiday", "元旦", national=True)
     db.session.commit()
     assert 'data-testid="calendar-warning"' not in client.get("/admin").text
 
@@ -284,7 +285,7 @@ def test_an_admin_enters_a_run_of_holidays_and_removes_one_on_the_page(world, cl
     page = client.get("/admin/calendar?year=2027")
     resp = client.post("/admin/calendar?year=2027", data={
         "first": "2027年2月6日", "last": "2027-02-12", "kind": "holiday", "name": "春节",
-        "csrf_token": csrf_token(page.text)})
+        "national": "y", "csrf_token": csrf_token(page.text)})
     assert resp.status_code == 303
     page = client.get(resp.headers["Location"])
     assert re.findall(r'data-date="([\d-]+)" data-kind="holiday"', page.text) == [

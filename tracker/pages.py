@@ -378,8 +378,10 @@ class CnDateField(Field):
         self.year_guessed = False
 
     def _value(self) -> str:
+        # ISO in every language: a form must take back what it shows (a Tibetan long-form
+        # date is for reading, and the parser does not read it); shown dates follow the locale.
         if self.data:
-            return format_date(self.data)
+            return self.data.isoformat()
         return self.raw_data[0] if self.raw_data else ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:

@@ -44,7 +44,10 @@ def upgrade():
     from tracker.issues.calendar.seed import package_days
 
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    op.bulk_insert(calendar, [{**row, 'updated_at': now} for row in package_days()])
+    # The columns of this revision only (0017 adds ``national`` and marks these rows).
+    columns = ('day', 'kind', 'name', 'source')
+    op.bulk_insert(calendar, [{**{c: row[c] for c in columns}, 'updated_at': now}
+                              for row in package_days()])
 
 
 def downgrade():

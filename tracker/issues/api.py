@@ -32,8 +32,8 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.issues import service
-from tracker.issues.models import Campaign, Category, Event, HistoryAnchor, Issue
+from tracker.issues import history, service
+from tracker.issues.models import Campaign, Category, Event, Issue
 from tracker.issues.reports.export import export_ledger
 from tracker.issues.schemas import (
     AnchorSchema,
@@ -348,6 +348,6 @@ class Anchors(MethodView):
     @history_blp.response(200, AnchorSchema(many=True), headers=PAGINATION_HEADER_DOC)
     def get(self, args: dict[str, Any]) -> Any:
         """The recorded anchors, newest first (admin): compare them with the printed copies."""
-        stmt = select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc())
-        rows, meta = paginate(stmt, args["page"], args["page_size"])
+        rows, meta = paginate(history.anchors_newest_first(), args["page"],
+                              args["page_size"])
         return rows, pagination_header(meta)

@@ -57,8 +57,8 @@ def save_category(actor: User, category: Category | None, code: str, name: str,
 
 #: The fields of a campaign an admin sets.
 CAMPAIGN_FIELDS = (
-    "title", "reference", "org_id", "starts_on", "remind_days_before", "overdue_repeat_days",
-    "escalate_after_days", "day_basis", "public", "warn_days",
+    "title", "title_bo", "reference", "org_id", "starts_on", "remind_days_before",
+    "overdue_repeat_days", "escalate_after_days", "day_basis", "public", "warn_days",
 )
 
 
@@ -119,6 +119,7 @@ def create_campaign(actor: User, values: dict[str, Any]) -> Campaign:
     owners.require_admin(actor)
     values = {k: values.get(k) for k in CAMPAIGN_FIELDS}
     values["title"] = str(values.get("title") or "").strip()
+    values["title_bo"] = str(values.get("title_bo") or "").strip() or None
     values["day_basis"] = values.get("day_basis") or DAY_BASES[0]
     values["public"] = bool(values.get("public"))
     if values.get("warn_days") is None:
@@ -141,6 +142,8 @@ def update_campaign(actor: User, campaign: Campaign, values: dict[str, Any]) -> 
     merged.update(values)
     if "title" in values:
         merged["title"] = str(values["title"] or "").strip()
+    if "title_bo" in values:
+        merged["title_bo"] = str(values["title_bo"] or "").strip() or None
     _check_campaign(merged)
     window = (campaign.warn_days, campaign.day_basis)
     for k in values:

@@ -143,6 +143,8 @@ class CampaignForm(CleanForm):
     """Create or edit a campaign and its reminder policy."""
 
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    title_bo = StringField(_l("Title in Tibetan"), validators=[Optional(), Length(max=200)],
+                           description=_l("Shown to readers of Tibetan; empty: the title."))
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=100)])
     org_id = SelectField(_l("Unit"), coerce=int_or_none, validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])

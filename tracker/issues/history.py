@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Select, Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from tracker.extensions import db
@@ -314,6 +314,11 @@ def latest_anchor(on_or_before: date | None = None) -> HistoryAnchor | None:
     if on_or_before is not None:
         stmt = stmt.where(HistoryAnchor.anchored_on <= on_or_before)
     return db.session.scalar(stmt)
+
+
+def anchors_newest_first() -> Select[HistoryAnchor]:
+    """The recorded anchors, newest first: what the admins' API and page list."""
+    return select(HistoryAnchor).order_by(HistoryAnchor.anchored_on.desc())
 
 
 def anchor_text(anchor: HistoryAnchor) -> str:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.database import TibetanNamed
 from tracker.extensions import Model
 from tracker.owners.models import Org, User
-from tracker.timeutil import today, utcnow
+from tracker.timeutil import reader_language, today, utcnow
 
 
 class Status(enum.StrEnum):
@@ -175,6 +175,8 @@ class Campaign(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    #: The Tibetan title, for readers of Tibetan (the Chinese one where there is none).
+    title_bo: Mapped[str | None] = mapped_column(String(200))
     reference: Mapped[str | None] = mapped_column(String(100))
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
     starts_on: Mapped[date] = mapped_column(Date)
@@ -190,6 +192,13 @@ class Campaign(Model):
                                            server_default=DAY_BASES[0])
     #: Published without login at /public (政务公开): progress and closed findings only.
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def local_title(self) -> str:
+        """The Tibetan title to a reader of Tibetan (where there is one), else ``title``."""
+        if self.title_bo and reader_language() == "bo":
+            return self.title_bo
+        return self.title
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: Issues light yellow from this many days before due_on (working days on a working
     #: campaign): the traffic light's warning window (SPEC §4).

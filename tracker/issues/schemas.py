@@ -86,6 +86,8 @@ class CampaignSchema(ma.Schema):
 
     id = ma.fields.Integer(dump_only=True)
     title = ma.fields.String()
+    title_bo = ma.fields.String(allow_none=True, metadata={
+        "description": "The Tibetan title (Tibetan pages and files show it; null: none)."})
     reference = ma.fields.String(allow_none=True)
     org_id = ma.fields.Integer()
     starts_on = LedgerDate()
@@ -116,6 +118,7 @@ class CampaignCreateSchema(StrictSchema):
     """A new inspection round."""
 
     title = _required_text(200, required=True)
+    title_bo = Text(200, allow_none=True, load_default=None)
     reference = Text(100, allow_none=True, load_default=None)
     org_id = IdField(required=True)
     starts_on = LedgerDate(required=True)
@@ -143,6 +146,7 @@ class CampaignPatchSchema(StrictSchema):
     """Changes to an inspection round."""
 
     title = _required_text(200)
+    title_bo = Text(200, allow_none=True)
     reference = Text(100, allow_none=True)
     org_id = IdField()
     starts_on = LedgerDate()

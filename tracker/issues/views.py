@@ -100,7 +100,7 @@ def owner_choices(user: User) -> list[tuple[int, str]]:
 def fill_issue_form(form: IssueForm, user: User) -> None:
     """Set the choices of the register/edit form."""
     form.campaign_id.choices = [
-        (c.id, f"{c.title} {c.reference or ''}".strip())
+        (c.id, f"{c.local_title} {c.reference or ''}".strip())
         for c in db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))
     ]
     form.org_id.choices = org_choices(user)
@@ -113,11 +113,18 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
 
 
 def new_issue_form(user: User) -> RegisterForm:
-    """The registration form with defaults: the user's unit, today, the latest campaign."""
+    """The registration form with defaults: the user's unit, today, the current campaign."""
     form = RegisterForm()
     fill_issue_form(form, user)
     if request.method == "GET":
-        if form.campaign_id.choices:
+        # The current campaign: the latest one already started (a campaign that starts next
+        # year is the newest, but nothing found today belongs to it); else the newest.
+        started = db.session.scalar(
+            select(Campaign.id).where(Campaign.starts_on <= today())
+            .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+        if started is not None:
+            form.campaign_id.data = started
+        elif form.campaign_id.choices:
             form.campaign_id.data = form.campaign_id.choices[0][0]
         if user.org_id is not None:
             form.org_id.data = user.org_id

@@ -1,4 +1,4 @@
-"""The ledger's admin pages: categories and campaigns.
+"""The ledger's admin pages: categories, campaigns and the history anchors.
 
 The URL rules of this package's pages (the views are in ``views.py``).  Their endpoints keep
 the ``issues.`` names the templates and clients use, so they hang on the ledger's page
@@ -17,3 +17,4 @@ bp.add_url_rule("/admin/campaigns", view_func=views.admin_campaigns, methods=["G
 bp.add_url_rule("/admin/campaigns/new", view_func=views.admin_campaign, methods=["GET", "POST"])
 bp.add_url_rule("/admin/campaigns/<int:campaign_id>",
                 view_func=views.admin_campaign, methods=["GET", "POST"])
+bp.add_url_rule("/admin/anchors", view_func=views.admin_anchors, methods=["GET"])

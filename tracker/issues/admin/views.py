@@ -16,13 +16,18 @@ from sqlalchemy import select
 from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import history
 from tracker.issues import service as issues
 from tracker.issues.forms import CampaignForm, CategoryForm
 from tracker.issues.models import Campaign, Category
 from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.choices import org_choices
-from tracker.pages import save_form
+from tracker.pages import page_number, save_form
+from tracker.paging import paginate
+
+#: Anchors on one page of the admins' list (a month and a bit).
+ANCHORS_PAGE_SIZE = 40
 
 
 @login_required
@@ -86,6 +91,7 @@ def admin_campaign(campaign_id: int | None = None) -> Any:
                 "remind_days_before": [_l("Whole numbers separated by commas.")]}) from None
         values = {
             "title": form.title.data or "",
+            "title_bo": form.title_bo.data or None,
             "reference": (form.reference.data or "").strip() or None,
             "org_id": form.org_id.data,
             "starts_on": form.starts_on.data,
@@ -109,3 +115,12 @@ def _day_list(text: str | None) -> list[int] | None:
     if not text or not text.strip():
         return None
     return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]
+
+
+@login_required
+def admin_anchors() -> str:
+    """The history's daily anchors (date, digest, count), newest first, with how to check a
+    printed one."""
+    owners.require_admin(actor())
+    rows, meta = paginate(history.anchors_newest_first(), page_number(), ANCHORS_PAGE_SIZE)
+    return render_template("admin/anchors.html", anchors=rows, meta=meta)

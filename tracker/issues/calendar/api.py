@@ -59,8 +59,10 @@ class CalendarDayItem(MethodView):
     @blp.arguments(CalendarDayPutSchema)
     @blp.response(200, CalendarDaySchema)
     def put(self, args: dict[str, Any], day: str) -> Any:
-        """Enter a day as a holiday or a working day (admin); it becomes a local entry."""
-        row = service.set_day(current_api_user(), _day(day), args["kind"], args["name"])
+        """Enter a day as a holiday or a working day (admin); it becomes a local entry,
+        national when it is the State Council's schedule."""
+        row = service.set_day(current_api_user(), _day(day), args["kind"], args["name"],
+                              args["national"])
         db.session.commit()
         return row
 

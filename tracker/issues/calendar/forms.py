@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -24,6 +24,10 @@ class CalendarDaysForm(FlaskForm):
     name = StringField(_l("Name"), validators=[
         Optional(), Length(max=100, message=_l("At most %(n)s characters.", n=100))],
         description=_l("E.g. 春节, 国庆节调休, 藏历新年."))
+    national = BooleanField(
+        _l("National schedule (State Council)"),
+        description=_l("Tick for the State Council's holidays and make-up working days; "
+                       "leave empty for a local day such as 藏历新年."))
 
 
 class RemoveDayForm(FlaskForm):

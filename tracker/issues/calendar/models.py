@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, String
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import Model
@@ -45,4 +45,7 @@ class CalendarDay(Model):
     #: What the day is, e.g. 春节, 国庆节调休, 藏历新年.
     name: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(16), default=DaySource.local.value)
+    #: Part of the State Council's schedule (from the package, or entered by an admin from
+    #: its notice); false for local days such as 藏历新年, which never make a year known.
+    national: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.http import QuerySchema, StrictSchema, Text
+from tracker.http import QuerySchema, StrictBoolean, StrictSchema, Text
 from tracker.issues.calendar.models import KINDS, SOURCES
 from tracker.issues.calendar.service import FIRST_YEAR, LAST_YEAR
 
@@ -18,11 +18,14 @@ class CalendarDaySchema(ma.Schema):
     name = ma.fields.String()
     source = ma.fields.String(metadata={
         "enum": SOURCES, "description": "package: from chinese-calendar; local: an admin's"})
+    national = ma.fields.Boolean(metadata={
+        "description": "part of the State Council's schedule (from the package or entered by "
+                       "an admin); false for local days such as 藏历新年"})
 
 
 class CalendarYearSchema(ma.Schema):
-    """A year's calendar: ``known`` is false when no entry covers the year (it then counts
-    Monday to Friday)."""
+    """A year's calendar: ``known`` is false when no national entry covers the year (local
+    days never make a year known; without entries it counts Monday to Friday)."""
 
     year = ma.fields.Integer()
     known = ma.fields.Boolean()
@@ -42,3 +45,5 @@ class CalendarDayPutSchema(StrictSchema):
 
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
     name = Text(100, load_default="")
+    national = StrictBoolean(load_default=False, metadata={
+        "description": "true for the State Council's schedule, false (default) for a local day"})

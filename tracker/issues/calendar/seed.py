@@ -14,15 +14,17 @@ _FULL_NAMES = {"清明": "清明节", "端午": "端午节", "中秋": "中秋�
 
 
 def package_days() -> list[dict[str, Any]]:
-    """Every holiday and make-up working day of the package: day, kind, name, source."""
+    """Every holiday and make-up working day of the package: day, kind, name, source,
+    national (the package is the State Council's schedule)."""
     from chinese_calendar.constants import Holiday, holidays, workdays
 
     chinese = {h.value: _FULL_NAMES.get(h.chinese, h.chinese) for h in Holiday}
     rows: list[dict[str, Any]] = []
     for day, english in holidays.items():
         rows.append({"day": day, "kind": "holiday", "name": chinese.get(english, english),
-                     "source": "package"})
+                     "source": "package", "national": True})
     for day, english in workdays.items():
         rows.append({"day": day, "kind": "workday",
-                     "name": chinese.get(english, english) + "调休", "source": "package"})
+                     "name": chinese.get(english, english) + "调休", "source": "package",
+                     "national": True})
     return sorted(rows, key=lambda r: r["day"])

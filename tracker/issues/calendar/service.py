@@ -5,7 +5,8 @@ is Monday to Friday; a ``holiday`` entry takes a day off.  ``WorkingDays`` reads
 whole years at once (one statement for a span of years, never one per day) and answers every
 question about those years from memory: a list page, a reminder pass or an import of a thousand
 rows reads the calendar once.  A year with no entry counts Monday to Friday; the admin pages
-say that its schedule is missing (``missing_years``).
+say that its schedule is missing (``missing_years``) until a national entry (the State
+Council's schedule) covers it: local days such as 藏历新年 count, but never make a year known.
 """
 
 from __future__ import annotations
@@ -213,28 +214,32 @@ def _check_year(year: Any) -> int:
 
 
 def year_known(year: int) -> bool:
-    """Whether any entry covers ``year`` (else it counts Monday to Friday)."""
+    """Whether a national entry covers ``year``: its State Council schedule is in (local
+    days alone leave it missing)."""
     return bool(db.session.scalar(select(exists().where(
+        CalendarDay.national.is_(True),
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)))))
 
 
 def year_days(year: int) -> tuple[bool, list[CalendarDay]]:
-    """A year's entries in date order, and whether the year has any."""
+    """A year's entries in date order, and whether a national entry covers the year."""
     year = _check_year(year)
     rows = list(db.session.scalars(
         select(CalendarDay)
         .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
         .order_by(CalendarDay.day)
     ))
-    return bool(rows), rows
+    return any(row.national for row in rows), rows
 
 
 def missing_years(today: date) -> list[int]:
-    """This year and the coming one, where no schedule has been entered yet (one statement)."""
+    """This year and the coming one, where no national schedule has been entered yet (one
+    statement; local days do not count)."""
     years = (today.year, today.year + 1)
     counts = [
         select(func.count()).select_from(CalendarDay)
-        .where(CalendarDay.day >= date(y, 1, 1), CalendarDay.day <= date(y, 12, 31))
+        .where(CalendarDay.national.is_(True),
+               CalendarDay.day >= date(y, 1, 1), CalendarDay.day <= date(y, 12, 31))
         .scalar_subquery()
         for y in years
     ]
@@ -250,10 +255,14 @@ def _check_kind(kind: Any) -> str:
 
 
 def set_days(actor: User, first: date, last: date | None, kind: str,
-             name: str = "") -> list[CalendarDay]:
+             name: str = "", national: bool = False) -> list[CalendarDay]:
     """Enter a day, or a run of days, as holidays or working days (admin): each becomes a
-    ``local`` entry, replacing what the calendar said of it."""
+    ``local`` entry, replacing what the calendar said of it; ``national`` when it is the State
+    Council's schedule (a local day such as 藏历新年 is not)."""
     owners.require_admin(actor)
+    if not isinstance(national, bool):
+        raise Invalid(_l("Some fields are invalid."), errors={"national": [
+            _l("Either true or false.")]})
     last = last or first
     kind = _check_kind(kind)
     name = (name or "").strip()
@@ -279,14 +288,16 @@ def set_days(actor: User, first: date, last: date | None, kind: str,
             row = CalendarDay(day=day)
             db.session.add(row)
         row.kind, row.name, row.source, row.updated_at = kind, name, DaySource.local.value, now
+        row.national = national
         result.append(row)
     db.session.flush()
     return result
 
 
-def set_day(actor: User, day: date, kind: str, name: str = "") -> CalendarDay:
-    """Enter one day as a holiday or a working day (admin)."""
-    return set_days(actor, day, day, kind, name)[0]
+def set_day(actor: User, day: date, kind: str, name: str = "",
+            national: bool = False) -> CalendarDay:
+    """Enter one day as a holiday or a working day (admin), national or local."""
+    return set_days(actor, day, day, kind, name, national)[0]
 
 
 def remove_day(actor: User, day: date) -> None:

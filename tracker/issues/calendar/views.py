@@ -58,7 +58,7 @@ def admin_calendar() -> str | Response:
     def save() -> Any:
         assert form.first.data is not None  # InputRequired
         return service.set_days(user, form.first.data, form.last.data, form.kind.data or "",
-                                form.name.data or "")
+                                form.name.data or "", bool(form.national.data))
 
     if save_form(form, save):
         assert form.first.data is not None

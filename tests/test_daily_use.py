@@ -1,0 +1,303 @@
+"""Issue 25: what a clerk and an admin hit in a day's use, in Tibetan and on a phone.
+
+Forms give dates back as they show them (ISO), in every language; local days never make a
+calendar year known; admins read the history anchors on a page.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.browser import (
+    Recorder,
+    browser,
+    live_server,
+    log_in,
+    recording_context,
+    release_database,
+)
+from tests.factories import PASSWORD
+from tests.support.pages import login, page_client
+from tracker.extensions import db
+from tracker.issues import history
+from tracker.issues.calendar import service as calendar
+from tracker.issues.calendar.models import CalendarDay
+from tracker.issues.models import Issue
+from tracker.owners import service as owners
+from tracker.timeutil import today
+
+__all__ = ["browser", "live_server"]  # fixtures, imported for pytest
+
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+SHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
+TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
+
+
+def _shot(page: Any, name: str) -> None:
+    """Keep a screenshot to look at (instance/ is not in the repository)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _sized(page: Any, width: str) -> None:
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+
+
+# --- 1. dates in forms are ISO in every language -----------------------------------------
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_a_tibetan_registrar_registers_with_the_forms_own_dates(
+        browser: Any, live_server: Any, world: Any, width: str) -> None:
+    owners.update_user(world.registrar, world.registrar, locale="bo")
+    db.session.commit()
+    category_id, officer_id = world.category2.id, world.officer.id
+    due = (today() + timedelta(days=60)).isoformat()
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "reg", PASSWORD)
+        _sized(page, width)
+        page.goto("/issues/new")
+        assert page.locator("html").get_attribute("lang") == "bo"
+        # The form shows its own dates as a date box takes them, whatever the language.
+        for name in ("starts_on", "registered_on"):
+            assert page.locator(f"input[name={name}]").input_value() == today().isoformat()
+        page.select_option("select[name=category_id]", str(category_id))
+        page.select_option("select[name=owner_id]", str(officer_id))
+        page.fill("input[name=title]", "导视牌无藏文")
+        page.fill("input[name=due_on]", due)
+        _shot(page, f"daily-register-bo-{width}")
+        page.locator("form [type=submit]").last.click()
+        page.wait_for_url(re.compile(r"/issues/\d+$"))
+        # Shown dates follow the locale: the issue page writes them in Tibetan.
+        assert TIBETAN.search(page.locator("main").inner_text())
+    finally:
+        context.close()
+    assert recorder.errors == []
+    issue = db.session.scalar(select(Issue).where(Issue.title == "导视牌无藏文"))
+    assert issue is not None
+    assert issue.starts_on == today() and issue.due_on.isoformat() == due
+
+
+def test_a_prefilled_date_reads_back_in_every_language(world: Any, app: Any) -> None:
+    for lang in ("zh_Hans", "bo", "en"):
+        owners.update_user(world.registrar, world.registrar, locale=lang)
+        db.session.commit()
+        client = page_client(app)
+        login(client, "reg")
+        page = client.get("/issues/new")
+        assert page.status_code == 200
+        for name in ("starts_on", "registered_on"):
+            field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page.text)
+            assert field and f'value="{today().isoformat()}"' in field.group(0), (lang, name)
+
+
+# --- 2. the national schedule, and local days --------------------------------------------
+
+
+def test_the_package_days_are_national(ctx: Any) -> None:
+    total = db.session.scalar(select(func.count()).select_from(CalendarDay))
+    national = db.session.scalar(select(func.count()).select_from(CalendarDay)
+                                 .where(CalendarDay.national.is_(True)))
+    assert total and national == total
+
+
+def test_local_days_never_make_a_year_known(world: Any, api: Any) -> None:
+    for day in ("2027-02-07", "2027-02-08", "2027-02-09"):
+        resp = api.call("PUT", f"/api/v1/calendar/{day}", world.admin,
+                        json={"kind": "holiday", "name": "藏历新年"})
+        assert resp.status_code == 200 and resp.get_json()["national"] is False
+    body = api.get("/api/v1/calendar?year=2027", user=world.officer).get_json()
+    assert body["known"] is False and len(body["days"]) == 3
+    assert not calendar.year_known(2027)
+    assert calendar.missing_years(date(2026, 12, 1)) == [2027]
+    # Local days still count: 藏历新年 is off.
+    assert not calendar.WorkingDays().is_working_day(date(2027, 2, 8))
+    # The State Council's 春节 entered by hand makes the year known.
+    resp = api.call("PUT", "/api/v1/calendar/2027-02-10", world.admin,
+                    json={"kind": "holiday", "name": "春节", "national": True})
+    assert resp.status_code == 200
+    assert resp.get_json() == {"date": "2027-02-10", "kind": "holiday", "name": "春节",
+                               "source": "local", "national": True}
+    body = api.get("/api/v1/calendar?year=2027", user=world.officer).get_json()
+    assert body["known"] is True
+    assert {d["date"]: d["national"] for d in body["days"]} == {
+        "2027-02-07": False, "2027-02-08": False, "2027-02-09": False, "2027-02-10": True}
+    assert calendar.missing_years(date(2026, 12, 1)) == []
+    for bad in ("yes", 1, None):
+        resp = api.call("PUT", "/api/v1/calendar/2027-02-11", world.admin,
+                        json={"kind": "holiday", "national": bad})
+        assert resp.status_code == 422, bad
+    assert db.session.get(CalendarDay, date(2027, 2, 11)) is None
+    body = api.get("/api/v1/calendar?year=2026", user=world.officer).get_json()
+    assert body["known"] is True and all(d["national"] for d in body["days"])
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_red_banner_stays_when_only_local_days_were_added(
+        browser: Any, live_server: Any, world: Any, lang: str, width: str) -> None:
+    world.admin.locale = lang
+    db.session.commit()
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "admin", PASSWORD)
+        _sized(page, width)
+        page.goto("/admin/calendar?year=2027")
+        assert page.locator("[data-testid=schedule-missing]").count() == 1
+        page.fill("input[name=first]", "2027-02-07")
+        page.fill("input[name=last]", "2027-02-09")
+        page.select_option("select[name=kind]", "holiday")
+        page.fill("input[name=name]", "藏历新年")
+        assert not page.locator("input[name=national]").is_checked()
+        page.locator("form.card [type=submit]").click()
+        page.wait_for_url(re.compile(r"/admin/calendar\?year=2027$"))
+        rows = page.locator("[data-testid=calendar-days] tr[data-date]")
+        assert rows.count() == 3
+        assert {rows.nth(i).get_attribute("data-national") for i in range(3)} == {"false"}
+        # The year's national schedule is still missing: the banner stays, and says why.
+        banner = page.locator("[data-testid=schedule-missing]")
+        assert banner.count() == 1
+        why = "ལོ་གསར" if lang == "bo" else "本地放假日不能代替国家放假安排"
+        assert why in banner.inner_text()
+        if today().year in (2026, 2027):
+            assert page.locator("[data-testid=calendar-warning]").count() >= 1
+        _shot(page, f"daily-calendar-local-{lang}-{width}")
+        # 春节, ticked as the State Council's: the year is known.
+        page.fill("input[name=first]", "2027-02-10")
+        page.fill("input[name=last]", "2027-02-12")
+        page.fill("input[name=name]", "春节")
+        page.check("input[name=national]")
+        page.locator("form.card [type=submit]").click()
+        page.wait_for_url(re.compile(r"/admin/calendar\?year=2027$"))
+        assert page.locator("[data-testid=schedule-missing]").count() == 0
+        assert page.locator("tr[data-national=true]").count() == 3
+        _shot(page, f"daily-calendar-national-{lang}-{width}")
+    finally:
+        context.close()
+    assert recorder.errors == []
+
+
+# --- 3. the history anchors on an admin page ---------------------------------------------
+
+
+def test_admins_read_the_anchors_on_a_page(world: Any, make: Any, app: Any) -> None:
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    anchor, _created = history.record_anchor(date(2026, 3, 1))
+    db.session.commit()
+    client = page_client(app)
+    login(client, "admin")
+    index = client.get("/admin")
+    assert 'href="/admin/anchors"' in index.text and "历史锚点" in index.text
+    page = client.get("/admin/anchors")
+    assert page.status_code == 200
+    assert f"sha256:{anchor.digest}" in page.text
+    assert "2026年3月1日" in page.text
+    row = re.search(r'<tbody data-date="2026-03-01">(.*?)</tbody>', page.text, re.S)
+    assert row and f'data-testid="anchor-count">{anchor.issue_count}<' in row.group(1)
+    assert f"sha256:{anchor.digest}" in row.group(1)
+    assert "flask --app tracker verify-history" in page.text
+    other = page_client(app)
+    login(other, "zhou")
+    assert other.get("/admin/anchors").status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_an_admin_opens_the_anchors_from_the_admin_menu(
+        browser: Any, live_server: Any, world: Any, make: Any, lang: str, width: str) -> None:
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    anchor, _created = history.record_anchor(date(2026, 3, 1))
+    world.admin.locale = lang
+    db.session.commit()
+    digest = anchor.digest
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "admin", PASSWORD)
+        _sized(page, width)
+        page.goto("/admin")
+        page.locator("a[href='/admin/anchors']").click()
+        page.wait_for_url(re.compile(r"/admin/anchors$"))
+        assert page.get_by_text(f"sha256:{digest}").is_visible()
+        assert page.locator("[data-testid=anchor-howto] li").count() == 3
+        if lang == "bo":
+            assert TIBETAN.search(page.locator("h1").inner_text())
+        assert not page.evaluate(
+            "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1")
+        _shot(page, f"daily-anchors-{lang}-{width}")
+    finally:
+        context.close()
+    assert recorder.errors == []
+
+
+# --- 9. campaigns' Tibetan titles --------------------------------------------------------
+
+
+def test_campaigns_carry_a_tibetan_title_that_tibetan_pages_show(world: Any, make: Any,
+                                                                 api: Any, app: Any) -> None:
+    base = {"title": "政务服务好差评整改", "org_id": world.prefecture.id,
+            "starts_on": "2026-09-01"}
+    resp = api.post("/api/v1/campaigns", world.admin, json=base)
+    assert resp.status_code == 201 and resp.get_json()["title_bo"] is None
+    cid = resp.get_json()["id"]
+    resp = api.patch(f"/api/v1/campaigns/{cid}", world.admin,
+                     json={"title_bo": " གཞུང་ཞབས་ཀྱི་བསམ་འཆར་ཞིག་གསོ། "})
+    assert resp.status_code == 200
+    assert resp.get_json()["title_bo"] == "གཞུང་ཞབས་ཀྱི་བསམ་འཆར་ཞིག་གསོ།"
+    assert api.patch(f"/api/v1/campaigns/{cid}", world.admin,
+                     json={"title_bo": "ཀ" * 201}).status_code == 422
+    from tracker.issues.models import Campaign
+
+    campaign = db.session.get(Campaign, cid)
+    assert campaign is not None
+    issue = make.issue(world.centre, world.officer, campaign, world.category)
+    db.session.commit()
+    owners.update_user(world.officer, world.officer, locale="bo")
+    db.session.commit()
+    reader = page_client(app)
+    login(reader, "off")
+    page = reader.get(f"/issues/{issue.id}")
+    assert "གཞུང་ཞབས་ཀྱི་བསམ་འཆར་ཞིག་གསོ།" in page.text and "政务服务好差评整改" not in page.text
+    chinese = page_client(app)
+    login(chinese, "reg")
+    page = chinese.get(f"/issues/{issue.id}")
+    assert "政务服务好差评整改" in page.text and "གཞུང་ཞབས་ཀྱི་བསམ" not in page.text
+    # The admin form takes it too.
+    admin = page_client(app)
+    login(admin, "admin")
+    form = admin.get(f"/admin/campaigns/{cid}")
+    assert 'name="title_bo"' in form.text and "藏文标题" in form.text
+
+
+# --- 7. registration defaults to the current campaign ------------------------------------
+
+
+def test_registration_defaults_to_the_campaign_already_started(world: Any, make: Any,
+                                                               api: Any, app: Any) -> None:
+    coming = api.post("/api/v1/campaigns", world.admin, json={
+        "title": "明年的整改", "org_id": world.prefecture.id,
+        "starts_on": date(today().year + 1, 3, 1).isoformat()})
+    assert coming.status_code == 201
+    current = api.post("/api/v1/campaigns", world.admin, json={
+        "title": "今年的整改", "org_id": world.prefecture.id,
+        "starts_on": today().isoformat()})
+    assert current.status_code == 201
+    client = page_client(app)
+    login(client, "reg")
+    page = client.get("/issues/new")
+    chosen = re.search(r'<option selected value="(\d+)"|<option value="(\d+)" selected',
+                       page.text.split('name="campaign_id"', 1)[1].split("</select>", 1)[0])
+    assert chosen is not None
+    assert int(chosen.group(1) or chosen.group(2)) == current.get_json()["id"]
