@@ -348,6 +348,18 @@ EXTRA_COVERED = {
     # tests/test_users_import.py (admin only).
     ("POST", "/api/v1/users/{user_id}/password"), ("POST", "/api/v1/users/me/password"),
     ("POST", "/api/v1/users/{user_id}/handover"), ("POST", "/api/v1/users/import"),
+    # Supervision (issue 22): tests/test_supervision.py (who may urge, issue, acknowledge,
+    # reply, return and close an order; 404 outside the scope; the ranking in scope).
+    ("GET", "/api/v1/issues/{issue_id}/urges"), ("POST", "/api/v1/issues/{issue_id}/urges"),
+    ("POST", "/api/v1/urges"), ("GET", "/api/v1/orders"), ("POST", "/api/v1/orders"),
+    ("GET", "/api/v1/orders/{order_id}"), ("POST", "/api/v1/orders/{order_id}/acknowledge"),
+    ("POST", "/api/v1/orders/{order_id}/reply"), ("POST", "/api/v1/orders/{order_id}/return"),
+    ("POST", "/api/v1/orders/{order_id}/close"), ("GET", "/api/v1/reports/ranking"),
+    # Documents (issue 23): tests/test_documents.py (officers 403, a unit outside scope 404).
+    ("GET", "/api/v1/reports/rectification"),
+    # Jobs (issue 26): tests/test_jobs.py (a caller reads only their own jobs; 404 else).
+    ("POST", "/api/v1/exports"), ("GET", "/api/v1/jobs/{job_id}"),
+    ("GET", "/api/v1/jobs/{job_id}/file"),
 }
 
 
