@@ -17,7 +17,7 @@ from sqlalchemy import Date, bindparam, select, text
 
 from bench.common import Result, Settings, interleaved_medians, say
 from bench.generate import Ledger, bench_app
-from tracker.http import json_response
+from tracker.webapi import json_response
 
 #: The summary's figures as one GROUP BY: every child of the org (and the org itself, for
 #: what is registered on it), per category; the same aggregate the report runs.
@@ -37,7 +37,7 @@ GROUP BY c.ancestor_id, i.category_id
 """).bindparams(bindparam("as_of", type_=Date()))
 
 FLOOR_PATH = "/bench-floor/<name>"
-#: The answers the product encodes with orjson (tracker.http.json_response).
+#: The answers the product encodes with orjson (tracker.webapi.json_response).
 ORJSON_ANSWERS = {"issue list page (county)", "overdue report page 1"}
 
 

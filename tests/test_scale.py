@@ -530,10 +530,10 @@ def test_the_overdue_page_and_its_total_are_one_statement(ledger: Ledger, api: A
 def test_pages_read_by_ids_first_are_the_plain_pages(ledger: Ledger) -> None:
     from sqlalchemy.orm import joinedload
 
-    from tracker.http import paginate
     from tracker.issues.models import Issue
     from tracker.issues.service import page_loader
     from tracker.owners.service import subtree_ids
+    from tracker.webapi import paginate
 
     base = select(Issue).where(Issue.org_id.in_(subtree_ids(ledger.county_id)))
     for sort, order in (("due_on", (Issue.due_on, Issue.id)),

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from tracker import database, errors, http, pages, serving
+from tracker import database, errors, pages, serving, webapi
 from tracker import extensions as ext
 from tracker.config import Config
 
@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     errors.register_error_handlers(app)
     serving.init_app(app)
-    http.init_app(app)
+    webapi.init_app(app)
     pages.init_app(app)
     owners.init_app(app)
     issues.init_app(app)

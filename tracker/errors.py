@@ -9,12 +9,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
+from tracker.languages import LANGUAGES, accepted_language
 
 
 def N_(message: str) -> str:
@@ -52,7 +54,7 @@ LIBRARY_MESSAGES = (
     N_("Invalid input type."),
     N_("Invalid value."),
     N_("Shorter than minimum length 1."),
-    N_("Must not be blank."),  # tracker.http.Text's own, raised through marshmallow
+    N_("Must not be blank."),  # tracker.webapi.Text's own, raised through marshmallow
     # Werkzeug's 422, which webargs raises for every body or query it refuses.
     N_("The request was well-formed but was unable to be followed due to semantic errors."),
     N_("Not a valid email address."),
@@ -82,8 +84,6 @@ LIBRARY_PATTERNS = (
 
 def translated(value: Any) -> Any:
     """A library's English texts through the catalogues, through nested dicts and lists."""
-    from flask_babel import gettext
-
     if isinstance(value, dict):
         return {k: translated(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -381,10 +381,6 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning("database unavailable: %s", exc.__class__.__name__)
         # The language is chosen without the database (the usual choice asks who is logged
         # in, which asks the database again): the ``lang`` cookie, Accept-Language, Chinese.
-        from flask_babel import force_locale
-
-        from tracker.pages import LANGUAGES, accepted_language
-
         cookie = request.cookies.get("lang")
         lang = cookie if cookie in LANGUAGES else accepted_language() or LANGUAGES[0]
         with force_locale(lang):

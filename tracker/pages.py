@@ -30,6 +30,13 @@ from wtforms.widgets import TextInput
 
 from tracker.errors import DomainError
 from tracker.extensions import babel, db
+from tracker.languages import (  # noqa: F401  (the pages' names for them)
+    LANGUAGE_NAMES,
+    LANGUAGE_TAGS,
+    LANGUAGES,
+    accepted_language,
+    in_every_language,
+)
 from tracker.text import ascii_int, trim
 from tracker.text import problem as text_problem
 from tracker.timeutil import (
@@ -40,12 +47,6 @@ from tracker.timeutil import (
     parse_short_date,
     today,
 )
-
-#: Languages with a catalogue; the first is the default.
-LANGUAGES = ("zh_Hans", "bo", "en")
-LANGUAGE_NAMES = {"zh_Hans": "中文", "bo": "བོད་ཡིག", "en": "English"}
-#: The ``lang`` attribute of each language (BCP 47).
-LANGUAGE_TAGS = {"zh_Hans": "zh-Hans", "bo": "bo", "en": "en"}
 
 #: Field names as users read them, for refusals naming fields; each domain adds its own.
 FIELD_LABELS: dict[str, Any] = {}
@@ -74,30 +75,6 @@ def select_locale() -> str:
     if cookie in LANGUAGES:
         return str(cookie)
     return LANGUAGES[0]
-
-
-#: The primary subtag of an ``Accept-Language`` entry -> our language.
-_PRIMARY_TAGS = {"zh": "zh_Hans", "bo": "bo", "en": "en"}
-
-
-def accepted_language() -> str | None:
-    """The caller's most wanted language among ours (``Accept-Language``), if any."""
-    for tag, _quality in request.accept_languages:
-        lang = _PRIMARY_TAGS.get(tag.replace("_", "-").split("-")[0].lower())
-        if lang is not None:
-            return lang
-    return None
-
-
-def in_every_language(label: Any) -> set[str]:
-    """A lazy label rendered in each of the product's languages."""
-    from flask_babel import force_locale
-
-    found = set()
-    for lang in LANGUAGES:
-        with force_locale(lang):
-            found.add(str(label))
-    return found
 
 
 def is_chinese() -> bool:

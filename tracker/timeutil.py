@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 
+from tracker.errors import ValidationError
+
 #: The moment a loader or a test says it is (naive UTC), or None for the real clock.  A
 #: context variable: it holds in the thread (or task) that set it, never in a request served
 #: by another thread or process.
@@ -147,8 +149,6 @@ def check_dates(values: dict[str, Any]) -> None:
     """Refuse (422 ``date_out_of_range``, naming each field) any date of ``values`` outside the
     ledger's domain; other values are not looked at.  Every path that takes a date calls this
     (or ``domain_date``), so a stored date can never break a page, a report or a pass."""
-    from tracker.errors import ValidationError
-
     bad = {name: [out_of_range_message()] for name, value in values.items()
            if isinstance(value, date) and not in_domain(
                value.date() if isinstance(value, datetime) else value)}

@@ -19,19 +19,6 @@ from sqlalchemy import Select, select
 from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.extensions import db
-from tracker.http import (
-    ID,
-    IF_MATCH_PARAM,
-    PAGINATION_HEADER_DOC,
-    PageArgs,
-    api_blueprint,
-    if_match,
-    json_response,
-    paginate,
-    pagination_header,
-    precheck,
-    require_json_body,
-)
 from tracker.issues import history, service
 from tracker.issues.models import Campaign, Category, Event, Issue
 from tracker.issues.reports.export import export_ledger
@@ -55,6 +42,19 @@ from tracker.issues.schemas import (
 )
 from tracker.owners.auth import admin_required, current_api_user, login_required
 from tracker.owners.models import User
+from tracker.webapi import (
+    ID,
+    IF_MATCH_PARAM,
+    PAGINATION_HEADER_DOC,
+    PageArgs,
+    api_blueprint,
+    if_match,
+    json_response,
+    paginate,
+    pagination_header,
+    precheck,
+    require_json_body,
+)
 
 categories_blp = api_blueprint("categories", __name__, "/categories", "Problem categories")
 campaigns_blp = api_blueprint("campaigns", __name__, "/campaigns",

@@ -106,7 +106,7 @@ def load_demo() -> dict[str, int]:
         "public": True,
     })
 
-    registrars = [u for u in users.values() if u.role == Role.registrar.value]
+    registrars = [u for u in users.values() if u.role == Role.registrar]
     files = 0
     for f in demo_data.FINDINGS:
         org = orgs[f["org_code"]]
@@ -124,7 +124,7 @@ def load_demo() -> dict[str, int]:
                 "starts_on": f["starts_on"], "due_on": f["due_on"],
             })
         status = f["status"]
-        if status != Status.open.value:
+        if status != Status.open:
             with clock(_at(when["start"], 10)):
                 issues.transition(issue, owner, "start", "已着手整改。")
         with clock(_at(when["submit"], 11)):
@@ -132,9 +132,9 @@ def load_demo() -> dict[str, int]:
                 evidence.add_evidence(owner, issue, io.BytesIO(content.encode("utf-8")),
                                       filename, "演示佐证材料")
                 files += 1
-            if status in (Status.submitted.value, Status.closed.value):
+            if status in (Status.submitted, Status.closed):
                 issues.transition(issue, owner, "submit", "整改完成,提交验收。")
-        if status == Status.closed.value:
+        if status == Status.closed:
             with clock(_at(when["close"], 17)):
                 issues.transition(issue, users[f["closed_by"]], "close", "核查属实,同意销号。")
     files += _load_working_campaign(admin, orgs, users, categories, registrars)
@@ -181,7 +181,7 @@ def _load_working_campaign(admin: User, orgs: dict[str, Org], users: dict[str, U
                 "measures": f["measures"], "owner_id": owner.id,
                 "starts_on": starts_on, "due_in_working_days": f["due_in_working_days"],
             })
-        if f["status"] == Status.open.value:
+        if f["status"] == Status.open:
             continue
         with clock(_at(starts_on, 15)):
             issues.transition(issue, owner, "start", "已着手整改。")
@@ -193,7 +193,7 @@ def _load_working_campaign(admin: User, orgs: dict[str, Org], users: dict[str, U
                                       filename, "演示佐证材料")
                 files += 1
             issues.transition(issue, owner, "submit", "整改完成,提交验收。")
-        if f["status"] == Status.closed.value:
+        if f["status"] == Status.closed:
             with clock(_at(days.add_working_days(starts_on, f["closed_after"]), 17)):
                 issues.transition(issue, users[f["closed_by"]], "close", "核查属实,同意销号。")
     return files

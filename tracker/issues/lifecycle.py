@@ -59,7 +59,7 @@ def transition(
         raise Invalid(_l("A comment is required to reject or reopen."),
                       errors={"comment": [_l("Required.")]})
     if issue.status not in sources:
-        if issue.status == Status.closed.value:
+        if issue.status == Status.closed:
             raise Conflict(_l("A closed issue is read-only until reopened."),
                            reason="issue_closed")
         raise Conflict(_l("The issue's current status does not allow this action."),
@@ -75,7 +75,7 @@ def transition(
     if action == "submit":
         changes["submitted_by_id"] = (issue.submitted_by_id, actor.id)
         issue.submitted_by_id = actor.id
-    if target == Status.closed.value:
+    if target == Status.closed:
         issue.closed_at, issue.closed_by_id, issue.closed_on = now, actor.id, local_date_of(now)
         changes["closed_at"] = (None, now.isoformat())
         # The closing event names the files it was closed on, so the chain holds them.
@@ -85,7 +85,7 @@ def transition(
                 select(Evidence.id, Evidence.filename, Evidence.sha256)
                 .where(Evidence.issue_id == issue.id).order_by(Evidence.id))
         ])
-    elif before == Status.closed.value:
+    elif before == Status.closed:
         changes["closed_at"] = (issue.closed_at.isoformat() if issue.closed_at else None, None)
         issue.closed_at, issue.closed_by_id, issue.closed_on = None, None, None
     db.session.flush()
@@ -100,7 +100,7 @@ def closure_record(issue: Issue) -> dict[str, Any]:
     """What the closure record (销号审批表) of a closed issue shows: the finding, evidence,
     who submitted and who verified and when, the extensions, the history and the closing
     event's chain hash.  409 ``not_closed`` while the issue is not closed."""
-    if issue.status != Status.closed.value:
+    if issue.status != Status.closed:
         raise Conflict(_l("The closure record exists once the issue is closed."),
                        reason="not_closed")
     rows = db.session.execute(

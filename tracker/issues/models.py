@@ -52,7 +52,7 @@ STATUSES = [s.value for s in Status]
 #: databases; "<> closed" they do not, bench/README.md).
 OPEN_STATUSES = tuple(s.value for s in Status if s is not Status.closed)
 #: The statuses whose owners are reminded: a submitted issue waits on its verifier.
-REMINDED_STATUSES = (Status.open.value, Status.in_progress.value)
+REMINDED_STATUSES = (Status.open, Status.in_progress)
 #: SQL of "not closed", as the partial index states it.
 OPEN_PREDICATE = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
 
@@ -99,11 +99,11 @@ def light_of(status: str, due_on: date, warn_from: date | None, chased_on: date 
     if status not in OPEN_STATUSES:
         return None
     if as_of > due_on:
-        return Light.red.value
+        return Light.red
     if (warn_from is not None and as_of >= warn_from) or (
             chased_on is not None and chased_on >= chase_cutoff(as_of)):
-        return Light.yellow.value
-    return Light.green.value
+        return Light.yellow
+    return Light.green
 
 
 def light_clauses(status: Any, due_on: Any, warn_from: Any, chased_on: Any, as_of: date, *,
@@ -118,9 +118,9 @@ def light_clauses(status: Any, due_on: Any, warn_from: Any, chased_on: Any, as_o
     warned = or_(warn_from <= as_of, chased_on >= chase_cutoff(as_of))
     not_red = and_(status.in_(statuses), due_on >= as_of)
     return {
-        Light.red.value: red,
-        Light.yellow.value: and_(not_red, warned),
-        Light.green.value: and_(not_red, or_(warn_from.is_(None), warn_from > as_of),
+        Light.red: red,
+        Light.yellow: and_(not_red, warned),
+        Light.green: and_(not_red, or_(warn_from.is_(None), warn_from > as_of),
                                 or_(chased_on.is_(None), chased_on < chase_cutoff(as_of))),
     }
 
@@ -267,7 +267,7 @@ class Issue(Model):
     due_on: Mapped[date] = mapped_column(Date)
     #: The first due date, kept when an extension moves due_on.
     original_due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default=Status.open.value)
+    status: Mapped[str] = mapped_column(String(16), default=Status.open)
     #: Number of evidence files attached now (kept by the evidence service).
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
     #: Number of approved extensions; > 0 means the issue needed more time.
@@ -502,7 +502,7 @@ class Extension(Model):
     #: due_on when the request was made.
     previous_due_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=ExtensionStatus.pending.value)
+    status: Mapped[str] = mapped_column(String(16), default=ExtensionStatus.pending)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

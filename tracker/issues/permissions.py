@@ -38,11 +38,11 @@ def readable_clause(user: User, *, within: int | None = None) -> ColumnElement[b
     in a registrar's or supervisor's scope, the scope adds nothing and is left out: the same
     subtree walked twice cost a county's list page a third of its time (bench/README.md).
     """
-    if user.role == Role.admin.value:
+    if user.role == Role.admin:
         return true()
     if user.org_id is None:
         return false()
-    if user.role == Role.officer.value:
+    if user.role == Role.officer:
         return or_(Issue.owner_id == user.id, Issue.org_id == user.org_id)
     if within is not None and (within == user.org_id or owners.in_scope(user, within)):
         return true()
@@ -51,9 +51,9 @@ def readable_clause(user: User, *, within: int | None = None) -> ColumnElement[b
 
 def can_read(user: User, issue: Issue) -> bool:
     """Whether ``user`` may read ``issue``."""
-    if user.role == Role.admin.value:
+    if user.role == Role.admin:
         return True
-    if user.role == Role.officer.value:
+    if user.role == Role.officer:
         return issue.owner_id == user.id or issue.org_id == user.org_id
     return owners.in_scope(user, issue.org_id)
 
@@ -239,15 +239,15 @@ def may_decide_clause(user: User) -> ColumnElement[bool]:
 
 def awaiting_verification(user: User) -> Select[Any]:
     """The queue 待我验收: submitted issues ``user`` may close, longest waiting first."""
-    return (select(Issue).where(Issue.status == Status.submitted.value, may_close_clause(user))
+    return (select(Issue).where(Issue.status == Status.submitted, may_close_clause(user))
             .order_by(Issue.updated_at, Issue.id))
 
 
 def awaiting_decision(user: User) -> Select[Any]:
     """The queue 待我审批: pending extension requests ``user`` may decide, oldest first."""
     return (select(Extension).join(Issue, Issue.id == Extension.issue_id)
-            .where(Extension.status == ExtensionStatus.pending.value,
-                   Issue.status != Status.closed.value, may_decide_clause(user))
+            .where(Extension.status == ExtensionStatus.pending,
+                   Issue.status != Status.closed, may_decide_clause(user))
             .order_by(Extension.requested_at, Extension.id))
 
 
@@ -281,7 +281,7 @@ def allowed_actions(user: User, issue: Issue) -> list[str]:
 def withheld_reasons(user: User, issue: Issue) -> list[Any]:
     """Why actions this user might look for are not offered now (for the issue page)."""
     notes: list[Any] = []
-    working = issue.status in (Status.open.value, Status.in_progress.value)
+    working = issue.status in (Status.open, Status.in_progress)
     if working and not issue.has_evidence and can_work(user, issue):
         notes.append(_l("Upload evidence before submitting for verification."))
     if verifier_in_scope(user, issue.org_id):
@@ -289,11 +289,11 @@ def withheld_reasons(user: User, issue: Issue) -> list[Any]:
             refusal = close_refusal(user, issue)
             if refusal is not None:
                 notes.append(refusal.message)
-        elif issue.owner_id == user.id and issue.status == Status.closed.value:
+        elif issue.owner_id == user.id and issue.status == Status.closed:
             notes.append(REFUSALS["owner_cannot_verify"])
-    elif issue.status == Status.submitted.value:
+    elif issue.status == Status.submitted:
         notes.append(_l("It awaits verification by a supervisor."))
-    elif issue.status == Status.closed.value:
+    elif issue.status == Status.closed:
         notes.append(_l("It is closed; a supervisor may reopen it."))
     return notes
 
@@ -314,7 +314,7 @@ def check_version(issue: Issue, if_match: str | int | None) -> None:
 
 def require_not_closed(issue: Issue) -> None:
     """Refuse with 409 when the issue is closed (read-only until reopened)."""
-    if issue.status == Status.closed.value:
+    if issue.status == Status.closed:
         raise Conflict(_l("A closed issue is read-only until reopened."), reason="issue_closed")
 
 

@@ -64,7 +64,7 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     if filters.get("due_after") is not None:
         stmt = stmt.where(Issue.due_on >= filters["due_after"])
     if filters.get("awaiting") == "verification":
-        stmt = stmt.where(Issue.status == Status.submitted.value, may_close_clause(user))
+        stmt = stmt.where(Issue.status == Status.submitted, may_close_clause(user))
     if filters.get("q"):
         stmt = stmt.where(search.matches(filters["q"]))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
@@ -136,7 +136,7 @@ def issue_rows_after(user: User, stmt: Select[Any], sort: str, after: int,
 
 
 def page_loader(sort: str, *options: Any) -> Callable[[Select[Any]], Select[Any]]:
-    """For ``http.paginate``: read a ledger page by its ids first.
+    """For ``webapi.paginate``: read a ledger page by its ids first.
 
     The page's ids come from the same filters and order (an index holding the filter
     columns, the sort key and the id answers that without reading the table), then only

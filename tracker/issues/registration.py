@@ -226,7 +226,7 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
         return []
     now = utcnow()
     created = [
-        Issue(**values, original_due_on=values["due_on"], status=Status.open.value,
+        Issue(**values, original_due_on=values["due_on"], status=Status.open,
               evidence_count=0, extension_count=0, created_by_id=actor.id, created_at=now,
               updated_at=now)
         for values in clean

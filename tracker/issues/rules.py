@@ -13,11 +13,11 @@ from tracker.owners.models import Role
 
 #: action -> (states it may start from, state it leads to)  (SPEC §4)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "start": ((Status.open.value,), Status.in_progress.value),
-    "submit": ((Status.open.value, Status.in_progress.value), Status.submitted.value),
-    "close": ((Status.in_progress.value, Status.submitted.value), Status.closed.value),
-    "reject": ((Status.submitted.value,), Status.in_progress.value),
-    "reopen": ((Status.closed.value,), Status.in_progress.value),
+    "start": ((Status.open,), Status.in_progress),
+    "submit": ((Status.open, Status.in_progress), Status.submitted),
+    "close": ((Status.in_progress, Status.submitted), Status.closed),
+    "reject": ((Status.submitted,), Status.in_progress),
+    "reopen": ((Status.closed,), Status.in_progress),
 }
 ACTIONS = tuple(TRANSITIONS)
 #: The actions of whoever does the work (the owner, or an editor in scope).
@@ -30,9 +30,9 @@ EVIDENCE_ACTIONS = ("submit", "close")
 COMMENT_REQUIRED = ("reject", "reopen")
 
 #: Roles that register findings and edit their fields (in scope).
-EDITORS = (Role.registrar.value, Role.supervisor.value, Role.admin.value)
+EDITORS = (Role.registrar, Role.supervisor, Role.admin)
 #: Roles that verify: close, reject, reopen, decide extensions (in scope).
-VERIFIERS = (Role.supervisor.value, Role.admin.value)
+VERIFIERS = (Role.supervisor, Role.admin)
 
 
 def may_register(role: str) -> bool:

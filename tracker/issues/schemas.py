@@ -8,16 +8,6 @@ from typing import Any
 import marshmallow as ma
 from flask import g
 
-from tracker.http import (
-    IdField,
-    IdParam,
-    LedgerDate,
-    PageArgs,
-    StrictBoolean,
-    StrictSchema,
-    Text,
-    UtcDateTime,
-)
 from tracker.issues.calendar.service import MAX_WORKING_DAYS, working_day_figures
 from tracker.issues.models import (
     DAY_BASES,
@@ -31,6 +21,16 @@ from tracker.issues.models import (
 from tracker.issues.rules import ACTIONS
 from tracker.issues.service import SORTABLE
 from tracker.timeutil import today
+from tracker.webapi import (
+    IdField,
+    IdParam,
+    LedgerDate,
+    PageArgs,
+    StrictBoolean,
+    StrictSchema,
+    Text,
+    UtcDateTime,
+)
 
 #: Longest free text (description, cause, measures, comments) accepted, in characters.
 LONG_TEXT = 20_000

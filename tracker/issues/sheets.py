@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from tracker import pages, spreadsheets
 from tracker.extensions import db
-from tracker.http import ascii_filename, attachment
 from tracker.issues.labels import FIELD_LABELS, STATUS_LABELS
 from tracker.owners import service as owners
 from tracker.owners.models import Org, User
+from tracker.webapi import ascii_filename, attachment
 
 #: Column key -> its heading (a lazy string, rendered in the reader's language).
 COLUMN_LABELS: dict[str, Any] = {

@@ -27,7 +27,6 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.http import paginate
 from tracker.issues import labels, rules
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
@@ -69,6 +68,7 @@ from tracker.pages import (
 )
 from tracker.text import ascii_int
 from tracker.timeutil import today
+from tracker.webapi import paginate
 
 PAGE_SIZE = 50
 #: Items an officer's home page lists (their open work; the ledger page has the rest).
@@ -87,9 +87,9 @@ def owner_choices(user: User) -> list[tuple[int, str]]:
         .join(Org, Org.id == User.org_id)
         .where(User.active.is_(True))
         # Officers first: they own most findings.
-        .order_by(User.role != Role.officer.value, Org.depth.desc(), Org.code, User.display_name)
+        .order_by(User.role != Role.officer, Org.depth.desc(), Org.code, User.display_name)
     )
-    if user.role != Role.admin.value:
+    if user.role != Role.admin:
         if user.org_id is None:
             return []
         stmt = stmt.where(owners.on_line_clause(User.org_id, user.org_id))
@@ -183,7 +183,7 @@ def home() -> str:
     """The home page of the user's role."""
     user = actor()
     as_of = today()
-    if user.role == Role.officer.value:
+    if user.role == Role.officer:
         # Not closed; ascending due date puts the overdue first, the most overdue on top.
         stmt = _with_relations(
             select(Issue)
@@ -197,7 +197,7 @@ def home() -> str:
         items.sort(key=lambda it: it.id not in flags)
         return render_template("issues/home_officer.html", items=items, as_of=as_of,
                                flags=flags)
-    if user.role == Role.registrar.value:
+    if user.role == Role.registrar:
         form = new_issue_form(user)
         page = page_number()
         stmt = (select(Issue).where(issues.readable_clause(user))
@@ -284,14 +284,14 @@ def issue_list() -> Any:
                           load=issues.page_loader(sort, *RELATIONS))
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
-    wide = user.role == Role.admin.value or (
-        user.org is not None and user.org.kind == OrgKind.prefecture.value)
+    wide = user.role == Role.admin or (
+        user.org is not None and user.org.kind == OrgKind.prefecture)
     args = {k: v for k, v in request.args.to_dict(flat=False).items()
             if k not in ("page", "format")}
     return render_template(
         "issues/list.html", items=rows, meta=meta, filters=filters, sort=sort,
         categories=categories, campaigns=campaigns, as_of=as_of, args=args,
-        orgs=[] if user.role == Role.officer.value else org_filter_choices(user, filters),
+        orgs=[] if user.role == Role.officer else org_filter_choices(user, filters),
         counties=owners.county_names({it.org_id for it in rows}) if wide else None,
         bulk=BulkForm(formdata=None) if rules.may_register(user.role) else None,
     )
@@ -388,7 +388,7 @@ def _issue_page(user: User, issue_id: int, draft: str = "") -> str:
         .order_by(Extension.id.desc())
     ).all()
     names = _change_names([ev for ev, _who in events])
-    closed = issue.status == Status.closed.value
+    closed = issue.status == Status.closed
     can_work = issues.can_work(user, issue)
     version = str(issue.version)
     return render_template(

@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import ID, api_blueprint, attachment, json_response
 from tracker.issues.reports.api import OverdueArgs, SummaryArgs
 from tracker.issues.schemas import IssueQuerySchema
 from tracker.jobs import service
 from tracker.jobs.models import Job
 from tracker.owners.auth import current_api_user, login_required
 from tracker.owners.models import User
+from tracker.webapi import ID, api_blueprint, attachment, json_response
 
 blp = api_blueprint("jobs_api", __name__, "",
                     "Long work as a job: exports and imports, their progress and files.")
@@ -133,7 +133,7 @@ def _locale() -> str:
 def start_import(user: User, upload: Any, campaign_text: str | None) -> Response:
     """Queue an uploaded spreadsheet's import (the import API and page, asked to work
     asynchronously); 202 with the job."""
-    from tracker.http import MAX_ID
+    from tracker.webapi import MAX_ID
 
     errors: dict[str, list[Any]] = {}
     if upload is None or not upload.filename:

@@ -52,7 +52,7 @@ class Job(Model):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: The language the files and messages are written in (the asker's).
     locale: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default=JobStatus.queued.value)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.queued)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     #: Rows written (an export) or read (an import) so far.
     rows: Mapped[int] = mapped_column(default=0)

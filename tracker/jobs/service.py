@@ -116,7 +116,7 @@ def job_file(user: User, job_id: int) -> tuple[Job, str]:
     """The caller's finished job and the path of its file; 404 when there is none (yet, or
     any more)."""
     job = get_job(user, job_id)
-    if job.status != JobStatus.done.value or not job.file_name:
+    if job.status != JobStatus.done or not job.file_name:
         raise NotFound(_l("This job has no file (yet)."))
     path = _path(job.file_name)
     if not os.path.exists(path):
@@ -135,8 +135,8 @@ def claim_next(now: datetime | None = None) -> tuple[int, str] | None:
     """Claim the oldest waiting job (queued, or running under a lease that ran out) and
     commit; ``(job id, claim token)``, or None when there is nothing to do."""
     now = now or utcnow()
-    takeable = or_(Job.status == JobStatus.queued.value,
-                   and_(Job.status == JobStatus.running.value, Job.lease_until < now))
+    takeable = or_(Job.status == JobStatus.queued,
+                   and_(Job.status == JobStatus.running, Job.lease_until < now))
     candidates = list(db.session.scalars(
         select(Job.id).where(takeable).order_by(Job.id).limit(10)))
     for job_id in candidates:
@@ -145,7 +145,7 @@ def claim_next(now: datetime | None = None) -> tuple[int, str] | None:
         # this job, one changes the row and the other finds it no longer takeable.
         won = db.session.execute(
             update(Job).where(Job.id == job_id, takeable)
-            .values(status=JobStatus.running.value, claim=token, lease_until=now + LEASE,
+            .values(status=JobStatus.running, claim=token, lease_until=now + LEASE,
                     attempts=Job.attempts + 1, started_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
@@ -186,12 +186,12 @@ def _run_job(job_id: int, token: str) -> str:
     job = db.session.get(Job, job_id)
     user = db.session.get(User, job.user_id) if job is not None else None
     if job is None or user is None:
-        return JobStatus.failed.value
+        return JobStatus.failed
     if job.attempts > MAX_ATTEMPTS:
         _finish(job_id, token, JobStatus.failed, error=error_body(
             500, _l("The job stopped %(n)s times without finishing; ask again.",
                     n=MAX_ATTEMPTS), "job_abandoned"))
-        return JobStatus.failed.value
+        return JobStatus.failed
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # A request context in the asker's language: headings, names and messages read as the
     # same download made in the page would.
@@ -204,19 +204,19 @@ def _run_job(job_id: int, token: str) -> str:
         except LostLease:
             db.session.rollback()
             log.warning("job %s: another worker holds it now", job_id)
-            return JobStatus.running.value
+            return JobStatus.running
         except DomainError as exc:
             db.session.rollback()
             _finish(job_id, token, JobStatus.failed, error=error_body(
                 exc.status, exc.message, exc.reason, exc.errors))
-            return JobStatus.failed.value
+            return JobStatus.failed
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job_id)
             _finish(job_id, token, JobStatus.failed, error=error_body(
                 500, _l("The job failed unexpectedly; ask again, or tell an administrator."),
                 "job_failed"))
-            return JobStatus.failed.value
+            return JobStatus.failed
 
 
 def _finish(job_id: int, token: str, status: JobStatus, **values: Any) -> None:
@@ -261,7 +261,7 @@ def _run_export(job: Job, user: User, token: str) -> str:
     except LostLease:
         os.remove(_path(stored))
         raise
-    return JobStatus.done.value
+    return JobStatus.done
 
 
 def _ledger_filters(filters: dict[str, Any]) -> dict[str, Any]:
@@ -291,13 +291,13 @@ def _import(job_id: int, user: User, token: str, path: str, params: dict[str, An
         db.session.rollback()
         _finish(job_id, token, JobStatus.failed, progress=1.0, rows=exc.report.rows,
                 error=error_body(exc.status, exc.message, exc.reason, exc.errors))
-        return JobStatus.failed.value
+        return JobStatus.failed
     # The findings and the job's end in one transaction: a worker that dies before this
     # commit leaves nothing imported, and the job is run again.
     now = utcnow()
     won = db.session.execute(
         update(Job).where(Job.id == job_id, Job.claim == token)
-        .values(status=JobStatus.done.value, progress=1.0, rows=report.rows,
+        .values(status=JobStatus.done, progress=1.0, rows=report.rows,
                 result=rendered({**report.as_dict(), "created_ids": report.created_ids}),
                 finished_at=now, expires_at=now + KEEP, claim=None)
         .execution_options(synchronize_session=False)
@@ -305,7 +305,7 @@ def _import(job_id: int, user: User, token: str, path: str, params: dict[str, An
     if won != 1:
         raise LostLease(job_id)
     db.session.commit()
-    return JobStatus.done.value
+    return JobStatus.done
 
 
 def work(*, once: bool = False, idle: Callable[[], bool] | None = None) -> int:

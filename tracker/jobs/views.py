@@ -10,10 +10,10 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import login_required
 
 from tracker.extensions import db
-from tracker.http import MAX_ID, attachment, json_response
 from tracker.jobs import service
 from tracker.jobs.api import _filters, _locale, job_dict
 from tracker.owners.auth import page_user as actor
+from tracker.webapi import MAX_ID, attachment, json_response
 
 bp = Blueprint("jobs", __name__)
 

@@ -52,7 +52,7 @@ class AnchorResult:
 
 def _admins() -> list[User]:
     return list(db.session.scalars(
-        select(User).where(User.role == Role.admin.value, User.active.is_(True),
+        select(User).where(User.role == Role.admin, User.active.is_(True),
                            User.email.is_not(None), User.email != "").order_by(User.id)))
 
 

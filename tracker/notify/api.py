@@ -8,7 +8,10 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from tracker.extensions import db
-from tracker.http import (
+from tracker.notify import service
+from tracker.notify.models import KINDS
+from tracker.owners.auth import current_api_user, login_required
+from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
@@ -17,9 +20,6 @@ from tracker.http import (
     paginate,
     pagination_header,
 )
-from tracker.notify import service
-from tracker.notify.models import KINDS
-from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "notifications", __name__, "/notifications",

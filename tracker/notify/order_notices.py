@@ -32,7 +32,7 @@ def _recipients(order: Order, kind: str) -> list[int]:
         return [order.issued_by_id]
     unit = db.session.scalars(select(User.id).where(
         User.org_id == order.org_id, User.active.is_(True),
-        User.role.in_((Role.registrar.value, Role.supervisor.value))).order_by(User.id))
+        User.role.in_((Role.registrar, Role.supervisor))).order_by(User.id))
     owners = db.session.scalars(
         select(Issue.owner_id).join(OrderIssue, OrderIssue.issue_id == Issue.id)
         .where(OrderIssue.order_id == order.id).distinct())

@@ -286,11 +286,11 @@ def find_due_steps(as_of: date, since: date | None = None) -> list[DueStep]:
 def escalation_recipients(org_ids: set[int]) -> dict[int, list[int]]:
     """For each org: the active supervisors of the nearest org on its path to the root
     (itself included) that has any; the active admins where none has."""
-    found = owners.nearest_up_the_path(org_ids, Role.supervisor.value)
+    found = owners.nearest_up_the_path(org_ids, Role.supervisor)
     missing = org_ids - set(found)
     if missing:
         admins = list(db.session.scalars(
-            select(User.id).where(User.role == Role.admin.value, User.active.is_(True))
+            select(User.id).where(User.role == Role.admin, User.active.is_(True))
             .order_by(User.id)
         ))
         for org_id in missing:

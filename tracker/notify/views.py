@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from tracker.extensions import db
-from tracker.http import paginate
 from tracker.notify import service
 from tracker.notify.models import Notification
 from tracker.owners.auth import page_user as actor
 from tracker.pages import CleanForm, page_action, page_number
+from tracker.webapi import paginate
 
 PAGE_SIZE = 30
 

@@ -14,15 +14,6 @@ from flask.views import MethodView
 from sqlalchemy import or_, select
 
 from tracker.extensions import db
-from tracker.http import (
-    ID,
-    PAGINATION_HEADER_DOC,
-    api_blueprint,
-    paginate,
-    pagination_header,
-    precheck,
-    require_json_body,
-)
 from tracker.owners import accounts, imports, service
 from tracker.owners.auth import admin_required, client_address, current_api_user, login_required
 from tracker.owners.models import Org, User
@@ -43,6 +34,15 @@ from tracker.owners.schemas import (
     UserSchema,
     UsersImportQuerySchema,
     UsersImportSchema,
+)
+from tracker.webapi import (
+    ID,
+    PAGINATION_HEADER_DOC,
+    api_blueprint,
+    paginate,
+    pagination_header,
+    precheck,
+    require_json_body,
 )
 
 auth_blp = api_blueprint("auth", __name__, "/auth", "Bearer tokens")

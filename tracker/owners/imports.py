@@ -214,7 +214,7 @@ def _parse_row(number: int, cells: dict[str, str], by_code: dict[str, int],
             org_id = named[0]
         else:
             errors.append(("org", _l("No such unit: %(value)s", value=org_text)))
-    elif org_id is None and role != Role.admin.value:
+    elif org_id is None and role != Role.admin:
         errors.append(("org", _l("Required.")))
     locale = _locale_of(cells.get("locale", "")) if cells.get("locale") else "zh_Hans"
     if locale is None:

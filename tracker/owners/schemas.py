@@ -6,7 +6,10 @@ from typing import Any
 
 import marshmallow as ma
 
-from tracker.http import (
+from tracker.owners.models import AUTH_KINDS, NOTIFY_MAIL, ORG_KINDS, ROLES
+from tracker.owners.passwords import password_problem
+from tracker.owners.service import LOCALES
+from tracker.webapi import (
     IdField,
     IdParam,
     PageArgs,
@@ -17,9 +20,6 @@ from tracker.http import (
     Text,
     UtcDateTime,
 )
-from tracker.owners.models import AUTH_KINDS, NOTIFY_MAIL, ORG_KINDS, ROLES
-from tracker.owners.passwords import password_problem
-from tracker.owners.service import LOCALES
 
 #: Column sizes, so that over-long input is a 422 and never a database error.
 CODE_MAX, NAME_MAX, USERNAME_MAX, DISPLAY_MAX, EMAIL_MAX = 64, 200, 80, 120, 254

@@ -145,7 +145,7 @@ def on_line_clause(org_column: Any, org_id: int) -> ColumnElement[bool]:
 
 def in_scope(user: User, org_id: int) -> bool:
     """Whether ``org_id`` lies in the user's scope (their home org's subtree; all for admin)."""
-    if user.role == Role.admin.value:
+    if user.role == Role.admin:
         return True
     if user.org_id is None:
         return False
@@ -156,7 +156,7 @@ def scope_clause(user: User, org_column: Any) -> ColumnElement[bool]:
     """A WHERE clause limiting ``org_column`` to the user's scope."""
     from sqlalchemy import false, true
 
-    if user.role == Role.admin.value:
+    if user.role == Role.admin:
         return true()
     if user.org_id is None:
         return false()
@@ -165,14 +165,14 @@ def scope_clause(user: User, org_column: Any) -> ColumnElement[bool]:
 
 def require_admin(actor: User) -> None:
     """Refuse anyone but an admin."""
-    if actor.role != Role.admin.value:
+    if actor.role != Role.admin:
         raise Forbidden(_l("Only an administrator may do this."), reason="admin_only")
 
 
 def system_actor(label: str) -> User:
     """The actor of what the command line or the demo loader does: an administrator's rights,
     no user row, and ``label`` (e.g. the command line) where the history names who acted."""
-    actor = User(role=Role.admin.value, username="(system)", display_name=label, active=True)
+    actor = User(role=Role.admin, username="(system)", display_name=label, active=True)
     actor.system_label = label  # type: ignore[attr-defined]
     return actor
 
@@ -400,7 +400,7 @@ def county_names(org_ids: set[int]) -> dict[int, str]:
     rows = db.session.execute(
         select(OrgClosure.descendant_id, Org.name)
         .join(Org, Org.id == OrgClosure.ancestor_id)
-        .where(OrgClosure.descendant_id.in_(org_ids), Org.kind == OrgKind.county.value)
+        .where(OrgClosure.descendant_id.in_(org_ids), Org.kind == OrgKind.county)
     ).all()
     return {org_id: name for org_id, name in rows}
 
@@ -446,7 +446,7 @@ def _check_role_org(role: str, org_id: int | None) -> None:
         raise Invalid(_l("Unknown role."),
                       errors={"role": [_l("Must be one of %(choices)s.",
                                           choices=", ".join(ROLES))]})
-    if role != Role.admin.value and org_id is None:
+    if role != Role.admin and org_id is None:
         raise Invalid(_l("Every user but an admin needs a home org."),
                       errors={"org_id": [_l("Required for this role.")]})
     if org_id is not None:
@@ -532,8 +532,8 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
     org_id = fields.get("org_id", user.org_id)
     _check_lines(display_name=fields.get("display_name"), email=fields.get("email"))
     _check_role_org(role, org_id)
-    if user.role == Role.admin.value and user.active and (
-            role != Role.admin.value or not fields.get("active", True)):
+    if user.role == Role.admin and user.active and (
+            role != Role.admin or not fields.get("active", True)):
         _keep_an_admin(user)
     if "notify_mail" in fields:
         _check_notify_mail(fields["notify_mail"])
@@ -566,7 +566,7 @@ def _keep_an_admin(user: User) -> None:
     would be left.  The active admins' rows are locked until the transaction ends, so two
     admins demoting each other at once cannot both pass."""
     others = db.session.scalars(
-        select(User.id).where(User.role == Role.admin.value, User.active.is_(True),
+        select(User.id).where(User.role == Role.admin, User.active.is_(True),
                               User.id != user.id).with_for_update()).all()
     if not others:
         raise Conflict(_l("This is the last active administrator: make another user an "
@@ -786,7 +786,7 @@ def _token_user_statement() -> Select[Any]:
 def create_admin(username: str, password: str) -> User:
     """Create an administrator from the command line (no home org needed)."""
     return create_user(system_actor("flask --app tracker create-admin"), username, password,
-                       Role.admin.value, None, display_name=username)
+                       Role.admin, None, display_name=username)
 
 
 
@@ -798,7 +798,7 @@ def users_readable_clause(viewer: User) -> ColumnElement[bool]:
     """
     from sqlalchemy import false, or_
 
-    if viewer.role == Role.admin.value:
+    if viewer.role == Role.admin:
         return true()
     if viewer.org_id is None:
         return false()

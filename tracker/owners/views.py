@@ -21,7 +21,6 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.http import page_meta, paginate
 from tracker.owners import accounts, imports
 from tracker.owners import service as owners
 from tracker.owners.auth import SESSION_KEY, client_address
@@ -49,6 +48,7 @@ from tracker.pages import (
     save_form,
     set_language_cookie,
 )
+from tracker.webapi import page_meta, paginate
 
 PAGE_SIZE = 100
 
@@ -245,7 +245,7 @@ def admin_user(user_id: int | None = None) -> Any:
     if user is None:
         form.password.description = str(POLICY_TEXT)
         if request.method == "GET":
-            form.role.data = Role.officer.value
+            form.role.data = Role.officer
     elif request.method == "GET":
         form.password.data = ""
         if user.locale not in LANGUAGES:
@@ -334,8 +334,8 @@ def admin_users_import() -> Any:
 def admin_users_import_template() -> Response:
     """The users' import template (xlsx), in the reader's language."""
     owners.require_admin(actor())
-    from tracker.http import attachment
     from tracker.spreadsheets import XLSX_MIMETYPE
+    from tracker.webapi import attachment
 
     return attachment(imports.template_xlsx(), _("users-template") + ".xlsx", XLSX_MIMETYPE,
                       fallback="users-template.xlsx", cache="private, no-cache")

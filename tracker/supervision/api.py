@@ -9,7 +9,12 @@ from flask import g
 from flask.views import MethodView
 
 from tracker.extensions import db
-from tracker.http import (
+from tracker.issues.service import get_issue
+from tracker.owners.auth import current_api_user, login_required
+from tracker.supervision import ranking, service
+from tracker.supervision.models import LEVELS, ORDER_STATUSES, Order, Urge
+from tracker.timeutil import today
+from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
     IdField,
@@ -26,11 +31,6 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.issues.service import get_issue
-from tracker.owners.auth import current_api_user, login_required
-from tracker.supervision import ranking, service
-from tracker.supervision.models import LEVELS, ORDER_STATUSES, Order, Urge
-from tracker.timeutil import today
 
 urges_blp = api_blueprint("urges", __name__, "/issues",
                           "Urges (催办): a nudge with a note, once per issue a day.")

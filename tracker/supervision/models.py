@@ -60,7 +60,7 @@ class OrderStatus(enum.StrEnum):
 
 LEVELS = tuple(level.value for level in OrderLevel)
 ORDER_STATUSES = tuple(status.value for status in OrderStatus)
-OPEN_ORDER_STATUSES = tuple(s for s in ORDER_STATUSES if s != OrderStatus.closed.value)
+OPEN_ORDER_STATUSES = tuple(s for s in ORDER_STATUSES if s != OrderStatus.closed)
 
 
 class Order(Model):
@@ -90,7 +90,7 @@ class Order(Model):
     level: Mapped[str] = mapped_column(String(16))
     reply_by: Mapped[date] = mapped_column(Date)
     comment: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.issued.value)
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.issued)
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: The local day of issue (the chase days of the light count from it).
     issued_on: Mapped[date] = mapped_column(Date)

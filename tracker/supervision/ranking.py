@@ -47,7 +47,7 @@ def ranking_rows(user: User, campaign_id: int | None = None, as_of: date | None 
         .where(Org.parent_id.in_(parents)).order_by(Org.id)).all()
     ledger = reports.ledger_on(as_of)
     src = ledger.rows
-    closed = src.status == Status.closed.value
+    closed = src.status == Status.closed
     late = src.is_overdue_on(as_of)
     stmt = (
         select(

@@ -78,7 +78,7 @@ def urge_refusal(actor: User, issue: Issue) -> DomainError | None:
     if issue.owner_id == actor.id:
         return Forbidden(_l("You own this issue; you cannot urge yourself."),
                          reason="own_issue")
-    if issue.status == Status.closed.value:
+    if issue.status == Status.closed:
         return Conflict(_l("A closed issue is read-only until reopened."), reason="issue_closed")
     urged = db.session.scalar(select(Urge.id).where(Urge.issue_id == issue.id,
                                                      Urge.urged_on == today()))
@@ -172,22 +172,22 @@ def may_issue(actor: User) -> bool:
 def may_answer(actor: User, order: Order) -> bool:
     """Whether ``actor`` signs for and answers ``order``: its org's registrars and
     supervisors, and admins."""
-    if actor.role == Role.admin.value:
+    if actor.role == Role.admin:
         return True
-    return actor.role in (Role.registrar.value, Role.supervisor.value) and \
+    return actor.role in (Role.registrar, Role.supervisor) and \
         actor.org_id == order.org_id
 
 
 def may_decide(actor: User, order: Order) -> bool:
     """Whether ``actor`` closes or returns ``order``: its issuer, or an admin."""
-    return actor.role == Role.admin.value or actor.id == order.issued_by_id
+    return actor.role == Role.admin or actor.id == order.issued_by_id
 
 
 def readable_orders(actor: User) -> Any:
     """WHERE clause: the orders ``actor`` may read (received by their scope, or issued)."""
-    if actor.role == Role.admin.value:
+    if actor.role == Role.admin:
         return Order.id.is_not(None)
-    if actor.org_id is None or actor.role == Role.officer.value:
+    if actor.org_id is None or actor.role == Role.officer:
         return or_(Order.id.in_(select(OrderIssue.order_id).join(
             Issue, Issue.id == OrderIssue.issue_id).where(Issue.owner_id == actor.id)))
     return or_(Order.org_id.in_(owners.subtree_ids(actor.org_id)),
@@ -256,7 +256,7 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     org = db.session.get(Org, org_id) if org_id is not None else None
     if org is None or not owners.in_scope(actor, org.id):
         errors["org_id"] = [_l("No such org in your scope.")]
-    elif actor.role != Role.admin.value and org.id == actor.org_id:
+    elif actor.role != Role.admin and org.id == actor.org_id:
         errors["org_id"] = [_l("An order goes to a unit below your own, not to your own.")]
     if values.get("level") not in LEVELS:
         errors["level"] = [_l("One of %(choices)s.", choices=", ".join(LEVELS))]
@@ -302,7 +302,7 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
                   year=issued_on.year, seq=seq, org_id=org.id, issued_by_id=actor.id,
                   level=values["level"], reply_by=reply_by,
                   comment=(values.get("comment") or "").strip(),
-                  status=OrderStatus.issued.value, issued_at=now, issued_on=issued_on)
+                  status=OrderStatus.issued, issued_at=now, issued_on=issued_on)
     db.session.add(order)
     db.session.flush()
     db.session.add_all(OrderIssue(order_id=order.id, issue_id=i.id) for i in named)
@@ -325,8 +325,8 @@ def acknowledge(actor: User, order: Order) -> Order:
     if not may_answer(actor, order):
         raise Forbidden(_l("Only the addressed unit's registrars and supervisors sign for "
                            "and answer an order."), reason="not_addressee")
-    _require_status(order, OrderStatus.issued.value)
-    order.status = OrderStatus.acknowledged.value
+    _require_status(order, OrderStatus.issued)
+    order.status = OrderStatus.acknowledged
     order.acknowledged_by_id, order.acknowledged_at = actor.id, utcnow()
     db.session.flush()
     orders_changed.send(order=order, kind="acknowledged", actor=actor)
@@ -341,8 +341,8 @@ def reply(actor: User, order: Order, text: str) -> Order:
     text = (text or "").strip()
     if not text:
         raise Invalid(_l("Say what was done."), errors={"text": [_l("Required.")]})
-    _require_status(order, OrderStatus.acknowledged.value)
-    order.status = OrderStatus.replied.value
+    _require_status(order, OrderStatus.acknowledged)
+    order.status = OrderStatus.replied
     order.reply, order.replied_by_id, order.replied_at = text, actor.id, utcnow()
     db.session.flush()
     orders_changed.send(order=order, kind="replied", actor=actor)
@@ -358,8 +358,8 @@ def return_order(actor: User, order: Order, comment: str) -> Order:
     if not comment:
         raise Invalid(_l("Say why the reply is not enough."),
                       errors={"comment": [_l("Required.")]})
-    _require_status(order, OrderStatus.replied.value)
-    order.status = OrderStatus.acknowledged.value
+    _require_status(order, OrderStatus.replied)
+    order.status = OrderStatus.acknowledged
     order.close_comment = comment
     db.session.flush()
     orders_changed.send(order=order, kind="returned", actor=actor)
@@ -373,7 +373,7 @@ def close_order(actor: User, order: Order, comment: str = "") -> Order:
                         reason="not_issuer")
     _require_status(order, *OPEN_ORDER_STATUSES)
     now = utcnow()
-    order.status = OrderStatus.closed.value
+    order.status = OrderStatus.closed
     order.closed_by_id, order.closed_at = actor.id, now
     order.close_comment = (comment or "").strip()
     db.session.flush()
@@ -397,10 +397,10 @@ def is_overdue(order: Order, as_of: date, days: WorkingDays | None = None) -> st
     """The step at which ``order`` is overdue on ``as_of``: ``acknowledge`` (not signed for
     within 2 working days of issue), ``reply`` (not answered by reply_by), or None."""
     # The later step first: a pass that missed days tells the most urgent step only.
-    if order.status in (OrderStatus.issued.value, OrderStatus.acknowledged.value) and \
+    if order.status in (OrderStatus.issued, OrderStatus.acknowledged) and \
             as_of > order.reply_by:
         return "reply"
-    if order.status == OrderStatus.issued.value:
+    if order.status == OrderStatus.issued:
         deadline = (days or WorkingDays()).add_working_days(order.issued_on, ACK_WORKING_DAYS)
         if as_of > deadline:
             return "acknowledge"
@@ -432,15 +432,15 @@ def list_orders(actor: User, filters: dict[str, Any]) -> Select[Any]:
 def awaiting(actor: User) -> dict[str, list[Order]]:
     """The orders ``actor``'s home org must act on: 待签收 (to sign for) and 待反馈 (to
     answer), oldest first (for the homes)."""
-    if actor.role not in (Role.registrar.value, Role.supervisor.value) or actor.org_id is None:
+    if actor.role not in (Role.registrar, Role.supervisor) or actor.org_id is None:
         return {"acknowledge": [], "reply": []}
     rows = list(db.session.scalars(
         select(Order).where(Order.org_id == actor.org_id,
-                            Order.status.in_((OrderStatus.issued.value,
-                                              OrderStatus.acknowledged.value)))
+                            Order.status.in_((OrderStatus.issued,
+                                              OrderStatus.acknowledged)))
         .order_by(Order.reply_by, Order.id)))
-    return {"acknowledge": [o for o in rows if o.status == OrderStatus.issued.value],
-            "reply": [o for o in rows if o.status == OrderStatus.acknowledged.value]}
+    return {"acknowledge": [o for o in rows if o.status == OrderStatus.issued],
+            "reply": [o for o in rows if o.status == OrderStatus.acknowledged]}
 
 
 def overdue_pass(as_of: date) -> list[tuple[Order, str]]:
@@ -450,8 +450,8 @@ def overdue_pass(as_of: date) -> list[tuple[Order, str]]:
     days = WorkingDays()
     told = []
     open_orders = db.session.scalars(
-        select(Order).where(Order.status.in_((OrderStatus.issued.value,
-                                              OrderStatus.acknowledged.value)),
+        select(Order).where(Order.status.in_((OrderStatus.issued,
+                                              OrderStatus.acknowledged)),
                             Order.issued_on < as_of).order_by(Order.id))
     dialect = db.session.get_bind().dialect.name
     for order in open_orders:

@@ -13,24 +13,24 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.http import paginate
 from tracker.issues.models import Issue
 from tracker.issues.service import get_issue
 from tracker.owners.models import Org, User
 from tracker.supervision import service
 from tracker.supervision.models import ORDER_STATUSES, OrderStatus
 from tracker.timeutil import today
+from tracker.webapi import paginate
 
 bp = Blueprint("supervision", __name__)
 
 #: An order's level and status as users say them.
 ORDER_LEVEL_LABELS = {"blue": _l("Blue level: due soon"), "yellow": _l("Yellow level: behind"),
                       "red": _l("Red level: overdue")}
-ORDER_STATUS_LABELS = {
-    OrderStatus.issued.value: _l("Awaiting signature"),
-    OrderStatus.acknowledged.value: _l("Signed for, awaiting the answer"),
-    OrderStatus.replied.value: _l("Answered"),
-    OrderStatus.closed.value: _l("Order closed"),
+ORDER_STATUS_LABELS: dict[str, Any] = {
+    OrderStatus.issued: _l("Awaiting signature"),
+    OrderStatus.acknowledged: _l("Signed for, awaiting the answer"),
+    OrderStatus.replied: _l("Answered"),
+    OrderStatus.closed: _l("Order closed"),
 }
 PAGE_SIZE = 30
 
@@ -80,11 +80,11 @@ def order_page(order_id: int) -> str:
     items = list(db.session.scalars(select(Issue).where(
         Issue.id.in_(service.order_issue_ids(order))).order_by(Issue.id)))
     may = {
-        "acknowledge": order.status == OrderStatus.issued.value
+        "acknowledge": order.status == OrderStatus.issued
         and service.may_answer(user, order),
-        "reply": order.status == OrderStatus.acknowledged.value
+        "reply": order.status == OrderStatus.acknowledged
         and service.may_answer(user, order),
-        "decide": order.status != OrderStatus.closed.value and service.may_decide(user, order),
+        "decide": order.status != OrderStatus.closed and service.may_decide(user, order),
     }
     return render_template(
         "supervision/order.html", order=order, items=items, may=may, as_of=today(),

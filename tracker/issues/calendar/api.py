@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import api_blueprint, require_json_body
 from tracker.issues.calendar import service
 from tracker.issues.calendar.schemas import (
     CalendarDayPutSchema,
@@ -20,6 +19,7 @@ from tracker.issues.calendar.schemas import (
     CalendarYearSchema,
 )
 from tracker.owners.auth import admin_required, current_api_user, login_required
+from tracker.webapi import api_blueprint, require_json_body
 
 blp = api_blueprint("calendar_api", __name__, "/calendar",
                     "Working days: holidays and make-up working days")

@@ -44,7 +44,7 @@ class CalendarDay(Model):
     kind: Mapped[str] = mapped_column(String(16))
     #: What the day is, e.g. 春节, 国庆节调休, 藏历新年.
     name: Mapped[str] = mapped_column(String(100), default="")
-    source: Mapped[str] = mapped_column(String(16), default=DaySource.local.value)
+    source: Mapped[str] = mapped_column(String(16), default=DaySource.local)
     #: Part of the State Council's schedule (from the package, or entered by an admin from
     #: its notice); false for local days such as 藏历新年, which never make a year known.
     national: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

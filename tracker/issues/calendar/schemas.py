@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.http import QuerySchema, StrictBoolean, StrictSchema, Text
 from tracker.issues.calendar.models import KINDS, SOURCES
 from tracker.issues.calendar.service import FIRST_YEAR, LAST_YEAR
+from tracker.webapi import QuerySchema, StrictBoolean, StrictSchema, Text
 
 
 class CalendarDaySchema(ma.Schema):

@@ -71,9 +71,9 @@ class WorkingDays:
             self._kinds[day] = kind
         self._years.update(range(wanted[0], wanted[-1] + 1))
         self._extra = sorted(d for d, k in self._kinds.items()
-                             if k == DayKind.workday.value and d.weekday() >= 5)
+                             if k == DayKind.workday and d.weekday() >= 5)
         self._off = sorted(d for d, k in self._kinds.items()
-                           if k == DayKind.holiday.value and d.weekday() < 5)
+                           if k == DayKind.holiday and d.weekday() < 5)
 
     def _known(self, day: date) -> None:
         if day.year not in self._years:
@@ -86,7 +86,7 @@ class WorkingDays:
         self._known(day)
         kind = self._kinds.get(day)
         if kind is not None:
-            return kind == DayKind.workday.value
+            return kind == DayKind.workday
         return day.weekday() < 5
 
     def working_days_between(self, start: date, end: date) -> int:
@@ -170,7 +170,7 @@ def working_day_figures(issue: Any, as_of: date,
     days = days or current_calendar()
     if days_overdue(issue.status, issue.due_on, as_of):
         return None, days.working_days_between(issue.due_on, as_of)
-    if issue.status == Status.closed.value:
+    if issue.status == Status.closed:
         return None, 0
     return days.working_days_between(as_of, issue.due_on), 0
 
@@ -248,7 +248,7 @@ def missing_years(today: date) -> list[int]:
 
 
 def _check_kind(kind: Any) -> str:
-    if kind not in (DayKind.holiday.value, DayKind.workday.value):
+    if kind not in (DayKind.holiday, DayKind.workday):
         raise Invalid(_l("Some fields are invalid."), errors={"kind": [
             _l("Either holiday or workday.")]})
     return str(kind)
@@ -287,7 +287,7 @@ def set_days(actor: User, first: date, last: date | None, kind: str,
         if row is None:
             row = CalendarDay(day=day)
             db.session.add(row)
-        row.kind, row.name, row.source, row.updated_at = kind, name, DaySource.local.value, now
+        row.kind, row.name, row.source, row.updated_at = kind, name, DaySource.local, now
         row.national = national
         result.append(row)
     db.session.flush()

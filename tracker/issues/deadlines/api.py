@@ -9,7 +9,17 @@ from flask import g
 from flask.views import MethodView
 
 from tracker.extensions import db
-from tracker.http import (
+from tracker.issues import service as issues
+from tracker.issues.deadlines import service as service
+from tracker.issues.deadlines.schemas import (
+    DecisionSchema,
+    ExtensionRequestSchema,
+    ExtensionSchema,
+)
+from tracker.issues.models import Extension
+from tracker.issues.service import get_issue, require_may_decide, require_work
+from tracker.owners.auth import current_api_user, login_required
+from tracker.webapi import (
     ID,
     IF_MATCH_PARAM,
     PAGINATION_HEADER_DOC,
@@ -21,16 +31,6 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.issues import service as issues
-from tracker.issues.deadlines import service as service
-from tracker.issues.deadlines.schemas import (
-    DecisionSchema,
-    ExtensionRequestSchema,
-    ExtensionSchema,
-)
-from tracker.issues.models import Extension
-from tracker.issues.service import get_issue, require_may_decide, require_work
-from tracker.owners.auth import current_api_user, login_required
 
 blp = api_blueprint(
     "extensions", __name__, "/issues",

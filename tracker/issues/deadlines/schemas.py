@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.http import LedgerDate, StrictSchema, Text, UtcDateTime
 from tracker.issues.deadlines import service
+from tracker.webapi import LedgerDate, StrictSchema, Text, UtcDateTime
 
 
 class ExtensionSchema(ma.Schema):

@@ -43,7 +43,7 @@ def get_extension(issue: Issue, extension_id: int) -> Extension:
 def pending_extension(issue: Issue) -> Extension | None:
     """The request awaiting a decision, if any (for pages)."""
     return db.session.scalar(select(Extension).where(
-        Extension.issue_id == issue.id, Extension.status == ExtensionStatus.pending.value
+        Extension.issue_id == issue.id, Extension.status == ExtensionStatus.pending
     ))
 
 
@@ -88,7 +88,7 @@ def request_extension(
     assert requested_due_on is not None
     issues.require_not_closed(issue)
     if db.session.scalar(select(exists().where(
-        Extension.issue_id == issue.id, Extension.status == ExtensionStatus.pending.value
+        Extension.issue_id == issue.id, Extension.status == ExtensionStatus.pending
     ))):
         raise Conflict(_l("An extension request for this issue awaits a decision already."),
                        reason="extension_pending")
@@ -99,7 +99,7 @@ def request_extension(
         requested_due_on=requested_due_on,
         previous_due_on=issue.due_on,
         reason=reason,
-        status=ExtensionStatus.pending.value,
+        status=ExtensionStatus.pending,
         requested_by_id=actor.id,
         requested_at=now,
         decision_comment="",
@@ -112,7 +112,7 @@ def request_extension(
     issues.record(issue, "extension_requested", actor, {
         "extension_id": (None, ext.id),
         "requested_due_on": (None, requested_due_on),
-        "extension_status": (None, ExtensionStatus.pending.value),
+        "extension_status": (None, ExtensionStatus.pending),
     }, reason)
     return ext
 
@@ -137,7 +137,7 @@ def decide_extension(
     if decision == "refuse" and not comment:
         raise Invalid(_l("Say why the extension is refused."),
                       errors={"comment": [_l("Required.")]})
-    if extension.status != ExtensionStatus.pending.value:
+    if extension.status != ExtensionStatus.pending:
         raise Conflict(_l("This extension request was decided already."),
                        reason="extension_not_pending")
     issues.require_not_closed(issue)
@@ -147,12 +147,12 @@ def decide_extension(
                        reason="extension_outdated")
     issues.check_version(issue, if_match)
     now = utcnow()
-    after = (ExtensionStatus.approved if decision == "approve" else ExtensionStatus.refused).value
+    after = ExtensionStatus.approved if decision == "approve" else ExtensionStatus.refused
     extension.status = after
     extension.decided_by_id = actor.id
     extension.decided_at = now
     extension.decision_comment = comment
-    changes: dict[str, Any] = {"extension_status": (ExtensionStatus.pending.value, after)}
+    changes: dict[str, Any] = {"extension_status": (ExtensionStatus.pending, after)}
     if decision == "approve":
         changes["due_on"] = (issue.due_on, extension.requested_due_on)
         changes["extension_count"] = (issue.extension_count, issue.extension_count + 1)

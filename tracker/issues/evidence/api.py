@@ -11,7 +11,13 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.errors import NotFound, ValidationError
 from tracker.extensions import db
-from tracker.http import (
+from tracker.issues.evidence import service as service
+from tracker.issues.evidence.schemas import EvidenceSchema
+from tracker.issues.models import Evidence
+from tracker.issues.service import get_issue
+from tracker.owners.auth import current_api_user, login_required
+from tracker.spool import MultipartForm, read_multipart
+from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
     PageArgs,
@@ -20,12 +26,6 @@ from tracker.http import (
     paginate,
     pagination_header,
 )
-from tracker.issues.evidence import service as service
-from tracker.issues.evidence.schemas import EvidenceSchema
-from tracker.issues.models import Evidence
-from tracker.issues.service import get_issue
-from tracker.owners.auth import current_api_user, login_required
-from tracker.spool import MultipartForm, read_multipart
 
 blp = api_blueprint(
     "evidence", __name__, "/issues",

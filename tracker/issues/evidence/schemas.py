@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.http import UtcDateTime
+from tracker.webapi import UtcDateTime
 
 
 class EvidenceSchema(ma.Schema):

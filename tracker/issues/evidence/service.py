@@ -383,7 +383,7 @@ def withdraw_evidence(
     ev = get_evidence(actor, issue, evidence_id)
     issues.require_work(actor, issue)
     issues.require_not_closed(issue)
-    if issue.status == Status.submitted.value and issue.evidence_count <= 1:
+    if issue.status == Status.submitted and issue.evidence_count <= 1:
         raise Conflict(
             _l("This issue has been submitted for verification, so it must keep at least one "
                "evidence file; to replace this one, upload the new file first, then withdraw "

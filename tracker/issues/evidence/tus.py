@@ -19,7 +19,6 @@ from werkzeug.http import http_date
 
 from tracker.errors import DomainError, UnsupportedMediaType
 from tracker.extensions import db
-from tracker.http import ID, api_blueprint
 from tracker.issues.evidence import service as evidence
 from tracker.issues.evidence import uploads
 from tracker.issues.models import Upload
@@ -27,6 +26,7 @@ from tracker.issues.service import get_issue
 from tracker.owners.auth import token_or_session_required, token_or_session_user
 from tracker.owners.models import User
 from tracker.text import ascii_int
+from tracker.webapi import ID, api_blueprint
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum,expiration"

@@ -8,10 +8,18 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from tracker.extensions import db
-from tracker.http import ID, IdField, StrictSchema, Text, api_blueprint, precheck, require_json_body
 from tracker.issues.handover import service
 from tracker.owners import service as owners
 from tracker.owners.auth import current_api_user, login_required
+from tracker.webapi import (
+    ID,
+    IdField,
+    StrictSchema,
+    Text,
+    api_blueprint,
+    precheck,
+    require_json_body,
+)
 
 blp = api_blueprint("handover", __name__, "/users",
                     "Handover (交接): a user's open issues move to a successor.")

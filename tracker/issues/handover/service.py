@@ -26,7 +26,7 @@ COMMENT_MAX = 2000
 
 
 def _open_of(user_id: int) -> Any:
-    return select(Issue).where(Issue.owner_id == user_id, Issue.status != Status.closed.value)
+    return select(Issue).where(Issue.owner_id == user_id, Issue.status != Status.closed)
 
 
 def open_item_count(user: User) -> int:
@@ -44,9 +44,9 @@ def open_items(user: User) -> list[Issue]:
 
 def require_may_hand_over(actor: User, user: User) -> None:
     """An admin, or a supervisor for a user whose home org is in their scope (SPEC §3)."""
-    if actor.role == Role.admin.value:
+    if actor.role == Role.admin:
         return
-    if (actor.role == Role.supervisor.value and user.org_id is not None
+    if (actor.role == Role.supervisor and user.org_id is not None
             and owners.in_scope(actor, user.org_id)):
         return
     raise Forbidden(_l("Only an administrator, or a supervisor over this user's unit, may hand "

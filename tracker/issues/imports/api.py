@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 from tracker import spreadsheets
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import MAX_ID, api_blueprint
 from tracker.issues import sheets
 from tracker.issues.imports import service as importer
 from tracker.issues.service import require_registrar
 from tracker.owners.auth import current_api_user, login_required
 from tracker.owners.models import User
 from tracker.timeutil import today
+from tracker.webapi import MAX_ID, api_blueprint
 
 blp = api_blueprint(
     "import_api", __name__, "/imports",

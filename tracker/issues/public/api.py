@@ -8,7 +8,8 @@ import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
 
-from tracker.http import (
+from tracker.issues.public import service
+from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
     LedgerDate,
@@ -16,7 +17,6 @@ from tracker.http import (
     api_blueprint,
     pagination_header,
 )
-from tracker.issues.public import service
 
 blp = api_blueprint(
     "public", __name__, "/public",

@@ -150,7 +150,7 @@ def closed_findings(campaign: Campaign, closed_total: int, page: int,
     # at 1,000,000 issues (bench/README.md).  Each issue of the subtree has one county.
     page_ids = (
         select(Issue.id)
-        .where(Issue.campaign_id == campaign.id, Issue.status == Status.closed.value,
+        .where(Issue.campaign_id == campaign.id, Issue.status == Status.closed,
                Issue.org_id.in_(subtree_ids(campaign.org_id)))
         .order_by(*order).limit(page_size).offset(page_offset(page, page_size))
     )

@@ -8,7 +8,12 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from tracker import documents, spreadsheets
-from tracker.http import (
+from tracker.issues.reports import service as reports
+from tracker.issues.reports.export import send_report
+from tracker.issues.reports.rectification import LANGUAGES, send_rectification
+from tracker.owners.auth import current_api_user, login_required
+from tracker.timeutil import reader_language, today
+from tracker.webapi import (
     PAGINATION_HEADER_DOC,
     IdParam,
     LedgerDate,
@@ -18,11 +23,6 @@ from tracker.http import (
     json_response,
     pagination_header,
 )
-from tracker.issues.reports import service as reports
-from tracker.issues.reports.export import send_report
-from tracker.issues.reports.rectification import LANGUAGES, send_rectification
-from tracker.owners.auth import current_api_user, login_required
-from tracker.timeutil import reader_language, today
 
 blp = api_blueprint(
     "reports", __name__, "/reports",

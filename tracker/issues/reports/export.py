@@ -51,8 +51,8 @@ def _org_parts(org_ids: set[int]) -> dict[int, tuple[str, str]]:
     result: dict[int, tuple[str, str]] = {}
     for org_id, line in lines.items():
         kinds = [kind for _name, kind in line]
-        if OrgKind.county.value in kinds:
-            at = kinds.index(OrgKind.county.value)
+        if OrgKind.county in kinds:
+            at = kinds.index(OrgKind.county)
             county, below = line[at][0], line[at + 1:]
         else:
             # Above any county (the prefecture and its own centre): no county to name.

@@ -34,13 +34,13 @@ from tracker import documents
 from tracker.errors import NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.http import attachment
 from tracker.issues import sheets
 from tracker.issues.models import Campaign, Category, Issue, Status
 from tracker.issues.reports import service as reports
 from tracker.owners import service as owners
 from tracker.owners.models import Org, User
 from tracker.timeutil import format_date
+from tracker.webapi import attachment
 
 #: Findings written out in full (problem, cause, measures, window, state) at most; past it
 #: only open findings are, up to this many, and closed ones are counted per category.
@@ -177,7 +177,7 @@ def _findings(campaign_id: int, as_of: date, org_id: int, *, open_only: bool,
             .where(src.campaign_id == campaign_id, reports._in_subtree(org_id, src.org_id),
                    *ledger.where))
     if open_only:
-        stmt = stmt.where(src.status != Status.closed.value)
+        stmt = stmt.where(src.status != Status.closed)
     order = ((src.due_on, ledger.issue_id) if overdue_first
              else (Category.code, Category.id, ledger.issue_id))
     stmt = stmt.order_by(*order).limit(limit).execution_options(yield_per=200)
@@ -197,7 +197,7 @@ def _sentence(text: str) -> str:
 
 def _state(row: Any, as_of: date, lang: str) -> str:
     """整改情况: 已销号 on D; 整改中, 剩余 N 天; 已逾期 N 天; and 已延期至 D where extended."""
-    if row.status == Status.closed.value:
+    if row.status == Status.closed:
         return str(_l("Closed on %(date)s.", date=format_date(row.closed_on)))
     if as_of > row.due_on:
         state = str(_l("Overdue by %(days)s days",

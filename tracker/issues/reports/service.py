@@ -142,7 +142,7 @@ def _overdue_filters(
     if org_id is not None:
         _org_in_scope(user, org_id)
         where.append(_in_subtree(org_id, src.org_id))
-    elif user.role != Role.admin.value and user.org_id is not None:
+    elif user.role != Role.admin and user.org_id is not None:
         where.append(_in_subtree(user.org_id, src.org_id))  # the user's scope
     else:
         where.append(owners.scope_clause(user, src.org_id))
@@ -293,7 +293,7 @@ def _summary_parents(user: User, org_id: int | None) -> list[int]:
     if org_id is not None:
         _org_in_scope(user, org_id)
         return [org_id]
-    if user.role == Role.admin.value and user.org_id is None:
+    if user.role == Role.admin and user.org_id is None:
         return list(db.session.scalars(select(Org.id).where(Org.parent_id.is_(None))))
     if user.org_id is None:
         raise NotFound(_l("No such org in your scope."), errors={"org_id": [_l("No such org.")]})
@@ -318,7 +318,7 @@ def subtree_counts(
     unit = aliased(Org)
     ledger = ledger_on(as_of)
     src = ledger.rows  # the issues now, or their spans at the end of as_of
-    closed = src.status == Status.closed.value
+    closed = src.status == Status.closed
     stmt = (
         select(
             OrgClosure.ancestor_id.label("org_id"),

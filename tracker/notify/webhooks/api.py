@@ -9,7 +9,11 @@ from flask import url_for
 from flask.views import MethodView
 
 from tracker.extensions import db
-from tracker.http import (
+from tracker.notify.webhooks import service
+from tracker.notify.webhooks.models import Webhook
+from tracker.owners.auth import admin_required, current_api_user, login_required
+from tracker.paging import paginate
+from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
     IdField,
@@ -23,10 +27,6 @@ from tracker.http import (
     precheck,
     require_json_body,
 )
-from tracker.notify.webhooks import service
-from tracker.notify.webhooks.models import Webhook
-from tracker.owners.auth import admin_required, current_api_user, login_required
-from tracker.paging import paginate
 
 blp = api_blueprint(
     "webhooks", __name__, "/webhooks",

@@ -189,7 +189,7 @@ def _release(ids: list[int], token: str) -> None:
 def _tell_admins(hook: Webhook, error: str) -> None:
     """An in-app notice to every active admin, in each one's language."""
     admins = db.session.execute(
-        select(User.id, User.locale).where(User.role == Role.admin.value,
+        select(User.id, User.locale).where(User.role == Role.admin,
                                            User.active.is_(True))
     ).all()
     for admin_id, locale in admins:

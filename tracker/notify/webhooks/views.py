@@ -84,7 +84,7 @@ def admin_webhooks() -> str:
 
 def page_rows_of(stmt: Any) -> tuple[list[Any], dict[str, int]]:
     """One page of subscriptions."""
-    from tracker.http import paginate
+    from tracker.webapi import paginate
 
     return paginate(stmt, page_number(), PAGE_SIZE)
 
