@@ -301,3 +301,108 @@ def test_registration_defaults_to_the_campaign_already_started(world: Any, make:
                        page.text.split('name="campaign_id"', 1)[1].split("</select>", 1)[0])
     assert chosen is not None
     assert int(chosen.group(1) or chosen.group(2)) == current.get_json()["id"]
+
+
+# --- 5. notices: on the bar, all read at once, read by opening the issue ----------------
+
+
+def _unread(user: Any) -> int:
+    from tracker.notify.models import Notification
+
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def test_the_notices_link_sits_on_the_bar_outside_the_menu(world: Any, make: Any,
+                                                          app: Any) -> None:
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    client = page_client(app)
+    login(client, "off")
+    page = client.get("/").text
+    bar, menu = page.split('id="nav-main"', 1)
+    assert 'data-testid="notices-link"' in bar and 'data-testid="unread">1<' in bar
+    assert "/notifications" not in menu.split("</nav>", 1)[0]
+
+
+def test_mark_all_read_on_the_page_and_through_the_api(world: Any, make: Any, app: Any,
+                                                       api: Any) -> None:
+    from tests.support.pages import post_form
+
+    for _n in range(3):
+        make.issue(world.centre, world.officer, world.campaign, world.category)
+    assert _unread(world.officer) == 3
+    client = page_client(app)
+    login(client, "off")
+    inbox = client.get("/notifications").text
+    assert "全部标为已读" in inbox
+    resp = post_form(client, "/notifications", "/notifications/read-all", {})
+    assert resp.status_code == 303
+    assert _unread(world.officer) == 0
+    page = client.get("/notifications").text
+    assert "已将 3 条通知标为已读。" in page and "全部标为已读" not in page
+    # The API: the caller's own notices only.
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    make.issue(world.centre, world.officer2, world.campaign, world.category)
+    resp = api.post("/api/v1/notifications/read-all", world.officer)
+    assert resp.status_code == 200 and resp.get_json() == {"marked": 1}
+    assert _unread(world.officer) == 0 and _unread(world.officer2) == 1
+    assert api.post("/api/v1/notifications/read-all", world.officer).get_json() == {
+        "marked": 0}
+    assert api.client.post("/api/v1/notifications/read-all").status_code == 401
+
+
+def test_opening_an_issue_reads_the_notices_about_it(world: Any, make: Any, app: Any) -> None:
+    from tracker.issues import service as issues
+    from tracker.notify.models import Notification
+
+    mine = make.issue(world.centre, world.officer, world.campaign, world.category)
+    other = make.issue(world.centre, world.officer, world.campaign, world.category)
+    # A handover names both issues in one notice: opening one of them leaves it unread.
+    issues.reassign_issues(world.admin, [mine.id, other.id], world.officer2.id)
+    db.session.commit()
+    from tracker.issues.handover import service as handover
+
+    handover.hand_over(world.admin, world.officer2, world.officer.id, "调岗")
+    db.session.commit()
+    before = _unread(world.officer)
+    assert before == 3
+    client = page_client(app)
+    login(client, "off")
+    page = client.get(f"/issues/{mine.id}").text
+    assert 'data-testid="unread">2<' in page
+    read = {n.id for n in db.session.scalars(select(Notification).where(
+        Notification.user_id == world.officer.id, Notification.read_at.is_not(None)))}
+    assert len(read) == 1
+    shown = db.session.get(Notification, next(iter(read)))
+    assert shown is not None and shown.issue_ids == [mine.id]
+    # Another reader's notices are theirs; opening it again writes nothing.
+    assert _unread(world.officer2) >= 1
+    client.get(f"/issues/{mine.id}")
+    assert _unread(world.officer) == 2
+
+
+# --- 6. the officer's list: one order, stated; a decision's comment is 审批意见 ------------
+
+
+def test_the_officer_list_keeps_its_stated_order_and_labels_the_decision(
+        world: Any, make: Any, app: Any) -> None:
+    from tracker.issues.deadlines import service as deadlines
+
+    long_overdue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                              title="大厅无导视牌", due_on=date(2019, 1, 7))
+    extended = make.issue(world.centre, world.officer, world.campaign, world.category,
+                          title="窗口排队时间长", due_on=date(2019, 6, 1))
+    ahead = today() + timedelta(days=30)
+    request = deadlines.request_extension(extended, world.officer, ahead, "需采购叫号机")
+    deadlines.decide_extension(request, world.supervisor, "approve", "同意，按期完成")
+    soon = make.issue(world.centre, world.officer, world.campaign, world.category,
+                      title="办事指南未更新", due_on=today() + timedelta(days=3))
+    db.session.commit()
+    client = page_client(app)
+    login(client, "off")
+    page = client.get("/").text
+    order = [int(n) for n in re.findall(r'data-issue-id="(\d+)"', page)]
+    assert order == [long_overdue.id, soon.id, extended.id]
+    assert "逾期事项在前，逾期天数多的在上；其余按完成时限由近到远排列。" in page
+    flag = page.split(f'data-issue-id="{extended.id}"', 1)[1].split("</a>", 1)[0]
+    assert "审批意见：同意，按期完成" in flag and "理由" not in flag

@@ -28,6 +28,10 @@ _signals = Namespace()
 #: session, not yet committed).  Listeners (notices, webhooks) write in the same transaction,
 #: so a change that is rolled back tells nobody; the ledger itself knows no listener.
 events_recorded = _signals.signal("events-recorded")
+#: A person opened an issue's page: sent with ``reader`` (the User) and ``issue_id``.  The
+#: inbox listens and marks the reader's notices about the issue read (SPEC §6); each
+#: listener returns how many rows it changed, so the page commits only when one did.
+issue_opened = _signals.signal("issue-opened")
 
 # --- history -----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from tracker.issues.events import (
     announced_together,
     attention_events,
     events_recorded,
+    issue_opened,
     record,
     record_many,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "create_category",
     "decide_refusal",
     "events_recorded",
+    "issue_opened",
     "filter_issues",
     "get_issue",
     "issue_rows",

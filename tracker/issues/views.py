@@ -184,7 +184,10 @@ def home() -> str:
     user = actor()
     as_of = today()
     if user.role == Role.officer:
-        # Not closed; ascending due date puts the overdue first, the most overdue on top.
+        # One order, the one the page states: ascending due date puts the overdue first, the
+        # most days overdue on top, then the rest by deadline.  A decision on an item (被驳回,
+        # an extension decided) is flagged where the item stands, never lifted above the
+        # overdue: an extended deadline is no more urgent for being new.
         stmt = _with_relations(
             select(Issue)
             .where(Issue.owner_id == user.id, Issue.status.in_(OPEN_STATUSES))
@@ -192,9 +195,7 @@ def home() -> str:
             .limit(HOME_LIMIT)
         )
         items = list(db.session.scalars(stmt))
-        # Decisions on their work first (被驳回 with the reason, an extension decided).
         flags = issues.attention_events(user, [it.id for it in items])
-        items.sort(key=lambda it: it.id not in flags)
         return render_template("issues/home_officer.html", items=items, as_of=as_of,
                                flags=flags)
     if user.role == Role.registrar:
@@ -356,18 +357,24 @@ def edit(issue_id: int) -> Any:
 
 @login_required
 def issue_page(issue_id: int) -> str:
-    """An issue: its fields, history, evidence, and the actions this user may take."""
-    return _issue_page(actor(), issue_id)
+    """An issue: its fields, history, evidence, and the actions this user may take.
+
+    Opening it reads the reader's notices about it (the inbox listens to ``issue_opened``)."""
+    return _issue_page(actor(), issue_id, opened=True)
 
 
-def _issue_page(user: User, issue_id: int, draft: str = "") -> str:
-    """The issue page; ``draft`` fills the comment box (the text of a refused action)."""
+def _issue_page(user: User, issue_id: int, draft: str = "", opened: bool = False) -> str:
+    """The issue page; ``draft`` fills the comment box (the text of a refused action);
+    ``opened``: the reader opened it, which reads their notices about it (before the top
+    bar counts them)."""
     issue = db.session.scalar(
         _with_relations(select(Issue).where(Issue.id == issue_id))
     )
     if issue is None or not issues.can_read(user, issue):
         issues.get_issue(user, issue_id)  # the one place that says 404
     assert issue is not None
+    read = opened and any(changed for _listener, changed in
+                          issues.issue_opened.send(None, reader=user, issue_id=issue_id))
     as_of = today()
     events = db.session.execute(
         select(Event, User.display_name)
@@ -391,7 +398,7 @@ def _issue_page(user: User, issue_id: int, draft: str = "") -> str:
     closed = issue.status == Status.closed
     can_work = issues.can_work(user, issue)
     version = str(issue.version)
-    return render_template(
+    page = render_template(
         "issues/detail.html",
         issue=issue, as_of=as_of, events=events, evidence=evidence, extensions=extensions,
         names=names,
@@ -411,6 +418,9 @@ def _issue_page(user: User, issue_id: int, draft: str = "") -> str:
                    and extension_service.can_decide(user, issue, x)},
         withheld=issues.withheld_reasons(user, issue),
     )
+    if read:
+        db.session.commit()
+    return page
 
 
 @login_required

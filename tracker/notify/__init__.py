@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     (Alembic, the benchmarks) does not build its pages and API.
     """
     from tracker.extensions import api
-    from tracker.issues.service import events_recorded
+    from tracker.issues.service import events_recorded, issue_opened
     from tracker.notify import api as notify_api
     from tracker.notify import blueprint, cli, notices, order_notices, views, webhooks
     from tracker.notify.labels import notice_label
@@ -26,6 +26,10 @@ def init_app(app: Flask) -> None:
     # The ledger announces, notify listens: notices are written in the change's transaction.
     # (A weak reference to a module-level function holds as long as the module is loaded.)
     events_recorded.connect(notices.on_events_recorded)
+    # Opening an issue's page reads the reader's notices about it.
+    from tracker.notify.service import on_issue_opened
+
+    issue_opened.connect(on_issue_opened)
     # Supervision announces its orders' steps the same way; the daily pass's days tell the
     # issuers of orders overdue (once per order and step, claimed like reminders).
     orders_changed.connect(order_notices.on_orders_changed)

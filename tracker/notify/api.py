@@ -78,3 +78,22 @@ class Read(MethodView):
         notice = service.mark_read(user, notification_id)
         db.session.commit()
         return service.shown(user, [notice])[0]
+
+
+class ReadAllSchema(ma.Schema):
+    """How many notices were marked read."""
+
+    marked = ma.fields.Integer(metadata={"description": "Notices that were unread until now."})
+
+
+@blp.route("/read-all")
+class ReadAll(MethodView):
+    """Reading every notification at once."""
+
+    @login_required
+    @blp.response(200, ReadAllSchema)
+    def post(self) -> Any:
+        """Mark every unread notification of the caller read (全部标为已读)."""
+        marked = service.mark_all_read(current_api_user())
+        db.session.commit()
+        return {"marked": marked}

@@ -13,3 +13,4 @@ bp = Blueprint("notify", __name__)
 bp.add_url_rule("/notifications", view_func=views.inbox, methods=["GET"])
 bp.add_url_rule("/notifications/<int:notification_id>/read",
                 view_func=views.mark_read, methods=["POST"])
+bp.add_url_rule("/notifications/read-all", view_func=views.mark_all_read, methods=["POST"])

@@ -15,6 +15,7 @@ from tracker.notify import service
 from tracker.notify.models import Notification
 from tracker.owners.auth import page_user as actor
 from tracker.pages import CleanForm, page_action, page_number
+from tracker.requestcache import per_request
 from tracker.webapi import paginate
 
 PAGE_SIZE = 30
@@ -43,15 +44,25 @@ def mark_read(notification_id: int) -> Response:
                        back=url_for("notify.inbox", page=page_number()))
 
 
+@login_required
+def mark_all_read() -> Response:
+    """Mark every unread notice read (全部标为已读)."""
+    ReadForm()
+    return page_action(lambda: service.mark_all_read(actor()),
+                       done=lambda n: _("%(n)s notices marked as read.", n=n),
+                       back=url_for("notify.inbox"))
+
+
 def menu_context() -> dict[str, Any]:
     """The menu's unread count, for every page (one indexed count, only when shown)."""
 
     def unread_count() -> int:
         if not current_user or not current_user.is_authenticated:
             return 0
-        return int(db.session.scalar(
+        # The top bar and the inbox ask: one count a page.
+        return per_request("tracker.unread_count", lambda: int(db.session.scalar(
             select(func.count()).where(Notification.user_id == current_user.id,
                                        Notification.read_at.is_(None))
-        ) or 0)
+        ) or 0), int)
 
     return {"unread_count": unread_count}
