@@ -406,3 +406,83 @@ def test_the_officer_list_keeps_its_stated_order_and_labels_the_decision(
     assert "逾期事项在前，逾期天数多的在上；其余按完成时限由近到远排列。" in page
     flag = page.split(f'data-issue-id="{extended.id}"', 1)[1].split("</a>", 1)[0]
     assert "审批意见：同意，按期完成" in flag and "理由" not in flag
+
+
+# --- 10. Chinese said once, in full-width punctuation -------------------------------------
+
+
+def test_refusals_are_said_once_with_full_width_punctuation(app: Any) -> None:
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from tracker.errors import ValidationError
+    from tracker.pages import refusal_text
+
+    specific = ValidationError(_l("A comment is required to reject or reopen."),
+                               errors={"comment": [_l("Required.")]})
+    generic = ValidationError(_l("Some fields are invalid."), errors={
+        "title": [_l("Required.")],
+        "due_on": [_l("The due date cannot be before the start date.")]})
+    with app.test_request_context("/"), force_locale("zh_Hans"):
+        assert refusal_text(specific) == "驳回或重新打开需要填写意见。"
+        text = refusal_text(generic)
+        assert text == "部分内容填写有误。问题：必填；完成时限：完成时限不能早于开始日期。" or (
+            text.startswith("部分内容填写有误。") and "；" in text and text.endswith("。"))
+        assert not re.search(r"[(),:;]", text), text
+    with app.test_request_context("/"), force_locale("en"):
+        assert refusal_text(specific) == "A comment is required to reject or reopen."
+        assert refusal_text(generic).startswith("Some fields are invalid. (")
+
+
+def _subject(message: Any) -> str:
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def test_a_notice_mail_says_what_happened_to_what(world: Any, make: Any, smtp: Any) -> None:
+    from tests.smtp import text_of
+    from tracker.notify import notices
+
+    owners.update_user(world.officer, world.officer, notify_mail="off")
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                       status="submitted", title="导视牌无藏文")
+    owners.update_user(world.officer, world.officer, notify_mail="immediate")
+    from tracker.issues import service as issues
+
+    issues.transition(issue, world.supervisor, "close", "核查属实")
+    db.session.commit()
+    assert notices.run_sweep().ok
+    (mine,) = smtp.to("off@example.gov.cn")
+    assert _subject(mine) == f"已销号：#{issue.id} 导视牌无藏文"
+    assert "核查属实" in text_of(mine)
+
+
+def test_tibetan_mails_name_the_unit_path_in_tibetan(world: Any, make: Any, smtp: Any) -> None:
+    from tests.smtp import text_of
+    from tracker.notify import notices
+    from tracker.notify import service as reminders
+
+    for org, name_bo in ((world.prefecture, "མགོ་ལོག"), (world.county, "རྨ་སྟོད"),
+                         (world.centre, "རྨ་སྟོད་ཞབས་ཞུ་ལྟེ་བ")):
+        org.name_bo = name_bo
+    owners.update_user(world.officer, world.officer, locale="bo")
+    db.session.commit()
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                       due_on=date(2018, 8, 1))
+    assert notices.run_sweep().ok
+    (notice,) = smtp.to("off@example.gov.cn")
+    path = "མགོ་ལོག / རྨ་སྟོད / རྨ་སྟོད་ཞབས་ཞུ་ལྟེ་བ"
+    assert path in text_of(notice) and "玛多县" not in text_of(notice)
+    smtp.clear()
+    assert reminders.run_pass(date(2018, 8, 1)).ok
+    (reminder,) = smtp.to("off@example.gov.cn")
+    assert path in text_of(reminder) and issue.title in text_of(reminder)
+    # A Chinese reader of the same unit reads the Chinese path.
+    owners.update_user(world.officer, world.officer, locale="zh_Hans")
+    db.session.commit()
+    make.issue(world.centre, world.officer, world.campaign, world.category)
+    smtp.clear()
+    assert notices.run_sweep().ok
+    (chinese,) = smtp.to("off@example.gov.cn")
+    assert "果洛州 / 玛多县 / 玛多县行政服务中心" in text_of(chinese)

@@ -187,7 +187,8 @@ def test_one_mail_per_recipient_with_all_their_notices_then_nothing_new(world, m
     mine = smtp.to("off@example.gov.cn")
     assert len(mine) == 1
     text, html = text_of(mine[0]), html_of(mine[0])
-    assert subject(mine[0]) == "【整改台账】您有 4 条新通知"  # two assigned, two sent back
+    # What happened and to what, the first of four (two assigned, two sent back).
+    assert subject(mine[0]) == f"交办给您：#{made[0].id} {made[0].title}（另有 3 条通知）"
     for issue in made:
         assert f"http://tracker.test/issues/{issue.id}" in text
         assert f'href="http://tracker.test/issues/{issue.id}"' in html
@@ -261,14 +262,14 @@ def test_each_recipient_reads_their_own_language(world, make, smtp):
     owners.update_user(world.officer, world.officer, locale="bo")
     owners.update_user(world.county_supervisor, world.county_supervisor, locale="en")
     db.session.commit()
-    _reject(world, make)
+    made = _reject(world, make)
     result = notices.run_sweep()
     assert result.ok and result.digests == 2
     (bo,) = smtp.to("off@example.gov.cn")
     (en,) = smtp.to("madosup@example.gov.cn")
-    assert subject(bo) == "[ཞིག་གསོའི་ཐོ་དེབ།] བརྡ་ཐོ་གསར་པ་ 2"
+    assert re.fullmatch(r"\S+། #\d+ \S+། གཞན་ 1", subject(bo)), subject(bo)
     assert "ཕྱིར་སློག་བྱས།" in text_of(bo) and 'lang="bo"' in html_of(bo)
-    assert subject(en) == "[Rectification ledger] 1 new notice(s)"
+    assert subject(en) == f"Submitted for verification: #{made[0].id} {made[0].title}"
     assert "Submitted for verification" in text_of(en)
     # The subject travels RFC 2047-encoded.
     raw = bo.as_bytes().decode("ascii")

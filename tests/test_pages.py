@@ -116,7 +116,9 @@ def test_a_refused_action_shows_why(client: FlaskClient, world: Any, make: Any) 
     resp = post_form(client, f"/issues/{issue.id}", f"/issues/{issue.id}/transition",
                      {"action": "reject", "comment": ""})
     assert resp.status_code == 422  # the issue page again, with the reason on top
-    assert "驳回或重新打开需要填写意见。(意见:必填。)" in resp.text
+    # Said once, in full-width punctuation (issue 25 item 10): the message names the field.
+    assert "驳回或重新打开需要填写意见。</div>" in resp.text and "意见:必填" not in resp.text
+    assert "意见：必填" not in resp.text
     assert "待验收" in resp.text
 
 

@@ -125,9 +125,10 @@ class TibetanNamed:
         return str(self.name)
 
     @classmethod
-    def local_name_column(cls) -> Any:
+    def local_name_column(cls, language: str | None = None) -> Any:
         """``local_name`` as a column labelled ``name``, for the reader of the answer being
-        made (to select; filter on ``name`` and ``name_bo``)."""
-        if reader_language() == "bo":
+        made, or of ``language`` ("bo", "zh", "en": a mail's recipient, outside any request)
+        (to select; filter on ``name`` and ``name_bo``)."""
+        if (language or reader_language()) == "bo":
             return func.coalesce(cls.name_bo, cls.name).label("name")
         return cls.name.label("name")

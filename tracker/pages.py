@@ -98,19 +98,41 @@ def field_errors(exc: DomainError) -> dict[str, list[str]]:
     return result
 
 
+#: Messages that say only that something is wrong: the field errors after them say what.
+_GENERIC_MESSAGES = ("Some fields are invalid.", "Unknown fields.")
+#: Field errors that a specific message already says ("驳回或重新打开需要填写意见。" needs no
+#: "意见：必填。" after it).
+_SAID_BY_THE_MESSAGE = ("Required.", "Already registered.")
+
+
+def _adds_something(exc: DomainError, errors: list[str]) -> bool:
+    """Whether a field's errors (in the current language) say more than the refusal's
+    message already does."""
+    message = explain(exc)
+    if all(e == message for e in errors):
+        return False
+    if message in {_(m) for m in _GENERIC_MESSAGES}:
+        return True
+    said = {_(m) for m in _SAID_BY_THE_MESSAGE}
+    return not all(e in said for e in errors)
+
+
 def refusal_text(exc: DomainError, *, details: bool = True) -> str:
-    """A refusal as one line in the current language: its message, then (``details``) each
-    field's errors under the field's label."""
-    fields = field_errors(exc) if details else {}
+    """A refusal said once, in the current language: its message, then (``details``) the
+    field errors that add to it, each under the field's label.  Chinese in full-width
+    punctuation: "部分字段无效。标题：必填；完成时限：不能早于开始日期。"."""
+    fields = {k: v for k, v in field_errors(exc).items()
+              if _adds_something(exc, v)} if details else {}
     text = explain(exc)
-    if fields:
-        if is_chinese():
-            parts = [f"{FIELD_LABELS.get(k, k)}:{''.join(v)}" for k, v in fields.items()]
-            text = f"{text}({';'.join(parts)})"
-        else:
-            parts = [f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in fields.items()]
-            text = f"{text} ({'; '.join(parts)})"
-    return text
+    if not fields:
+        return text
+    if is_chinese():
+        parts = ["{}：{}".format(FIELD_LABELS.get(k, k),
+                                "".join(v).rstrip("。.").replace("。", "，"))
+                 for k, v in fields.items()]
+        return f"{text}{'；'.join(parts)}。"
+    parts = [f"{FIELD_LABELS.get(k, k)}: {' '.join(v)}" for k, v in fields.items()]
+    return f"{text} ({'; '.join(parts)})"
 
 
 def flash_refusal(exc: DomainError) -> None:

@@ -65,6 +65,11 @@ def recipient_locale(locale: str | None) -> str:
     return locale if locale in LANGUAGES else LANGUAGES[0]
 
 
+def name_language(locale: str) -> str:
+    """The language whose names of units a recipient of ``locale`` reads ("bo" or "zh")."""
+    return "bo" if locale == "bo" else "zh"
+
+
 def _speaking(locale: str | None) -> Any:
     """Render in the recipient's language (Flask-Babel, the catalogues)."""
     return force_locale(recipient_locale(locale))
@@ -156,10 +161,17 @@ class NoticeItem:
     at: datetime
 
 
-def notices_subject(count: int, locale: str | None = None) -> str:
-    """The subject line of a mail of ``count`` event notices."""
+def notices_subject(items: list[NoticeItem], locale: str | None = None) -> str:
+    """The subject line of a mail of event notices: what happened and to what
+    ("销号：#17 导视牌无藏文"), the first of them and how many in all when there are more."""
+    first = items[0]
     with _speaking(locale):
-        return gettext("[Rectification ledger] %(n)s new notice(s)", n=count)
+        subject = gettext("%(what)s: #%(id)s %(title)s",
+                          what=notice_label(first.kind, first.event), id=first.issue_id,
+                          title=first.title)
+        if len(items) > 1:
+            subject = gettext("%(first)s and %(n)s more", first=subject, n=len(items) - 1)
+    return subject
 
 
 def build_notices(*, to_name: str, to_address: str, items: list[NoticeItem],
@@ -168,7 +180,7 @@ def build_notices(*, to_name: str, to_address: str, items: list[NoticeItem],
     if not items:
         raise ValueError("a notice mail needs at least one notice (no empty mails)")
     return _message(to_name=to_name, to_address=to_address,
-                    subject=notices_subject(len(items), locale), template="notices",
+                    subject=notices_subject(items, locale), template="notices",
                     locale=locale, items=items)
 
 

@@ -234,7 +234,10 @@ def _held(token: str) -> tuple[list[_NoticeDigest], int]:
         ):
             people[user.id] = _Recipient(*user)
             names[user.id] = user.display_name
-    paths = org_paths({r.org_id for r in rows})
+    # Each recipient reads the unit's path in their language (Tibetan names in Tibetan).
+    org_ids = {r.org_id for r in rows}
+    paths = {lang: org_paths(org_ids, mail.name_language(lang))
+             for lang in {mail.recipient_locale(p.locale) for p in people.values()}}
     stale: list[int] = []
     grouped: dict[int, _NoticeDigest] = {}
     for r in rows:
@@ -244,7 +247,8 @@ def _held(token: str) -> tuple[list[_NoticeDigest], int]:
             continue
         digest = grouped.setdefault(r.recipient_id, _NoticeDigest(recipient, [], []))
         digest.items.append(mail.NoticeItem(
-            issue_id=r.issue_id, title=r.title, org_path=paths.get(r.org_id, ""), kind=r.kind,
+            issue_id=r.issue_id, title=r.title, kind=r.kind,
+            org_path=paths[mail.recipient_locale(recipient.locale)].get(r.org_id, ""),
             event=r.step, actor_name=names.get(r.actor_id or 0) or r.actor_label or "",
             comment=r.comment or "", at=r.created_at,
         ))

@@ -434,7 +434,10 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
                    User.active).where(User.id.in_(chunk))
         ):
             recipients[user.id] = _Recipient(*user)
-    paths = org_paths({row.org_id for row in issues.values()})
+    # Each recipient reads the unit's path in their language (Tibetan names in Tibetan).
+    org_ids = {row.org_id for row in issues.values()}
+    paths = {lang: org_paths(org_ids, mail.name_language(lang))
+             for lang in {mail.recipient_locale(r.locale) for r in recipients.values()}}
 
     stale: list[int] = []
     grouped: dict[tuple[int, str], dict[int, list[_Claim]]] = defaultdict(
@@ -466,7 +469,9 @@ def _held_digests(token: str, as_of: date) -> tuple[list[_Digest], int]:
             try:
                 left, late = working_day_figures(issue, as_of, working_days)
                 item = mail.DigestItem(
-                    issue_id=issue_id, title=issue.title, org_path=paths.get(issue.org_id, ""),
+                    issue_id=issue_id, title=issue.title,
+                    org_path=paths[mail.recipient_locale(recipients[recipient_id].locale)]
+                    .get(issue.org_id, ""),
                     owner_name=issue.owner_name, due_on=issue.due_on, step=newest.step,
                     days_left=days_left(issue.due_on, as_of), working_days_left=left,
                     working_days_overdue=late,

@@ -327,14 +327,14 @@ def _move_subtree(org: Org, parent: Org | None) -> None:
     db.session.expire_all()
 
 
-def org_paths(org_ids: set[int]) -> dict[int, str]:
+def org_paths(org_ids: set[int], language: str | None = None) -> dict[int, str]:
     """Names from the top joined by " / " for each org, in one query (Tibetan names to a
-    reader of Tibetan)."""
+    reader of Tibetan: the answer's reader, or ``language``, a mail's recipient's)."""
     if not org_ids:
         return {}
     # The name as a correlated lookup by primary key, not a join: PostgreSQL joined by
     # hashing every org (3 ms at 10,000 orgs) to name the few ancestors of one page.
-    name = (select(Org.local_name_column()).where(Org.id == OrgClosure.ancestor_id)
+    name = (select(Org.local_name_column(language)).where(Org.id == OrgClosure.ancestor_id)
             .scalar_subquery())
     rows = db.session.execute(
         select(OrgClosure.descendant_id, name, OrgClosure.distance)
