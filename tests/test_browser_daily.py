@@ -1,0 +1,171 @@
+"""Issue 25 in real Chromium, at 1280 and 390 px, in Chinese and Tibetan: the supervisor's
+table fits the page, the notices show on a phone's bar, the officer's list states its order,
+the registration form narrows the owners and registers one finding after another."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import (
+    Recorder,
+    browser,
+    live_server,
+    log_in,
+    recording_context,
+    release_database,
+)
+from tests.factories import PASSWORD
+from tracker.extensions import db
+from tracker.issues.deadlines import service as deadlines
+from tracker.timeutil import today
+
+__all__ = ["browser", "live_server"]  # fixtures, imported for pytest
+
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+SHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
+TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
+#: The seven provincial categories (SPEC §8), as long as they are.
+CATEGORIES = [
+    ("审批事项\"不集中\",群众办事\"来回跑\"", "ཞིབ་བཤེར་དོན་ཚན་མ་འདུས་པས་མི་མང་ཕར་ཚུར་འགྲོ་དགོས་པ།"),
+    ("窗口设置不科学,排队等待时间长", "སྒེའུ་ཁུང་གི་སྒྲིག་བཀོད་ཚན་རིག་དང་མི་མཐུན་པས་སྒུག་དུས་རིང་བ།"),
+    ("办事指引不清楚,办理事项难搞懂", "ལས་དོན་ལམ་སྟོན་གསལ་པོ་མེད་པས་གོ་དཀའ་བ།"),
+    ("精细服务不到位,便民设施不便民", "ཞབས་ཞུ་ཞིབ་ཚགས་མིན་པས་སྟབས་བདེའི་སྒྲིག་ཆས་སྟབས་མི་བདེ་བ།"),
+    ("大厅管理水平差,\"灰色\"中介过多", "ཐང་ཆེན་དོ་དམ་ཆུ་ཚད་དམའ་བས་བར་ཚོང་མང་བ།"),
+    ("审批服务乱收费,群众办事成本高", "ཞིབ་བཤེར་ཞབས་ཞུར་གླ་ཆ་ཕྱོགས་མེད་དུ་བསྡུས་པ།"),
+    ("\"信息孤岛\"未消除,政府效能难提升", "ཆ་འཕྲིན་གླིང་ཕྲན་མ་སེལ་བས་གཞུང་གི་ནུས་པ་མི་འཕེལ་བ།"),
+]
+COUNTIES = [("玛沁县", "རྨ་ཆེན"), ("班玛县", "པད་མ"), ("甘德县", "དགའ་བདེ"),
+            ("达日县", "དར་ལག"), ("久治县", "གཅིག་སྒྲིལ"), ("玛多县", "རྨ་སྟོད")]
+
+
+def _shot(page: Any, name: str) -> None:
+    """Keep a screenshot to look at (instance/ is not in the repository)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _sized(page: Any, width: str) -> None:
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+
+
+def _overflows(page: Any) -> bool:
+    return bool(page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"))
+
+
+def _prefecture(world: Any, make: Any) -> None:
+    """Six counties with Tibetan names, seven categories, findings in each, some overdue,
+    some submitted to the prefecture's supervisor, an extension awaiting a decision."""
+    world.prefecture.name_bo = "མགོ་ལོག"
+    categories = [world.category, world.category2]
+    categories += [make.category(f"C{i}", name) for i, (name, _bo) in
+                   enumerate(CATEGORIES[2:], start=3)]
+    for category, (_name, name_bo) in zip(categories, CATEGORIES, strict=True):
+        category.name_bo = name_bo
+    for n, (name, name_bo) in enumerate(COUNTIES):
+        county = make.org(name, "county", world.prefecture)
+        county.name_bo = name_bo
+        officer = make.user("officer", county)
+        for k, category in enumerate(categories):
+            if (n + k) % 3 == 0:
+                continue
+            status = "submitted" if (n + k) % 5 == 0 else "open"
+            make.issue(county, officer, world.campaign, category, status=status,
+                       due_on=date(2019, 1, 7) if k % 2 else today() + timedelta(days=40),
+                       title=f"{name}窗口人员业务能力不足，群众办事来回跑{k}")
+    issue = make.issue(world.centre, world.officer, world.campaign, categories[0],
+                       title="大厅导视牌无藏文")
+    deadlines.request_extension(issue, world.officer, today() + timedelta(days=60),
+                                "需重新制作双语导视牌")
+    db.session.commit()
+
+
+# --- 4. the supervisor's table fits at 1280 px; the queues are cards on a phone ----------
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_supervisors_key_numbers_are_on_screen(browser: Any, live_server: Any, world: Any,
+                                                   make: Any, lang: str, width: str) -> None:
+    _prefecture(world, make)
+    world.supervisor.locale = lang
+    db.session.commit()
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "zhou", PASSWORD)
+        _sized(page, width)
+        for path in ("/", "/reports/summary"):
+            page.goto(path)
+            table = page.locator("[data-testid=summary-table]")
+            assert table.count() == 1
+            assert not _overflows(page), path
+            if width == "desktop":
+                # 延期, 逾期, 完成率 and the light in view without scrolling sideways.
+                for key in ("extended", "overdue", "completion", "light"):
+                    head = table.locator(f"thead [data-column={key}]")
+                    box = head.bounding_box()
+                    assert box is not None and box["x"] + box["width"] <= 1280, (path, key)
+                scroller = page.locator("[data-testid=summary-table-scroll]")
+                assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), path
+            else:
+                # Queues and the table become cards: every value under its label.
+                for queue in ("verify-queue", "decide-queue"):
+                    rows = page.locator(f"[data-testid={queue}] tbody tr")
+                    if path == "/" and rows.count():
+                        assert rows.first.evaluate(
+                            "e => getComputedStyle(e).display") == "block", queue
+                        label = rows.first.locator("td").nth(1).evaluate(
+                            "e => getComputedStyle(e, '::before').content")
+                        assert label not in ("none", "normal", ""), queue
+            if lang == "bo":
+                assert TIBETAN.search(table.locator("thead").inner_text())
+            _shot(page, f"daily-summary{path.replace('/', '-')}-{lang}-{width}")
+    finally:
+        context.close()
+    assert recorder.errors == []
+
+
+# --- 9. the Tibetan menu on one line at 1280 px ------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["bo", "zh_Hans", "en"])
+def test_the_menu_is_one_line_at_1280_px(browser: Any, live_server: Any, world: Any,
+                                         lang: str) -> None:
+    world.supervisor.locale = world.admin.locale = lang
+    db.session.commit()
+    release_database()
+    recorder = Recorder(live_server.url)
+    for username in ("zhou", "admin"):
+        _menu_on_one_line(browser, live_server, recorder, username, lang)
+    assert recorder.errors == []
+
+
+def _menu_on_one_line(browser: Any, live_server: Any, recorder: Recorder, username: str,
+                      lang: str) -> None:
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, username, PASSWORD)
+        _sized(page, "desktop")
+        page.goto("/")
+        # Every link of the bar on one line, and the bar one row high.
+        tops = page.evaluate("""() => [...document.querySelectorAll(
+            'nav.navbar .nav-link, nav.navbar .navbar-text, nav.navbar .btn, nav.navbar .navbar-brand')]
+            .map(e => { const r = e.getBoundingClientRect();
+                        const line = parseFloat(getComputedStyle(e).lineHeight) || 24;
+                        return [e.textContent.trim(), Math.round(r.top + r.height / 2),
+                                r.height <= line * 1.6 + 16]; })""")
+        _shot(page, f"daily-menu-{username}-{lang}-desktop")
+        assert [t for t in tops if not t[2]] == []
+        middles = {middle for _text, middle, _one in tops}
+        if lang != "en":  # English, the longest, may take a second row of whole items
+            assert max(middles) - min(middles) <= 6, tops
+        assert not _overflows(page)
+    finally:
+        context.close()
