@@ -48,7 +48,7 @@ def test_a_finding_from_registration_to_closure(browser: Any, live_server: Any, 
         form.locator("textarea[name=measures]").fill("增设综合窗口")
         form.locator("input[name=starts_on]").fill("2018-07-07")
         form.locator("input[name=due_on]").fill("2019-01-07")
-        form.get_by_role("button", name="登记").click()
+        form.get_by_role("button", name="登记", exact=True).click()
         reg.wait_for_url(re.compile(r"/issues/\d+$"))
         issue_id = _issue_id(reg)
         assert reg.locator("h1").inner_text().endswith("待整改")

@@ -75,7 +75,7 @@ def test_a_tibetan_registrar_registers_with_the_forms_own_dates(
         page.fill("input[name=title]", "导视牌无藏文")
         page.fill("input[name=due_on]", due)
         _shot(page, f"daily-register-bo-{width}")
-        page.locator("form [type=submit]").last.click()
+        page.locator("[data-testid=register]").click()
         page.wait_for_url(re.compile(r"/issues/\d+$"))
         # Shown dates follow the locale: the issue page writes them in Tibetan.
         assert TIBETAN.search(page.locator("main").inner_text())
@@ -486,3 +486,110 @@ def test_tibetan_mails_name_the_unit_path_in_tibetan(world: Any, make: Any, smtp
     assert notices.run_sweep().ok
     (chinese,) = smtp.to("off@example.gov.cn")
     assert "果洛州 / 玛多县 / 玛多县行政服务中心" in text_of(chinese)
+
+
+# --- 7. the owner list follows the unit; register another; copy as new -------------------
+
+
+def _options(html: str, name: str) -> dict[str, str]:
+    box = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+    return {v: t for v, t in re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)<', box)}
+
+
+def test_the_owner_list_is_the_chosen_units_line(world: Any, app: Any) -> None:
+    client = page_client(app)
+    login(client, "zhou")
+    # The supervisor of the prefecture registers for 玛多's 人社窗口: its line, not the
+    # other county's people.
+    owners_of = client.get(f"/issues/owners?org_id={world.department.id}").get_json()
+    ids = {o["value"] for o in owners_of}
+    assert {world.officer2.id, world.officer.id, world.county_supervisor.id} <= ids
+    assert world.other_officer.id not in ids and world.other_registrar.id not in ids
+    # Officers first; anyone else is named with their role.
+    assert owners_of[0]["value"] == world.officer2.id
+    named = {o["value"]: o["text"] for o in owners_of}
+    assert "督查人员" in named[world.supervisor.id] and "督查" not in named[world.officer2.id]
+    # The form itself lists the line of the unit it holds (the user's own by default).
+    page = client.get("/issues/new").text
+    assert str(world.other_officer.id) in _options(page, "owner_id")
+    page = client.get(f"/issues/new?org_id={world.department.id}").text
+    assert str(world.other_officer.id) not in _options(page, "owner_id")
+    # A unit outside the reader's scope lists nobody.
+    outsider = page_client(app)
+    login(outsider, "jzreg")
+    assert outsider.get(f"/issues/owners?org_id={world.department.id}").get_json() == []
+
+
+def test_an_owner_off_the_units_line_is_refused_in_the_rules_words(world: Any,
+                                                                   app: Any) -> None:
+    from tests.support.pages import post_form
+
+    client = page_client(app)
+    login(client, "zhou")
+    resp = post_form(client, "/issues/new", "/issues/new", {
+        "campaign_id": world.campaign.id, "org_id": world.department.id,
+        "category_id": world.category.id, "owner_id": world.other_officer.id,
+        "title": "窗口无导办员", "starts_on": "2026-03-01", "due_on": "2026-06-01"})
+    assert resp.status_code == 422
+    assert "责任人" in resp.text and "Not a valid choice" not in resp.text
+    assert db.session.scalar(select(Issue).where(Issue.title == "窗口无导办员")) is None
+
+
+def test_save_and_register_another_keeps_the_reports_fields(world: Any, app: Any) -> None:
+    from tests.support.pages import post_form
+
+    client = page_client(app)
+    login(client, "reg")
+    values = {"campaign_id": world.campaign.id, "org_id": world.department.id,
+              "category_id": world.category2.id, "owner_id": world.officer2.id,
+              "title": "叫号系统经常故障", "cause": "设备老化", "measures": "更换叫号机",
+              "starts_on": "2026-03-01", "due_on": "2026-06-30",
+              "registered_on": "2026-02-20", "then": "another"}
+    resp = post_form(client, "/issues/new", "/issues/new", values)
+    assert resp.status_code == 302
+    issue = db.session.scalar(select(Issue).where(Issue.title == "叫号系统经常故障"))
+    assert issue is not None and issue.registered_on == date(2026, 2, 20)
+    nxt = client.get(resp.headers["Location"])
+    assert nxt.request.path == "/issues/new"
+    page = nxt.text
+    assert f"已登记 #{issue.id} 叫号系统经常故障，请继续登记下一条。" in page
+    for name, value in (("campaign_id", world.campaign.id), ("org_id", world.department.id),
+                        ("category_id", world.category2.id)):
+        box = page.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        assert re.search(rf'<option selected value="{value}"|<option value="{value}" selected',
+                         box), name
+    for name, value in (("starts_on", "2026-03-01"), ("due_on", "2026-06-30"),
+                        ("registered_on", "2026-02-20")):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+        assert field and f'value="{value}"' in field.group(0), name
+    title = re.search(r'<input[^>]*name="title"[^>]*>', page)
+    assert title and "叫号系统" not in title.group(0)
+    # Plain 登记 goes to the new finding's page.
+    del values["then"]
+    values["title"] = "窗口未公示办事指南"
+    resp = post_form(client, "/issues/new", "/issues/new", values)
+    assert re.search(r"/issues/\d+$", resp.headers["Location"])
+
+
+def test_copy_as_a_new_finding(world: Any, make: Any, app: Any) -> None:
+    source = make.issue(world.department, world.officer2, world.campaign, world.category2,
+                        title="自助终端无藏文界面", cause="采购时未提要求",
+                        measures="升级终端软件")
+    client = page_client(app)
+    login(client, "reg")
+    page = client.get(f"/issues/{source.id}").text
+    assert f'href="/issues/new?copy={source.id}"' in page and "复制为新问题" in page
+    form = client.get(f"/issues/new?copy={source.id}").text
+    assert f"复制自 #{source.id}" in form
+    assert 'value="自助终端无藏文界面"' in form and "采购时未提要求" in form
+    assert re.search(rf'<option selected value="{world.officer2.id}"|'
+                     rf'<option value="{world.officer2.id}" selected', form)
+    field = re.search(r'<input[^>]*name="registered_on"[^>]*>', form)
+    assert field and f'value="{today().isoformat()}"' in field.group(0)
+    # An officer may not register: no button; a finding out of scope: 404.
+    officer = page_client(app)
+    login(officer, "off2")
+    assert "复制为新问题" not in officer.get(f"/issues/{source.id}").text
+    other = page_client(app)
+    login(other, "jzreg")
+    assert other.get(f"/issues/new?copy={source.id}").status_code == 404

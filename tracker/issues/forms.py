@@ -35,8 +35,10 @@ class IssueForm(CleanForm):
     description = TextAreaField(_l("Description"), validators=[Optional()])
     cause = TextAreaField(_l("Cause"), validators=[Optional()])
     measures = TextAreaField(_l("Measures"), validators=[Optional()])
+    #: Its choices are the chosen unit's owners; a choice off that list is refused by the
+    #: owner rule itself (``registration.owner_refusal``), in its words.
     owner_id = SelectField(_l("Responsible officer"), coerce=int_or_none,
-                           validators=[InputRequired(REQUIRED)])
+                           validate_choice=False, validators=[InputRequired(REQUIRED)])
     starts_on = CnDateField(_l("Starts on"), validators=[InputRequired(REQUIRED)])
     due_on = CnDateField(_l("Due on"), validators=[Optional()], year_from="starts_on")
     #: On registration only (the edit page does not show it).

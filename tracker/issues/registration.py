@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, and_, exists, select
 
 from tracker.batchids import assign_ids
 from tracker.errors import Conflict, DomainError
@@ -119,14 +120,11 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
         errors["category_id"] = [_l("No such category.")]
     owner_id = values.get("owner_id")
     owner = memo.get(User, owner_id) if owner_id is not None else None
-    if owner is None or not owner.active:
-        errors["owner_id"] = [_l("No such active user.")]
-    elif "org_id" not in errors and (
-        owner.org_id is None or not memo.on_line(owner.org_id, int(org_id or 0))
-    ):
-        errors["owner_id"] = [
-            _l("The owner's home org must be the issue's org, above or below it.")
-        ]
+    why = (_l("No such active user.") if owner is None else
+           owner_refusal(owner, None if "org_id" in errors else int(org_id or 0),
+                         on_line=memo.on_line))
+    if why is not None:
+        errors["owner_id"] = [why]
     starts_on, due_on = values.get("starts_on"), values.get("due_on")
     if starts_on is None:
         errors["starts_on"] = [_l("Required.")]
@@ -158,14 +156,26 @@ def check_registration(actor: User, values: dict[str, Any], current: Issue | Non
                        reason="duplicate", errors={"title": [_l("Already registered.")]})
 
 
-def owner_refusal(owner: User, org_id: int) -> Any:
-    """Why ``owner`` cannot own an issue of ``org_id`` (None when they can): an owner is an
-    active user whose home org lies on the issue org's line (SPEC §3)."""
+def owner_refusal(owner: User, org_id: int | None,
+                  on_line: Callable[[int, int], bool] = owners.orgs_on_line) -> Any:
+    """Why ``owner`` cannot own an issue of ``org_id`` (None when they can): the owner rule
+    (SPEC §3), an owner is an active user whose home org lies on the issue org's line.  The
+    one home of the rule: registration, edits, imports and handovers ask it; ``owner_clause``
+    is its SQL twin (the forms' owner lists).  ``org_id`` None checks only that the owner is
+    active (the org itself was refused); ``on_line`` may remember across a batch."""
     if not owner.active:
         return _l("No such active user.")
-    if owner.org_id is None or not owners.orgs_on_line(owner.org_id, org_id):
+    if org_id is None:
+        return None
+    if owner.org_id is None or not on_line(owner.org_id, org_id):
         return _l("The owner's home org must be the issue's org, above or below it.")
     return None
+
+
+def owner_clause(org_id: int) -> ColumnElement[bool]:
+    """``owner_refusal(user, org_id) is None`` as SQL: the users who may own an issue of
+    ``org_id`` (active, their home org on its line)."""
+    return and_(User.active.is_(True), owners.on_line_clause(User.org_id, org_id))
 
 
 class RowsRefused(Invalid):

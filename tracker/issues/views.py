@@ -13,6 +13,7 @@ from typing import Any
 import marshmallow as ma
 from flask import (
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -58,6 +59,7 @@ from tracker.issues.schemas import IssueQuerySchema
 from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.choices import org_choices, org_filter_choices
+from tracker.owners.labels import ROLE_LABELS
 from tracker.owners.models import Org, OrgKind, Role, User
 from tracker.pages import (
     flash_refusal,
@@ -67,7 +69,7 @@ from tracker.pages import (
     save_form,
 )
 from tracker.text import ascii_int
-from tracker.timeutil import today
+from tracker.timeutil import domain_date, today
 from tracker.webapi import paginate
 
 PAGE_SIZE = 50
@@ -78,27 +80,34 @@ HOME_LIMIT = 200
 # --- choices for forms -------------------------------------------------------------------
 
 
-def owner_choices(user: User) -> list[tuple[int, str]]:
-    """Active users who may own an issue registered by ``user``: those on the line of the
-    user's org (the owner rule, ``owners.on_line_clause``), which covers the line of every org
-    the form offers; the service measures the choice from the issue's org."""
+def owner_choices(user: User, org_id: int | None = None) -> list[tuple[int, str]]:
+    """Who may own an issue of ``org_id`` (the owner rule's SQL twin, ``owner_clause``):
+    active users on that unit's line; without a unit, the line of the user's own org.
+    Officers first (they own most findings); anyone else is named with their role, so a
+    registrar sees that a supervisor chosen as owner could then not verify the finding."""
+    org_id = org_id if org_id is not None else user.org_id
+    if org_id is None:
+        if user.role != Role.admin:
+            return []
+        where: Any = User.active.is_(True)
+    elif not owners.in_scope(user, org_id):
+        return []
+    else:
+        where = issues.owner_clause(org_id)
     stmt = (
-        select(User.id, User.display_name, User.username, Org.local_name_column())
+        select(User.id, User.display_name, User.username, User.role, Org.local_name_column())
         .join(Org, Org.id == User.org_id)
-        .where(User.active.is_(True))
-        # Officers first: they own most findings.
+        .where(where)
         .order_by(User.role != Role.officer, Org.depth.desc(), Org.code, User.display_name)
     )
-    if user.role != Role.admin:
-        if user.org_id is None:
-            return []
-        stmt = stmt.where(owners.on_line_clause(User.org_id, user.org_id))
-    return [(uid, f"{name} ({username}) · {org}") for uid, name, username, org
-            in db.session.execute(stmt)]
+    return [(uid, f"{name} ({username}) · {org}" if role == Role.officer
+             else f"{name} ({username}) · {ROLE_LABELS[role]} · {org}")
+            for uid, name, username, role, org in db.session.execute(stmt)]
 
 
-def fill_issue_form(form: IssueForm, user: User) -> None:
-    """Set the choices of the register/edit form."""
+def fill_issue_form(form: IssueForm, user: User, org_id: int | None = None) -> None:
+    """Set the choices of the register/edit form; the owners are those of the chosen unit
+    (``org_id``, else the unit the form holds)."""
     form.campaign_id.choices = [
         (c.id, f"{c.local_title} {c.reference or ''}".strip())
         for c in db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc()))
@@ -109,27 +118,63 @@ def fill_issue_form(form: IssueForm, user: User) -> None:
         (c.id, f"{c.code} {c.local_name}")
         for c in db.session.scalars(select(Category).order_by(Category.code))
     ]
-    form.owner_id.choices = choose + owner_choices(user)  # type: ignore[operator]
+    chosen = org_id if org_id is not None else form.org_id.data
+    form.owner_id.choices = choose + owner_choices(user, chosen)  # type: ignore[operator]
+
+
+#: What "保存并继续登记" keeps for the next finding (the query string of /issues/new).
+KEPT_FOR_NEXT = ("campaign_id", "org_id", "category_id", "starts_on", "due_on",
+                 "registered_on")
+#: What "复制为新问题" copies from a finding (every field but its registration date).
+COPIED = ("campaign_id", "org_id", "category_id", "owner_id", "title", "description",
+          "cause", "measures", "starts_on", "due_on")
+
+
+def _prefill(form: RegisterForm, user: User) -> bool:
+    """Fill the form from the query string: ``copy=<id>`` (a finding the user may read) or
+    the values kept by "保存并继续登记".  True when something was filled."""
+    copy = ascii_int(request.args.get("copy", ""))
+    if copy is not None:
+        source = issues.get_issue(user, copy)  # 404 outside the reader's scope
+        for name in COPIED:
+            getattr(form, name).data = getattr(source, name)
+        return True
+    filled = False
+    for name in KEPT_FOR_NEXT:
+        raw = (request.args.get(name) or "").strip()
+        if not raw:
+            continue
+        field = getattr(form, name)
+        if name.endswith("_id"):
+            field.data = ascii_int(raw)
+        else:
+            try:
+                field.data = domain_date(date.fromisoformat(raw))
+            except ValueError:
+                continue
+        filled = True
+    return filled
 
 
 def new_issue_form(user: User) -> RegisterForm:
-    """The registration form with defaults: the user's unit, today, the current campaign."""
+    """The registration form with defaults: the user's unit, today, the current campaign;
+    or what the query string carries over (the next finding, a copy)."""
     form = RegisterForm()
-    fill_issue_form(form, user)
     if request.method == "GET":
         # The current campaign: the latest one already started (a campaign that starts next
         # year is the newest, but nothing found today belongs to it); else the newest.
         started = db.session.scalar(
             select(Campaign.id).where(Campaign.starts_on <= today())
             .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
-        if started is not None:
-            form.campaign_id.data = started
-        elif form.campaign_id.choices:
-            form.campaign_id.data = form.campaign_id.choices[0][0]
-        if user.org_id is not None:
-            form.org_id.data = user.org_id
+        if started is None:
+            started = db.session.scalar(select(Campaign.id).order_by(
+                Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
+        form.campaign_id.data = started
+        form.org_id.data = user.org_id
         form.starts_on.data = today()
         form.registered_on.data = today()
+        _prefill(form, user)
+    fill_issue_form(form, user)
     return form
 
 
@@ -326,9 +371,29 @@ def register() -> Any:
     form = new_issue_form(user)
     saved: list[Issue] = []
     if save_form(form, lambda: saved.append(issues.register_issue(user, form.values()))):
-        return redirect(url_for("issues.issue_page", issue_id=saved[0].id))
+        issue = saved[0]
+        if request.form.get("then") != "another":
+            return redirect(url_for("issues.issue_page", issue_id=issue.id))
+        # 保存并继续登记: a clerk entering forty findings from one report keeps the campaign,
+        # the unit, the category and the dates; the next finding's own fields start empty.
+        flash(_("Registered #%(id)s %(title)s. Register the next one.", id=issue.id,
+                title=issue.title), "success")
+        return redirect(url_for("issues.register", **{
+            name: value.isoformat() if isinstance(value, date) else value
+            for name in KEPT_FOR_NEXT if (value := getattr(issue, name)) is not None}))
     status = 422 if request.method == "POST" else 200
-    return render_template("issues/register.html", form=form), status
+    return render_template("issues/register.html", form=form,
+                           copied=ascii_int(request.args.get("copy", ""))), status
+
+
+@login_required
+def owner_lookup() -> Response:
+    """The owners a finding of ``org_id`` may have (JSON [{value, text}]): the register and
+    edit forms narrow their owner list when the unit changes."""
+    user = actor()
+    org_id = ascii_int(request.args.get("org_id", ""))
+    return jsonify([{"value": uid, "text": text}
+                    for uid, text in owner_choices(user, org_id)] if org_id else [])
 
 
 @login_required

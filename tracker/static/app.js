@@ -27,6 +27,33 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   }
+  // The owner list follows the chosen unit (the owner rule: the unit's line), asked of the
+  // server; the choice stays when the new unit allows it.
+  document.querySelectorAll("[data-owners-url]").forEach(function (box) {
+    var form = box.closest("form");
+    var owner = box.querySelector("select[name=owner_id]");
+    var unit = form && form.querySelector("select[name=org_id]");
+    if (!owner || !unit) { return; }
+    unit.addEventListener("change", function () {
+      var url = box.getAttribute("data-owners-url") + "?org_id=" + encodeURIComponent(unit.value);
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (choices) {
+          var kept = owner.value;
+          var first = owner.options[0] && owner.options[0].value === "" ? owner.options[0] : null;
+          owner.innerHTML = "";
+          if (first) { owner.appendChild(first); }
+          choices.forEach(function (c) {
+            var option = document.createElement("option");
+            option.value = String(c.value);
+            option.textContent = c.text;
+            owner.appendChild(option);
+          });
+          owner.value = choices.some(function (c) { return String(c.value) === kept; }) ? kept : "";
+          owner.dispatchEvent(new Event("change"));
+        });
+    });
+  });
   // "Select all" of a list of findings.
   document.querySelectorAll("[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
