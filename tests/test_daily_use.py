@@ -593,3 +593,50 @@ def test_copy_as_a_new_finding(world: Any, make: Any, app: Any) -> None:
     other = page_client(app)
     login(other, "jzreg")
     assert other.get(f"/issues/new?copy={source.id}").status_code == 404
+
+
+# --- 9. Tibetan import errors in the sheet's order ---------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["bo", "zh_Hans"])
+def test_import_errors_come_in_row_order(world: Any, api: Any, tmp_path: Path,
+                                         lang: str) -> None:
+    from tests.support.sheets import finding_row, upload, write_xlsx
+
+    owners.update_user(world.registrar, world.registrar, locale=lang)
+    db.session.commit()
+    path = write_xlsx(str(tmp_path / "findings.xlsx"), [
+        finding_row(1, "窗口无导办员", owner="jzoff"),            # refused by the owner rule
+        finding_row(2, "导视牌无藏文", window="明年春天"),          # does not parse
+        finding_row(3, "叫号机故障", owner="jzoff"),
+        finding_row(4, "办事指南未更新", category="C9"),
+    ])
+    resp = upload(api, world.registrar, path, world.campaign.id)
+    assert resp.status_code == 422
+    rows = [e["row"] for e in resp.get_json()["errors"]["rows"]]
+    assert rows == sorted(rows) and set(rows) == {2, 3, 4, 5}
+
+
+def test_the_date_hint_speaks_the_readers_language(world: Any, app: Any) -> None:
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for lang in ("bo", "en", "zh_Hans"):
+        owners.update_user(world.registrar, world.registrar, locale=lang)
+        owners.update_user(world.supervisor, world.supervisor, locale=lang)
+        db.session.commit()
+        client = page_client(app)
+        login(client, "reg")
+        form = client.get("/issues/new").text
+        hints = re.findall(r'<div class="form-text">([^<]*2018[^<]*)</div>', form)
+        assert hints, lang
+        sup = page_client(app)
+        login(sup, "zhou")
+        home = sup.get("/").text
+        hint = re.search(r'id="h-asof-help" class="form-text">([^<]*)<', home)
+        assert hint is not None
+        for text in [*hints, hint.group(1)]:
+            if lang == "zh_Hans":
+                assert "2018年" in text
+            else:
+                assert not cjk.search(text), (lang, text)
+                if lang == "bo":
+                    assert TIBETAN.search(text), text

@@ -84,6 +84,9 @@ class ImportFailed(Invalid):
     reason = "import_failed"
 
     def __init__(self, report: ImportReport) -> None:
+        # In the sheet's order, whatever found them: a row refused by the registration rules
+        # is found after the rows of its chunk that did not parse.
+        report.errors.sort(key=lambda error: error.row)
         super().__init__(
             _l("%(errors)s error(s) in %(rows)s row(s); nothing was imported.",
                errors=len(report.errors), rows=report.rows),
