@@ -640,3 +640,43 @@ def test_the_date_hint_speaks_the_readers_language(world: Any, app: Any) -> None
                 assert not cjk.search(text), (lang, text)
                 if lang == "bo":
                     assert TIBETAN.search(text), text
+
+
+def test_a_campaigns_tibetan_title_heads_tibetan_public_pages_and_files(
+        world: Any, make: Any, api: Any, app: Any) -> None:
+    import io
+
+    import docx
+    import openpyxl
+
+    title_bo = "ལས་ཁུངས་ཞབས་ཞུ་ལྟེ་བའི་རང་ཞིབ་ཞིག་གསོ།"
+    world.campaign.title_bo = title_bo
+    world.campaign.public = True
+    make.issue(world.centre, world.officer, world.campaign, world.category, status="closed")
+    owners.update_user(world.supervisor, world.supervisor, locale="bo")
+    db.session.commit()
+    cid = world.campaign.id
+    # The public pages and their API, in Tibetan.
+    client = page_client(app)
+    for path in ("/public?lang=bo", f"/public/campaigns/{cid}?lang=bo"):
+        page = client.get(path).text
+        assert title_bo in page and "行政服务中心自查整改" not in page, path
+    chinese = client.get(f"/public/campaigns/{cid}?lang=zh_Hans").text
+    assert "行政服务中心自查整改" in chinese and title_bo not in chinese
+    # The 汇总表 and the 整改情况报告 of a reader of Tibetan.
+    got = api.get(f"/api/v1/reports/summary?campaign_id={cid}&format=xlsx",
+                  user=world.supervisor)
+    assert got.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(got.data)).active
+    assert title_bo in str(sheet.cell(1, 1).value)
+    got = api.get(f"/api/v1/reports/rectification?campaign_id={cid}"
+                  f"&org_id={world.county.id}&lang=bo", user=world.supervisor)
+    assert got.status_code == 200
+    texts = [p.text for p in docx.Document(io.BytesIO(got.data)).paragraphs]
+    assert title_bo in texts[0]
+    assert not any("行政服务中心自查整改" in t for t in texts)
+    # The summary page's title line too.
+    reader = page_client(app)
+    login(reader, "zhou")
+    page = reader.get(f"/reports/summary?campaign_id={cid}").text
+    assert title_bo in page

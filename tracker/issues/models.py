@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     event,
     false,
+    func,
     literal,
     null,
     or_,
@@ -196,9 +197,21 @@ class Campaign(Model):
     @property
     def local_title(self) -> str:
         """The Tibetan title to a reader of Tibetan (where there is one), else ``title``."""
-        if self.title_bo and reader_language() == "bo":
+        return self.title_in(reader_language())
+
+    def title_in(self, language: str) -> str:
+        """The title a document in ``language`` ("bo", "zh", "zh_Hans", "en") prints."""
+        if self.title_bo and language == "bo":
             return self.title_bo
         return self.title
+
+    @classmethod
+    def local_title_column(cls) -> Any:
+        """``local_title`` as a column labelled ``title`` (to select), for the reader of the
+        answer being made."""
+        if reader_language() == "bo":
+            return func.coalesce(cls.title_bo, cls.title).label("title")
+        return cls.title.label("title")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: Issues light yellow from this many days before due_on (working days on a working
     #: campaign): the traffic light's warning window (SPEC §4).

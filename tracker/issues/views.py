@@ -378,9 +378,10 @@ def register() -> Any:
         # the unit, the category and the dates; the next finding's own fields start empty.
         flash(_("Registered #%(id)s %(title)s. Register the next one.", id=issue.id,
                 title=issue.title), "success")
-        return redirect(url_for("issues.register", **{
+        kept: dict[str, Any] = {
             name: value.isoformat() if isinstance(value, date) else value
-            for name in KEPT_FOR_NEXT if (value := getattr(issue, name)) is not None}))
+            for name in KEPT_FOR_NEXT if (value := getattr(issue, name)) is not None}
+        return redirect(url_for("issues.register", **kept))
     status = 422 if request.method == "POST" else 200
     return render_template("issues/register.html", form=form,
                            copied=ascii_int(request.args.get("copy", ""))), status
@@ -507,7 +508,7 @@ _REFERENCES: dict[str, tuple[Any, Any]] = {
     "org_id": (Org.id, Org.local_name_column),
     "owner_id": (User.id, lambda: User.display_name),
     "category_id": (Category.id, Category.local_name_column),
-    "campaign_id": (Campaign.id, lambda: Campaign.title),
+    "campaign_id": (Campaign.id, Campaign.local_title_column),
 }
 
 

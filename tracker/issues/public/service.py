@@ -46,7 +46,7 @@ PAGE_SIZE = 50
 def public_campaigns() -> list[dict[str, Any]]:
     """The published campaigns, newest first: title, reference, the publishing org."""
     rows = db.session.execute(
-        select(Campaign.id, Campaign.title, Campaign.reference, Campaign.org_id,
+        select(Campaign.id, Campaign.local_title_column(), Campaign.reference, Campaign.org_id,
                Org.local_name_column().label("org_name"), Campaign.starts_on)
         .join(Org, Org.id == Campaign.org_id)
         .where(Campaign.public.is_(True))
@@ -97,7 +97,8 @@ def campaign_tag(campaign: Campaign, *variant: Any) -> str:
     """
     latest_event = db.session.scalar(select(func.max(Event.id)))
     return _digest(
-        FORMAT, reader_language(), campaign.id, campaign.title, campaign.reference, campaign.org_id,
+        FORMAT, reader_language(), campaign.id, campaign.local_title, campaign.reference,
+        campaign.org_id,
         campaign.starts_on, latest_event, [tuple(u) for u in _units(campaign)],
         [tuple(c) for c in _categories()], today(), *variant,
     )
@@ -176,7 +177,7 @@ def disclosure(campaign: Campaign, page: int = 1,
     findings, meta = closed_findings(campaign, figures["totals"]["closed"], page, page_size)
     org = db.session.get(Org, campaign.org_id)
     return {
-        "id": campaign.id, "title": campaign.title, "reference": campaign.reference,
+        "id": campaign.id, "title": campaign.local_title, "reference": campaign.reference,
         "org_id": campaign.org_id, "org_name": org.local_name if org else "",
         "starts_on": campaign.starts_on, "as_of": today(),
         **figures, "closed_findings": findings,

@@ -230,7 +230,7 @@ def _finding_parts(row: Any, as_of: date, lang: str) -> list[tuple[str, str]]:
 
 
 def _title(org: Org, campaign: Campaign, lang: str) -> str:
-    title = (getattr(campaign, "title_bo", None) if lang == "bo" else None) or campaign.title
+    title = campaign.title_in(lang)
     if lang != "bo":
         title = _TITLE_TAIL.sub("", title) or title
     return str(_l("%(org)s on %(campaign)s: report on self-inspection and rectification",
@@ -243,7 +243,8 @@ def _basic_paragraph(fig: Figures, campaign: Campaign, as_of: date, lang: str) -
     reference = f"（{campaign.reference}）" if campaign.reference else ""
     text = str(_l("As of %(date)s, the self-inspection %(campaign)s%(reference)s found "
                   "%(total)s problems",
-                  date=format_date(as_of), campaign=campaign.title, reference=reference,
+                  date=format_date(as_of), campaign=campaign.title_in(lang),
+                  reference=reference,
                   total=fig.total))
     if by_category:
         text += str(_l(", of which %(list)s", list=by_category))

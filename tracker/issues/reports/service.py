@@ -420,7 +420,7 @@ def summary_title(campaign: Campaign | None, as_of: date | None = None,
                   unit: Org | None = None) -> str:
     """The title line of the printed summary table, in the reader's language: the unit, the
     campaign and its reference (文号)."""
-    head = campaign.title if campaign else str(_l("Self-inspection and rectification"))
+    head = campaign.local_title if campaign else str(_l("Self-inspection and rectification"))
     if unit is not None:
         head = f"{unit.local_name} {head}"
     title = str(_l("%(campaign)s: summary of rectification", campaign=head))
