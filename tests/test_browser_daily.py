@@ -170,3 +170,134 @@ def _menu_on_one_line(browser: Any, live_server: Any, recorder: Recorder, userna
         assert not _overflows(page)
     finally:
         context.close()
+
+
+# --- 5 and 6. the officer on a phone: the count on the bar, the list's stated order ------
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_officer_sees_the_count_and_the_stated_order(
+        browser: Any, live_server: Any, world: Any, make: Any, lang: str, width: str) -> None:
+    late = make.issue(world.centre, world.officer, world.campaign, world.category,
+                      title="大厅无导视牌", due_on=date(2019, 1, 7))
+    extended = make.issue(world.centre, world.officer, world.campaign, world.category,
+                          title="窗口排队时间长", due_on=date(2019, 6, 1))
+    request = deadlines.request_extension(extended, world.officer,
+                                          today() + timedelta(days=30), "需采购叫号机")
+    deadlines.decide_extension(request, world.supervisor, "approve", "同意，按期完成")
+    world.officer.locale = lang
+    db.session.commit()
+    late_id, extended_id = late.id, extended.id
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "off", PASSWORD)
+        _sized(page, width)
+        page.goto("/")
+        # The count is on the bar, visible without opening the menu (two assigned, one
+        # extension decided).
+        count = page.locator("[data-testid=notices-link] [data-testid=unread]")
+        assert count.is_visible() and count.inner_text() == "3"
+        # One order, stated: the long overdue above the extended one.
+        ids = page.locator("[data-testid=my-items] a").evaluate_all(
+            "items => items.map(a => a.dataset.issueId)")
+        assert ids == [str(late_id), str(extended_id)]
+        stated = page.locator("[data-testid=order-stated]")
+        assert stated.is_visible()
+        comment = page.locator(f"[data-issue-id='{extended_id}'] [data-testid=attention-comment]")
+        if lang == "zh_Hans":
+            assert "逾期天数多的在上" in stated.inner_text()
+            assert comment.inner_text() == "审批意见：同意，按期完成"
+        else:
+            assert TIBETAN.search(stated.inner_text())
+            assert "ཞིབ་དཔྱད་ཆོག་མཆན" in comment.inner_text()
+        assert not _overflows(page)
+        _shot(page, f"daily-officer-{lang}-{width}")
+        # Opening the extended item reads its notices; the count drops.
+        page.locator(f"[data-issue-id='{extended_id}']").click()
+        page.wait_for_url(re.compile(rf"/issues/{extended_id}$"))
+        assert count.inner_text() == "1"
+        # 全部标为已读 on the notices page.
+        page.locator("[data-testid=notices-link]").click()
+        page.wait_for_url(re.compile(r"/notifications"))
+        _shot(page, f"daily-inbox-{lang}-{width}")
+        page.locator("[data-testid=read-all] button").click()
+        page.wait_for_url(re.compile(r"/notifications"))
+        assert page.locator("[data-testid=notices-link] [data-testid=unread]").count() == 0
+        assert page.locator("[data-testid=read-all]").count() == 0
+        assert not _overflows(page)
+    finally:
+        context.close()
+    assert recorder.errors == []
+
+
+# --- 7. registering: the owners follow the unit; one finding after another; a copy -------
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "bo"])
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_a_clerk_registers_findings_one_after_another(
+        browser: Any, live_server: Any, world: Any, lang: str, width: str) -> None:
+    world.supervisor.locale = lang
+    db.session.commit()
+    ids = {"dept": world.department.id, "other": world.other_centre.id,
+           "off2": world.officer2.id, "jzoff": world.other_officer.id,
+           "cat": world.category2.id}
+    release_database()
+    recorder = Recorder(live_server.url)
+    context = recording_context(browser, live_server.url, recorder)
+    try:
+        page = log_in(context, "zhou", PASSWORD)
+        _sized(page, width)
+        page.goto("/issues/new")
+        owner = page.locator("select[name=owner_id]")
+
+        def offered() -> set[str]:
+            return set(owner.locator("option").evaluate_all(
+                "options => options.map(o => o.value).filter(v => v)"))
+
+        # The prefecture's line offers everyone; choosing 久治 narrows the list to its line.
+        assert {str(ids["off2"]), str(ids["jzoff"])} <= offered()
+        page.select_option("select[name=org_id]", str(ids["other"]))
+        page.wait_for_function(
+            f"() => ![...document.querySelectorAll('select[name=owner_id] option')]"
+            f".some(o => o.value === '{ids['off2']}')")
+        assert str(ids["jzoff"]) in offered() and str(ids["off2"]) not in offered()
+        page.select_option("select[name=org_id]", str(ids["dept"]))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('select[name=owner_id] option')]"
+            f".some(o => o.value === '{ids['off2']}')")
+        assert str(ids["jzoff"]) not in offered()
+        page.select_option("select[name=category_id]", str(ids["cat"]))
+        owner.select_option(str(ids["off2"]))
+        page.fill("input[name=title]", "叫号系统经常故障")
+        page.fill("input[name=due_on]", "2026-06-30")
+        page.fill("input[name=starts_on]", "2026-03-01")
+        _shot(page, f"daily-register-next-{lang}-{width}")
+        page.locator("[data-testid=register-another]").click()
+        page.wait_for_url(re.compile(r"/issues/new\?"))
+        flash = page.locator("[data-testid=flash]")
+        assert "叫号系统经常故障" in flash.inner_text()
+        # The next finding starts with the report's unit, category and dates.
+        assert page.locator("select[name=org_id]").input_value() == str(ids["dept"])
+        assert page.locator("select[name=category_id]").input_value() == str(ids["cat"])
+        assert page.input_value("input[name=due_on]") == "2026-06-30"
+        assert page.input_value("input[name=title]") == ""
+        assert not _overflows(page)
+        owner.select_option(str(ids["off2"]))
+        page.fill("input[name=title]", "窗口未公示办事指南")
+        page.locator("[data-testid=register]").click()
+        page.wait_for_url(re.compile(r"/issues/\d+$"))
+        # 复制为新问题: the form again, filled from this finding.
+        page.locator("[data-testid=copy-as-new]").click()
+        page.wait_for_url(re.compile(r"/issues/new\?copy=\d+$"))
+        assert page.input_value("input[name=title]") == "窗口未公示办事指南"
+        assert owner.input_value() == str(ids["off2"])
+        assert page.locator("[data-testid=copied-from]").is_visible()
+        assert not _overflows(page)
+        _shot(page, f"daily-register-copy-{lang}-{width}")
+    finally:
+        context.close()
+    assert recorder.errors == []

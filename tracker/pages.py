@@ -276,8 +276,10 @@ def page_action(action: Callable[[], Any], *, done: str | Callable[[Any], str],
     return redirect(back, code=303)  # type: ignore[return-value]
 
 
-def save_form(form: Any, save: Callable[[], Any]) -> bool:
-    """Validate a posted form and save it through ``save`` (a service call), committing.
+def save_form(form: Any, save: Callable[[], Any],
+              done: Callable[[Any], str] | None = None) -> bool:
+    """Validate a posted form and save it through ``save`` (a service call), committing,
+    and say so ("Saved.", or ``done`` of what ``save`` returned).
 
     True when saved (the caller redirects); on a refusal the transaction is rolled back and
     the refusal's field errors are shown beside the form's fields.
@@ -285,13 +287,13 @@ def save_form(form: Any, save: Callable[[], Any]) -> bool:
     if not form.validate_on_submit():
         return False
     try:
-        save()
+        result = save()
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         show_field_errors(form, exc)
         return False
-    flash(_("Saved."), "success")
+    flash(done(result) if done is not None else _("Saved."), "success")
     return True
 
 

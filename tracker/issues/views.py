@@ -370,14 +370,20 @@ def register() -> Any:
     issues.require_registrar(user)
     form = new_issue_form(user)
     saved: list[Issue] = []
-    if save_form(form, lambda: saved.append(issues.register_issue(user, form.values()))):
+    another = request.form.get("then") == "another"
+
+    def register_one() -> Issue:
+        saved.append(issues.register_issue(user, form.values()))
+        return saved[0]
+
+    if save_form(form, register_one, done=(lambda issue: _(
+            "Registered #%(id)s %(title)s. Register the next one.", id=issue.id,
+            title=issue.title)) if another else None):
         issue = saved[0]
-        if request.form.get("then") != "another":
+        if not another:
             return redirect(url_for("issues.issue_page", issue_id=issue.id))
         # 保存并继续登记: a clerk entering forty findings from one report keeps the campaign,
         # the unit, the category and the dates; the next finding's own fields start empty.
-        flash(_("Registered #%(id)s %(title)s. Register the next one.", id=issue.id,
-                title=issue.title), "success")
         kept: dict[str, Any] = {
             name: value.isoformat() if isinstance(value, date) else value
             for name in KEPT_FOR_NEXT if (value := getattr(issue, name)) is not None}

@@ -9,7 +9,10 @@ document.addEventListener("DOMContentLoaded", function () {
     form.addEventListener("submit", function () {
       form.querySelectorAll("button[type=submit]").forEach(function (button) {
         window.setTimeout(function () { button.disabled = true; }, 0);
-        // Pickers that search as you type (units, officers): Tom Select, vendored, asking the
+      });
+    });
+  });
+  // Pickers that search as you type (units, officers): Tom Select, vendored, asking the
   // server for suggestions, so that a province's 10,000 units never load into one list.
   if (window.TomSelect) {
     document.querySelectorAll("select[data-lookup]").forEach(function (select) {
@@ -61,9 +64,6 @@ document.addEventListener("DOMContentLoaded", function () {
       table.querySelectorAll("tbody input[type=checkbox][name=id]").forEach(function (one) {
         one.checked = box.checked;
       });
-    });
-  });
-});
     });
   });
 });
