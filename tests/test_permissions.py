@@ -197,6 +197,8 @@ def _extension_cases() -> list[Case]:
         Case("summary report", "GET", _fixed("/api/v1/reports/summary?campaign_id={w.campaign.id}"),
              (OK, OK, OK, 403, OK)),
         Case("inbox", "GET", _fixed("/api/v1/notifications"), (OK, OK, OK, OK, OK)),
+        Case("mark all my notices read", "POST", _fixed("/api/v1/notifications/read-all"),
+             (OK, OK, OK, OK, OK)),
         # The queues: everyone may ask; each gets only what they may act on (maybe nothing).
         Case("issues awaiting my verification", "GET",
              _fixed("/api/v1/issues?awaiting=verification"), (OK, OK, OK, OK, OK)),
@@ -317,6 +319,7 @@ def test_the_matrix_covers_every_documented_operation(app, client):
         ("POST", "/api/v1/issues/{issue_id}/extensions"),
         ("GET", "/api/v1/reports/overdue"), ("GET", "/api/v1/reports/summary"),
         ("GET", "/api/v1/notifications"), ("POST", "/api/v1/notifications/{notification_id}/read"),
+        ("POST", "/api/v1/notifications/read-all"),
         ("GET", "/api/v1/imports/template"), ("POST", "/api/v1/imports"),
         ("GET", "/api/v1/calendar"), ("PUT", "/api/v1/calendar/{day}"),
         ("DELETE", "/api/v1/calendar/{day}"),
