@@ -17,6 +17,10 @@ document.addEventListener("DOMContentLoaded", function () {
   if (window.TomSelect) {
     document.querySelectorAll("select[data-lookup]").forEach(function (select) {
       var url = select.getAttribute("data-lookup");
+      // Tom Select points the label at its own box; the select it keeps (hidden, still read
+      // by assistive technology) keeps the label's words.
+      var label = select.id && document.querySelector("label[for='" + select.id + "']");
+      if (label) { select.setAttribute("aria-label", label.textContent.trim()); }
       new window.TomSelect(select, {
         valueField: "value", labelField: "text", searchField: ["text"],
         maxOptions: 20, preload: "focus", allowEmptyOption: true,
