@@ -110,6 +110,16 @@ class OrderQuerySchema(PageArgs):
     direction = ma.fields.String(validate=ma.validate.OneOf(["received", "issued"]))
 
 
+class OrderFormatArgs(QuerySchema):
+    """How to answer one order: JSON, or its 督办通知单 as a Word file."""
+
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "docx"]))
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("zh_Hans", "bo")),
+                            metadata={"description": "The Word file's language, zh_Hans or bo "
+                                                     "(default: the reader's, Chinese unless "
+                                                     "Tibetan)."})
+
+
 class ReplySchema(StrictSchema):
     """An answer to an order (反馈)."""
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -17,21 +16,14 @@ from tracker.issues.models import Issue
 from tracker.issues.service import get_issue
 from tracker.owners.models import Org, User
 from tracker.supervision import service
+from tracker.supervision.labels import ORDER_LEVEL_LABELS, ORDER_STATUS_LABELS
 from tracker.supervision.models import ORDER_STATUSES, OrderStatus
-from tracker.timeutil import today
+from tracker.supervision.notice import send_order_docx
+from tracker.timeutil import reader_language, today
 from tracker.webapi import paginate
 
 bp = Blueprint("supervision", __name__)
 
-#: An order's level and status as users say them.
-ORDER_LEVEL_LABELS = {"blue": _l("Blue level: due soon"), "yellow": _l("Yellow level: behind"),
-                      "red": _l("Red level: overdue")}
-ORDER_STATUS_LABELS: dict[str, Any] = {
-    OrderStatus.issued: _l("Awaiting signature"),
-    OrderStatus.acknowledged: _l("Signed for, awaiting the answer"),
-    OrderStatus.replied: _l("Answered"),
-    OrderStatus.closed: _l("Order closed"),
-}
 PAGE_SIZE = 30
 
 
@@ -70,13 +62,16 @@ def orders_page() -> str:
 
 @bp.get("/orders/<int:order_id>")
 @login_required
-def order_page(order_id: int) -> str:
-    """The printable 督办通知单, with the actions the reader may take."""
+def order_page(order_id: int) -> str | Response:
+    """The printable 督办通知单, with the actions the reader may take; ``format=docx`` its
+    Word file."""
     user = current_user._get_current_object()
     try:
         order = service.get_order(user, order_id)
     except DomainError:
         abort(404)
+    if request.args.get("format") == "docx":
+        return send_order_docx(order, request.args.get("lang") or None, reader_language())
     items = list(db.session.scalars(select(Issue).where(
         Issue.id.in_(service.order_issue_ids(order))).order_by(Issue.id)))
     may = {
