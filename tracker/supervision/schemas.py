@@ -97,7 +97,7 @@ class OrderCreateSchema(StrictSchema):
     level = ma.fields.String(required=True, validate=ma.validate.OneOf(LEVELS),
                              metadata={"description": "blue 临期, yellow 滞后, red 逾期."})
     issue_ids = ma.fields.List(IdField(), required=True,
-                               validate=ma.validate.Length(min=1, max=500))
+                               validate=ma.validate.Length(min=1, max=service.MAX_ORDER_ISSUES))
     reply_by = LedgerDate(required=True, metadata={"description": "After today."})
     comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
 

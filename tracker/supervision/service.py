@@ -59,6 +59,8 @@ orders_changed = _signals.signal("orders-changed")
 #: Urging needs the roles that register findings (SPEC §3), in scope, never one's own.
 URGERS = rules.EDITORS
 MAX_COMMENT = 2000
+#: Issues one order names at most (the API's limit too).
+MAX_ORDER_ISSUES = 500
 
 
 # --- urges (催办) ------------------------------------------------------------------------
@@ -270,6 +272,8 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     ids = list(dict.fromkeys(values.get("issue_ids") or []))
     if not ids:
         errors["issue_ids"] = [_l("Name at least one issue.")]
+    elif len(ids) > MAX_ORDER_ISSUES:
+        errors["issue_ids"] = [_l("At most %(n)s issues in one order.", n=MAX_ORDER_ISSUES)]
     if errors:
         raise Invalid(_l("Some fields are invalid."), errors=errors)
     assert org is not None and isinstance(reply_by, date)
@@ -309,6 +313,36 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     chase.mark_ordered(named, actor, order.number, order.comment, now)
     orders_changed.send(order=order, kind="issued", actor=actor)
     return order
+
+
+def order_unit_for(actor: User, issue_ids: Sequence[int]) -> Org | None:
+    """The unit an order on these issues goes to, for the page that picks rows of a report:
+    the highest org below the issuer's home org (the root for an admin) whose subtree holds
+    them all; None when they have no such org in common (the page then asks)."""
+    orgs = set(db.session.scalars(select(Issue.org_id).where(
+        Issue.id.in_(list(issue_ids)[:MAX_ORDER_ISSUES]),
+        owners.scope_clause(actor, Issue.org_id))))
+    if not orgs:
+        return None
+    paths = owners.ancestors_of(orgs)
+    common = set.intersection(*(paths[o] for o in orgs))
+    above = owners.ancestors_of({actor.org_id})[actor.org_id] if actor.org_id else set()
+    candidates = [o for o in common if o not in above and owners.in_scope(actor, o)]
+    if not candidates:
+        return None
+    found = db.session.scalars(select(Org).where(Org.id.in_(candidates))
+                               .order_by(Org.depth, Org.id).limit(1)).first()
+    return found
+
+
+def order_candidates(org_id: int, limit: int) -> tuple[list[Issue], int]:
+    """The open issues of ``org_id``'s subtree an order may name, most overdue first (at most
+    ``limit``), and how many there are in all."""
+    where = (Issue.org_id.in_(owners.subtree_ids(org_id)), Issue.status.in_(OPEN_STATUSES))
+    count = db.session.scalar(select(func.count()).select_from(Issue).where(*where)) or 0
+    rows = list(db.session.scalars(select(Issue).where(*where)
+                                   .order_by(Issue.due_on, Issue.id).limit(limit)))
+    return rows, int(count)
 
 
 # --- orders: their life -----------------------------------------------------------------
