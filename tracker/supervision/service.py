@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from blinker import Namespace
@@ -26,6 +26,7 @@ from tracker.issues import chase, rules
 from tracker.issues import service as issues
 from tracker.issues.calendar.service import WorkingDays
 from tracker.issues.models import OPEN_STATUSES, Issue, Status
+from tracker.issues.reports.rectification import SupervisionFigures
 from tracker.owners import service as owners
 from tracker.owners.models import Org, Role, User
 from tracker.supervision.models import (
@@ -39,6 +40,7 @@ from tracker.supervision.models import (
     Urge,
 )
 from tracker.timeutil import (
+    end_of_day,
     in_domain,
     local_date_of,
     local_start_of,
@@ -427,18 +429,66 @@ def close_order(actor: User, order: Order, comment: str = "") -> Order:
     return order
 
 
-def is_overdue(order: Order, as_of: date, days: WorkingDays | None = None) -> str | None:
+def is_overdue(order: Order, as_of: date, days: WorkingDays | None = None,
+               status: str | None = None) -> str | None:
     """The step at which ``order`` is overdue on ``as_of``: ``acknowledge`` (not signed for
-    within 2 working days of issue), ``reply`` (not answered by reply_by), or None."""
+    within 2 working days of issue), ``reply`` (not answered by reply_by), or None.
+    ``status`` is the order's status on that day (default: its status now)."""
+    status = status or order.status
     # The later step first: a pass that missed days tells the most urgent step only.
-    if order.status in (OrderStatus.issued, OrderStatus.acknowledged) and \
-            as_of > order.reply_by:
+    if status in (OrderStatus.issued, OrderStatus.acknowledged) and as_of > order.reply_by:
         return "reply"
-    if order.status == OrderStatus.issued:
+    if status == OrderStatus.issued:
         deadline = (days or WorkingDays()).add_working_days(order.issued_on, ACK_WORKING_DAYS)
         if as_of > deadline:
             return "acknowledge"
     return None
+
+
+def status_on(order: Order, moment: datetime) -> str | None:
+    """The status ``order`` had just before ``moment`` (None: not issued yet), from the times
+    of its steps.  A returned order keeps only its last answer's time: it counts as answered
+    from then on, unless it is awaiting a new answer now."""
+    if order.issued_at >= moment:
+        return None
+    if order.closed_at is not None and order.closed_at < moment:
+        return OrderStatus.closed
+    if order.replied_at is not None and order.replied_at < moment and \
+            order.status != OrderStatus.acknowledged:
+        return OrderStatus.replied
+    if order.acknowledged_at is not None and order.acknowledged_at < moment:
+        return OrderStatus.acknowledged
+    return OrderStatus.issued
+
+
+def report_figures(sender: Any = None, *, campaign_id: int, as_of: date, org_id: int,
+                   **_: Any) -> SupervisionFigures:
+    """The supervision figures of the 整改情况报告 (``rectification.supervision_figures``):
+    the unit's findings of the campaign urged by the end of ``as_of`` (and the urges), and the
+    orders addressed to its subtree that name any of them: received, answered, overdue."""
+    moment = end_of_day(as_of)
+    subtree = owners.subtree_ids(org_id)
+    urged, urges = db.session.execute(
+        select(func.count(func.distinct(Urge.issue_id)), func.count(Urge.id))
+        .join(Issue, Issue.id == Urge.issue_id)
+        .where(Issue.campaign_id == campaign_id, Issue.org_id.in_(subtree),
+               Urge.created_at < moment)).one()
+    on_campaign = select(OrderIssue.order_id).join(Issue, Issue.id == OrderIssue.issue_id) \
+        .where(Issue.campaign_id == campaign_id)
+    received = (select(Order).where(Order.org_id.in_(subtree), Order.issued_at < moment,
+                                    Order.id.in_(on_campaign))
+                .order_by(Order.id).execution_options(yield_per=500))
+    days = WorkingDays()
+    orders = answered = overdue = 0
+    for order in db.session.scalars(received):
+        status = status_on(order, moment)
+        orders += 1
+        if status in (OrderStatus.replied, OrderStatus.closed) and order.replied_at is not None:
+            answered += 1
+        if is_overdue(order, as_of, days, status) is not None:
+            overdue += 1
+    return SupervisionFigures(urged=int(urged), urges=int(urges), orders=orders,
+                              orders_answered=answered, orders_overdue=overdue)
 
 
 #: Working days an addressed unit has to sign for an order.

@@ -9,7 +9,9 @@ writes), the signature block and the 汇总表 as an appendix on a landscape pag
 The figures are the summary's and the overdue report's of the same day, computed by calling
 those reports (``service.summary_units``, ``service.overdue_rows``), never by a second
 aggregation, so that the paper and the tables always agree.  Urging and supervision orders
-are not counted here yet: they belong to the supervision package, which adds them.
+belong to the supervision package, which the ledger never imports: the report asks for their
+figures through ``supervision_figures`` (a signal supervision answers), and says them when
+an answer comes.
 
 Memory stays bounded for any scope: at most ``FULL_CAP`` findings are written out in full
 (when a scope holds more, only open ones are, and the document says how many closed ones it
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
+from blinker import Namespace
 from flask import Response
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -41,6 +44,25 @@ from tracker.owners import service as owners
 from tracker.owners.models import Org, User
 from tracker.timeutil import format_date
 from tracker.webapi import attachment
+
+_signals = Namespace()
+#: Asked, with ``campaign_id``, ``as_of`` and ``org_id``, for the figures of supervision by
+#: hand of the unit's subtree on the day: a receiver returns a ``SupervisionFigures``
+#: (supervision connects one; without it the report leaves the sentence out).
+supervision_figures = _signals.signal("rectification-supervision-figures")
+
+
+@dataclass
+class SupervisionFigures:
+    """一、基本情况's supervision figures of the day: findings urged (and urges), and the
+    supervision orders the unit received, answered and let go overdue."""
+
+    urged: int
+    urges: int
+    orders: int
+    orders_answered: int
+    orders_overdue: int
+
 
 #: Findings written out in full (problem, cause, measures, window, state) at most; past it
 #: only open findings are, up to this many, and closed ones are counted per category.
@@ -86,6 +108,8 @@ class Figures:
     by_category: list[tuple[str, int]]
     #: Category name -> its closed findings.
     closed_by_category: dict[str, int]
+    #: Urges and orders of the day, when supervision answers ``supervision_figures``.
+    supervision: SupervisionFigures | None = None
 
     @property
     def closed_on_time(self) -> int:
@@ -145,11 +169,14 @@ def figures(user: User, campaign_id: int, as_of: date, org_id: int) -> Figures:
     _rows, meta = reports.overdue_rows(user, as_of, org_id=org_id, campaign_id=campaign_id,
                                        page_size=1)
     total = sums["total"]
+    answers = [found for _receiver, found in supervision_figures.send(
+        campaign_id=campaign_id, as_of=as_of, org_id=org_id) if found is not None]
     return Figures(total=total, closed=sums["closed"], closed_late=sums["closed_late"],
                    extended=sums["extended"], overdue=meta["total"],
                    completion_rate=round(sums["closed"] / total, 4) if total else 0.0,
                    by_category=[(name, n) for name, n in per_category.items() if n],
-                   closed_by_category=closed)
+                   closed_by_category=closed,
+                   supervision=answers[0] if answers else None)
 
 
 # --- the findings of the day ---------------------------------------------------------------
@@ -253,6 +280,13 @@ def _basic_paragraph(fig: Figures, campaign: Campaign, as_of: date, lang: str) -
                    closed=fig.closed, rate=f"{fig.completion_rate * 100:.1f}%",
                    on_time=fig.closed_on_time, extended=fig.extended,
                    overdue=fig.overdue))
+    chased = fig.supervision
+    if chased is not None:
+        text += str(_l(" %(urged)s findings were urged (%(urges)s urges in all); the unit "
+                       "received %(orders)s supervision orders, answered %(answered)s of them, "
+                       "and %(overdue)s are overdue (not signed for or not answered in time).",
+                       urged=chased.urged, urges=chased.urges, orders=chased.orders,
+                       answered=chased.orders_answered, overdue=chased.orders_overdue))
     return text
 
 
