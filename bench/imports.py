@@ -27,7 +27,7 @@ from bench.common import PG_URL, Result, Settings, say
 ROWS = 10_000
 UNITS = 20
 OFFICERS = 50
-ROUNDS = 3
+ROUNDS = int(os.environ.get("BENCH_IMPORT_ROUNDS", "3"))
 SCHEMA = "bench_imports"
 
 
