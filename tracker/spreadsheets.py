@@ -315,7 +315,7 @@ class RowError:
     def as_dict(self) -> dict[str, Any]:
         """JSON form, in the reader's language."""
         return {"row": self.row, "column": self.column, "message": str(self.message),
-                "text": str(self)}
+                "title": self.title, "text": str(self)}
 
     def __str__(self) -> str:
         if self.column:

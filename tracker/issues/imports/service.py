@@ -12,10 +12,10 @@ reading the sheet from checking its rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
-from collections.abc import Callable
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
