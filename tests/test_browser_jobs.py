@@ -106,6 +106,9 @@ def test_a_big_import_from_the_page_shows_its_progress_then_its_result(
         if SHOTS:
             page.screenshot(path=os.path.join(SHOTS, f"import-job-done-{locale}-{width}.png"),
                             full_page=True)
+        from tests.test_accessibility import _overflows, _serious
+
+        assert _serious(page) == [] and not _overflows(page)
         links.first.click()
         page.wait_for_url(f"**/issues/{ids[0]}")
         assert not recorder.errors, recorder.errors
