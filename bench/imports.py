@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 
 from bench.common import PG_URL, Result, Settings, say
 
-ROWS = 10_000
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
 UNITS = 20
 OFFICERS = 50
 ROUNDS = int(os.environ.get("BENCH_IMPORT_ROUNDS", "3"))
