@@ -18,6 +18,7 @@ from tests.browser import (
     release_database,
 )
 from tests.factories import PASSWORD
+from tests.test_accessibility import _overflows, _serious
 from tracker.jobs import service
 from tracker.owners import service as owners
 
@@ -106,8 +107,6 @@ def test_a_big_import_from_the_page_shows_its_progress_then_its_result(
         if SHOTS:
             page.screenshot(path=os.path.join(SHOTS, f"import-job-done-{locale}-{width}.png"),
                             full_page=True)
-        from tests.test_accessibility import _overflows, _serious
-
         assert _serious(page) == [] and not _overflows(page)
         links.first.click()
         page.wait_for_url(f"**/issues/{ids[0]}")
