@@ -1,8 +1,9 @@
 """Importing findings from a spreadsheet (xlsx or csv): all rows or none.
 
 Every row goes through ``issues.service.register_issue``, so the import follows exactly the
-rules of the form and the API.  Rows are streamed from the file; orgs, categories and owners
-are looked up once per distinct value, not once per row.
+rules of the form and the API.  Rows are streamed from the file and checked in a transaction
+that only reads; the right ones are written afterwards, all together (``import_findings``);
+orgs, categories and owners are looked up once per distinct value, not once per row.
 
 Longer than our ~500 lines: one pipeline (read the sheet, map its headings, check and look up
 each row, register all or none) whose steps share the row's context; the next cut separates
@@ -266,9 +267,10 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
     other users' writes go on while a big file is checked); a row registered already in the
     campaign (its org in the actor's scope, its title) or repeated in the file is skipped.
     If any row is wrong, ``ImportFailed`` lists every error and nothing is written.  Then the
-    checked rows are written in one short transaction of bulk inserts
-    (``issues.service.register_issues`` a chunk at a time, each checked again under the lock,
-    so that a row registered meanwhile is refused, never doubled); the caller commits it.
+    checked rows (held in memory between the steps: the file's size bounds them) are written
+    in one transaction of bulk inserts (``issues.service.register_issues`` a chunk at a time,
+    each checked again under the lock, so that a row registered meanwhile is refused, never
+    doubled); the caller commits it.
 
     The caller's transaction is ended (committed) before the rows are read.  ``dry_run``
     checks only: the report says what would be created, nothing is written.  ``progress``
