@@ -25,6 +25,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.issues import demo_data
 from tracker.issues import service as issues
@@ -225,8 +226,6 @@ def logins_table() -> str:
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Load the seed report's prefecture, counties, categories, findings and demo users."""
-    from tracker.errors import DomainError
-
     try:
         present = has_data()
     except DBAPIError as exc:
