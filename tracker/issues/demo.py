@@ -1,4 +1,4 @@
-"""``flask --app tracker demo``: load the seed report's world (tracker/issues/demo_data.py).
+"""``flask --app tracker demo``: load the seed report's world (tracker/issues/demo.toml, typed by demo_data.py).
 
 Everything goes through the same services as the API: orgs with their closure rows, users
 with hashed passwords, findings registered by a registrar, evidence files stored like
