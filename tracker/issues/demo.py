@@ -1,4 +1,5 @@
-"""``flask --app tracker demo``: load the seed report's world (tracker/issues/demo.toml, typed by demo_data.py).
+"""``flask --app tracker demo``: load the seed report's world (``demo.toml``, read by
+``demo_data``).
 
 Everything goes through the same services as the API: orgs with their closure rows, users
 with hashed passwords, findings registered by a registrar, evidence files stored like
