@@ -13,14 +13,13 @@ from typing import Any
 import docx
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from flask import g
 
 from tests.office import render_pdf
+from tests.support.api import bearer
 from tests.support.pages import login
 from tracker import documents
 from tracker.extensions import db
 from tracker.owners import service as owners
-from tracker.owners.service import issue_token
 from tracker.supervision import service as supervision
 from tracker.timeutil import today
 
@@ -29,12 +28,6 @@ TIBETAN = re.compile("[\u0f00-\u0fff]")
 #: Set to a folder to keep the rendered pages as PNG (to look at them).
 SHOTS = os.environ.get("TRACKER_TEST_SCREENSHOTS")
 
-
-def _auth(user: Any) -> dict[str, str]:
-    g.pop("api_user", None)
-    token, _ = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _order(make: Any, world: Any) -> Any:
@@ -122,16 +115,16 @@ def test_a_tibetan_reader_gets_the_notice_in_tibetan(client, make, world):
 def test_the_api_gives_the_notice_and_refuses_an_unknown_format(client, make, world):
     order, _late, _soon = _order(make, world)
     resp = client.get(f"/api/v1/orders/{order.id}", query_string={"format": "docx"},
-                      headers=_auth(world.county_supervisor))
+                      headers=bearer(world.county_supervisor))
     assert order.number in _texts(_read(resp))
     resp = client.get(f"/api/v1/orders/{order.id}", query_string={"format": "pdf"},
-                      headers=_auth(world.county_supervisor))
+                      headers=bearer(world.county_supervisor))
     assert resp.status_code == 422 and "format" in resp.get_json()["errors"]["query"]
     resp = client.get(f"/api/v1/orders/{order.id}", query_string={"format": "docx"},
-                      headers=_auth(world.other_registrar))
+                      headers=bearer(world.other_registrar))
     assert resp.status_code == 404
     assert client.get(f"/api/v1/orders/{order.id}",
-                      headers=_auth(world.county_supervisor)).get_json()["number"] == order.number
+                      headers=bearer(world.county_supervisor)).get_json()["number"] == order.number
 
 
 def test_the_notice_renders_on_one_a4_page_in_chinese_and_tibetan(client, make, world,

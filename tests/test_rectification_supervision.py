@@ -10,26 +10,19 @@ from datetime import date
 from typing import Any
 
 import docx
-from flask import g
 
+from tests.support.api import bearer
 from tracker.extensions import db
 from tracker.issues.reports import rectification
-from tracker.owners.service import issue_token
 from tracker.supervision import service as supervision
 from tracker.timeutil import clock
 
 DAY = date(2018, 9, 3)  # a Monday
 
 
-def _auth(user: Any) -> dict[str, str]:
-    g.pop("api_user", None)
-    token, _ = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
 
 def _basic(client: Any, world: Any, as_of: date, lang: str = "zh_Hans") -> str:
-    resp = client.get("/api/v1/reports/rectification", headers=_auth(world.supervisor),
+    resp = client.get("/api/v1/reports/rectification", headers=bearer(world.supervisor),
                       query_string={"campaign_id": world.campaign.id, "org_id": world.county.id,
                                     "as_of": as_of.isoformat(), "lang": lang})
     assert resp.status_code == 200, resp.get_data(as_text=True)
