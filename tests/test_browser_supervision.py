@@ -132,6 +132,8 @@ def test_supervision_pages_pass_axe(browser, live_server, world, make, lang, wid
                     problems.append(f"{username} {path}: wider than a phone's screen")
                 if path.startswith("/orders/") and username == "madosup":
                     _shot(page, f"order-{lang}-{width}")
+                if path.startswith("/orders/new"):
+                    _shot(page, f"order-new-{lang}-{width}")
         finally:
             context.close()
     assert not problems, "\n".join(problems)
