@@ -1,5 +1,6 @@
 """Verifying several at once (issue 25 item 12) in real Chromium, at a desk and on a phone, and
-axe-core on the 待我验收 page, before and after, in each language."""
+axe-core on the 待我验收 page, before and after, and on the supervisors' 交接 list (issue 24),
+in each language."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_tick_two_and_close_them_with_one_comment(browser: Any, live_server: Any
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 @pytest.mark.parametrize("lang", ("zh_Hans", "bo", "en"))
-def test_the_verify_page_passes_axe(browser: Any, live_server: Any, world: Any, make: Any,
+def test_the_verify_and_handover_pages_pass_axe(browser: Any, live_server: Any, world: Any, make: Any,
                                     lang: str, width: str) -> None:
     ids = _queue(world, make)
     world.county_supervisor.locale = lang
@@ -97,6 +98,14 @@ def test_the_verify_page_passes_axe(browser: Any, live_server: Any, world: Any, 
         if width == "phone" and _overflows(page):
             problems.append("/verify: wider than a phone's screen")
         _shot(page, f"verify-{lang}-{width}")
+        # The supervisors' 交接 list, reached from the menu (issue 24).
+        response = page.goto("/handover")
+        assert response is not None and response.status == 200
+        assert page.locator("[data-testid=handover-people]").count() == 1
+        problems += [f"/handover: {p}" for p in _serious(page)]
+        if width == "phone" and _overflows(page):
+            problems.append("/handover: wider than a phone's screen")
+        _shot(page, f"handover-{lang}-{width}")
     finally:
         context.close()
     assert not problems, "\n".join(problems)
