@@ -74,8 +74,8 @@ def test_tick_two_and_close_them_with_one_comment(browser: Any, live_server: Any
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 @pytest.mark.parametrize("lang", ("zh_Hans", "bo", "en"))
-def test_the_verify_and_handover_pages_pass_axe(browser: Any, live_server: Any, world: Any, make: Any,
-                                    lang: str, width: str) -> None:
+def test_the_verify_and_handover_pages_pass_axe(browser: Any, live_server: Any, world: Any,
+                                                make: Any, lang: str, width: str) -> None:
     ids = _queue(world, make)
     world.county_supervisor.locale = lang
     db.session.commit()
