@@ -21,7 +21,7 @@ from tracker.jobs import service
 from tracker.jobs.models import Job
 from tracker.owners.auth import current_api_user, login_required
 from tracker.owners.models import User
-from tracker.webapi import ID, api_blueprint, attachment, json_response
+from tracker.webapi import ID, MAX_ID, api_blueprint, attachment, json_response
 
 blp = api_blueprint("jobs_api", __name__, "",
                     "Long work as a job: exports and imports, their progress and files.")
@@ -133,8 +133,6 @@ def _locale() -> str:
 def start_import(user: User, upload: Any, campaign_text: str | None) -> Response:
     """Queue an uploaded spreadsheet's import (the import API and page, asked to work
     asynchronously); 202 with the job."""
-    from tracker.webapi import MAX_ID
-
     errors: dict[str, list[Any]] = {}
     if upload is None or not upload.filename:
         errors["file"] = [_l("Choose an .xlsx or .csv file.")]
