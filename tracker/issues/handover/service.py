@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.issues import service
 from tracker.issues.models import Issue, Status
 from tracker.owners import service as owners
-from tracker.owners.models import Role, User
+from tracker.owners.models import Org, Role, User
 
 #: A comment is one paragraph of the history.
 COMMENT_MAX = 2000
@@ -53,8 +53,6 @@ def holders(actor: User, q: str = "") -> list[tuple[User, int]]:
     if actor.role not in (Role.admin, Role.supervisor):
         raise Forbidden(_l("Only an administrator, or a supervisor over this user's unit, may "
                            "hand over their items."), reason="forbidden")
-    from tracker.owners.models import Org
-
     counted = (select(Issue.owner_id, func.count().label("n"))
                .where(Issue.status != Status.closed).group_by(Issue.owner_id).subquery())
     stmt = (select(User, counted.c.n).join(counted, counted.c.owner_id == User.id)
