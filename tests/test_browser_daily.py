@@ -157,7 +157,7 @@ def _menu_on_one_line(browser: Any, live_server: Any, recorder: Recorder, userna
         # Every link of the bar on one line, and the bar one row high.
         tops = page.evaluate("""() => [...document.querySelectorAll(
             'nav.navbar .nav-link, nav.navbar .navbar-text, nav.navbar .btn, '
-            + 'nav.navbar .navbar-brand')]
+            + 'nav.navbar .navbar-brand')].filter(e => e.getClientRects().length)
             .map(e => { const r = e.getBoundingClientRect();
                         const line = parseFloat(getComputedStyle(e).lineHeight) || 24;
                         return [e.textContent.trim(), Math.round(r.top + r.height / 2),
