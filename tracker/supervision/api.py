@@ -8,15 +8,19 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
+from tracker.documents import DOCX_MIMETYPE
 from tracker.extensions import db
+from tracker.issues.reports.rectification import LANGUAGES
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
-from tracker.supervision import ranking, service
+from tracker.spreadsheets import XLSX_MIMETYPE
+from tracker.supervision import bulletin, ranking, service, trend
 from tracker.supervision.models import LEVELS, ORDER_STATUSES, Order, Urge
 from tracker.timeutil import today
 from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
+    AsciiInteger,
     IdField,
     IdParam,
     LedgerDate,
@@ -307,6 +311,15 @@ class RankingArgs(QuerySchema):
                        "admin)."})
     as_of = LedgerDate(load_default=None, metadata={
         "description": "The ledger as it stood at the end of this day (default: today)."})
+    format = ma.fields.String(load_default="json",
+                              validate=ma.validate.OneOf(["json", *bulletin.FORMATS]),
+                              metadata={"description": "xlsx: the table to print; docx: "
+                                                       "the 通报 (a bulletin ranking the "
+                                                       "units, GB/T 9704 layout)."})
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(LANGUAGES),
+                            metadata={"description": "The 通报's language, zh_Hans or bo "
+                                                     "(default: the reader's, Chinese "
+                                                     "unless Tibetan)."})
 
 
 class RankingRowSchema(ma.Schema):
@@ -341,10 +354,80 @@ class Ranking(MethodView):
     @login_required
     @ranking_blp.arguments(RankingArgs, location="query")
     @ranking_blp.response(200, RankingRowSchema(many=True))
+    @ranking_blp.doc(responses={200: {"content": {
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        DOCX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args: dict[str, Any]) -> Any:
-        """Best first; equal scores share a rank; children without findings last, unranked."""
+        """Best first; equal scores share a rank; children without findings last, unranked
+        (``format=xlsx`` the table, ``format=docx`` the 通报)."""
+        if args["format"] in bulletin.FORMATS:
+            return bulletin.send_ranking(current_api_user(), args["format"],
+                                         args["campaign_id"], args["as_of"] or today(),
+                                         args["org_id"], args["lang"])
         return ranking.ranking_rows(current_api_user(), args["campaign_id"], args["as_of"],
                                     args["org_id"])
 
 
-BLUEPRINTS = (urges_blp, many_blp, orders_blp, ranking_blp)
+# --- the trend ---------------------------------------------------------------------------
+
+trend_blp = api_blueprint("trend", __name__, "/reports/trend",
+                          "The trend: the ledger of each child of an org at the end of each "
+                          "week or month.")
+
+
+class TrendArgs(QuerySchema):
+    """Parameters of the trend."""
+
+    campaign_id = IdParam(load_default=None)
+    org_id = IdParam(load_default=None, metadata={
+        "description": "One series per child of this org (default: the caller's home org; the "
+                       "root for an admin)."})
+    step = ma.fields.String(load_default="month", validate=ma.validate.OneOf(trend.STEPS),
+                            metadata={"description": "week (each Sunday) or month (the last "
+                                                     "day of each calendar month)."})
+    from_ = LedgerDate(data_key="from", load_default=None, metadata={
+        "description": "The first day: points at each step's end from here to `to`."})
+    to = LedgerDate(load_default=None, metadata={
+        "description": "The last day (default: today); a point of its own when it ends no "
+                       "step."})
+    points = AsciiInteger(load_default=None, metadata={
+        "description": f"Without `from`: this many points up to `to` (default "
+                       f"{trend.DEFAULT_POINTS}, at most {trend.MAX_POINTS})."})
+
+
+class TrendPointSchema(ma.Schema):
+    """The ledger of a unit as it stood at the end of one day."""
+
+    date = ma.fields.Date()
+    total = ma.fields.Integer(metadata={"description": "Findings registered by then."})
+    closed = ma.fields.Integer()
+    open = ma.fields.Integer(metadata={"description": "Not closed then (total - closed)."})
+    overdue = ma.fields.Integer()
+    completion_rate = ma.fields.Float(metadata={"description": "closed / total (0 when none)."})
+
+
+class TrendSeriesSchema(ma.Schema):
+    """One child of the org and its points, oldest first."""
+
+    org_id = ma.fields.Integer()
+    org_name = ma.fields.String()
+    points = ma.fields.List(ma.fields.Nested(TrendPointSchema))
+
+
+@trend_blp.route("")
+class Trend(MethodView):
+    """The trend."""
+
+    @login_required
+    @trend_blp.arguments(TrendArgs, location="query", unknown=ma.RAISE)
+    @trend_blp.response(200, TrendSeriesSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """A series per child of the org: at the end of each step within [from, to] (and at
+        `to`), the findings, closed, open, overdue and completion rate as they stood then;
+        more than 120 points, `from` after `to` or another step is 422."""
+        return trend.trend_series(current_api_user(), args["step"], args["to"] or today(),
+                                  args["from_"], args["points"], args["campaign_id"],
+                                  args["org_id"])
+
+
+BLUEPRINTS = (urges_blp, many_blp, orders_blp, ranking_blp, trend_blp)

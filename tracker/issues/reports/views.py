@@ -34,10 +34,10 @@ from tracker.timeutil import (
 PAGE_SIZE = 50
 
 
-def report_date() -> date:
-    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
-    2018年12月1日); today when absent, or (with a message) when it is no date."""
-    raw = (request.args.get("as_of") or "").strip()
+def report_date(name: str = "as_of") -> date:
+    """The ``as_of`` (or ``name``) of the query string in any form people type (2018-12-01,
+    2018/12/1, 2018年12月1日); today when absent, or (with a message) when it is no date."""
+    raw = (request.args.get(name) or "").strip()
     if not raw:
         return today()
     try:
@@ -45,7 +45,7 @@ def report_date() -> date:
     except DateOutOfRange as exc:
         # The ledger's one domain of dates (SPEC §4), answered as the API answers it.
         raise Invalid(exc.args[0], reason=DATE_OUT_OF_RANGE,
-                      errors={"as_of": [exc.args[0]]}) from None
+                      errors={name: [exc.args[0]]}) from None
     except ValueError:
         flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
         return today()
