@@ -24,6 +24,17 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
+def whole_top(value: float, count: int = 4) -> float:
+    """An axis's top for counts: ``count`` whole steps of 1, 2, 2.5 (from 10), 3, 5 × 10^k."""
+    target = max(value, 1) / count
+    power = 10 ** math.floor(math.log10(target)) if target >= 1 else 1
+    for step in (1, 2, 2.5, 3, 5, 10):
+        size = step * power
+        if size >= target and float(size).is_integer():
+            return float(size * count)
+    return float(10 * power * count)  # pragma: no cover - the loop always returns
+
+
 def ticks(top: float, count: int = 4) -> list[float]:
     """``count`` + 1 evenly spaced values from 0 to ``top``."""
     return [top * i / count for i in range(count + 1)]
@@ -98,11 +109,11 @@ class LineChart:
 
 def line_chart(dates: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]], *,
                width: float = 520, height: float = 220, left: float = 44,
-               right: float = 16, top_pad: float = 12, bottom_pad: float = 40,
+               right: float = 36, top_pad: float = 12, bottom_pad: float = 40,
                max_labels: int = 6) -> LineChart:
     """Lines for ``series`` (key, name, a value per date) against ``dates`` (their labels);
     the dates' labels are thinned to at most ``max_labels`` (the last one always shown)."""
-    top = nice_ceiling(max([v for _k, _n, values in series for v in values] + [0]))
+    top = whole_top(max([v for _k, _n, values in series for v in values] + [0]))
     plot_w, plot_h = width - left - right, height - top_pad - bottom_pad
     bottom = top_pad + plot_h
     n = len(dates)

@@ -177,6 +177,21 @@ def _bulletin_title(data: Ranking, lang: str) -> str:
                   campaign=campaign))
 
 
+#: Characters of a 2号 title a line holds (156 mm of text width at 22 pt).
+TITLE_LINE = 20
+
+
+def balanced(title: str, lang: str) -> str:
+    """A Chinese title longer than a line broken into lines of even length (the standard
+    lays a title out as a trapezium, never a lone last character); Tibetan is left to wrap
+    at its syllables."""
+    if lang == "bo" or len(title) <= TITLE_LINE:
+        return title
+    lines = -(-len(title) // TITLE_LINE)
+    size = -(-len(title) // lines)
+    return "\n".join(title[i:i + size] for i in range(0, len(title), size))
+
+
 def _bulletin_number(data: Ranking) -> str:
     """The 文号 line, its number left for the office to fill in: 果洛通〔2018〕  号."""
     issuer = short_name(data.unit) if data.unit is not None else ""
@@ -234,7 +249,7 @@ def bulletin_docx(user: User, campaign_id: int | None, as_of: date, org_id: int 
         doc = documents.Document("bo" if lang == "bo" else "zh")
         # The 发文字号, centred above the title as the standard places it under the 版头.
         doc.paragraph(_bulletin_number(data), indent=False, align="center")
-        doc.title(_bulletin_title(data, doc.lang))
+        doc.title(balanced(_bulletin_title(data, doc.lang), doc.lang))
         doc.addressee(_addressee(data))
         doc.paragraph(bulletin_paragraph(data))
         header = [str(SHEET_COLUMNS[key]) for key in DOC_COLUMNS]

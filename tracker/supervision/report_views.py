@@ -55,7 +55,8 @@ def ranking_page() -> Any:
                                      args["org_id"], request.args.get("lang") or None)
     data = bulletin.load(user, args["campaign_id"], args["as_of"], args["org_id"])
     chart = charts.bar_chart([(r["org_name"], r["score"], f"{r['score']:.1f}")
-                              for r in data.ranked], top=100)
+                              for r in data.ranked], top=100,
+                             width=520, label_width=150)
     downloads = [({"format": "xlsx"}, _l("Download xlsx"), "download-xlsx"),
                  ({"format": "docx"}, _l("Bulletin (Word)"), "download-docx")]
     if reader_language() != "bo":
