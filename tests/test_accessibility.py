@@ -28,7 +28,8 @@ LANGUAGES = ("zh_Hans", "bo", "en")
 PAGES = {
     "off": ["/", "/issues", "/issues/{issue}", "/notifications"],
     "reg": ["/", "/issues", "/issues/new", "/imports", "/reports/overdue", "/reports/summary"],
-    "zhou": ["/", "/issues?overdue=1", "/issues/{issue}", "/reports/summary"],
+    "zhou": ["/", "/issues?overdue=1", "/issues/{issue}", "/reports/summary",
+             "/reports/ranking", "/reports/trend?step=week&points=20"],
     "admin": ["/admin", "/admin/orgs", "/admin/users", "/admin/users/new", "/admin/campaigns",
               "/admin/campaigns/new", "/admin/categories", "/admin/webhooks",
               "/admin/webhooks/new", "/admin/calendar?year=2027", "/admin/anchors",

@@ -165,6 +165,12 @@ def test_api_gives_a_series_per_county(api, world, make):
         (1, 1, 0), (1, 1, 0), (1, 1, 1)]
     assert series[world.other_county.name]["points"][-1]["total"] == 0
     assert api.get("/api/v1/reports/trend", user=world.officer).status_code == 403
+    outside = api.get(f"/api/v1/reports/trend?org_id={world.other_county.id}",
+                      user=world.county_supervisor)
+    assert outside.status_code == 404
+    mine = api.get(f"/api/v1/reports/trend?org_id={world.county.id}",
+                   user=world.county_supervisor).get_json()
+    assert [s["org_id"] for s in mine] == [world.centre.id]
 
 
 @pytest.mark.parametrize(("query", "field"), [
