@@ -25,12 +25,13 @@ from tracker.issues.reports import service as reports
 from tracker.issues.reports.rectification import report_language
 from tracker.owners.models import Org, User
 from tracker.supervision import ranking
+from tracker.supervision.schemas import RANKING_FORMATS
 from tracker.supervision.service import short_name
 from tracker.timeutil import format_date, reader_language
 from tracker.webapi import attachment
 
 #: The formats a ranking downloads as.
-FORMATS = ("xlsx", "docx")
+FORMATS = RANKING_FORMATS
 
 #: The spreadsheet's columns: key -> heading.
 SHEET_COLUMNS: dict[str, Any] = {

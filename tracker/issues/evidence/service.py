@@ -336,7 +336,7 @@ def add_evidence(
     remove_on_rollback(final_path)
     thumb_name = None
     if kind in IMAGE_KINDS:
-        from tracker.issues.evidence.thumbnails import make_thumbnail
+        from tracker.issues.evidence.thumbnails import make_thumbnail  # Pillow loads on first image
 
         candidate = stored_name + ".thumb.jpg"
         thumb_path = os.path.join(directory, candidate)
