@@ -123,7 +123,10 @@ def test_the_figures_are_the_summarys_and_the_overdue_reports_of_the_day(
         + "；".join(f"{name}（{n}个）" for name, n in by_category.items())
         + f"。已整改销号{total['closed']}个，完成率40.0%，其中按期销号"
         f"{total['closed'] - total['closed_late']}个；经批准延期{total['extended']}个；"
-        f"目前逾期未整改{total['overdue']}个。")
+        f"目前逾期未整改{total['overdue']}个。"
+        # Supervision's figures of the day (none in this ledger): tests/test_rectification_
+        # supervision.py counts them.
+        "上级催办问题0个（共催办0次）；收到督办单0份，已反馈0份，逾期未签收或未反馈0份。")
     # 三、: the open findings of the day, most overdue first, with days overdue and owners.
     table = document.tables[0]
     rows = [[c.text for c in row.cells] for row in table.rows]

@@ -15,9 +15,11 @@ from tracker.owners.auth import current_api_user, login_required
 from tracker.spreadsheets import XLSX_MIMETYPE
 from tracker.supervision import bulletin, ranking, service, trend
 from tracker.supervision.models import Order, Urge
+from tracker.supervision.notice import send_order_docx
 from tracker.supervision.schemas import (
     CommentSchema,
     OrderCreateSchema,
+    OrderFormatArgs,
     OrderQuerySchema,
     OrderSchema,
     RankingArgs,
@@ -30,7 +32,7 @@ from tracker.supervision.schemas import (
     UrgeResultSchema,
     UrgeSchema,
 )
-from tracker.timeutil import today
+from tracker.timeutil import reader_language, today
 from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
@@ -133,10 +135,18 @@ class OrderItem(MethodView):
     """One order."""
 
     @login_required
+    @orders_blp.arguments(OrderFormatArgs, location="query", unknown=ma.RAISE)
     @orders_blp.response(200, OrderSchema)
-    def get(self, order_id: int) -> Order:
-        """An order (404 outside the caller's reach)."""
-        return service.get_order(current_api_user(), order_id)
+    @orders_blp.alt_response(200, schema={"type": "string", "format": "binary"},
+                             content_type=DOCX_MIMETYPE, success=True,
+                             description="format=docx: the 督办通知单 as a Word document "
+                                         "(GB/T 9704-2012 layout).")
+    def get(self, args: dict[str, Any], order_id: int) -> Any:
+        """An order (404 outside the caller's reach); ``format=docx`` its 督办通知单."""
+        order = service.get_order(current_api_user(), order_id)
+        if args["format"] == "docx":
+            return send_order_docx(order, args["lang"], reader_language())
+        return order
 
 
 @orders_blp.route(f"/<{ID}:order_id>/acknowledge")

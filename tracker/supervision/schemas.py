@@ -100,7 +100,7 @@ class OrderCreateSchema(StrictSchema):
     level = ma.fields.String(required=True, validate=ma.validate.OneOf(LEVELS),
                              metadata={"description": "blue 临期, yellow 滞后, red 逾期."})
     issue_ids = ma.fields.List(IdField(), required=True,
-                               validate=ma.validate.Length(min=1, max=500))
+                               validate=ma.validate.Length(min=1, max=service.MAX_ORDER_ISSUES))
     reply_by = LedgerDate(required=True, metadata={"description": "After today."})
     comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
 
@@ -111,6 +111,16 @@ class OrderQuerySchema(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(ORDER_STATUSES))
     org_id = IdParam(metadata={"description": "Addressed to this org or below it."})
     direction = ma.fields.String(validate=ma.validate.OneOf(["received", "issued"]))
+
+
+class OrderFormatArgs(QuerySchema):
+    """How to answer one order: JSON, or its 督办通知单 as a Word file."""
+
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "docx"]))
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("zh_Hans", "bo")),
+                            metadata={"description": "The Word file's language, zh_Hans or bo "
+                                                     "(default: the reader's, Chinese unless "
+                                                     "Tibetan)."})
 
 
 class ReplySchema(StrictSchema):
