@@ -56,6 +56,7 @@ def _keep_warn_from(session: Session, flush_context: Any, instances: Any) -> Non
 def refresh_campaign(campaign: Campaign) -> None:
     """After a campaign's ``warn_days`` or day basis changed: every issue of it, and the span
     of each that holds now, gets the new window (one UPDATE per distinct deadline)."""
+    from tracker.issues.reports import counts
     from tracker.issues.reports.spans import IssueSpan
 
     days = current_calendar()
@@ -72,6 +73,8 @@ def refresh_campaign(campaign: Campaign) -> None:
                                                    IssueSpan.valid_to.is_(None))
                            .values(warn_from=start)
                            .execution_options(synchronize_session=False))
+    # The summary's kept counts of the campaign light by the new window too.
+    counts.recount_campaign(campaign.id)
 
 
 def init_listeners() -> None:
