@@ -19,8 +19,8 @@ from tracker.extensions import db
 from tracker.issues.models import Campaign, Category
 from tracker.issues.reports import export, rectification
 from tracker.issues.reports import service as reports
-from tracker.owners.auth import page_user as actor
 from tracker.owners import service as owners
+from tracker.owners.auth import page_user as actor
 from tracker.owners.choices import org_filter_choices
 from tracker.owners.models import Org, User
 from tracker.pages import int_arg, page_number
