@@ -222,3 +222,47 @@ def test_the_summary_page_leads_down_into_a_unit_and_back_up(client, world, make
     assert 'data-testid="drill-up"' in county
     assert f"org_id={w.prefecture.id}" in county and "果洛州" in county
     assert f'href="/reports/summary?org_id={w.centre.id}' in county  # and down again
+
+
+@pytest.mark.commits  # a session of its own, as in production (not bound to the test's)
+def test_the_list_and_overdue_pages_read_without_a_transaction_on_postgresql(app, world,
+                                                                             make, api):
+    """PostgreSQL: the hot JSON pages send no BEGIN and no ROLLBACK (each statement is whole
+    by itself: the page and its total are one); a write keeps its transaction.  SQLite:
+    reads keep their deferred BEGIN (no write lock)."""
+    from sqlalchemy import event
+
+    w = world
+    make.issue(w.department, w.officer2, w.campaign, w.category, due_on=today())
+    seen: list[tuple[str, bool | None]] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        driver = conn.connection.driver_connection
+        seen.append((statement, getattr(driver, "autocommit", None)
+                     if conn.dialect.name == "postgresql" else driver.in_transaction))
+
+    county, supervisor = w.county_supervisor.username, w.supervisor.username
+    county_id = w.county.id
+
+    def get(path, user):
+        db.session.remove()  # each request's own session, as a worker has
+        return api.get(path, user=user).status_code
+
+    get("/api/v1/issues", county)  # the tokens
+    get("/api/v1/issues", supervisor)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert get(f"/api/v1/issues?org_id={county_id}", county) == 200
+        assert get("/api/v1/reports/overdue", supervisor) == 200
+        reads = list(seen)
+        seen.clear()
+        assert get("/api/v1/issues?format=csv", county) == 200
+        export = list(seen)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert reads
+    if db.engine.dialect.name == "postgresql":
+        assert all(flag is True for _sql, flag in reads), reads
+        assert export and all(flag is False for _sql, flag in export), export
+    else:
+        assert all(flag for sql, flag in reads if not sql.startswith("BEGIN")), reads
