@@ -41,21 +41,4 @@ def verify_history_command(issue_id: int | None) -> None:
                + ": every chain is intact.")
 
 
-@click.command("counts")
-@click.argument("action", type=click.Choice(["roll", "rebuild"]))
-@with_appcontext
-def counts_command(action: str) -> None:
-    """The summary's kept counts: ``roll`` their day figures to today (the scheduler does it
-    every few minutes), or ``rebuild`` them all from the issues (after a bulk load)."""
-    from tracker.issues.reports import counts
-    from tracker.timeutil import today
-
-    if action == "rebuild":
-        counts.rebuild(db.session.connection(), today())
-        db.session.commit()
-        click.echo(f"Summary counts rebuilt, day figures on {today().isoformat()}.")
-        return
-    click.echo(counts.roll_today().summary())
-
-
-commands = [verify_history_command, counts_command]
+commands = [verify_history_command]

@@ -15,10 +15,10 @@ How the table stays right:
 * an org moved to another parent takes its subtree's counts with it (``subtree_moved``);
 * a campaign's warning window moved by a bulk UPDATE (``light.refresh_campaign``) has its
   rows' day figures worked out again (``recount_campaign``);
-* the day figures move on with the calendar: ``roll`` (the scheduler, every few minutes, and
-  ``flask counts roll``) brings them to today by adding what changed between the two days,
+* the day figures move on with the calendar: ``roll`` (the scheduler, every few minutes)
+  brings them to today by adding what changed between the two days,
   under a lock that writers share (PostgreSQL: the day row FOR UPDATE / FOR SHARE);
-* ``rebuild`` (migration 0020, the benchmark's generator, ``flask counts rebuild``) builds it
+* ``rebuild`` (migration 0020, the benchmark's generator) builds it
   all from the issues.
 
 Reads use the table only for today's summary and when the table's day is today; any other
@@ -417,7 +417,7 @@ class Rolled:
 
 
 def roll_today() -> Rolled:
-    """``roll`` to today and commit (the scheduler's job, ``flask counts roll``)."""
+    """``roll`` to today and commit (the scheduler's job)."""
     day = today()
     was = roll(day)
     db.session.commit()
