@@ -641,3 +641,20 @@ def test_a_keyset_page_starts_the_due_date_index_at_its_anchor(ledger: Ledger,
             scan = re.search(r"Index Scan( Backward)? using ix_issues_due on issues"
                              r"[^\n]*\n\s*Index Cond: ([^\n]*)", plan)
             assert scan and "due_on" in scan.group(2), plan
+
+
+def test_the_whole_country_summary_reads_the_kept_counts_not_the_ledger(
+        ledger: Ledger, api: Any) -> None:
+    """An admin's summary of today: a read of the kept counts, the same statements whatever
+    the ledger's size, none of them over the issues (it aggregated all of them before)."""
+    def summary() -> Any:
+        resp = api.get("/api/v1/reports/summary", user=ledger.admin)
+        assert resp.status_code == 200 and resp.get_json()
+        return resp
+
+    small = _count_statements(summary)
+    _grow(SHAPE.issues)  # the generator builds the counts again, as the migration does
+    with statements() as seen:
+        summary()
+    assert len(seen) == small
+    assert not [s for s, _ in seen if re.search(r"\bFROM issues\b", s)], seen
