@@ -17,7 +17,7 @@ from bench.common import SCALES, Result, Settings, ledger_for, machine, save, sa
 
 BENCHMARKS = ("list", "overdue", "summary", "asof", "public", "reminder", "notices", "upload",
               "export", "history", "concurrency", "webhooks", "imports", "rectification", "search",
-              "supervision")
+              "supervision", "users")
 
 
 def parse(argv: list[str] | None = None) -> Settings:
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         search,
         server,
         supervision,
+        users,
         web,
         webhooks,
     )
@@ -87,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             results += history.run(settings, kind)  # its own small ledger
         if "imports" in settings.only:
             results += imports.run(settings, kind)  # its own small ledger
-        if settings.only and not set(settings.only) - {"history", "imports"}:
+        if "users" in settings.only:
+            results += users.run(settings, kind)  # its own small ledger
+        if settings.only and not set(settings.only) - {"history", "imports", "users"}:
             path = save(results, settings, started, path)
             continue
         url, ledger = ledger_for(settings, kind)

@@ -113,7 +113,7 @@ def test_supervision_pages_pass_axe(browser, live_server, world, make, lang, wid
         user.locale = lang
     db.session.commit()
     paths = {"zhou": ["/orders", f"/orders/{order.id}", "/reports/overdue",
-                      f"/issues/{issue.id}", "/"],
+                      f"/issues/{issue.id}", "/", f"/orders/new?org_id={world.county.id}"],
              "madosup": ["/", f"/orders/{order.id}", "/orders?direction=received"]}
     release_database()
     recorder = Recorder(live_server.url)
@@ -132,6 +132,8 @@ def test_supervision_pages_pass_axe(browser, live_server, world, make, lang, wid
                     problems.append(f"{username} {path}: wider than a phone's screen")
                 if path.startswith("/orders/") and username == "madosup":
                     _shot(page, f"order-{lang}-{width}")
+                if path.startswith("/orders/new"):
+                    _shot(page, f"order-new-{lang}-{width}")
         finally:
             context.close()
     assert not problems, "\n".join(problems)

@@ -10,13 +10,15 @@ import json
 from datetime import date
 
 import docx
+import pytest
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from tests.support.api import bearer
 from tests.support.pages import login
-from tests.test_reports import _auth, ledger  # noqa: F401 -- the hand-built ledger fixture
+from tests.support.reports import report_ledger
 from tracker import documents
 from tracker.issues.reports import rectification
 
@@ -24,12 +26,18 @@ DOCX = documents.DOCX_MIMETYPE
 AS_OF = date(2019, 1, 8)
 
 
+@pytest.fixture
+def ledger(world, make):
+    """The reports' hand-built ledger (tests/support/reports.py)."""
+    return report_ledger(world, make)
+
+
 def _get(client, world, user, **params):
     query = {"campaign_id": world.campaign.id, "org_id": world.county.id,
              "as_of": AS_OF.isoformat(), **params}
     query = {k: v for k, v in query.items() if v is not None}
     return client.get("/api/v1/reports/rectification", query_string=query,
-                      headers=_auth(user))
+                      headers=bearer(user))
 
 
 def _doc(resp):
@@ -55,7 +63,7 @@ def _paragraph(document, start):
 # --- structure and figures ---------------------------------------------------------------
 
 
-def test_the_report_follows_the_seed_reports_structure(client, world, ledger):  # noqa: F811
+def test_the_report_follows_the_seed_reports_structure(client, world, ledger):
     resp = _get(client, world, world.supervisor)
     assert "filename*=UTF-8''%E6%95%B4%E6%94%B9" in resp.headers["Content-Disposition"]  # 整改…
     document = _doc(resp)
@@ -91,12 +99,12 @@ def test_the_report_follows_the_seed_reports_structure(client, world, ledger):  
 
 
 def test_the_figures_are_the_summarys_and_the_overdue_reports_of_the_day(
-        client, world, ledger):  # noqa: F811
+        client, world, ledger):
     document = _doc(_get(client, world, world.supervisor))
-    summary = client.get("/api/v1/reports/summary", headers=_auth(world.supervisor),
+    summary = client.get("/api/v1/reports/summary", headers=bearer(world.supervisor),
                          query_string={"campaign_id": world.campaign.id, "as_of": AS_OF,
                                        "org_id": world.county.id}).get_json()
-    overdue = client.get("/api/v1/reports/overdue", headers=_auth(world.supervisor),
+    overdue = client.get("/api/v1/reports/overdue", headers=bearer(world.supervisor),
                          query_string={"campaign_id": world.campaign.id, "as_of": AS_OF,
                                        "org_id": world.county.id})
     totals = [r for r in summary if r["category_id"] is None]
@@ -115,7 +123,10 @@ def test_the_figures_are_the_summarys_and_the_overdue_reports_of_the_day(
         + "；".join(f"{name}（{n}个）" for name, n in by_category.items())
         + f"。已整改销号{total['closed']}个，完成率40.0%，其中按期销号"
         f"{total['closed'] - total['closed_late']}个；经批准延期{total['extended']}个；"
-        f"目前逾期未整改{total['overdue']}个。")
+        f"目前逾期未整改{total['overdue']}个。"
+        # Supervision's figures of the day (none in this ledger): tests/test_rectification_
+        # supervision.py counts them.
+        "上级催办问题0个（共催办0次）；收到督办单0份，已反馈0份，逾期未签收或未反馈0份。")
     # 三、: the open findings of the day, most overdue first, with days overdue and owners.
     table = document.tables[0]
     rows = [[c.text for c in row.cells] for row in table.rows]
@@ -134,7 +145,7 @@ def test_the_figures_are_the_summarys_and_the_overdue_reports_of_the_day(
 
 
 def test_a_report_as_of_an_earlier_day_reads_the_ledger_of_that_day(
-        client, world, ledger):  # noqa: F811
+        client, world, ledger):
     # On 2018-11-30 C was not closed yet, and B not yet overdue.
     document = _doc(_get(client, world, world.supervisor, as_of="2018-11-30"))
     c = _paragraph(document, "1. C 叫号机成了摆设。")
@@ -147,7 +158,7 @@ def test_a_report_as_of_an_earlier_day_reads_the_ledger_of_that_day(
 # --- the GB/T 9704-2012 page ---------------------------------------------------------------
 
 
-def test_the_page_and_faces_are_those_of_gbt_9704(client, world, ledger):  # noqa: F811
+def test_the_page_and_faces_are_those_of_gbt_9704(client, world, ledger):
     document = _doc(_get(client, world, world.supervisor))
     body = document.sections[0]
     assert (round(body.page_width.mm), round(body.page_height.mm)) == (210, 297)
@@ -191,7 +202,7 @@ def test_the_page_and_faces_are_those_of_gbt_9704(client, world, ledger):  # noq
 
 
 def test_the_tibetan_report_uses_tibetan_names_and_the_tibetan_face(
-        client, world, ledger):  # noqa: F811
+        client, world, ledger):
     from tracker.extensions import db
 
     world.county.name_bo = "རྨ་སྟོད་རྫོང"
@@ -213,7 +224,7 @@ def test_the_tibetan_report_uses_tibetan_names_and_the_tibetan_face(
     assert "རྨ་སྟོད་རྫོང" in texts
 
 
-def test_a_tibetan_reader_gets_the_tibetan_report_by_default(client, world, ledger):  # noqa: F811
+def test_a_tibetan_reader_gets_the_tibetan_report_by_default(client, world, ledger):
     from tracker.extensions import db
 
     world.supervisor.locale = "bo"
@@ -226,7 +237,7 @@ def test_a_tibetan_reader_gets_the_tibetan_report_by_default(client, world, ledg
 
 
 def test_the_report_keeps_to_the_readers_scope_and_says_what_is_wrong(
-        client, world, ledger):  # noqa: F811
+        client, world, ledger):
     # An officer reads no report; another county's registrar cannot reach 玛多县.
     assert _get(client, world, world.officer).status_code == 403
     other = _get(client, world, world.other_registrar)
@@ -243,7 +254,7 @@ def test_the_report_keeps_to_the_readers_scope_and_says_what_is_wrong(
 
 
 def test_a_big_scope_lists_the_open_findings_and_counts_the_closed_ones(
-        client, world, ledger, monkeypatch):  # noqa: F811
+        client, world, ledger, monkeypatch):
     # The caps of a million-finding prefecture, brought down to this small ledger.
     monkeypatch.setattr(rectification, "FULL_CAP", 2)
     monkeypatch.setattr(rectification, "TABLE_CAP", 2)
@@ -262,7 +273,7 @@ def test_a_big_scope_lists_the_open_findings_and_counts_the_closed_ones(
 # --- the summary page's buttons -------------------------------------------------------------
 
 
-def test_the_summary_page_offers_the_report_of_what_it_shows(client, world, ledger):  # noqa: F811
+def test_the_summary_page_offers_the_report_of_what_it_shows(client, world, ledger):
     login(client, "zhou")
     page = client.get(f"/reports/summary?campaign_id={world.campaign.id}&as_of=2019-01-08"
                       f"&org_id={world.county.id}")

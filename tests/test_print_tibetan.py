@@ -123,3 +123,44 @@ def test_the_summary_page_prints_in_the_tibetan_face_without_overflow(
         assert "NotoSerifTibetan" in _pdf_fonts(page)
     finally:
         context.close()
+
+
+def test_the_order_prints_on_a4_in_the_tibetan_face_without_overflow(
+        browser: Any, live_server: Any, world: Any, make: Any) -> None:
+    from datetime import timedelta
+
+    from tracker.supervision import service as supervision
+    from tracker.timeutil import today
+
+    issue = make.issue(world.centre, world.officer, world.campaign, world.category,
+                       title="ཞིབ་དཔྱད་ཆོག་མཆན་གྱི་དོན་ཚན་ཕྱོགས་གཅིག་ཏུ་མ་བསྡུས་པ། "
+                             "མང་ཚོགས་ཀྱིས་ལས་དོན་སྒྲུབ་པར་ཕར་འགྲོ་ཚུར་ཡོང་བྱེད་དགོས་པ",
+                       starts_on=today() - timedelta(days=60),
+                       due_on=today() - timedelta(days=5))
+    owners.update_org(world.admin, world.county, name_bo="རྨ་སྟོད་རྫོང")
+    owners.update_user(world.county_supervisor, world.county_supervisor, locale="bo")
+    order = supervision.issue_order(world.supervisor, {
+        "org_id": world.county.id, "level": "red", "issue_ids": [issue.id],
+        "reply_by": today() + timedelta(days=7), "comment": "ཉིན་བདུན་ནང་ལན་འདེབས་གནང་རོགས།"})
+    db.session.commit()
+    order_id = order.id
+    release_database()
+    context = recording_context(browser, live_server.url, Recorder(live_server.url))
+    try:
+        page = log_in(context, "madosup", PASSWORD)
+        page.goto(f"/orders/{order_id}")
+        page.emulate_media(media="print")
+        state = page.evaluate(PRINT_STATE, FAMILY)
+        assert state["family"].startswith(f'"{FAMILY}"') and state["loaded"]
+        assert state["overflowing"] == []
+        assert "རྨ་སྟོད་རྫོང" in page.inner_text("main")
+        assert "NotoSerifTibetan" in _pdf_fonts(page)
+        # The sheet's own @page size is A4, as the browser prints it when asked to follow it.
+        with tempfile.TemporaryDirectory(prefix="print-") as tmp:
+            path = os.path.join(tmp, "order.pdf")
+            page.pdf(path=path, prefer_css_page_size=True)
+            info = subprocess.run(["pdfinfo", path], capture_output=True, text=True,
+                                  check=True).stdout
+        assert "(A4)" in info, info
+    finally:
+        context.close()

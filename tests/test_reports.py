@@ -6,72 +6,25 @@ import csv
 import io
 import json
 from contextlib import contextmanager
-from datetime import date, datetime
-from types import SimpleNamespace
+from datetime import date
 
 import openpyxl
 import pytest
-from flask import g
 from sqlalchemy import event
 
+from tests.support.api import bearer
+from tests.support.reports import report_ledger
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import service as issues
-from tracker.issues.deadlines import service as deadlines
 from tracker.issues.reports import service as reports
-from tracker.owners.models import User
-from tracker.owners.service import issue_token
 from tracker.timeutil import clock
-
-
-def _auth(user: User) -> dict[str, str]:
-    # The test's application context outlives each request; forget the last caller.
-    g.pop("api_user", None)
-    token, _ = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _close_on(world, issue, closed_on):
-    """Close ``issue`` (already submitted) on the afternoon of ``closed_on``."""
-    with clock(datetime(closed_on.year, closed_on.month, closed_on.day, 9, 0)):
-        issues.transition(issue, world.admin, "close", "核查属实")
-    db.session.commit()
-
-
-def _extend(world, issue, requested_on, new_due):
-    """An extension requested by the owner and approved by the admin on ``requested_on``."""
-    with clock(requested_on):
-        ext = deadlines.request_extension(issue, world.admin, new_due, "牧区路远")
-        deadlines.decide_extension(ext, world.supervisor, "approve", "同意")
-    db.session.commit()
 
 
 @pytest.fixture
 def ledger(world, make):
-    """A hand-built ledger over 玛多县 (with its centre and a department) and 久治县, with
-    its history at the dates it happened: registered on 2018-07-07, C closed on 2018-12-01,
-    D extended on 2018-08-20 and closed late on 2018-10-08, E extended on 2018-12-20."""
-    w = world
-    with clock(date(2018, 7, 7)):
-        a = make.issue(w.centre, w.officer, w.campaign, w.category, due_on=date(2018, 8, 7),
-                       title="A 窗口“只挂号、不看病”")
-        b = make.issue(w.department, w.officer2, w.campaign, w.category, status="in_progress",
-                       due_on=date(2018, 12, 31), title="B 人社窗口授权不到位")
-        c = make.issue(w.centre, w.officer, w.campaign, w.category2, status="submitted",
-                       due_on=date(2019, 1, 7), title="C 叫号机成了摆设")
-        d = make.issue(w.centre, w.officer, w.campaign, w.category2, status="submitted",
-                       due_on=date(2018, 8, 31), title="D 窗口人员迟到")
-        e = make.issue(w.other_centre, w.other_officer, w.campaign, w.category,
-                       status="submitted", due_on=date(2018, 12, 31), title="E 无信息采集室")
-        f = make.issue(w.county, w.officer, w.campaign, w.category, due_on=date(2019, 6, 30),
-                       title="F 县级统筹")
-    _extend(w, d, date(2018, 8, 20), date(2018, 9, 30))
-    _close_on(w, d, date(2018, 10, 8))
-    _close_on(w, c, date(2018, 12, 1))
-    _extend(w, e, date(2018, 12, 20), date(2019, 1, 7))
-    return SimpleNamespace(a=a, b=b, c=c, d=d, e=e, f=f)
+    """The reports' hand-built ledger (tests/support/reports.py)."""
+    return report_ledger(world, make)
 
 
 def _by_key(rows):
@@ -272,14 +225,14 @@ SUMMARY_HEADINGS = ["序号", "单位", "问题类别", "问题总数", "已销�
 def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledger):
     base = (f"/api/v1/reports/summary?campaign_id={world.campaign.id}&as_of=2019-01-08"
             f"&org_id={world.prefecture.id}")
-    resp = client.get(base, headers=_auth(world.supervisor))
+    resp = client.get(base, headers=bearer(world.supervisor))
     assert resp.status_code == 200, resp.get_json()
     rows = resp.get_json()
     totals = {r["org_name"]: r for r in rows if r["category_id"] is None}
     assert _counts(totals["玛多县"]) == (5, 2, 1, 1, 2)
     assert _counts(totals["久治县"]) == (1, 0, 0, 1, 1)
 
-    got = client.get(base + "&format=csv", headers=_auth(world.supervisor))
+    got = client.get(base + "&format=csv", headers=bearer(world.supervisor))
     assert got.status_code == 200
     assert got.mimetype == "text/csv"
     assert got.data.startswith(b"\xef\xbb\xbf")  # BOM, for Excel
@@ -292,7 +245,7 @@ def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledg
     assert by_csv[("合计", "")][3:] == ["6", "2", "1", "2", "3", "33.3%"]
     got.close()
 
-    got = client.get(base + "&format=xlsx", headers=_auth(world.supervisor))
+    got = client.get(base + "&format=xlsx", headers=bearer(world.supervisor))
     assert got.status_code == 200
     wb = openpyxl.load_workbook(io.BytesIO(got.data))
     got.close()
@@ -315,21 +268,21 @@ def test_api_summary_json_csv_and_xlsx_hold_the_same_numbers(client, world, ledg
 
 def test_api_overdue_json_and_downloads(client, world, ledger):
     base = "/api/v1/reports/overdue?as_of=2019-01-08"
-    resp = client.get(base + "&page_size=2", headers=_auth(world.supervisor))
+    resp = client.get(base + "&page_size=2", headers=bearer(world.supervisor))
     assert resp.status_code == 200
     body = resp.get_json()
     assert [r["id"] for r in body] == [ledger.a.id, ledger.b.id]
     assert body[0]["days_overdue"] == 154 and body[0]["due_on"] == "2018-08-07"
     assert json.loads(resp.headers["X-Pagination"])["total"] == 3
 
-    got = client.get(base + "&format=csv", headers=_auth(world.registrar))
+    got = client.get(base + "&format=csv", headers=bearer(world.registrar))
     lines = list(csv.reader(io.StringIO(got.data.decode("utf-8-sig"))))
     got.close()
     assert lines[0] == ["问题编号", "问题", "状态", "单位", "责任人", "完成时限", "逾期天数"]
     assert [(int(r[0]), r[2], r[5], int(r[6])) for r in lines[1:]] == [
         (ledger.a.id, "待整改", "2018-08-07", 154), (ledger.b.id, "整改中", "2018-12-31", 8)]
 
-    got = client.get(base + "&format=xlsx", headers=_auth(world.supervisor))
+    got = client.get(base + "&format=xlsx", headers=bearer(world.supervisor))
     ws = openpyxl.load_workbook(io.BytesIO(got.data)).active
     got.close()
     values = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -341,7 +294,7 @@ def test_api_overdue_json_and_downloads(client, world, ledger):
 
 def test_api_report_refusals(client, world, ledger):
     def status(path, user=None):
-        resp = client.get(path, headers=_auth(user) if user else {})
+        resp = client.get(path, headers=bearer(user) if user else {})
         assert resp.is_json
         return resp.status_code
 

@@ -181,3 +181,58 @@ def test_a_thousand_users_import_in_seconds(world: Any, tmp_path: Any) -> None:
     assert took < 30, took
     with pytest.raises(UsersImportFailed):
         import_users(str(path), path.name, world.admin)
+
+
+# --- 1,000 users in seconds (issue 24) ---------------------------------------------------
+
+
+def _many(n: int) -> bytes:
+    rows = [["用户名", "姓名", "单位", "角色"]]
+    rows += [[f"chuangkou{i:04d}", f"窗口人员{i}", "MD-ZX", "责任人"] for i in range(n)]
+    return _csv(rows)
+
+
+def test_a_thousand_users_import_in_a_bounded_number_of_statements_without_scrypt(
+        world: Any, tmp_path: Any, config: Any) -> None:
+    from tests.support.statements import statements
+    from tracker.owners.passwords import is_temporary_hash
+
+    config(TRACKER_PASSWORD_METHOD="scrypt")  # production's hash for chosen passwords
+    counts = {}
+    for n in (10, 1000):
+        path = tmp_path / f"{n}.csv"
+        path.write_bytes(_many(n).replace(b"chuangkou", f"u{n}x".encode()))
+        with statements() as seen:
+            report = import_users(str(path), path.name, world.admin)
+        counts[n] = len(seen)
+        assert report.created == n
+    # Batched: a thousand users cost a few statements more than ten, not a thousand more.
+    assert counts[1000] <= counts[10] + 10, counts
+    hashes = db.session.scalars(select(User.password_hash).where(
+        User.username.like("u1000x%"))).all()
+    assert len(hashes) == 1000 and all(is_temporary_hash(h) for h in hashes)
+
+
+def test_a_temporary_password_signs_in_and_the_chosen_one_gets_the_production_hash(
+        world: Any, client: FlaskClient, tmp_path: Any, config: Any) -> None:
+    from tracker.owners.passwords import TEMPORARY_LENGTH, is_temporary_hash
+
+    config(TRACKER_PASSWORD_METHOD="scrypt")
+    path = tmp_path / "users.csv"
+    path.write_bytes(_csv(CHINESE))
+    report = import_users(str(path), path.name, world.admin)
+    db.session.commit()
+    made = {u["username"]: u.get("temporary_password") for u in report.users}["dawa"]
+    assert len(made) >= TEMPORARY_LENGTH
+    assert is_temporary_hash(_users()["dawa"].password_hash)
+    login(client, "dawa", made)
+    assert client.get("/").headers["Location"].endswith("/account/password")
+    page = client.get("/account/password")
+    resp = client.post("/account/password", data={
+        "current_password": made, "new_password": "gesar-ling-2018",
+        "confirm": "gesar-ling-2018", "csrf_token": csrf_token(page.text)})
+    assert resp.status_code == 302
+    assert client.get("/").status_code == 200
+    db.session.expire_all()
+    dawa = _users()["dawa"]
+    assert dawa.password_hash.startswith("scrypt:") and not dawa.must_change_password

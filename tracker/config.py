@@ -64,6 +64,8 @@ class Config:
         # Downloads made while the client waits: at most this many rows (else an export job).
         self.TRACKER_SYNC_XLSX_ROWS = int(env.get("TRACKER_SYNC_XLSX_ROWS", "20000"))
         self.TRACKER_SYNC_CSV_ROWS = int(env.get("TRACKER_SYNC_CSV_ROWS", "200000"))
+        # Imports of more rows than this run as a job (page and API), with a progress bar.
+        self.TRACKER_IMPORT_JOB_ROWS = int(env.get("TRACKER_IMPORT_JOB_ROWS", "2000"))
         # Export and import jobs' files (default: a "jobs" folder beside the evidence folder).
         self.TRACKER_JOBS_DIR = env.get("TRACKER_JOBS_DIR", "")
         #: Megabytes of unfinished resumable uploads one user may hold (SPEC §6).

@@ -234,6 +234,8 @@ class Document:
             paragraph.paragraph_format.first_line_indent = Pt(BODY_SIZE.pt * 2)
         if align == "right":
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        elif align == "center":
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if lead:
             self._run(paragraph, lead, HEADING2_FONT)
         if text:

@@ -176,6 +176,13 @@ def file_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def play_time(seconds: int) -> str:
+    """How long a video runs, as players show it: 0:42, 12:05, 1:02:03."""
+    minutes, secs = divmod(max(0, seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def init_app(app: Flask) -> None:
     """Babel, Bootstrap served locally, security headers, helpers and the page blueprints."""
     app.config["BOOTSTRAP_SERVE_LOCAL"] = True  # offline intranets: never a CDN
@@ -188,6 +195,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_date"] = format_date
     app.jinja_env.filters["local_time"] = format_datetime
     app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.filters["play_time"] = play_time
     app.jinja_env.globals.update(
         FIELD_LABELS=FIELD_LABELS,
         LANGUAGES=LANGUAGES,

@@ -7,7 +7,7 @@ own transaction (tracker/issues/reports/counts.py); here the table is built from
 issues as they are, its day figures on the day of the migration.
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-07 23:50:00
 
 """
@@ -19,7 +19,7 @@ from tracker.timeutil import today
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0017'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         public,
         reports,
         rules,
+        verify,
     )
     from tracker.issues import api as issues_api
     from tracker.timeutil import today
@@ -56,7 +57,8 @@ def init_app(app: Flask) -> None:
     # Each package registers its own (in this order: the OpenAPI document lists the tags so);
     # evidence, reports, deadlines and admin add their page rules to the ledger's page
     # blueprint, so it is registered after them.
-    for package in (evidence, reports, deadlines, admin, imports, calendar, public, handover):
+    for package in (evidence, reports, deadlines, admin, imports, calendar, public, handover,
+                    verify):
         package.init_app(app)
     app.register_blueprint(blueprint.bp)
     for command in (*demo.commands, *cli.commands):

@@ -1,4 +1,5 @@
-"""``flask --app tracker demo``: load the seed report's world (tracker/issues/demo_data.py).
+"""``flask --app tracker demo``: load the seed report's world (``demo.toml``, read by
+``demo_data``).
 
 Everything goes through the same services as the API: orgs with their closure rows, users
 with hashed passwords, findings registered by a registrar, evidence files stored like
@@ -25,6 +26,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.issues import demo_data
 from tracker.issues import service as issues
@@ -225,8 +227,6 @@ def logins_table() -> str:
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Load the seed report's prefecture, counties, categories, findings and demo users."""
-    from tracker.errors import DomainError
-
     try:
         present = has_data()
     except DBAPIError as exc:

@@ -99,6 +99,13 @@ class TransitionForm(CleanForm):
     version = HiddenField()
 
 
+class BulkVerifyForm(CleanForm):
+    """Verify the ticked issues of 待我验收 with one comment (the ids and versions are read
+    from the form's ``id`` and ``version-<id>`` fields)."""
+
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
 class NoteForm(CleanForm):
     """A progress note: posted from the issue page's one comment box, without a version (a
     note never conflicts with what changed meanwhile)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from tracker.errors import Conflict
+from tracker.errors import Conflict, DomainError
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import rules
@@ -23,6 +24,7 @@ from tracker.issues.permissions import (
     ACTIONS,
     TRANSITIONS,
     check_version,
+    get_issue,
     require_evidence,
     require_may_close,
     require_verifier,
@@ -121,3 +123,53 @@ def closure_record(issue: Issue) -> dict[str, Any]:
         .where(Extension.issue_id == issue.id).order_by(Extension.id)).all()
     return {"issue": issue, "events": events, "closing": closing, "submit": submit,
             "evidence": evidence, "extensions": extensions}
+
+
+# --- verifying several at once -------------------------------------------------------------
+
+#: Issues one bulk verification closes at most (the 待我验收 page lists this many).
+BULK_MAX = 100
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a bulk verification did to one issue: closed, or refused and why."""
+
+    issue_id: int
+    #: The title, only where the actor may read the issue.
+    title: str | None
+    closed: bool
+    #: The refusal's reason code and message (the user's language); empty when closed.
+    reason: str = ""
+    message: Any = None
+
+
+def close_several(actor: User, wanted: list[tuple[int, str | None]],
+                  comment: str = "") -> list[Verdict]:
+    """Close (verify) several issues with one comment, each through ``transition`` and so
+    under every rule of a single close: scope, four eyes (``close_refusal``), state, evidence
+    and the version the verifier saw (``wanted``: issue id and version, or None).
+
+    Each issue in its own savepoint, all in the caller's one transaction: a refusal undoes
+    that issue alone and is reported beside the others, and the caller's commit makes the
+    closures durable together, so the lines the page shows never claim what a failed commit
+    lost.  Each closure is a decision about its own issue (its own event, notices and
+    webhooks), so one refused issue must not hold back the rest.  Rows are locked in id order,
+    so two verifiers ticking overlapping issues cannot deadlock.
+    """
+    if len(wanted) > BULK_MAX:
+        raise Invalid(_l("Verify at most %(n)s issues at once.", n=BULK_MAX),
+                      errors={"id": [_l("At most %(n)s.", n=BULK_MAX)]})
+    verdicts = []
+    for issue_id, version in sorted(dict(wanted).items()):
+        title = None
+        try:
+            with db.session.begin_nested():
+                issue = get_issue(actor, issue_id, for_update=True)
+                title = issue.title
+                transition(issue, actor, "close", comment, if_match=version)
+        except DomainError as exc:
+            verdicts.append(Verdict(issue_id, title, False, exc.reason, exc.message))
+        else:
+            verdicts.append(Verdict(issue_id, title, True))
+    return verdicts

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays, current_calendar
 from tracker.issues.models import Campaign, Issue
+from tracker.issues.reports import counts
+from tracker.issues.reports.spans import IssueSpan
 
 
 def warn_from(due_on: date, warn_days: int, working: bool,
@@ -56,9 +58,6 @@ def _keep_warn_from(session: Session, flush_context: Any, instances: Any) -> Non
 def refresh_campaign(campaign: Campaign) -> None:
     """After a campaign's ``warn_days`` or day basis changed: every issue of it, and the span
     of each that holds now, gets the new window (one UPDATE per distinct deadline)."""
-    from tracker.issues.reports import counts
-    from tracker.issues.reports.spans import IssueSpan
-
     days = current_calendar()
     due_dates = db.session.scalars(
         select(Issue.due_on).where(Issue.campaign_id == campaign.id).distinct()).all()

@@ -383,6 +383,8 @@ class Evidence(Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: Generated name of the image's thumbnail under TRACKER_EVIDENCE_DIR (images only).
     thumb_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    #: How long a video runs, in seconds, as its header (``mvhd``) says; None for other files.
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class Upload(Model):

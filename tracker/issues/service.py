@@ -25,7 +25,7 @@ from tracker.issues.events import (
     record,
     record_many,
 )
-from tracker.issues.lifecycle import closure_record, transition
+from tracker.issues.lifecycle import BULK_MAX, Verdict, close_several, closure_record, transition
 from tracker.issues.permissions import (
     ACTIONS,
     EDITORS,
@@ -97,7 +97,9 @@ __all__ = [
     "TEXT_FIELDS",
     "TRANSITIONS",
     "USE_EXTENSION",
+    "BULK_MAX",
     "VERIFIERS",
+    "Verdict",
     "_jsonable",
     "add_note",
     "allowed_actions",
@@ -112,6 +114,7 @@ __all__ = [
     "check_registration",
     "check_version",
     "close_refusal",
+    "close_several",
     "closure_record",
     "create_campaign",
     "create_category",

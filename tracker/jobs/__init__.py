@@ -16,8 +16,8 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(jobs_api.blp)
     app.register_blueprint(views.bp)
-    # The import API queues a job when the client asks for it (Prefer: respond-async).
-    if jobs_api.start_import not in imports_api.deferred_import:
-        imports_api.deferred_import.append(jobs_api.start_import)
+    # The import's API and page queue big files (and, asked so, any) as jobs.
+    if not imports_api.import_jobs:
+        imports_api.import_jobs.append(jobs_api.ImportJobs())
     for command in cli.commands:
         app.cli.add_command(command)

@@ -130,23 +130,19 @@ def _locale() -> str:
     return str(get_locale() or "zh_Hans")
 
 
-def start_import(user: User, upload: Any, campaign_text: str | None) -> Response:
-    """Queue an uploaded spreadsheet's import (the import API and page, asked to work
-    asynchronously); 202 with the job."""
-    from tracker.webapi import MAX_ID
+class ImportJobs:
+    """The import's job queue (``issues.imports.api.ImportJobs``): the import API and page
+    queue big files here."""
 
-    errors: dict[str, list[Any]] = {}
-    if upload is None or not upload.filename:
-        errors["file"] = [_l("Choose an .xlsx or .csv file.")]
-    campaign = str(campaign_text or "").strip()
-    if not (campaign.isascii() and campaign.isdigit() and 1 <= int(campaign) <= MAX_ID):
-        errors["campaign_id"] = [_l("A campaign id is required.")]
-    if errors:
-        raise Invalid(_l("The upload is incomplete."), errors=errors)
-    job = service.start_import(user, upload.stream, upload.filename, int(campaign), _locale())
-    answer = accepted(job)  # before the commit, which would expire the job
-    db.session.commit()
-    return answer
+    def queue(self, user: User, path: str, filename: str, campaign_id: int,
+              dry_run: bool) -> Job:
+        """Queue the import of the file at ``path`` in the asker's language."""
+        return service.start_import(user, path, filename, campaign_id, _locale(),
+                                    dry_run=dry_run)
+
+    def accepted(self, job: Job) -> Response:
+        """202 with the job to poll."""
+        return accepted(job)
 
 
 @blp.route(f"/jobs/<{ID}:job_id>")

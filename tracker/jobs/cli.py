@@ -7,6 +7,9 @@ import time
 import click
 from flask.cli import with_appcontext
 
+from tracker.extensions import db
+from tracker.jobs import service
+
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run what is waiting now, then exit.")
@@ -16,9 +19,6 @@ from flask.cli import with_appcontext
 def worker_command(once: bool, poll: float) -> None:
     """Claim and run export and import jobs (any number of workers, on any host: each job
     is claimed by one); expired jobs and their files are swept every hour."""
-    from tracker.extensions import db
-    from tracker.jobs import service
-
     last_sweep = 0.0
 
     def idle() -> bool:
@@ -39,8 +39,6 @@ def worker_command(once: bool, poll: float) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Remove the jobs that finished more than a day ago, with their files."""
-    from tracker.jobs import service
-
     click.echo(f"{service.sweep()} job(s) removed")
 
 

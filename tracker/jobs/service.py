@@ -13,13 +13,14 @@ the jobs folder for ``KEEP`` after the job finished, then swept with the job.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 import shutil
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from typing import IO, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -88,20 +89,32 @@ def start_export(user: User, kind: str, fmt: str, filters: dict[str, Any],
     return job
 
 
-def start_import(user: User, source: IO[bytes], filename: str, campaign_id: int,
-                 locale: str) -> Job:
-    """Queue the import of an uploaded spreadsheet into a campaign; the file is kept under
-    the jobs folder until the job is swept.  The caller commits."""
+def start_import(user: User, path: str, filename: str, campaign_id: int, locale: str, *,
+                 dry_run: bool = False) -> Job:
+    """Queue the import of the spreadsheet at ``path`` into a campaign: the file is copied
+    under the jobs folder, where it stays until the job has finished (done or failed).  The
+    caller commits; should that fail, the sweep removes the copy no job names."""
     issues.require_registrar(user)
     os.makedirs(jobs_dir(), exist_ok=True)
     name = f"in-{secrets.token_hex(12)}"
-    with open(_path(name), "wb") as out:
-        shutil.copyfileobj(source, out)
-    job = Job(user_id=user.id, kind="import", locale=locale, input_name=name,
-              params={"campaign_id": campaign_id, "filename": os.path.basename(filename)})
-    db.session.add(job)
-    db.session.flush()
+    shutil.copyfile(path, _path(name))
+    try:
+        job = Job(user_id=user.id, kind="import", locale=locale, input_name=name,
+                  params={"campaign_id": campaign_id, "filename": os.path.basename(filename),
+                          "dry_run": dry_run})
+        db.session.add(job)
+        db.session.flush()
+    except BaseException:
+        _remove(name)
+        raise
     return job
+
+
+def _remove(name: str | None) -> None:
+    """Remove a file of the jobs folder, if it is there."""
+    if name:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(_path(name))
 
 
 def get_job(user: User, job_id: int) -> Job:
@@ -188,18 +201,22 @@ def _run_job(job_id: int, token: str) -> str:
     if job is None or user is None:
         return JobStatus.failed
     if job.attempts > MAX_ATTEMPTS:
-        _finish(job_id, token, JobStatus.failed, error=error_body(
+        _finish(job_id, token, JobStatus.failed, input_name=None, error=error_body(
             500, _l("The job stopped %(n)s times without finishing; ask again.",
                     n=MAX_ATTEMPTS), "job_abandoned"))
+        _remove(job.input_name)
         return JobStatus.failed
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # A request context in the asker's language: headings, names and messages read as the
     # same download made in the page would.
     with app.test_request_context("/", headers={"Accept-Language": job.locale}), \
             force_locale(job.locale):
+        input_name = job.input_name
         try:
             if job.kind == "import":
-                return _run_import(job, user, token)
+                status = _run_import(job, user, token)
+                _remove(input_name)  # done or failed: the upload is needed no more
+                return status
             return _run_export(job, user, token)
         except LostLease:
             db.session.rollback()
@@ -207,15 +224,17 @@ def _run_job(job_id: int, token: str) -> str:
             return JobStatus.running
         except DomainError as exc:
             db.session.rollback()
-            _finish(job_id, token, JobStatus.failed, error=error_body(
+            _finish(job_id, token, JobStatus.failed, input_name=None, error=error_body(
                 exc.status, exc.message, exc.reason, exc.errors))
+            _remove(input_name)
             return JobStatus.failed
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job_id)
-            _finish(job_id, token, JobStatus.failed, error=error_body(
+            _finish(job_id, token, JobStatus.failed, input_name=None, error=error_body(
                 500, _l("The job failed unexpectedly; ask again, or tell an administrator."),
                 "job_failed"))
+            _remove(input_name)
             return JobStatus.failed
 
 
@@ -284,20 +303,29 @@ def _run_import(job: Job, user: User, token: str) -> str:
 
 
 def _import(job_id: int, user: User, token: str, path: str, params: dict[str, Any]) -> str:
+    def progress(rows: int, total: int) -> None:
+        # Checking takes no write lock: the progress is written beside it (a transaction of
+        # its own).  The write that follows is short and reports nothing.
+        _report(job_id, token, rows=rows, progress=round(0.9 * rows / max(total, 1), 3))
+
     try:
         report = importer.import_findings(path, params["filename"], params["campaign_id"],
-                                          user)
+                                          user, dry_run=bool(params.get("dry_run")),
+                                          progress=progress)
     except importer.ImportFailed as exc:
         db.session.rollback()
         _finish(job_id, token, JobStatus.failed, progress=1.0, rows=exc.report.rows,
+                input_name=None,
                 error=error_body(exc.status, exc.message, exc.reason, exc.errors))
         return JobStatus.failed
+    if params.get("dry_run"):
+        db.session.rollback()  # nothing was written; nothing is kept
     # The findings and the job's end in one transaction: a worker that dies before this
     # commit leaves nothing imported, and the job is run again.
     now = utcnow()
     won = db.session.execute(
         update(Job).where(Job.id == job_id, Job.claim == token)
-        .values(status=JobStatus.done, progress=1.0, rows=report.rows,
+        .values(status=JobStatus.done, progress=1.0, rows=report.rows, input_name=None,
                 result=rendered({**report.as_dict(), "created_ids": report.created_ids}),
                 finished_at=now, expires_at=now + KEEP, claim=None)
         .execution_options(synchronize_session=False)
@@ -323,16 +351,36 @@ def work(*, once: bool = False, idle: Callable[[], bool] | None = None) -> int:
         done += 1
 
 
+#: A file of the jobs folder that no job names is removed once it is this old (a queued
+#: job whose transaction failed after its upload was copied).
+ORPHAN_AFTER = timedelta(hours=1)
+
+
 def sweep(now: datetime | None = None) -> int:
-    """Remove the jobs that expired, with their files; the number removed."""
+    """Remove the jobs that expired, with their files, and the files no job names (older
+    than ``ORPHAN_AFTER``); the number of jobs removed."""
     now = now or utcnow()
     expired = db.session.execute(
         select(Job.id, Job.input_name, Job.file_name).where(Job.expires_at < now)).all()
     for _id, *names in expired:
         for name in names:
-            if name and os.path.exists(_path(name)):
-                os.remove(_path(name))
+            _remove(name)
     if expired:
         db.session.execute(delete(Job).where(Job.id.in_([row[0] for row in expired])))
     db.session.commit()
+    _sweep_orphans(now)
     return len(expired)
+
+
+def _sweep_orphans(now: datetime) -> None:
+    folder = jobs_dir()
+    if not os.path.isdir(folder):
+        return
+    named = {name for pair in db.session.execute(select(Job.input_name, Job.file_name))
+             for name in pair if name}
+    db.session.rollback()
+    cutoff = (now - ORPHAN_AFTER).replace(tzinfo=UTC).timestamp()
+    for entry in os.scandir(folder):
+        if (entry.name.startswith(("in-", "out-")) and entry.name not in named
+                and entry.stat().st_mtime < cutoff):
+            _remove(entry.name)

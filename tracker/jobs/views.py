@@ -10,6 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import login_required
 
 from tracker.extensions import db
+from tracker.issues.imports.views import new_findings
 from tracker.jobs import service
 from tracker.jobs.api import _filters, _locale, job_dict
 from tracker.owners.auth import page_user as actor
@@ -41,7 +42,21 @@ def start_export() -> Any:
 def job_page(job_id: int) -> str:
     """A job's progress bar, kept current by the page polling the job's JSON."""
     job = service.get_job(actor(), job_id)
-    return render_template("jobs/job.html", job=job, data=_page_dict(job))
+    return render_template("jobs/job.html", job=job, data=_page_dict(job), **_import_result(job))
+
+
+def _import_result(job: Any) -> dict[str, Any]:
+    """What a finished import job shows as the import page would: the report and links to
+    the new findings, or every row's error."""
+    if job.kind != "import":
+        return {}
+    if job.status == "done" and job.result:
+        return {"report": job.result,
+                **new_findings(list(job.result.get("created_ids") or []),
+                               job.params.get("campaign_id"))}
+    if job.status == "failed" and job.error:
+        return {"row_errors": (job.error.get("errors") or {}).get("rows") or []}
+    return {}
 
 
 @bp.get(f"/jobs/<int(min=1, max={MAX_ID}):job_id>.json")

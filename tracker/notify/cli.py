@@ -11,6 +11,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tracker.extensions import db
+from tracker.notify import notices
+from tracker.notify.anchors import anchor_and_mail
+from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
+from tracker.notify.service import run_pass
+from tracker.notify.webhooks.service import deliver
+from tracker.timeutil import FIRST_DAY, LAST_DAY, in_domain
+
 
 @click.command("remind")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -21,10 +29,6 @@ from flask.cli import with_appcontext
 def remind_command(as_of: datetime | None, dry_run: bool) -> None:
     """Run one reminder pass: claim the steps now due, mail one digest per recipient; then
     mail the notices of the users who take them daily."""
-    from tracker.notify import notices
-    from tracker.notify.service import run_pass
-    from tracker.timeutil import FIRST_DAY, LAST_DAY, in_domain
-
     day = as_of.date() if as_of else None
     if day is not None and not in_domain(day):
         # The ledger's one domain of dates (SPEC §4): the pass reckons days around it.
@@ -53,8 +57,6 @@ def remind_command(as_of: datetime | None, dry_run: bool) -> None:
 @with_appcontext
 def notify_command() -> None:
     """Run one notice sweep: mail each recipient one mail with their notices not yet mailed."""
-    from tracker.notify import notices
-
     result = notices.run_sweep()
     click.echo(result.summary())
     if not result.ok:
@@ -66,9 +68,6 @@ def notify_command() -> None:
 def scheduler_command() -> None:
     """Run the daily reminder pass, the history anchor and the notice and webhook sweeps in the
     foreground (one per deployment)."""
-    from tracker.extensions import db
-    from tracker.notify.scheduler import catch_up_due, parse_remind_at, run_scheduler
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         parse_remind_at(app.config["TRACKER_REMIND_AT"])
@@ -101,8 +100,6 @@ def scheduler_command() -> None:
 @with_appcontext
 def deliver_command(retry_now: bool) -> None:
     """Run one webhook sweep: claim the deliveries now due, send them signed, record."""
-    from tracker.notify.webhooks.service import deliver
-
     result = deliver(retry_now=retry_now)
     click.echo(result.summary())
     if not result.ok:
@@ -114,8 +111,6 @@ def deliver_command(retry_now: bool) -> None:
 @with_appcontext
 def anchor_command() -> None:
     """Record today's history anchor now (once a day) and mail it to the admins."""
-    from tracker.notify.anchors import anchor_and_mail
-
     result = anchor_and_mail()
     click.echo(result.summary())
     if not result.ok:

@@ -146,12 +146,13 @@ def on_events_recorded(sender: Any = None, *, events: Sequence[Event], **_: Any)
 def _batched(told: Sequence[tuple[Event, Issue, str, list[int]]]
              ) -> list[tuple[int, list[tuple[Event, Issue, str]]]]:
     """Per recipient, the notices to write: one per event, except that owner changes of one
-    announcement by one actor with one comment (a handover) make one notice naming all."""
+    announcement by one actor with one comment (a handover), and the registrations of one
+    announcement (an import's rows), make one notice naming all."""
     out: list[tuple[int, list[tuple[Event, Issue, str]]]] = []
     merged: dict[tuple[Any, ...], list[tuple[Event, Issue, str]]] = {}
     for event, issue, kind, to in told:
         for user_id in to:
-            if kind == "assigned" and event.kind == "updated":
+            if kind == "assigned" and event.kind in ("updated", "created"):
                 key = (user_id, event.actor_id, event.actor_label, event.comment or "")
                 if key in merged:
                     merged[key].append((event, issue, kind))

@@ -21,6 +21,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from tracker.extensions import db
+from tracker.issues.evidence.sweep import sweep_uploads
+from tracker.jobs import service as jobs
+from tracker.notify import notices
+from tracker.notify.anchors import anchor_and_mail
+from tracker.notify.service import PASS_JOB, claim_day, last_run, run_pass
+from tracker.notify.webhooks.service import deliver
+from tracker.timeutil import today
+
 log = logging.getLogger(__name__)
 
 #: A pass missed by up to this many seconds (machine asleep, a long previous pass) still runs
@@ -52,9 +61,6 @@ def parse_remind_at(value: str) -> time:
 def daily_pass() -> bool:
     """Today's reminder pass, then the notices of the users who take them daily; logs the
     tallies and returns whether every mail was delivered."""
-    from tracker.notify import notices
-    from tracker.notify.service import run_pass
-
     result = run_pass()
     # A failure has already been logged by the pass in one line; this is the tally.
     log.info("%s", result.summary())
@@ -98,18 +104,12 @@ def _run_logged(app: Flask, what: str, run: Callable[[], Any], *,
 
 def scheduled_anchor(app: Flask) -> None:
     """The job: record today's history anchor and mail it to the admins."""
-    from tracker.notify.anchors import anchor_and_mail
-
     _run_logged(app, "History anchor", anchor_and_mail)
 
 
 def catch_up_pass(app: Flask) -> None:
     """The catch-up at start: claims today in ``daily_runs`` first, so that of several
     schedulers starting together one runs it."""
-    from tracker.extensions import db
-    from tracker.notify.service import claim_day
-    from tracker.timeutil import today
-
     with app.app_context():
         try:
             won = claim_day(CATCH_UP_JOB, today())
@@ -125,22 +125,16 @@ def catch_up_pass(app: Flask) -> None:
 
 def scheduled_notices(app: Flask) -> None:
     """The notice job: one sweep of the unmailed notices."""
-    from tracker.notify import notices
-
     _run_logged(app, "Notice sweep", notices.run_sweep, quiet=True)
 
 
 def scheduled_delivery(app: Flask) -> None:
     """The job: one webhook sweep."""
-    from tracker.notify.webhooks.service import deliver
-
     _run_logged(app, "Webhook sweep", deliver, quiet=True)
 
 
 def scheduled_sweep(app: Flask) -> None:
     """The job: one upload sweep (expired resumable uploads, orphan files)."""
-    from tracker.issues.evidence.sweep import sweep_uploads
-
     _run_logged(app, "Upload sweep", sweep_uploads)
 
 
@@ -150,16 +144,12 @@ JOBS_SECONDS = 10
 
 def scheduled_jobs(app: Flask) -> None:
     """The job: run the export and import jobs waiting now (as ``flask worker --once``)."""
-    from tracker.jobs.service import work
-
-    _run_logged(app, "Jobs", lambda: work(once=True), quiet=True)
+    _run_logged(app, "Jobs", lambda: jobs.work(once=True), quiet=True)
 
 
 def scheduled_jobs_sweep(app: Flask) -> None:
     """The job: remove the export and import jobs finished over a day ago, with their files."""
-    from tracker.jobs.service import sweep
-
-    _run_logged(app, "Jobs sweep", sweep, quiet=True)
+    _run_logged(app, "Jobs sweep", jobs.sweep, quiet=True)
 
 
 def scheduled_counts_roll(app: Flask) -> None:
@@ -234,8 +224,6 @@ def catch_up_due(app: Flask, now: datetime | None = None) -> bool:
     """Whether the latest pass the schedule asked for has not run (``daily_runs`` says which
     ran): then the scheduler runs one pass at start.  A fresh installation (the demo) gets
     its reminders at once; a restart after today's pass sends nothing twice anyway."""
-    from tracker.notify.service import PASS_JOB, last_run
-
     ran = last_run(PASS_JOB)
     return ran is None or ran < last_due_day(app, now)
 

@@ -46,6 +46,7 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays, working_day_figures
 from tracker.issues.models import REMINDED_STATUSES, Campaign, Issue, days_left
+from tracker.issues.service import readable_clause
 from tracker.notify import claims, mail
 from tracker.notify.models import DailyRun, Notification, NotificationItem, ReminderDelivery
 from tracker.notify.policy import (
@@ -632,8 +633,6 @@ class ShownNotice:
 
 def shown(user: User, notices: Sequence[Notification]) -> list[ShownNotice]:
     """``notices`` as ``user`` may see them now: one statement for the issues they may read."""
-    from tracker.issues.service import readable_clause
-
     ids = {item.issue_id for n in notices for item in n.items}
     titles: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]
         select(Issue.id, Issue.title).where(Issue.id.in_(ids), readable_clause(user))

@@ -26,7 +26,7 @@ def reset_password(actor: User, user: User, password: str | None = None) -> str 
     made = None
     if not password:
         password = made = temporary_password()
-    set_password(user, password)
+    set_password(user, password, made=made is not None)
     user.must_change_password = True
     db.session.flush()
     return made

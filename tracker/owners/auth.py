@@ -12,8 +12,9 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from tracker.errors import Unauthorized
-from tracker.extensions import login_manager
+from tracker.extensions import csrf, login_manager
 from tracker.owners import service
+from tracker.owners.accounts import require_password_chosen
 from tracker.owners.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,8 +60,6 @@ def _password_chosen(user: User) -> User:
     """The user, unless a temporary password still stands and this call is not one of the
     two allowed: then 403 ``password_change_required``."""
     if user.must_change_password and (request.method, request.endpoint) not in API_WHILE_TEMPORARY:
-        from tracker.owners.accounts import require_password_chosen
-
         require_password_chosen(user)
     return user
 
@@ -95,8 +94,6 @@ def token_or_session_user() -> User:
         return api_user()
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
-            from tracker.extensions import csrf
-
             csrf.protect()  # 400 without a valid token
         user = _password_chosen(page_user())
         request.environ["tracker.api_user"] = user

@@ -147,9 +147,14 @@ class User(UserMixin, Model):
         """Flask-Login session id: the user id and the password generation."""
         return f"{self.id}:{self.auth_generation}"
 
+    @staticmethod
+    def key_of(username: str) -> str:
+        """The unique key of ``username`` (``text.username_key``, at most 80 characters)."""
+        return text.username_key(username)[:80]
+
     @validates("username")
     def _set_key(self, _name: str, username: str) -> str:
-        self.username_key = text.username_key(username)[:80]
+        self.username_key = User.key_of(username)
         return username
 
     def __repr__(self) -> str:

@@ -54,7 +54,7 @@ from tracker.owners.models import (
     Role,
     User,
 )
-from tracker.owners.passwords import check_password
+from tracker.owners.passwords import check_password, hash_temporary_password, is_temporary_hash
 from tracker.timeutil import utcnow
 
 #: The languages a user's pages and mails may be in.
@@ -585,14 +585,16 @@ def _keep_an_admin(user: User) -> None:
                           "administrator first."), reason="last_admin")
 
 
-def set_password(user: User, password: str, field: str = "password") -> None:
-    """Set a new password; every session and token of the old one dies."""
+def set_password(user: User, password: str, field: str = "password", *,
+                 made: bool = False) -> None:
+    """Set a new password; every session and token of the old one dies.  ``made``: the
+    ledger made it (``temporary_password``), so it gets the fast hash (see passwords.py)."""
     if user.auth == "ldap":
         raise Conflict(_l("This user signs in through the directory: the password is changed "
                           "there."), reason="directory_user",
                        errors={"password": [_l("Leave it empty.")]})
     check_password(password, user.username, field)
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_temporary_password(password) if made else hash_password(password)
     _revoke(user)
 
 
@@ -723,6 +725,10 @@ def _check_or_pretend(user: User | None, password: str) -> bool:
             _NOBODY[method] = hash_password(secrets.token_urlsafe(16))
         check_password_hash(_NOBODY[method], password)
         return False  # nobody, or a user who has no password here
+    if is_temporary_hash(user.password_hash):
+        # A made password's hash is fast: pay the production hash's time all the same, so
+        # that the answer does not tell who still has a temporary password.
+        _check_or_pretend(None, password)
     return bool(check_password_hash(user.password_hash, password))
 
 

@@ -48,7 +48,8 @@ from tracker.pages import (
     save_form,
     set_language_cookie,
 )
-from tracker.webapi import page_meta, paginate
+from tracker.spreadsheets import XLSX_MIMETYPE
+from tracker.webapi import attachment, page_meta, paginate
 
 PAGE_SIZE = 100
 
@@ -334,8 +335,5 @@ def admin_users_import() -> Any:
 def admin_users_import_template() -> Response:
     """The users' import template (xlsx), in the reader's language."""
     owners.require_admin(actor())
-    from tracker.spreadsheets import XLSX_MIMETYPE
-    from tracker.webapi import attachment
-
     return attachment(imports.template_xlsx(), _("users-template") + ".xlsx", XLSX_MIMETYPE,
                       fallback="users-template.xlsx", cache="private, no-cache")

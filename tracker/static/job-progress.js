@@ -12,7 +12,11 @@
   }
   function poll() {
     fetch(box.dataset.url, {credentials: 'same-origin'}).then(function (r) { return r.json(); })
-      .then(function (job) { if (!show(job)) { setTimeout(poll, 1000); } })
+      .then(function (job) {
+        if (!show(job)) { setTimeout(poll, 1000); return; }
+        // An import's result (links, row errors) is drawn by the server: show it.
+        if (box.hasAttribute('data-reload-when-finished')) { window.location.reload(); }
+      })
       .catch(function () { setTimeout(poll, 3000); });
   }
   poll();

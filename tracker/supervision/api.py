@@ -8,23 +8,31 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
+from tracker.documents import DOCX_MIMETYPE
 from tracker.extensions import db
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
 from tracker.supervision import ranking, service
-from tracker.supervision.models import LEVELS, ORDER_STATUSES, Order, Urge
-from tracker.timeutil import today
+from tracker.supervision.models import Order, Urge
+from tracker.supervision.notice import send_order_docx
+from tracker.supervision.schemas import (
+    CommentSchema,
+    OrderCreateSchema,
+    OrderFormatArgs,
+    OrderQuerySchema,
+    OrderSchema,
+    RankingArgs,
+    RankingRowSchema,
+    ReplySchema,
+    UrgeCreateSchema,
+    UrgeManySchema,
+    UrgeResultSchema,
+    UrgeSchema,
+)
+from tracker.timeutil import reader_language
 from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
-    IdField,
-    IdParam,
-    LedgerDate,
-    PageArgs,
-    QuerySchema,
-    StrictSchema,
-    Text,
-    UtcDateTime,
     api_blueprint,
     paginate,
     pagination_header,
@@ -38,40 +46,6 @@ many_blp = api_blueprint("urges_many", __name__, "/urges",
                          "Urge several issues at once, a result per issue.")
 orders_blp = api_blueprint("orders", __name__, "/orders",
                            "Supervision orders (督办单): issued, signed for, answered, closed.")
-
-
-class UrgeSchema(ma.Schema):
-    """An urge as the API shows it."""
-
-    id = ma.fields.Integer(dump_only=True)
-    issue_id = ma.fields.Integer(dump_only=True)
-    actor_id = ma.fields.Integer(dump_only=True, allow_none=True)
-    comment = ma.fields.String(dump_only=True)
-    created_at = UtcDateTime(dump_only=True)
-
-
-class UrgeCreateSchema(StrictSchema):
-    """An urge's optional note."""
-
-    comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
-
-
-class UrgeManySchema(StrictSchema):
-    """Several issues to urge with one note."""
-
-    issue_ids = ma.fields.List(IdField(), required=True,
-                               validate=ma.validate.Length(min=1, max=500))
-    comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
-
-
-class UrgeResultSchema(ma.Schema):
-    """What urging one issue of several did: 201 with the urge, or the refusal."""
-
-    issue_id = ma.fields.Integer()
-    status = ma.fields.Integer()
-    urge = ma.fields.Nested(UrgeSchema, allow_none=True)
-    reason = ma.fields.String(allow_none=True)
-    message = ma.fields.String(allow_none=True)
 
 
 def _urger(issue_id: int, **_kw: Any) -> None:
@@ -125,72 +99,6 @@ class UrgeMany(MethodView):
 # --- orders ------------------------------------------------------------------------------
 
 
-class OrderSchema(ma.Schema):
-    """A supervision order as the API shows it."""
-
-    id = ma.fields.Integer()
-    number = ma.fields.String(metadata={"description": "As printed: 果洛督〔2018〕3号."})
-    org_id = ma.fields.Integer()
-    issuing_org_id = ma.fields.Integer()
-    issued_by = ma.fields.Integer(attribute="issued_by_id")
-    level = ma.fields.String(metadata={"enum": list(LEVELS)})
-    issue_ids = ma.fields.Method("_issue_ids", metadata={"type": "array",
-                                                         "items": {"type": "integer"}})
-    reply_by = ma.fields.Date()
-    comment = ma.fields.String()
-    status = ma.fields.String(metadata={"enum": list(ORDER_STATUSES)})
-    issued_at = UtcDateTime()
-    acknowledged_by = ma.fields.Integer(attribute="acknowledged_by_id", allow_none=True)
-    acknowledged_at = UtcDateTime(allow_none=True)
-    reply = ma.fields.String(allow_none=True)
-    replied_by = ma.fields.Integer(attribute="replied_by_id", allow_none=True)
-    replied_at = UtcDateTime(allow_none=True)
-    closed_at = UtcDateTime(allow_none=True)
-    close_comment = ma.fields.String()
-    overdue = ma.fields.Method("_overdue", metadata={
-        "type": "string", "nullable": True, "enum": ["acknowledge", "reply", None],
-        "description": "The step at which it is overdue today: acknowledge (not signed for "
-                       "within 2 working days), reply (not answered by reply_by), or null."})
-
-    def _issue_ids(self, order: Order) -> list[int]:
-        return service.order_issue_ids(order)
-
-    def _overdue(self, order: Order) -> str | None:
-        return service.is_overdue(order, today())
-
-
-class OrderCreateSchema(StrictSchema):
-    """A new supervision order."""
-
-    org_id = IdField(required=True)
-    level = ma.fields.String(required=True, validate=ma.validate.OneOf(LEVELS),
-                             metadata={"description": "blue 临期, yellow 滞后, red 逾期."})
-    issue_ids = ma.fields.List(IdField(), required=True,
-                               validate=ma.validate.Length(min=1, max=500))
-    reply_by = LedgerDate(required=True, metadata={"description": "After today."})
-    comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
-
-
-class OrderQuerySchema(PageArgs):
-    """Filters of the order list."""
-
-    status = ma.fields.String(validate=ma.validate.OneOf(ORDER_STATUSES))
-    org_id = IdParam(metadata={"description": "Addressed to this org or below it."})
-    direction = ma.fields.String(validate=ma.validate.OneOf(["received", "issued"]))
-
-
-class ReplySchema(StrictSchema):
-    """An answer to an order (反馈)."""
-
-    text = Text(max_length=service.MAX_COMMENT, multiline=True, required=True, not_blank=True)
-
-
-class CommentSchema(StrictSchema):
-    """The issuer's word on closing or returning an order."""
-
-    comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
-
-
 def _order(order_id: int, **_kw: Any) -> None:
     g.order = service.get_order(current_api_user(), order_id, for_update=True)
 
@@ -224,10 +132,18 @@ class OrderItem(MethodView):
     """One order."""
 
     @login_required
+    @orders_blp.arguments(OrderFormatArgs, location="query", unknown=ma.RAISE)
     @orders_blp.response(200, OrderSchema)
-    def get(self, order_id: int) -> Order:
-        """An order (404 outside the caller's reach)."""
-        return service.get_order(current_api_user(), order_id)
+    @orders_blp.alt_response(200, schema={"type": "string", "format": "binary"},
+                             content_type=DOCX_MIMETYPE, success=True,
+                             description="format=docx: the 督办通知单 as a Word document "
+                                         "(GB/T 9704-2012 layout).")
+    def get(self, args: dict[str, Any], order_id: int) -> Any:
+        """An order (404 outside the caller's reach); ``format=docx`` its 督办通知单."""
+        order = service.get_order(current_api_user(), order_id)
+        if args["format"] == "docx":
+            return send_order_docx(order, args["lang"], reader_language())
+        return order
 
 
 @orders_blp.route(f"/<{ID}:order_id>/acknowledge")
@@ -296,42 +212,6 @@ class Close(MethodView):
 
 ranking_blp = api_blueprint("ranking", __name__, "/reports/ranking",
                             "The ranking (考核排名) of the children of an org, as of a day.")
-
-
-class RankingArgs(QuerySchema):
-    """Parameters of the ranking."""
-
-    campaign_id = IdParam(load_default=None)
-    org_id = IdParam(load_default=None, metadata={
-        "description": "Rank its children (default: the caller's home org; the root for an "
-                       "admin)."})
-    as_of = LedgerDate(load_default=None, metadata={
-        "description": "The ledger as it stood at the end of this day (default: today)."})
-
-
-class RankingRowSchema(ma.Schema):
-    """One child of the org: its counts, rates, score and rank (null: no findings)."""
-
-    org_id = ma.fields.Integer()
-    org_name = ma.fields.String()
-    total = ma.fields.Integer()
-    closed = ma.fields.Integer()
-    closed_on_time = ma.fields.Integer()
-    completion_rate = ma.fields.Float()
-    on_time_rate = ma.fields.Float(allow_none=True)
-    overdue = ma.fields.Integer()
-    overdue_days = ma.fields.Integer(metadata={"description": "Sum of the days overdue of "
-                                                              "what is overdue."})
-    extended = ma.fields.Integer()
-    urged = ma.fields.Integer()
-    orders = ma.fields.Integer()
-    red = ma.fields.Integer()
-    yellow = ma.fields.Integer()
-    green = ma.fields.Integer()
-    score = ma.fields.Float(allow_none=True, metadata={
-        "description": "round(60 × completion_rate + 40 × on_time_rate − min(20, "
-                       "overdue_days / 30), 1)"})
-    rank = ma.fields.Integer(allow_none=True)
 
 
 @ranking_blp.route("")

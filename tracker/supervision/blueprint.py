@@ -11,11 +11,14 @@ def init_app(app: Flask) -> None:
     from tracker.errors import UniqueRefusal, register_unique
     from tracker.extensions import api
     from tracker.issues.demo import demo_loaded
+    from tracker.issues.reports.rectification import supervision_figures
     from tracker.supervision import api as supervision_api
-    from tracker.supervision import demo, views
+    from tracker.supervision import demo, service, views
 
     # The demo's 2018 urges and orders, told the ledger's demo is loaded.
     demo_loaded.connect(demo.load_supervision_demo)
+    # The 整改情况报告 says how the unit was urged and ordered (the ledger asks, we answer).
+    supervision_figures.connect(service.report_figures)
     # Two urges of one issue racing past the service's check on the same day meet this.
     register_unique("uq_urges_issue_day", "urges.issue_id, urges.urged_on", UniqueRefusal(
         _l("This issue was urged today already; it may be urged again tomorrow."),

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select
 
 from tracker.extensions import db
-from tracker.issues.models import LIGHTS, Campaign, Status
+from tracker.issues.models import LIGHTS, Campaign, Issue, Status
 from tracker.issues.reports import service as reports
 from tracker.owners.models import Org, OrgClosure, User
 from tracker.supervision.models import Order, Urge
@@ -74,8 +74,6 @@ def ranking_rows(user: User, campaign_id: int | None = None, as_of: date | None 
     counts = {r.org_id: r for r in db.session.execute(stmt)}
     moment = end_of_day(as_of)
     # Urges and orders up to the end of the day, by the unit their issue or order belongs to.
-    from tracker.issues.models import Issue
-
     urged_stmt = (
         select(OrgClosure.ancestor_id, func.count(Urge.id))
         .select_from(Urge).join(Issue, Issue.id == Urge.issue_id)

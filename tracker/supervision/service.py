@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from blinker import Namespace
@@ -26,6 +26,7 @@ from tracker.issues import chase, rules
 from tracker.issues import service as issues
 from tracker.issues.calendar.service import WorkingDays
 from tracker.issues.models import OPEN_STATUSES, Issue, Status
+from tracker.issues.reports.rectification import SupervisionFigures
 from tracker.owners import service as owners
 from tracker.owners.models import Org, Role, User
 from tracker.supervision.models import (
@@ -39,6 +40,7 @@ from tracker.supervision.models import (
     Urge,
 )
 from tracker.timeutil import (
+    end_of_day,
     in_domain,
     local_date_of,
     local_start_of,
@@ -59,6 +61,8 @@ orders_changed = _signals.signal("orders-changed")
 #: Urging needs the roles that register findings (SPEC §3), in scope, never one's own.
 URGERS = rules.EDITORS
 MAX_COMMENT = 2000
+#: Issues one order names at most (the API's limit too).
+MAX_ORDER_ISSUES = 500
 
 
 # --- urges (催办) ------------------------------------------------------------------------
@@ -270,6 +274,8 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     ids = list(dict.fromkeys(values.get("issue_ids") or []))
     if not ids:
         errors["issue_ids"] = [_l("Name at least one issue.")]
+    elif len(ids) > MAX_ORDER_ISSUES:
+        errors["issue_ids"] = [_l("At most %(n)s issues in one order.", n=MAX_ORDER_ISSUES)]
     if errors:
         raise Invalid(_l("Some fields are invalid."), errors=errors)
     assert org is not None and isinstance(reply_by, date)
@@ -309,6 +315,36 @@ def issue_order(actor: User, values: dict[str, Any]) -> Order:
     chase.mark_ordered(named, actor, order.number, order.comment, now)
     orders_changed.send(order=order, kind="issued", actor=actor)
     return order
+
+
+def order_unit_for(actor: User, issue_ids: Sequence[int]) -> Org | None:
+    """The unit an order on these issues goes to, for the page that picks rows of a report:
+    the highest org below the issuer's home org (the root for an admin) whose subtree holds
+    them all; None when they have no such org in common (the page then asks)."""
+    orgs = set(db.session.scalars(select(Issue.org_id).where(
+        Issue.id.in_(list(issue_ids)[:MAX_ORDER_ISSUES]),
+        owners.scope_clause(actor, Issue.org_id))))
+    if not orgs:
+        return None
+    paths = owners.ancestors_of(orgs)
+    common = set.intersection(*(paths[o] for o in orgs))
+    above = owners.ancestors_of({actor.org_id})[actor.org_id] if actor.org_id else set()
+    candidates = [o for o in common if o not in above and owners.in_scope(actor, o)]
+    if not candidates:
+        return None
+    found = db.session.scalars(select(Org).where(Org.id.in_(candidates))
+                               .order_by(Org.depth, Org.id).limit(1)).first()
+    return found
+
+
+def order_candidates(org_id: int, limit: int) -> tuple[list[Issue], int]:
+    """The open issues of ``org_id``'s subtree an order may name, most overdue first (at most
+    ``limit``), and how many there are in all."""
+    where = (Issue.org_id.in_(owners.subtree_ids(org_id)), Issue.status.in_(OPEN_STATUSES))
+    count = db.session.scalar(select(func.count()).select_from(Issue).where(*where)) or 0
+    rows = list(db.session.scalars(select(Issue).where(*where)
+                                   .order_by(Issue.due_on, Issue.id).limit(limit)))
+    return rows, int(count)
 
 
 # --- orders: their life -----------------------------------------------------------------
@@ -393,18 +429,66 @@ def close_order(actor: User, order: Order, comment: str = "") -> Order:
     return order
 
 
-def is_overdue(order: Order, as_of: date, days: WorkingDays | None = None) -> str | None:
+def is_overdue(order: Order, as_of: date, days: WorkingDays | None = None,
+               status: str | None = None) -> str | None:
     """The step at which ``order`` is overdue on ``as_of``: ``acknowledge`` (not signed for
-    within 2 working days of issue), ``reply`` (not answered by reply_by), or None."""
+    within 2 working days of issue), ``reply`` (not answered by reply_by), or None.
+    ``status`` is the order's status on that day (default: its status now)."""
+    status = status or order.status
     # The later step first: a pass that missed days tells the most urgent step only.
-    if order.status in (OrderStatus.issued, OrderStatus.acknowledged) and \
-            as_of > order.reply_by:
+    if status in (OrderStatus.issued, OrderStatus.acknowledged) and as_of > order.reply_by:
         return "reply"
-    if order.status == OrderStatus.issued:
+    if status == OrderStatus.issued:
         deadline = (days or WorkingDays()).add_working_days(order.issued_on, ACK_WORKING_DAYS)
         if as_of > deadline:
             return "acknowledge"
     return None
+
+
+def status_on(order: Order, moment: datetime) -> str | None:
+    """The status ``order`` had just before ``moment`` (None: not issued yet), from the times
+    of its steps.  A returned order keeps only its last answer's time: it counts as answered
+    from then on, unless it is awaiting a new answer now."""
+    if order.issued_at >= moment:
+        return None
+    if order.closed_at is not None and order.closed_at < moment:
+        return OrderStatus.closed
+    if order.replied_at is not None and order.replied_at < moment and \
+            order.status != OrderStatus.acknowledged:
+        return OrderStatus.replied
+    if order.acknowledged_at is not None and order.acknowledged_at < moment:
+        return OrderStatus.acknowledged
+    return OrderStatus.issued
+
+
+def report_figures(sender: Any = None, *, campaign_id: int, as_of: date, org_id: int,
+                   **_: Any) -> SupervisionFigures:
+    """The supervision figures of the 整改情况报告 (``rectification.supervision_figures``):
+    the unit's findings of the campaign urged by the end of ``as_of`` (and the urges), and the
+    orders addressed to its subtree that name any of them: received, answered, overdue."""
+    moment = end_of_day(as_of)
+    subtree = owners.subtree_ids(org_id)
+    urged, urges = db.session.execute(
+        select(func.count(func.distinct(Urge.issue_id)), func.count(Urge.id))
+        .join(Issue, Issue.id == Urge.issue_id)
+        .where(Issue.campaign_id == campaign_id, Issue.org_id.in_(subtree),
+               Urge.created_at < moment)).one()
+    on_campaign = select(OrderIssue.order_id).join(Issue, Issue.id == OrderIssue.issue_id) \
+        .where(Issue.campaign_id == campaign_id)
+    received = (select(Order).where(Order.org_id.in_(subtree), Order.issued_at < moment,
+                                    Order.id.in_(on_campaign))
+                .order_by(Order.id).execution_options(yield_per=500))
+    days = WorkingDays()
+    orders = answered = overdue = 0
+    for order in db.session.scalars(received):
+        status = status_on(order, moment)
+        orders += 1
+        if status in (OrderStatus.replied, OrderStatus.closed) and order.replied_at is not None:
+            answered += 1
+        if is_overdue(order, as_of, days, status) is not None:
+            overdue += 1
+    return SupervisionFigures(urged=int(urged), urges=int(urges), orders=orders,
+                              orders_answered=answered, orders_overdue=overdue)
 
 
 #: Working days an addressed unit has to sign for an order.

@@ -10,28 +10,27 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
 
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.issues.models import Issue
 from tracker.issues.service import get_issue
+from tracker.owners import service as owners
+from tracker.owners.choices import org_filter_choices
 from tracker.owners.models import Org, User
+from tracker.pages import CleanForm, CnDateField, field_errors, int_arg, int_or_none
 from tracker.supervision import service
+from tracker.supervision.labels import ORDER_LEVEL_LABELS, ORDER_STATUS_LABELS
 from tracker.supervision.models import ORDER_STATUSES, OrderStatus
-from tracker.timeutil import today
+from tracker.supervision.notice import send_order_docx
+from tracker.timeutil import reader_language, today
 from tracker.webapi import paginate
 
 bp = Blueprint("supervision", __name__)
 
-#: An order's level and status as users say them.
-ORDER_LEVEL_LABELS = {"blue": _l("Blue level: due soon"), "yellow": _l("Yellow level: behind"),
-                      "red": _l("Red level: overdue")}
-ORDER_STATUS_LABELS: dict[str, Any] = {
-    OrderStatus.issued: _l("Awaiting signature"),
-    OrderStatus.acknowledged: _l("Signed for, awaiting the answer"),
-    OrderStatus.replied: _l("Answered"),
-    OrderStatus.closed: _l("Order closed"),
-}
 PAGE_SIZE = 30
 
 
@@ -44,6 +43,7 @@ JINJA_GLOBALS: dict[str, Any] = {
     "urge_refusal": service.urge_refusal, "orders_awaiting": _orders_awaiting,
     "ORDER_LEVEL_LABELS": ORDER_LEVEL_LABELS, "ORDER_STATUS_LABELS": ORDER_STATUS_LABELS,
     "order_overdue": lambda order: service.is_overdue(order, today()),
+    "may_issue_orders": service.may_issue,
 }
 
 
@@ -68,15 +68,107 @@ def orders_page() -> str:
                            query=query, org_names=names)
 
 
+#: Open findings the issuing page lists for a unit at most (most overdue first).
+CANDIDATES = 200
+
+
+class OrderForm(CleanForm):
+    """A supervision order typed on the page; the issues are the ticked rows."""
+
+    org_id = SelectField(_l("Unit"), coerce=int_or_none, validate_choice=False)
+    level = RadioField(_l("Level"), validate_choice=False,
+                       choices=[SelectChoice(k, v) for k, v in ORDER_LEVEL_LABELS.items()],
+                       validators=[InputRequired(message=_l("Choose a level."))])
+    reply_by = CnDateField(_l("Reply by"),
+                           validators=[InputRequired(message=_l("Required."))])
+    comment = TextAreaField(_l("Requirements"), validators=[Length(max=service.MAX_COMMENT)])
+
+
+def _picked_ids() -> list[int]:
+    """The ticked issue ids of the posted form (ASCII digits only), in order, at most as many
+    as one order may name."""
+    values = request.form.getlist("issue_id") or request.args.getlist("issue_id")
+    ids = [int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 10]
+    return list(dict.fromkeys(ids))[: service.MAX_ORDER_ISSUES + 1]
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@login_required
+def new_order() -> str | Response:
+    """Issue a supervision order from the pages: choose the unit (or come with rows picked on
+    the overdue report), tick its open findings, the level, the reply date and a comment."""
+    user = current_user._get_current_object()
+    if not service.may_issue(user):
+        abort(403)
+    form = OrderForm()
+    if request.method == "GET":
+        form.org_id.data = int_arg("org_id")
+    picked = _picked_ids()
+    choosing = request.method == "GET" or request.form.get("step") == "choose"
+    issue_errors: list[str] = []
+    if choosing and form.org_id.data is None and picked:
+        unit = service.order_unit_for(user, picked)
+        if unit is not None:
+            form.org_id.data = unit.id
+        else:
+            issue_errors.append(_("The selected findings belong to more than one unit: "
+                                  "choose the unit, then tick its findings."))
+    if not choosing and form.validate_on_submit():
+        try:
+            order = service.issue_order(user, {
+                "org_id": form.org_id.data, "level": form.level.data or None,
+                "issue_ids": picked, "reply_by": form.reply_by.data,
+                "comment": form.comment.data or ""})
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            errors = field_errors(exc)
+            issue_errors += errors.pop("issue_ids", [])
+            placed = False
+            for name, messages in errors.items():
+                field = getattr(form, name, None)
+                if field is not None:
+                    field.errors = [*field.errors, *messages]
+                    placed = True
+            if not placed:
+                flash(str(exc.message), "danger")
+        else:
+            flash(_("Order %(number)s issued: the unit is told.", number=order.number),
+                  "success")
+            return redirect(url_for("supervision.order_page", order_id=order.id), code=303)
+    elif not choosing:
+        form.flash_unclean()
+    home = user.org_id
+    form.org_id.choices = [("", str(_("— choose —")))] + [
+        (oid, name) for oid, name in org_filter_choices(user, {"org_id": form.org_id.data})
+        if oid != home]
+    candidates: list[Issue] = []
+    total = 0
+    if form.org_id.data is not None and owners.in_scope(user, form.org_id.data):
+        candidates, total = service.order_candidates(form.org_id.data, CANDIDATES)
+        listed = {i.id for i in candidates}
+        # Rows picked on the report that are not among the first listed stay in the list.
+        extra = [i for i in picked if i not in listed]
+        if extra:
+            candidates = list(db.session.scalars(select(Issue).where(
+                Issue.id.in_(extra), owners.scope_clause(user, Issue.org_id)))) + candidates
+    return render_template("supervision/order_new.html", form=form, candidates=candidates,
+                           total=total, picked=set(picked), issue_errors=issue_errors,
+                           as_of=today(), limit=CANDIDATES)
+
+
 @bp.get("/orders/<int:order_id>")
 @login_required
-def order_page(order_id: int) -> str:
-    """The printable 督办通知单, with the actions the reader may take."""
+def order_page(order_id: int) -> str | Response:
+    """The printable 督办通知单, with the actions the reader may take; ``format=docx`` its
+    Word file."""
     user = current_user._get_current_object()
     try:
         order = service.get_order(user, order_id)
     except DomainError:
         abort(404)
+    if request.args.get("format") == "docx":
+        return send_order_docx(order, request.args.get("lang") or None, reader_language())
     items = list(db.session.scalars(select(Issue).where(
         Issue.id.in_(service.order_issue_ids(order))).order_by(Issue.id)))
     may = {

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from tracker.issues.evidence.sweep import sweep_uploads
+
 
 @click.command("sweep")
 @with_appcontext
 def sweep_command() -> None:
     """Remove expired unfinished uploads, and files no evidence names (older than an hour)."""
-    from tracker.issues.evidence.sweep import sweep_uploads
-
     click.echo(sweep_uploads().summary())
 
 

@@ -18,4 +18,6 @@ class EvidenceSchema(ma.Schema):
     sha256 = ma.fields.String(dump_only=True)
     note = ma.fields.String(dump_only=True)
     uploaded_by = ma.fields.Integer(attribute="uploaded_by_id", dump_only=True, allow_none=True)
+    duration_seconds = ma.fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "How long a video (MP4, MOV) runs, from its header; null otherwise."})
     uploaded_at = UtcDateTime(dump_only=True)  # ISO UTC with Z, like every API timestamp

@@ -1,8 +1,12 @@
 """Evidence files (佐证材料): upload, list, download and withdraw.
 
 Files are streamed to ``TRACKER_EVIDENCE_DIR`` under a generated name, hashed with SHA-256
-on the way, and checked from their content as well as their name.  The original name (often
-Chinese) is kept in the database only.  A file and its row live and die together: a new
+on the way, and checked from their content as well as their name.  The content checks are
+our own, a few lines a kind: what they decide is structural (an OFD is a zip with ``OFD.xml``
+at its root; a .docx a zip with its main part and no macros; a video an ISO-BMFF file whose
+brand is not a still picture's), which magic-number libraries (``filetype``, ``puremagic``)
+do not tell: they name a zip, an OLE2 file or an ISO-BMFF file and stop there.  The original
+name (often Chinese) is kept in the database only.  A file and its row live and die together: a new
 file is removed when its transaction rolls back, a withdrawn file only once the withdrawal
 is committed.
 """
@@ -27,6 +31,7 @@ from tracker.errors import Conflict, NotFound, UnsupportedFile
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import service as issues
+from tracker.issues.evidence import media
 from tracker.issues.models import Evidence, Issue, Status
 from tracker.owners.models import User
 from tracker.spool import HashingSpool, TextCheck, spool_stream, too_large
@@ -70,25 +75,41 @@ CSV = FileKind("text/csv", (".csv",), "CSV")
 #: iPhones' photos (High Efficiency Image File Format).
 HEIC = FileKind("image/heic", (".heic",), "HEIC")
 HEIF = FileKind("image/heif", (".heif", ".hif"), "HEIF")
+#: China's standard electronic document (GB/T 33190, 版式文档): a zip with OFD.xml at its root.
+OFD = FileKind("application/ofd", (".ofd",), "OFD")
+#: Kingsoft WPS Office's own formats (文字, 表格, 演示): OLE2 compound files like Office
+#: 97-2003's, or, when saved so, Office Open XML packages under WPS's names.
+WPS = FileKind("application/wps-office.wps", (".wps",), "WPS")
+ET = FileKind("application/wps-office.et", (".et",), "WPS")
+DPS = FileKind("application/wps-office.dps", (".dps",), "WPS")
+#: Short videos from a phone: ISO base media files (an ``ftyp`` box first).
+MP4 = FileKind("video/mp4", (".mp4",), "MP4")
+MOV = FileKind("video/quicktime", (".mov",), "MOV")
 
-KINDS = (PDF, PNG, JPEG, GIF, WEBP, HEIC, HEIF, DOCX, XLSX, PPTX, DOC, XLS, PPT, TXT, CSV)
+KINDS = (PDF, OFD, PNG, JPEG, GIF, WEBP, HEIC, HEIF, DOCX, XLSX, PPTX, DOC, XLS, PPT,
+         WPS, ET, DPS, MP4, MOV, TXT, CSV)
 #: The kinds shown as a thumbnail on the issue page.
 IMAGE_KINDS = (PNG, JPEG, GIF, WEBP, HEIC, HEIF)
-#: ISO-BMFF brands of HEIF still images (``ftyp`` major or compatible brand).
-HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
-               b"mif1", b"msf1"}
+#: The kinds whose length the issue page shows (from the header, no thumbnail).
+VIDEO_KINDS = (MP4, MOV)
 #: Every accepted file name extension.
 ALLOWED_EXTENSIONS = tuple(ext for kind in KINDS for ext in kind.extensions)
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: The part an Office Open XML package must hold for each kind.
-OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "ppt/presentation.xml"}
+#: The part an Office Open XML package must hold for each kind (WPS's names included).
+OOXML_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml",
+                   PPTX: "ppt/presentation.xml", WPS: "word/document.xml",
+                   ET: "xl/workbook.xml", DPS: "ppt/presentation.xml"}
+#: A zip whose central directory lists more entries than this is not looked into: an office
+#: document holds dozens, and listing a million names would cost a worker its memory.
+MAX_ZIP_ENTRIES = 10_000
 
 
 def _refuse(message: Any) -> UnsupportedFile:
     allowed = " ".join(ALLOWED_EXTENSIONS)
     return UnsupportedFile(
-        _l("%(message)s Accepted: PDF, images (PNG, JPEG, HEIC, GIF, WebP), Office documents and "
-           "plain text (%(allowed)s).", message=message, allowed=allowed),
+        _l("%(message)s Accepted: PDF, OFD, images (PNG, JPEG, HEIC, GIF, WebP), Office and WPS "
+           "documents, videos (MP4, MOV) and plain text (%(allowed)s).",
+           message=message, allowed=allowed),
         reason="unsupported_file_type",
         errors={"file": [message]},
     )
@@ -104,53 +125,95 @@ def _kind_for_extension(filename: str) -> FileKind:
     raise _refuse(_l("Files named %(ext)s are not accepted.", ext=ext))
 
 
-def _is_heif(head: bytes) -> bool:
-    """Whether ``head`` starts an ISO-BMFF file whose brands say HEIF still image."""
-    if head[4:8] != b"ftyp" or len(head) < 16:
-        return False
-    box = int.from_bytes(head[:4], "big")
-    brands = {head[8:12]} | {head[i:i + 4] for i in range(16, min(box, len(head)) - 3, 4)}
-    return bool(brands & HEIF_BRANDS)
-
-
-def _check_content(kind: FileKind, head: bytes, path: str, text: TextCheck) -> str:
-    """The content type, or 415 unless the file's content is of the kind its name claims."""
+def _matches(kind: FileKind, head: bytes, path: str, text: TextCheck) -> bool:
+    """Whether the file's content (its first bytes ``head``, the file at ``path``, the text
+    check) is of ``kind``: magic numbers, and for zips the parts inside."""
     if kind is PDF:
-        ok = head.startswith(b"%PDF-")
-    elif kind is PNG:
-        ok = head.startswith(b"\x89PNG\r\n\x1a\n")
-    elif kind is JPEG:
-        ok = head.startswith(b"\xff\xd8\xff")
-    elif kind is GIF:
-        ok = head.startswith((b"GIF87a", b"GIF89a"))
-    elif kind is WEBP:
-        ok = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    elif kind in (HEIC, HEIF):
-        ok = _is_heif(head)
-    elif kind in (DOC, XLS, PPT):
-        ok = head.startswith(OLE2_MAGIC)
-    elif kind in OOXML_MAIN_PART:
-        ok = head.startswith(b"PK\x03\x04") and _ooxml_holds(path, OOXML_MAIN_PART[kind])
-    else:  # TXT, CSV
-        ok = text.ok
-    if not ok:
-        raise _refuse(_l("The content is not a %(kind)s file.", kind=kind.label))
+        return head.startswith(b"%PDF-")
+    if kind is PNG:
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if kind is JPEG:
+        return head.startswith(b"\xff\xd8\xff")
+    if kind is GIF:
+        return head.startswith((b"GIF87a", b"GIF89a"))
+    if kind is WEBP:
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if kind in (HEIC, HEIF):
+        return media.is_heif(head)
+    if kind in VIDEO_KINDS:
+        return media.is_video(head)
+    if kind is OFD:
+        return head.startswith(b"PK\x03\x04") and _ofd_holds(path)
+    if kind in (WPS, ET, DPS) and head.startswith(OLE2_MAGIC):
+        return True
+    if kind in (DOC, XLS, PPT):
+        return head.startswith(OLE2_MAGIC)
+    if kind in OOXML_MAIN_PART:
+        return head.startswith(b"PK\x03\x04") and _ooxml_holds(path, OOXML_MAIN_PART[kind])
+    return text.ok  # TXT, CSV
+
+
+#: The kinds a refused file is compared with, to tell the user what it looks like: the
+#: distinct binary contents (one of the kinds sharing a content stands for all; text is
+#: not named, since nearly any bytes without NUL decode as GB18030).
+_LOOKALIKES = (PDF, OFD, PNG, JPEG, GIF, WEBP, HEIC, MP4, DOCX, XLSX, PPTX, DOC)
+
+
+def _check_content(kind: FileKind, head: bytes, path: str, text: TextCheck,
+                   filename: str = "") -> str:
+    """The content type, or 415 unless the file's content is of the kind its name claims."""
+    if not _matches(kind, head, path, text):
+        ext = os.path.splitext(filename)[1].lower() or kind.extensions[0]
+        seen = next((other for other in _LOOKALIKES
+                     if other.label != kind.label and _matches(other, head, path, text)), None)
+        if seen is not None:
+            raise _refuse(_l("The file is named %(ext)s, but its content is %(seen)s, not "
+                             "%(kind)s.", ext=ext, seen=seen.label, kind=kind.label))
+        raise _refuse(_l("The file is named %(ext)s, but its content is not %(kind)s.",
+                         ext=ext, kind=kind.label))
     if kind in (TXT, CSV):
         # Served with the encoding it was written in: UTF-8, else GB18030 (older Windows).
         return f"{kind.content_type}; charset={text.charset}"
     return kind.content_type
 
 
+def _zip_names(path: str) -> set[str] | None:
+    """The names in the zip at ``path``; None when it is no zip or lists more than
+    ``MAX_ZIP_ENTRIES`` (counted from its end record before anything is listed)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            tail_size = min(size, 22 + 0xFFFF)  # the end record and its longest comment
+            fh.seek(size - tail_size)
+            tail = fh.read(tail_size)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return None
+        # Entries in the central directory; 0xFFFF (a ZIP64 archive) is more than any
+        # document holds.
+        if int.from_bytes(tail[at + 10:at + 12], "little") > MAX_ZIP_ENTRIES:
+            return None
+        with zipfile.ZipFile(path) as archive:
+            return set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def _ooxml_holds(path: str, main_part: str) -> bool:
     """Whether the zip at ``path`` is an Office package with ``main_part`` and no macros."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    names = _zip_names(path)
+    if names is None:
         return False
     if any(name.lower().endswith("vbaproject.bin") for name in names):
         return False
     return "[Content_Types].xml" in names and main_part in names
+
+
+def _ofd_holds(path: str) -> bool:
+    """Whether the zip at ``path`` is an OFD document: ``OFD.xml`` at its root (GB/T 33190,
+    the entry file that names the document's parts)."""
+    names = _zip_names(path)
+    return names is not None and "OFD.xml" in names
 
 
 def evidence_dir() -> str:
@@ -323,7 +386,7 @@ def add_evidence(
         if spool.size == 0:
             raise Invalid(_l("The file is empty."), errors={"file": [_l("The file is empty.")]})
         spool.finish()
-        content_type = _check_content(kind, spool.head, spool.path, spool.text)
+        content_type = _check_content(kind, spool.head, spool.path, spool.text, filename)
         refuse_duplicate(issue, spool.sha256)
         stored_name = uuid.uuid4().hex
         final_path = os.path.join(directory, stored_name)
@@ -336,18 +399,21 @@ def add_evidence(
     remove_on_rollback(final_path)
     thumb_name = None
     if kind in IMAGE_KINDS:
-        from tracker.issues.evidence.thumbnails import make_thumbnail
+        from tracker.issues.evidence.thumbnails import make_thumbnail  # Pillow loads on first image
 
         candidate = stored_name + ".thumb.jpg"
         thumb_path = os.path.join(directory, candidate)
         remove_on_rollback(thumb_path)
         if make_thumbnail(final_path, thumb_path):
             thumb_name = candidate
+    # A video gets no thumbnail; its length, when the header says it, is shown instead.
+    duration = media.duration_seconds(final_path) if kind in VIDEO_KINDS else None
     try:
         ev = Evidence(
             issue_id=issue.id, filename=filename, stored_name=stored_name,
             content_type=content_type, size=size, sha256=digest, note=note,
             uploaded_by_id=actor.id, uploaded_at=utcnow(), thumb_name=thumb_name,
+            duration_seconds=duration,
         )
         db.session.add(ev)
         issue.evidence_count = issue.evidence_count + 1

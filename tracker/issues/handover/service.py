@@ -19,7 +19,7 @@ from tracker.extensions import db
 from tracker.issues import service
 from tracker.issues.models import Issue, Status
 from tracker.owners import service as owners
-from tracker.owners.models import Role, User
+from tracker.owners.models import Org, Role, User
 
 #: A comment is one paragraph of the history.
 COMMENT_MAX = 2000
@@ -40,6 +40,34 @@ def open_item_count(user: User) -> int:
 def open_items(user: User) -> list[Issue]:
     """The issues ``user`` owns that are not closed, oldest first: what a handover moves."""
     return list(db.session.scalars(_open_of(user.id).order_by(Issue.id)))
+
+
+#: People the handover list shows at most (a name narrows it).
+HOLDERS_MAX = 200
+
+
+def holders(actor: User, q: str = "") -> list[tuple[User, int]]:
+    """Who ``actor`` may hand over that owns issues not closed, with how many: users whose
+    home org is in the actor's scope (everyone for an admin), by unit then name; ``q`` narrows
+    by name or username.  One aggregate statement."""
+    if actor.role not in (Role.admin, Role.supervisor):
+        raise Forbidden(_l("Only an administrator, or a supervisor over this user's unit, may "
+                           "hand over their items."), reason="forbidden")
+    counted = (select(Issue.owner_id, func.count().label("n"))
+               .where(Issue.status != Status.closed).group_by(Issue.owner_id).subquery())
+    stmt = (select(User, counted.c.n).join(counted, counted.c.owner_id == User.id)
+            .outerjoin(Org, Org.id == User.org_id)
+            .order_by(Org.depth, Org.code, User.display_name, User.id).limit(HOLDERS_MAX))
+    if actor.role != Role.admin:
+        if actor.org_id is None:
+            return []
+        stmt = stmt.where(User.org_id.in_(owners.subtree_ids(actor.org_id)))
+    q = (q or "").strip()[:80]
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where((User.display_name.like(like, escape="\\"))
+                          | (User.username.like(like, escape="\\")))
+    return [(user, int(n)) for user, n in db.session.execute(stmt).all()]
 
 
 def require_may_hand_over(actor: User, user: User) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -34,6 +34,17 @@ def _successors(user: User) -> list[tuple[Any, str]]:
         .order_by(Org.depth, Org.code, User.display_name).limit(CHOICES_MAX))
     return [("", _("(choose)"))] + [
         (uid, f"{name} ({username}) · {org or ''}") for uid, name, username, org in rows]
+
+
+@bp.route("/handover", methods=["GET"])
+@login_required
+def people() -> Any:
+    """交接 for supervisors (and admins): the people in scope who own open issues, each with a
+    link to hand them over; ``q`` narrows by name."""
+    me = actor()
+    q = request.args.get("q", "")
+    return render_template("issues/handover_people.html", q=q,
+                           holders=service.holders(me, q), limit=service.HOLDERS_MAX)
 
 
 @bp.route("/admin/users/<int:user_id>/handover", methods=["GET", "POST"])
@@ -72,4 +83,4 @@ def _done(me: User, user: User, successor_id: int, moved: list[Any]) -> Any:
         flash(_("%(name)s now owns these issues and so cannot verify them: another "
                 "supervisor verifies them.", name=successor.display_name), "warning")
     return redirect(url_for("owners.admin_user", user_id=user.id)
-                    if me.role == "admin" else url_for("issues.home"))
+                    if me.role == "admin" else url_for("handover_pages.people"))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 
@@ -30,9 +31,30 @@ blp = api_blueprint(
 
 XLSX = spreadsheets.XLSX_MIMETYPE
 
-#: Who queues an import as a job (the jobs package registers itself; the ledger knows no
-#: jobs): called with the user, the upload and the campaign id's text, answers 202.
-deferred_import: list[Callable[[User, Any, str | None], Response]] = []
+class ImportJobs(Protocol):
+    """What the jobs package offers the import (it registers itself; the ledger knows no
+    jobs): queue an import, and the API's 202 answer for the job."""
+
+    def queue(self, user: User, path: str, filename: str, campaign_id: int,
+              dry_run: bool) -> Any:
+        """Queue the import of the file at ``path`` (copied); the job.  The caller commits."""
+
+    def accepted(self, job: Any) -> Response:
+        """202 with the job and its ``Location``."""
+
+
+#: The job queue, once the jobs package has registered itself.
+import_jobs: list[ImportJobs] = []
+
+
+def runs_as_job(path: str, filename: str, *, asked: bool = False) -> bool:
+    """Whether an upload is imported by a job rather than while the client waits: when the
+    client asked (``Prefer: respond-async``), or when the file holds more rows than
+    ``TRACKER_IMPORT_JOB_ROWS``."""
+    if not import_jobs:
+        return False
+    return asked or spreadsheets.estimate_rows(path, filename) > int(
+        current_app.config.get("TRACKER_IMPORT_JOB_ROWS", 2000))
 
 
 class SkippedSchema(ma.Schema):
@@ -48,8 +70,10 @@ class ImportReportSchema(ma.Schema):
 
     filename = ma.fields.String()
     rows = ma.fields.Integer(metadata={"description": "Findings read (blank lines not counted)"})
-    created = ma.fields.Integer()
+    created = ma.fields.Integer(metadata={"description": "Findings registered (with "
+                                                          "dry_run: that would be)"})
     skipped = ma.fields.List(ma.fields.Nested(SkippedSchema))
+    dry_run = ma.fields.Boolean(metadata={"description": "Checked only: nothing was saved"})
 
 
 UPLOAD_BODY_DOC = {
@@ -69,25 +93,37 @@ UPLOAD_BODY_DOC = {
 }
 
 
-def run_upload(user: User, upload: Any, campaign_text: str | None) -> importer.ImportReport:
-    """Save an uploaded file to a temporary file and import it as ``user`` (no commit)."""
+class ImportQuerySchema(ma.Schema):
+    """The import's query parameters."""
+
+    dry_run = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Check every row and say what would be imported; save nothing."})
+
+
+def checked_upload(upload: Any, campaign_text: str | None) -> int:
+    """The campaign id of an upload form (file and campaign_id), or 422 naming what is
+    missing."""
     errors: dict[str, list[str]] = {}
     if upload is None or not upload.filename:
         errors["file"] = [_l("Choose an .xlsx or .csv file.")]
-    try:
-        campaign_id = int(str(campaign_text or "").strip())
-        if not 1 <= campaign_id <= MAX_ID:  # no such campaign: an id the database cannot hold
-            raise ValueError
-    except ValueError:
+    campaign = str(campaign_text or "").strip()
+    # ASCII digits only, and an id the database can hold (else: no such campaign).
+    if not (campaign.isascii() and campaign.isdigit() and 1 <= int(campaign) <= MAX_ID):
         errors["campaign_id"] = [_l("A campaign id is required.")]
     if errors:
         raise Invalid(_l("The upload is incomplete."), errors=errors)
+    return int(campaign)
+
+
+@contextmanager
+def saved(upload: Any) -> Iterator[str]:
+    """The upload saved to a temporary file, removed when the block ends (whatever
+    happens: a job keeps its own copy)."""
     fd, path = tempfile.mkstemp(prefix="tracker-import-")
     try:
         with os.fdopen(fd, "wb") as fh:
             upload.save(fh)
-        return importer.import_findings(path, os.path.basename(upload.filename), campaign_id,
-                                        user)
+        yield path
     finally:
         os.unlink(path)
 
@@ -105,27 +141,44 @@ class Imports(MethodView):
     """Spreadsheet imports."""
 
     @login_required
+    @blp.arguments(ImportQuerySchema, location="query")
     @blp.doc(requestBody=UPLOAD_BODY_DOC)
     @blp.response(201, ImportReportSchema)
-    @blp.alt_response(202, description="Prefer: respond-async: queued as a job (Location).")
+    @blp.alt_response(202, description="Run as a job (the file holds more rows than "
+                                       "TRACKER_IMPORT_JOB_ROWS, or Prefer: respond-async): "
+                                       "poll the job at Location.")
     @blp.alt_response(415, description="Not an .xlsx or .csv file.")
     @blp.alt_response(422, description="Some rows are wrong (errors.rows lists each with its "
                                        "row number, column and reason); nothing was saved.")
-    def post(self) -> Any:
+    def post(self, args: dict[str, Any]) -> Any:
         """Import findings (multipart ``file`` and ``campaign_id``): all rows or none.
 
-        With ``Prefer: respond-async`` the import runs as a job: 202 with ``Location`` of
-        the job to poll (its ``result`` is this report, its ``error`` the rows' errors).
+        A big file (more rows than ``TRACKER_IMPORT_JOB_ROWS``, default 2,000), or any file
+        sent with ``Prefer: respond-async``, is imported by a job: 202 with ``Location`` of
+        the job to poll (its ``result`` is this report with ``created_ids``, its ``error``
+        the rows' errors).  ``dry_run=true`` checks every row and saves nothing.
         """
         user = current_api_user()
         require_registrar(user)
         is_form = request.mimetype == "multipart/form-data"
-        if deferred_import and "respond-async" in request.headers.get("Prefer", ""):
-            return deferred_import[0](user, request.files.get("file") if is_form else None,
-                                      request.form.get("campaign_id") if is_form else None)
-        report = run_upload(user, request.files.get("file") if is_form else None,
-                            request.form.get("campaign_id") if is_form else None)
-        db.session.commit()
+        upload = request.files.get("file") if is_form else None
+        campaign_id = checked_upload(upload, request.form.get("campaign_id") if is_form
+                                     else None)
+        assert upload is not None and upload.filename  # checked_upload says so
+        filename = os.path.basename(upload.filename)
+        asked = "respond-async" in request.headers.get("Prefer", "")
+        with saved(upload) as path:
+            if runs_as_job(path, filename, asked=asked):
+                job = import_jobs[0].queue(user, path, filename, campaign_id, args["dry_run"])
+                answer = import_jobs[0].accepted(job)  # before the commit expires the job
+                db.session.commit()
+                return answer
+            report = importer.import_findings(path, filename, campaign_id, user,
+                                              dry_run=args["dry_run"])
+        if args["dry_run"]:
+            db.session.rollback()
+        else:
+            db.session.commit()
         return report.as_dict()
 
 

@@ -1,8 +1,9 @@
 """Importing findings from a spreadsheet (xlsx or csv): all rows or none.
 
 Every row goes through ``issues.service.register_issue``, so the import follows exactly the
-rules of the form and the API.  Rows are streamed from the file; orgs, categories and owners
-are looked up once per distinct value, not once per row.
+rules of the form and the API.  Rows are streamed from the file and checked in a transaction
+that only reads; the right ones are written afterwards, all together (``import_findings``);
+orgs, categories and owners are looked up once per distinct value, not once per row.
 
 Longer than our ~500 lines: one pipeline (read the sheet, map its headings, check and look up
 each row, register all or none) whose steps share the row's context; the next cut separates
@@ -12,6 +13,7 @@ reading the sheet from checking its rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -20,7 +22,7 @@ from typing import IO, Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from tracker import spreadsheets
+from tracker import database, spreadsheets
 from tracker import text as clean_text
 from tracker.errors import DomainError, NotFound, rendered
 from tracker.errors import ValidationError as Invalid
@@ -103,6 +105,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     #: The ids of the issues the import registered, in the sheet's order.
     created_ids: list[int] = field(default_factory=list)
+    #: Checked only: ``created`` says what the import would register; nothing was written.
+    dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -112,6 +116,7 @@ class ImportReport:
             "created": self.created,
             "skipped": rendered(self.skipped),
             "errors": [e.as_dict() for e in self.errors],
+            "dry_run": self.dry_run,
         }
 
 
@@ -249,21 +254,63 @@ def _map_headers(header_row: list[Any], report: ImportReport) -> tuple[dict[str,
     return positions, labels
 
 
-def import_findings(path: str, filename: str, campaign_id: int, actor: User) -> ImportReport:
+#: Called as an import goes: (rows checked so far, the rows the file seems to hold).
+Progress = Callable[[int, int], None]
+
+
+def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
+                    dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
     """Register every row of the spreadsheet at ``path`` as an issue of the campaign.
 
-    All or nothing: the rows go through ``issues.service.register_issues`` in batches inside
-    one savepoint, checked by the very rules of a registration; if any row is wrong, the
-    savepoint is rolled back and ``ImportFailed`` lists every error.  A row whose campaign,
-    org (in the actor's scope) and title already exist is skipped.  The command line acts as
-    a system actor (``owners.service.system_actor``), named in the history.
+    All or nothing, in two steps.  First every row is read and checked by the very rules of a
+    registration, in a transaction that only reads (on SQLite it takes no write lock, so
+    other users' writes go on while a big file is checked); a row registered already in the
+    campaign (its org in the actor's scope, its title) or repeated in the file is skipped.
+    If any row is wrong, ``ImportFailed`` lists every error and nothing is written.  Then the
+    checked rows (held in memory between the steps: the file's size bounds them) are written
+    in one transaction of bulk inserts (``issues.service.register_issues`` a chunk at a time,
+    each checked again under the lock, so that a row registered meanwhile is refused, never
+    doubled); the caller commits it.
+
+    The caller's transaction is ended (committed) before the rows are read.  ``dry_run``
+    checks only: the report says what would be created, nothing is written.  ``progress``
+    is told the rows checked so far.  The command line acts as a system actor
+    (``owners.service.system_actor``), named in the history.
     """
     if db.session.get(Campaign, campaign_id) is None:
         raise NotFound(_l("No campaign with id %(id)s.", id=campaign_id),
                        errors={"campaign_id": [_l("No such campaign.")]})
     issues.require_registrar(actor)
-    report = ImportReport(filename=filename)
-    rows = read_rows(path, filename)
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    # Reading and checking writes nothing: end the caller's transaction (which on SQLite may
+    # hold the write lock since its BEGIN IMMEDIATE) and read in one that takes no lock.
+    db.session.commit()
+    marker = database.read_only.set(True)
+    try:
+        checked = _check_rows(path, campaign_id, actor, report, progress)
+        db.session.commit()  # the reading transaction ends; nothing was written
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        database.read_only.reset(marker)
+    if report.errors:
+        raise ImportFailed(report)
+    if report.rows == 0:
+        raise Invalid(_l("The file has a header row but no findings."),
+                      errors={"file": [_l("No rows below the header.")]})
+    if not dry_run:
+        checked.write()
+    report.created = report.rows - len(report.skipped)
+    return report
+
+
+def _check_rows(path: str, campaign_id: int, actor: User, report: ImportReport,
+                progress: Progress | None) -> _Batch:
+    """Read and check every row, writing nothing: the batch holding the rows to register;
+    errors and skips go into ``report``."""
+    expected = spreadsheets.estimate_rows(path, report.filename)
+    rows = read_rows(path, report.filename)
     try:
         header = next(rows)
     except StopIteration:
@@ -271,38 +318,27 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User) -> 
     positions, labels = _map_headers(header, report)
     if report.errors:
         raise ImportFailed(report)
-
     batch = _Batch(labels=labels, campaign_id=campaign_id, actor=actor, lookups=_Lookups(),
                    report=report)
     chunk: list[tuple[int, dict[str, Any]]] = []
-    savepoint = db.session.begin_nested()
-    try:
-        for row_number, cells in enumerate(rows, start=2):
-            values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
-            if all(_cell_text(v) == "" for k, v in values.items() if k != "no"):
-                continue  # blank lines between blocks are common in hand-kept sheets
-            if _normalise_header(values.get("no")) in example_marks():
-                continue  # the template's example row (序号 示例), left in by the clerk
-            report.rows += 1
-            chunk.append((row_number, values))
-            if len(chunk) >= BATCH:
-                batch.run(chunk)
-                chunk.clear()
-        if chunk:
+    for row_number, cells in enumerate(rows, start=2):
+        values = {key: cells[i] if i < len(cells) else None for key, i in positions.items()}
+        if all(_cell_text(v) == "" for k, v in values.items() if k != "no"):
+            continue  # blank lines between blocks are common in hand-kept sheets
+        if _normalise_header(values.get("no")) in example_marks():
+            continue  # the template's example row (序号 示例), left in by the clerk
+        report.rows += 1
+        chunk.append((row_number, values))
+        if len(chunk) >= BATCH:
             batch.run(chunk)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if report.errors:
-        savepoint.rollback()
-        raise ImportFailed(report)
-    if report.rows == 0:
-        savepoint.rollback()
-        raise Invalid(_l("The file has a header row but no findings."),
-                      errors={"file": [_l("No rows below the header.")]})
-    savepoint.commit()
-    report.created = report.rows - len(report.skipped)
-    return report
+            chunk.clear()
+            if progress is not None:
+                progress(report.rows, max(expected, report.rows))
+    if chunk:
+        batch.run(chunk)
+    if progress is not None:
+        progress(report.rows, report.rows)
+    return batch
 
 
 @dataclass
@@ -319,8 +355,12 @@ class _Batch:
     #: The registration rules' lookups (scope, lines, rows by id), shared by all the chunks.
     memo: RegistrationMemo = field(default_factory=RegistrationMemo)
 
+    #: The rows checked and found right, to register: (row number, values, window used).
+    checked: list[tuple[int, dict[str, Any], bool]] = field(default_factory=list)
+
     def run(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
-        """Check a chunk of rows and, while no row anywhere is wrong, register it."""
+        """Check a chunk of rows (nothing is written): the right ones are kept to register,
+        the wrong ones reported with everything that is wrong with them."""
         parsed = [(n, *_parse_row(cells, self.campaign_id, self.lookups)) for n, cells in chunk]
         existing = self._registered(parsed)
         candidates: list[tuple[int, dict[str, Any], bool]] = []
@@ -331,27 +371,52 @@ class _Batch:
                 # The registration rules still run on a row with errors (its wrong fields
                 # blank) to report whatever else is wrong with it.
                 try:
-                    issues.check_registration(self.actor, values)
+                    issues.check_registration(self.actor, values, memo=self.memo)
                 except DomainError as exc:
                     self._note(errors, exc, window_used)
                 self._report(row_number, errors, values.get("title"))
             else:
                 candidates.append((row_number, values, window_used))
-        if not candidates:
-            return
+        if candidates:
+            self._register(candidates, self.memo, write=False)
+        if not self.report.errors:
+            self.checked.extend(candidates)
+
+    def write(self) -> None:
+        """Register the checked rows in the caller's transaction, a few bulk statements per
+        chunk of ``BATCH``.  Each chunk is checked again under the write lock with fresh
+        lookups: a row registered meanwhile, or whose owner was deactivated meanwhile, fails
+        the import as a row error (``ImportFailed``) and nothing is written."""
+        memo = RegistrationMemo()
+        savepoint = db.session.begin_nested()
         try:
-            # Once a row is wrong nothing will be saved: keep checking, stop writing.
-            created = issues.register_issues(
-                self.actor, [values for _n, values, _w in candidates],
-                write=not self.report.errors, memo=self.memo)
+            for start in range(0, len(self.checked), BATCH):
+                chunk = self.checked[start:start + BATCH]
+                created = self._register(chunk, memo, write=not self.report.errors)
+                self.report.created_ids.extend(issue.id for issue in created)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if self.report.errors:
+            savepoint.rollback()
+            self.report.created_ids.clear()
+            raise ImportFailed(self.report)
+        savepoint.commit()
+
+    def _register(self, rows: list[tuple[int, dict[str, Any], bool]], memo: RegistrationMemo,
+                  *, write: bool) -> list[Issue]:
+        """``register_issues`` on ``rows`` (or only its checks); the rows it refuses become
+        row errors."""
+        try:
+            return issues.register_issues(self.actor, [values for _n, values, _w in rows],
+                                          write=write, memo=memo)
         except issues.RowsRefused as refused:
             for index, refusal in sorted(refused.refusals.items()):
-                row_number, values, window_used = candidates[index]
+                row_number, values, window_used = rows[index]
                 found: dict[str, Any] = {}
                 self._note(found, refusal, window_used)
                 self._report(row_number, found, values.get("title"))
-        else:
-            self.report.created_ids.extend(issue.id for issue in created)
+            return []
 
     def _registered(self, parsed: list[Any]) -> set[tuple[int, str]]:
         """The chunk's (org, title) pairs registered already (one query; they are skipped)."""

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+import os
+
+from flask import redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.issues.imports.api import run_upload, template_response
-from tracker.issues.imports.service import ImportFailed, ImportReport
+from tracker.issues.imports.api import (
+    checked_upload,
+    import_jobs,
+    runs_as_job,
+    saved,
+    template_response,
+)
+from tracker.issues.imports.service import ImportFailed, import_findings
 from tracker.issues.models import Campaign
 from tracker.issues.schemas import MAX_ID_FILTER
 from tracker.issues.service import require_registrar
@@ -21,6 +29,7 @@ def _page(status: int = 200, **context: object) -> tuple[str, int]:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc(),
                                                              Campaign.id.desc())).all()
     context.setdefault("chosen", request.form.get("campaign_id", ""))
+    context.setdefault("dry_run", request.form.get("dry_run") == "1")
     return render_template("imports/upload.html", campaigns=campaigns, **context), status
 
 
@@ -32,20 +41,36 @@ def upload_form() -> tuple[str, int]:
 
 
 @login_required
-def upload() -> tuple[str, int]:
-    """Import the uploaded spreadsheet: all rows or none, every wrong row listed."""
+def upload() -> tuple[str, int] | Response:
+    """Import the uploaded spreadsheet: all rows or none, every wrong row listed.  A big file
+    (more rows than ``TRACKER_IMPORT_JOB_ROWS``) goes to a job, whose page shows a progress
+    bar and then this page's result."""
     user = actor()
     require_registrar(user)
+    upload = request.files.get("file")
+    dry_run = request.form.get("dry_run") == "1"
     try:
-        report = run_upload(user, request.files.get("file"), request.form.get("campaign_id"))
-        db.session.commit()
+        campaign_id = checked_upload(upload, request.form.get("campaign_id"))
+        assert upload is not None and upload.filename  # checked_upload says so
+        filename = os.path.basename(upload.filename)
+        with saved(upload) as path:
+            if runs_as_job(path, filename):
+                job = import_jobs[0].queue(user, path, filename, campaign_id, dry_run)
+                target = url_for("jobs.job_page", job_id=job.id)
+                db.session.commit()
+                return redirect(target, 303)
+            report = import_findings(path, filename, campaign_id, user, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
     except ImportFailed as exc:
         db.session.rollback()
-        return _page(422, failed=exc.report)
+        return _page(422, row_errors=exc.report.errors)
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.status, refusal=exc)
-    return _page(200, report=report, **_new_findings(report, request.form.get("campaign_id")))
+    return _page(200, report=report, **new_findings(report.created_ids, campaign_id))
 
 
 #: New issue numbers the success message links one by one.  Up to this many, the ledger link
@@ -54,9 +79,9 @@ def upload() -> tuple[str, int]:
 LINKED_NUMBERS = 100
 
 
-def _new_findings(report: ImportReport, campaign_id: str | None) -> dict[str, object]:
-    """Links to what an import registered: each new number and the ledger showing them."""
-    ids = report.created_ids
+def new_findings(ids: list[int], campaign_id: int | str | None) -> dict[str, object]:
+    """Links to what an import registered (here or in a job): each new number and the ledger
+    showing them."""
     if not ids:
         return {"new_ids": [], "ledger_url": None, "all_linked": True}
     if len(ids) <= min(LINKED_NUMBERS, MAX_ID_FILTER):

@@ -9,7 +9,9 @@ writes), the signature block and the 汇总表 as an appendix on a landscape pag
 The figures are the summary's and the overdue report's of the same day, computed by calling
 those reports (``service.summary_units``, ``service.overdue_rows``), never by a second
 aggregation, so that the paper and the tables always agree.  Urging and supervision orders
-are not counted here yet: they belong to the supervision package, which adds them.
+belong to the supervision package, which the ledger never imports: the report asks for their
+figures through ``supervision_figures`` (a signal supervision answers), and says them when
+an answer comes.
 
 Memory stays bounded for any scope: at most ``FULL_CAP`` findings are written out in full
 (when a scope holds more, only open ones are, and the document says how many closed ones it
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
+from blinker import Namespace
 from flask import Response
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -41,6 +44,25 @@ from tracker.owners import service as owners
 from tracker.owners.models import Org, User
 from tracker.timeutil import format_date
 from tracker.webapi import attachment
+
+_signals = Namespace()
+#: Asked, with ``campaign_id``, ``as_of`` and ``org_id``, for the figures of supervision by
+#: hand of the unit's subtree on the day: a receiver returns a ``SupervisionFigures``
+#: (supervision connects one; without it the report leaves the sentence out).
+supervision_figures = _signals.signal("rectification-supervision-figures")
+
+
+@dataclass
+class SupervisionFigures:
+    """一、基本情况's supervision figures of the day: findings urged (and urges), and the
+    supervision orders the unit received, answered and let go overdue."""
+
+    urged: int
+    urges: int
+    orders: int
+    orders_answered: int
+    orders_overdue: int
+
 
 #: Findings written out in full (problem, cause, measures, window, state) at most; past it
 #: only open findings are, up to this many, and closed ones are counted per category.
@@ -86,6 +108,8 @@ class Figures:
     by_category: list[tuple[str, int]]
     #: Category name -> its closed findings.
     closed_by_category: dict[str, int]
+    #: Urges and orders of the day, when supervision answers ``supervision_figures``.
+    supervision: SupervisionFigures | None = None
 
     @property
     def closed_on_time(self) -> int:
@@ -145,11 +169,14 @@ def figures(user: User, campaign_id: int, as_of: date, org_id: int) -> Figures:
     _rows, meta = reports.overdue_rows(user, as_of, org_id=org_id, campaign_id=campaign_id,
                                        page_size=1)
     total = sums["total"]
+    answers = [found for _receiver, found in supervision_figures.send(
+        campaign_id=campaign_id, as_of=as_of, org_id=org_id) if found is not None]
     return Figures(total=total, closed=sums["closed"], closed_late=sums["closed_late"],
                    extended=sums["extended"], overdue=meta["total"],
                    completion_rate=round(sums["closed"] / total, 4) if total else 0.0,
                    by_category=[(name, n) for name, n in per_category.items() if n],
-                   closed_by_category=closed)
+                   closed_by_category=closed,
+                   supervision=answers[0] if answers else None)
 
 
 # --- the findings of the day ---------------------------------------------------------------
@@ -185,43 +212,67 @@ def _findings(campaign_id: int, as_of: date, org_id: int, *, open_only: bool,
         yield from batch
 
 
-def _window(starts_on: date, due_on: date) -> str:
-    return str(_l("%(starts)s to %(due)s", starts=format_date(starts_on),
-                  due=format_date(due_on)))
+#: The fixed phrases of a finding's paragraph (templates, formatted by ``_Words``).
+WINDOW = _l("%(starts)s to %(due)s")
+SENTENCE = _l("%(sentence)s.")
+CLOSED_ON = _l("Closed on %(date)s.")
+OVERDUE_BY = _l("Overdue by %(days)s days")
+DAYS_LEFT = _l("Being rectified, %(days)s days left")
+EXTENDED_TO = _l("; extended to %(date)s")
+ORIGINALLY = _l(" (originally due %(date)s)")
+CAUSE, MEASURES = _l("Cause: "), _l("Measures: ")
+DEADLINE, PROGRESS = _l("Deadline: "), _l("Progress: ")
 
 
-def _sentence(text: str) -> str:
-    """A sentence ended as the language ends one (。, །)."""
-    return str(_l("%(sentence)s.", sentence=text))
+class _Words:
+    """The phrases and dates of the findings' paragraphs in the document's language, each
+    translated or formatted once per document: Flask-Babel looks the locale up on every call,
+    which made a third of a 300-finding report's time."""
+
+    def __init__(self) -> None:
+        self._templates: dict[int, str] = {}
+        self._dates: dict[date, str] = {}
+
+    def __call__(self, phrase: Any, **values: Any) -> str:
+        """``phrase`` (a lazy template) translated, then formatted with ``values``."""
+        template = self._templates.get(id(phrase))
+        if template is None:
+            template = self._templates[id(phrase)] = str(phrase)
+        return template % values if values else template
+
+    def date(self, day: date) -> str:
+        """``day`` as the reader writes a date."""
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = format_date(day)
+        return text
 
 
-def _state(row: Any, as_of: date, lang: str) -> str:
+def _state(row: Any, as_of: date, words: _Words) -> str:
     """整改情况: 已销号 on D; 整改中, 剩余 N 天; 已逾期 N 天; and 已延期至 D where extended."""
     if row.status == Status.closed:
-        return str(_l("Closed on %(date)s.", date=format_date(row.closed_on)))
+        return words(CLOSED_ON, date=words.date(row.closed_on))
     if as_of > row.due_on:
-        state = str(_l("Overdue by %(days)s days",
-                       days=(as_of - row.due_on).days))
+        state = words(OVERDUE_BY, days=(as_of - row.due_on).days)
     else:
-        state = str(_l("Being rectified, %(days)s days left",
-                       days=(row.due_on - as_of).days))
+        state = words(DAYS_LEFT, days=(row.due_on - as_of).days)
     if row.extension_count:
-        state += str(_l("; extended to %(date)s", date=format_date(row.due_on)))
-    return _sentence(state)
+        state += words(EXTENDED_TO, date=words.date(row.due_on))
+    return words(SENTENCE, sentence=state)
 
 
-def _finding_parts(row: Any, as_of: date, lang: str) -> list[tuple[str, str]]:
-    window = _window(row.starts_on, row.due_on)
+def _finding_parts(row: Any, as_of: date, words: _Words) -> list[tuple[str, str]]:
+    window = words(WINDOW, starts=words.date(row.starts_on), due=words.date(row.due_on))
     if row.original_due_on != row.due_on:
-        window += str(_l(" (originally due %(date)s)", date=format_date(row.original_due_on)))
-    parts = [("", _sentence(row.title))]
+        window += words(ORIGINALLY, date=words.date(row.original_due_on))
+    parts = [("", words(SENTENCE, sentence=row.title))]
     if row.description:
         parts.append(("", row.description))
     parts += [
-        (str(_l("Cause: ")), row.cause or "—"),
-        (str(_l("Measures: ")), row.measures or "—"),
-        (str(_l("Deadline: ")), _sentence(window)),
-        (str(_l("Progress: ")), _state(row, as_of, lang)),
+        (words(CAUSE), row.cause or "—"),
+        (words(MEASURES), row.measures or "—"),
+        (words(DEADLINE), words(SENTENCE, sentence=window)),
+        (words(PROGRESS), _state(row, as_of, words)),
     ]
     return parts
 
@@ -253,12 +304,20 @@ def _basic_paragraph(fig: Figures, campaign: Campaign, as_of: date, lang: str) -
                    closed=fig.closed, rate=f"{fig.completion_rate * 100:.1f}%",
                    on_time=fig.closed_on_time, extended=fig.extended,
                    overdue=fig.overdue))
+    chased = fig.supervision
+    if chased is not None:
+        text += str(_l(" %(urged)s findings were urged (%(urges)s urges in all); the unit "
+                       "received %(orders)s supervision orders, answered %(answered)s of them, "
+                       "and %(overdue)s are overdue (not signed for or not answered in time).",
+                       urged=chased.urged, urges=chased.urges, orders=chased.orders,
+                       answered=chased.orders_answered, overdue=chased.orders_overdue))
     return text
 
 
 def _findings_section(doc: documents.Document, fig: Figures, campaign_id: int, as_of: date,
                       org_id: int, level2: list[str], lang: str) -> None:
     """二、: per category a heading, per finding a numbered paragraph (bounded, see above)."""
+    words = _Words()
     in_full = fig.total <= FULL_CAP
     if not in_full:
         doc.paragraph(str(_l(
@@ -295,7 +354,7 @@ def _findings_section(doc: documents.Document, fig: Figures, campaign_id: int, a
             number = 0
         number += 1
         written += 1
-        doc.numbered(f"{number}. ", _finding_parts(row, as_of, lang))
+        doc.numbered(f"{number}. ", _finding_parts(row, as_of, words))
     if not in_full:
         # The categories after the last finding set out (all closed, or past the cap): a
         # heading each and their closed count, cheap whatever the scope.
@@ -313,13 +372,14 @@ def _findings_section(doc: documents.Document, fig: Figures, campaign_id: int, a
 def _open_table(doc: documents.Document, fig: Figures, campaign_id: int, as_of: date,
                 org_id: int, lang: str) -> None:
     """三、: the open findings of the day, most overdue first, at most ``TABLE_CAP``."""
+    words = _Words()
     if fig.open == 0:
         doc.paragraph(str(_l("None: every finding has been rectified and closed.")))
         return
     header = [str(_l("No.")), str(_l("Unit")), str(_l("Problem")), str(_l("Due on")),
               str(_l("Days overdue")), str(_l("Responsible officer"))]
     rows = (
-        [n, row.unit, row.title, format_date(row.due_on),
+        [n, row.unit, row.title, words.date(row.due_on),
          max(0, (as_of - row.due_on).days) if as_of > row.due_on else "—",
          row.owner_name]
         for n, row in enumerate(_findings(campaign_id, as_of, org_id, open_only=True,

@@ -40,7 +40,7 @@ from tracker import documents, spreadsheets
 from tracker.errors import Forbidden, NotFound
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import rules, sheets
+from tracker.issues import history, rules, sheets
 from tracker.issues.models import LIGHTS, Campaign, Category, Issue, Status
 from tracker.issues.reports import counts
 from tracker.issues.reports.spans import IssueSpan, as_of_clause, as_of_ranges
@@ -635,8 +635,6 @@ class SummaryPages:
 def anchor_footer(as_of: date | None = None) -> str:
     """The line naming the history anchor of ``as_of`` (the latest recorded by the end of
     that day; today's file: the latest), or saying there is none, in the reader's language."""
-    from tracker.issues import history
-
     day = as_of if as_of is not None and as_of < today() else None
     anchor = history.latest_anchor(day)
     if anchor is None:

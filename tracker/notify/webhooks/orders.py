@@ -18,6 +18,7 @@ from tracker.notify.webhooks.outbox import _active_hooks, _subscribers, _utc
 from tracker.notify.webhooks.subscriptions import DELIVERIES, MESSAGES
 from tracker.owners import service as owners
 from tracker.supervision.models import Order
+from tracker.supervision.schemas import OrderSchema
 from tracker.timeutil import utcnow
 
 #: The steps of an order that are sent, and their types.
@@ -35,8 +36,6 @@ def on_orders_changed(sender: Any = None, *, order: Order, kind: str, **_: Any) 
                                owners.ancestors_of({order.org_id})) if hooks else []
     if not subscribers:
         return
-    from tracker.supervision.api import OrderSchema
-
     now = utcnow()
     body = json.dumps({"type": event_type, "timestamp": _utc(now),
                        "data": {"order": OrderSchema().dump(order)}},

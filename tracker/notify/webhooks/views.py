@@ -22,6 +22,7 @@ from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
 from tracker.owners.choices import org_choices
 from tracker.pages import REQUIRED, int_or_none, page_action, page_number, show_field_errors
+from tracker.webapi import paginate
 
 PAGE_SIZE = 30
 
@@ -84,8 +85,6 @@ def admin_webhooks() -> str:
 
 def page_rows_of(stmt: Any) -> tuple[list[Any], dict[str, int]]:
     """One page of subscriptions."""
-    from tracker.webapi import paginate
-
     return paginate(stmt, page_number(), PAGE_SIZE)
 
 
