@@ -1,7 +1,8 @@
 """Supervision's reads against their baselines in the same run (bench/README.md): the ledger
-list filtered by ``light=red`` against ``overdue=true`` (the same rows: target ≤ 1.2×), and
-the ranking of a prefecture's counties against the summary of the same prefecture and day
-(target ≤ 2×)."""
+list filtered by ``light=red`` against ``overdue=true`` (the same rows: target ≤ 1.2×), the
+ranking of a prefecture's counties against the summary of the same prefecture and day
+(target ≤ 2×), and the trend of the same prefecture at 12 monthly points against that summary
+(target ≤ 3×)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
             f"/api/v1/reports/ranking?org_id={ledger.prefecture_id}&as_of={as_of}", pref,
             f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&as_of={as_of}", pref,
             2.0, "baseline: the summary of the same prefecture and day"),
+        "trend, 12 monthly points (prefecture)": (
+            f"/api/v1/reports/trend?org_id={ledger.prefecture_id}&step=month&points=12"
+            f"&to={as_of}", pref,
+            f"/api/v1/reports/summary?org_id={ledger.prefecture_id}&as_of={as_of}", pref,
+            3.0, "baseline: the summary of the same prefecture and its last day"),
     }
     results: list[Result] = []
     for name, (path, token, base, base_token, target, note) in pairs.items():

@@ -146,3 +146,42 @@ def log_in(context: Any, username: str, password: str) -> Any:
     page.click("#login-form button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
     return page
+
+
+# --- what every browser test looks at ---------------------------------------------------
+
+#: The two widths every page is looked at: a desk and a phone.
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+#: A folder to keep the screenshots the tests take, for a person to look at (unset: none).
+SHOTS = os.environ.get("TRACKER_TEST_SCREENSHOTS")
+
+
+def shot(page: Any, name: str, *, widths: tuple[int, ...] = ()) -> None:
+    """Keep a full-page screenshot ``name``.png in SHOTS (when set); with ``widths``, one per
+    width (``name-1280.png`` …), the page's width put back to the first afterwards."""
+    if not SHOTS:
+        return
+    os.makedirs(SHOTS, exist_ok=True)
+    if not widths:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+        return
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": widths[0], "height": 900})
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each (empty: clean)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): " + "; ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
+def overflows(page: Any) -> bool:
+    """Whether the page is wider than the window (a phone would scroll sideways)."""
+    return bool(page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"))

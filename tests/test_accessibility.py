@@ -11,43 +11,33 @@ from typing import Any
 import pytest
 
 from tests.browser import (
+    WIDTHS,
     Recorder,
     browser,
     live_server,
     log_in,
+    overflows,
     recording_context,
     release_database,
+    serious_violations,
 )
 from tests.factories import PASSWORD
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 LANGUAGES = ("zh_Hans", "bo", "en")
 #: The pages each role lives in ({issue} is one of their findings).
 PAGES = {
     "off": ["/", "/issues", "/issues/{issue}", "/notifications"],
     "reg": ["/", "/issues", "/issues/new", "/imports", "/reports/overdue", "/reports/summary"],
-    "zhou": ["/", "/issues?overdue=1", "/issues/{issue}", "/reports/summary"],
+    "zhou": ["/", "/issues?overdue=1", "/issues/{issue}", "/reports/summary",
+             "/reports/ranking", "/reports/trend?step=week&points=20"],
     "admin": ["/admin", "/admin/orgs", "/admin/users", "/admin/users/new", "/admin/campaigns",
               "/admin/campaigns/new", "/admin/categories", "/admin/webhooks",
               "/admin/webhooks/new", "/admin/calendar?year=2027", "/admin/anchors",
               "/public?lang={lang}",
               "/public/campaigns/{campaign}?lang={lang}"],
 }
-
-
-def _serious(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
-    return [f"{v['id']} ({v['impact']}): " + "; ".join(n["target"][0] for n in v["nodes"][:3])
-            for v in found if v["impact"] in ("serious", "critical")]
-
-
-def _overflows(page: Any) -> bool:
-    return bool(page.evaluate(
-        "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"))
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
@@ -76,8 +66,8 @@ def test_every_page_passes_axe(browser: Any, live_server: Any, world: Any, make:
                 path = path.format(issue=issue_id, campaign=campaign_id, lang=lang)
                 response = page.goto(path)
                 assert response is not None and response.status == 200, path
-                problems += [f"{username} {path}: {p}" for p in _serious(page)]
-                if width == "phone" and _overflows(page):
+                problems += [f"{username} {path}: {p}" for p in serious_violations(page)]
+                if width == "phone" and overflows(page):
                     problems.append(f"{username} {path}: wider than a phone's screen")
         finally:
             context.close()

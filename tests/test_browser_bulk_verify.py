@@ -4,32 +4,28 @@ in each language."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
 from tests.browser import (
+    WIDTHS,
     Recorder,
     browser,
     live_server,
     log_in,
+    overflows,
     recording_context,
     release_database,
+    serious_violations,
+    shot,
 )
 from tests.factories import PASSWORD
-from tests.test_accessibility import WIDTHS, _overflows, _serious
 from tracker.extensions import db
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-#: Set to a folder to keep the screenshots the tests take (to look at them).
-SHOTS = os.environ.get("TRACKER_TEST_SCREENSHOTS")
 
-
-def _shot(page: Any, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def _queue(world: Any, make: Any) -> list[int]:
@@ -55,7 +51,7 @@ def test_tick_two_and_close_them_with_one_comment(browser: Any, live_server: Any
         for issue_id in ids[:2]:
             page.get_by_label(f"#{issue_id}", exact=True).check()
         page.fill("#comment", "现场核查，整改到位。")
-        _shot(page, f"verify-ticked-{width}-zh")
+        shot(page, f"verify-ticked-{width}-zh")
         page.get_by_role("button", name="销号所选事项").click()
         page.wait_for_load_state()
         results = page.locator("[data-testid=verify-results]")
@@ -65,8 +61,8 @@ def test_tick_two_and_close_them_with_one_comment(browser: Any, live_server: Any
             assert "已销号" in line.inner_text() and line.get_attribute("data-closed") == "yes"
         # What is left in the queue is the third one only.
         assert page.locator("[data-testid=tick]").count() == 1
-        assert not _overflows(page)
-        _shot(page, f"verify-done-{width}-zh")
+        assert not overflows(page)
+        shot(page, f"verify-done-{width}-zh")
     finally:
         context.close()
     assert recorder.foreign() == [] and recorder.errors == []
@@ -89,23 +85,23 @@ def test_the_verify_and_handover_pages_pass_axe(browser: Any, live_server: Any, 
         page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
         response = page.goto("/verify")
         assert response is not None and response.status == 200
-        problems += [f"/verify: {p}" for p in _serious(page)]
+        problems += [f"/verify: {p}" for p in serious_violations(page)]
         page.get_by_label(f"#{ids[0]}", exact=True).check()
         page.locator("[data-testid=verify-ticked]").click()
         page.wait_for_load_state()
         assert page.locator("[data-testid=verdict]").count() == 1
-        problems += [f"/verify (results): {p}" for p in _serious(page)]
-        if width == "phone" and _overflows(page):
+        problems += [f"/verify (results): {p}" for p in serious_violations(page)]
+        if width == "phone" and overflows(page):
             problems.append("/verify: wider than a phone's screen")
-        _shot(page, f"verify-{lang}-{width}")
+        shot(page, f"verify-{lang}-{width}")
         # The supervisors' 交接 list, reached from the menu (issue 24).
         response = page.goto("/handover")
         assert response is not None and response.status == 200
         assert page.locator("[data-testid=handover-people]").count() == 1
-        problems += [f"/handover: {p}" for p in _serious(page)]
-        if width == "phone" and _overflows(page):
+        problems += [f"/handover: {p}" for p in serious_violations(page)]
+        if width == "phone" and overflows(page):
             problems.append("/handover: wider than a phone's screen")
-        _shot(page, f"handover-{lang}-{width}")
+        shot(page, f"handover-{lang}-{width}")
     finally:
         context.close()
     assert not problems, "\n".join(problems)

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser import (
+    WIDTHS,
     Recorder,
     browser,
     live_server,
     log_in,
+    overflows,
     recording_context,
     release_database,
+    shot,
 )
 from tests.factories import PASSWORD
 from tracker.extensions import db
@@ -26,8 +28,6 @@ from tracker.timeutil import today
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-SHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
 TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
 #: The seven provincial categories (SPEC §8), as long as they are.
 CATEGORIES = [
@@ -43,19 +43,8 @@ COUNTIES = [("玛沁县", "རྨ་ཆེན"), ("班玛县", "པད་མ"), 
             ("达日县", "དར་ལག"), ("久治县", "གཅིག་སྒྲིལ"), ("玛多县", "རྨ་སྟོད")]
 
 
-def _shot(page: Any, name: str) -> None:
-    """Keep a screenshot to look at (instance/ is not in the repository)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def _sized(page: Any, width: str) -> None:
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
-
-
-def _overflows(page: Any) -> bool:
-    return bool(page.evaluate(
-        "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"))
 
 
 def _prefecture(world: Any, make: Any) -> None:
@@ -105,7 +94,7 @@ def test_the_supervisors_key_numbers_are_on_screen(browser: Any, live_server: An
             page.goto(path)
             table = page.locator("[data-testid=summary-table]")
             assert table.count() == 1
-            assert not _overflows(page), path
+            assert not overflows(page), path
             if width == "desktop":
                 # 延期, 逾期, 完成率 and the light in view without scrolling sideways.
                 for key in ("extended", "overdue", "completion", "light"):
@@ -126,7 +115,7 @@ def test_the_supervisors_key_numbers_are_on_screen(browser: Any, live_server: An
                         assert label not in ("none", "normal", ""), queue
             if lang == "bo":
                 assert TIBETAN.search(table.locator("thead").inner_text())
-            _shot(page, f"daily-summary{path.replace('/', '-')}-{lang}-{width}")
+            shot(page, f"daily-summary{path.replace('/', '-')}-{lang}-{width}")
     finally:
         context.close()
     assert recorder.errors == []
@@ -162,12 +151,12 @@ def _menu_on_one_line(browser: Any, live_server: Any, recorder: Recorder, userna
                         const line = parseFloat(getComputedStyle(e).lineHeight) || 24;
                         return [e.textContent.trim(), Math.round(r.top + r.height / 2),
                                 r.height <= line * 1.6 + 16]; })""")
-        _shot(page, f"daily-menu-{username}-{lang}-desktop")
+        shot(page, f"daily-menu-{username}-{lang}-desktop")
         assert [t for t in tops if not t[2]] == []
         middles = {middle for _text, middle, _one in tops}
         if lang != "en":  # English, the longest, may take a second row of whole items
             assert max(middles) - min(middles) <= 6, tops
-        assert not _overflows(page)
+        assert not overflows(page)
     finally:
         context.close()
 
@@ -213,8 +202,8 @@ def test_the_officer_sees_the_count_and_the_stated_order(
         else:
             assert TIBETAN.search(stated.inner_text())
             assert "ཞིབ་དཔྱད་ཆོག་མཆན" in comment.inner_text()
-        assert not _overflows(page)
-        _shot(page, f"daily-officer-{lang}-{width}")
+        assert not overflows(page)
+        shot(page, f"daily-officer-{lang}-{width}")
         # Opening the extended item reads its notices; the count drops.
         page.locator(f"[data-issue-id='{extended_id}']").click()
         page.wait_for_url(re.compile(rf"/issues/{extended_id}$"))
@@ -222,12 +211,12 @@ def test_the_officer_sees_the_count_and_the_stated_order(
         # 全部标为已读 on the notices page.
         page.locator("[data-testid=notices-link]").click()
         page.wait_for_url(re.compile(r"/notifications"))
-        _shot(page, f"daily-inbox-{lang}-{width}")
+        shot(page, f"daily-inbox-{lang}-{width}")
         page.locator("[data-testid=read-all] button").click()
         page.wait_for_url(re.compile(r"/notifications"))
         assert page.locator("[data-testid=notices-link] [data-testid=unread]").count() == 0
         assert page.locator("[data-testid=read-all]").count() == 0
-        assert not _overflows(page)
+        assert not overflows(page)
     finally:
         context.close()
     assert recorder.errors == []
@@ -275,7 +264,7 @@ def test_a_clerk_registers_findings_one_after_another(
         page.fill("input[name=title]", "叫号系统经常故障")
         page.fill("input[name=due_on]", "2026-06-30")
         page.fill("input[name=starts_on]", "2026-03-01")
-        _shot(page, f"daily-register-next-{lang}-{width}")
+        shot(page, f"daily-register-next-{lang}-{width}")
         page.locator("[data-testid=register-another]").click()
         page.wait_for_url(re.compile(r"/issues/new\?"))
         flash = page.locator("[data-testid=flash]")
@@ -285,7 +274,7 @@ def test_a_clerk_registers_findings_one_after_another(
         assert page.locator("select[name=category_id]").input_value() == str(ids["cat"])
         assert page.input_value("input[name=due_on]") == "2026-06-30"
         assert page.input_value("input[name=title]") == ""
-        assert not _overflows(page)
+        assert not overflows(page)
         owner.select_option(str(ids["off2"]))
         page.fill("input[name=title]", "窗口未公示办事指南")
         page.locator("[data-testid=register]").click()
@@ -296,8 +285,8 @@ def test_a_clerk_registers_findings_one_after_another(
         assert page.input_value("input[name=title]") == "窗口未公示办事指南"
         assert owner.input_value() == str(ids["off2"])
         assert page.locator("[data-testid=copied-from]").is_visible()
-        assert not _overflows(page)
-        _shot(page, f"daily-register-copy-{lang}-{width}")
+        assert not overflows(page)
+        shot(page, f"daily-register-copy-{lang}-{width}")
     finally:
         context.close()
     assert recorder.errors == []

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser import (
+    WIDTHS,
     Recorder,
     browser,
     live_server,
@@ -19,7 +20,6 @@ from tests.factories import PASSWORD
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 DUPLICATE_ZH = "该文件已是本事项的佐证材料，无需重复上传；本次未上传任何文件。"
 
 

@@ -4,7 +4,6 @@ and phone width)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -14,17 +13,18 @@ from tests.browser import (
     browser,
     live_server,
     log_in,
+    overflows,
     recording_context,
     release_database,
+    serious_violations,
+    shot,
 )
 from tests.factories import PASSWORD
-from tests.test_accessibility import _overflows, _serious
 from tracker.jobs import service
 from tracker.owners import service as owners
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-SHOTS = os.environ.get("TRACKER_SCREENSHOTS")  # a folder to keep screenshots in, when set
 
 
 @pytest.mark.parametrize(("locale", "width"), [("zh_Hans", 1280), ("bo", 390)])
@@ -46,8 +46,7 @@ def test_the_ledger_page_exports_through_a_job_with_a_progress_bar(
         page.wait_for_url("**/jobs/*")
         assert page.locator('[data-testid="job-progress"]').is_visible()
         assert page.locator('[data-status="queued"]').is_visible()
-        if SHOTS:
-            page.screenshot(path=os.path.join(SHOTS, f"job-queued-{locale}-{width}.png"))
+        shot(page, f"job-queued-{locale}-{width}")
         assert service.work(once=True) == 1  # a worker takes it
         release_database()
         link = page.locator('[data-testid="job-file"]')
@@ -55,8 +54,7 @@ def test_the_ledger_page_exports_through_a_job_with_a_progress_bar(
         assert page.locator('[data-status="done"]').is_visible()
         assert page.locator('[data-testid="job-progress"]').evaluate("el => el.value") == 1
         assert page.locator('[data-testid="job-rows"]').inner_text() == "3"
-        if SHOTS:
-            page.screenshot(path=os.path.join(SHOTS, f"job-done-{locale}-{width}.png"))
+        shot(page, f"job-done-{locale}-{width}")
         with page.expect_download() as download:
             link.click()
         assert download.value.suggested_filename.endswith(".xlsx")
@@ -91,9 +89,7 @@ def test_a_big_import_from_the_page_shows_its_progress_then_its_result(
         page.wait_for_url("**/jobs/*")
         assert page.locator('[data-testid="job-progress"]').is_visible()
         assert page.locator('[data-status="queued"]').is_visible()
-        if SHOTS:
-            page.screenshot(path=os.path.join(SHOTS, f"import-job-queued-{locale}-{width}.png"),
-                            full_page=True)
+        shot(page, f"import-job-queued-{locale}-{width}")
         assert service.work(once=True) == 1  # a worker takes it
         release_database()
         done = page.locator('[data-testid="import-done"]')
@@ -104,10 +100,8 @@ def test_a_big_import_from_the_page_shows_its_progress_then_its_result(
         assert len(ids) == 6
         links = page.locator('[data-testid="import-new-issue"]')
         assert links.count() == 6
-        if SHOTS:
-            page.screenshot(path=os.path.join(SHOTS, f"import-job-done-{locale}-{width}.png"),
-                            full_page=True)
-        assert _serious(page) == [] and not _overflows(page)
+        shot(page, f"import-job-done-{locale}-{width}")
+        assert serious_violations(page) == [] and not overflows(page)
         links.first.click()
         page.wait_for_url(f"**/issues/{ids[0]}")
         assert not recorder.errors, recorder.errors

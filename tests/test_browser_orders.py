@@ -4,7 +4,6 @@ finds it under 待签收 on their home."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -15,19 +14,14 @@ from tests.browser import (
     log_in,
     recording_context,
     release_database,
+    shot,
 )
 from tests.factories import PASSWORD
 from tracker.timeutil import today
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-#: Set to a folder to keep the screenshots the tests take (to look at them).
-SHOTS = os.environ.get("TRACKER_TEST_SCREENSHOTS")
 
-
-def _shot(page: Any, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def _late(make: Any, world: Any, title: str, days: int) -> Any:
@@ -66,14 +60,14 @@ def test_issue_an_order_from_the_overdue_report_and_the_registrar_sees_it(
         assert page.locator("#comment").input_value() == "限期一周整改到位"
         assert page.get_by_label("红色（逾期）").is_checked()
         assert all(page.locator(f"#pick-{i}").is_checked() for i in ids)
-        _shot(page, "order-new-refused-1280-zh")
+        shot(page, "order-new-refused-1280-zh")
         page.fill("#reply_by", (today() + timedelta(days=7)).isoformat())
         page.get_by_role("button", name="下发督办单").click()
         page.wait_for_load_state()
         assert "督办通知单" in page.locator("h1").inner_text()
         number = page.locator("[data-testid=order-number]").inner_text()
         assert "已下发" in page.locator("main").inner_text()
-        _shot(page, "order-issued-1280-zh")
+        shot(page, "order-issued-1280-zh")
     finally:
         context.close()
     context = recording_context(browser, live_server.url, recorder)
@@ -83,7 +77,7 @@ def test_issue_an_order_from_the_overdue_report_and_the_registrar_sees_it(
         page.goto("/")
         waiting = page.locator("[data-testid=orders-acknowledge]")
         assert number in waiting.inner_text()
-        _shot(page, "order-registrar-home-1280-zh")
+        shot(page, "order-registrar-home-1280-zh")
     finally:
         context.close()
     assert recorder.foreign() == [] and recorder.errors == []

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from tests.browser import (
     log_in,
     recording_context,
     release_database,
+    shot,
 )
 from tests.factories import PASSWORD
 from tracker.extensions import db
@@ -21,16 +21,7 @@ from tracker.owners import accounts
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-#: Where to keep screenshots for a person to look at (unset: none are taken).
-SHOTS = os.environ.get("TRACKER_TEST_SCREENSHOTS")
 
-
-def _shot(page: Any, name: str) -> None:
-    if SHOTS:
-        for width in (1280, 390):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=os.path.join(SHOTS, f"{name}-{width}.png"), full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_first_login_must_choose_a_new_password(browser: Any, live_server: Any,
@@ -44,7 +35,7 @@ def test_a_first_login_must_choose_a_new_password(browser: Any, live_server: Any
         page = log_in(context, "off", "temporary-pass-1")
         page.wait_for_url(re.compile(r"/account/password$"))
         assert page.get_by_test_id("must-change").is_visible()
-        _shot(page, "password-zh")
+        shot(page, "password-zh", widths=(1280, 390))
         # Every other page leads back here until the password is changed.
         page.goto("/issues")
         page.wait_for_url(re.compile(r"/account/password$"))
@@ -55,7 +46,7 @@ def test_a_first_login_must_choose_a_new_password(browser: Any, live_server: Any
         form.get_by_role("button", name="修改密码").click()
         page.wait_for_load_state()
         assert "至少 10 个字符" in page.get_by_test_id("password-form").inner_text()
-        _shot(page, "password-refused-zh")
+        shot(page, "password-refused-zh", widths=(1280, 390))
         form = page.get_by_test_id("password-form")
         form.locator("input[name=current_password]").fill("temporary-pass-1")
         form.locator("input[name=new_password]").fill("my-own-pass-9")
@@ -89,14 +80,14 @@ def test_a_handover_from_the_admin_page(browser: Any, live_server: Any, world: A
         assert all(title in listed for title in titles)
         page.locator("select[name=to_user_id]").select_option(str(successor_id))
         page.locator("textarea[name=comment]").fill("才让调离，交玛多督查")
-        _shot(page, "handover-zh")
+        shot(page, "handover-zh", widths=(1280, 390))
         page.get_by_test_id("confirm-handover").click()
         page.wait_for_url(re.compile(rf"/admin/users/{officer_id}$"))
         text = page.locator("main, body").first.inner_text()
         assert "已将 2 项问题交接给 玛多督查" in text
         assert "玛多督查 现为这些问题的责任人，不能验收它们" in text
         assert page.get_by_test_id("open-items").count() == 0
-        _shot(page, "handover-done-zh")
+        shot(page, "handover-done-zh", widths=(1280, 390))
         assert recorder.errors == [] and recorder.foreign() == []
     finally:
         context.close()
@@ -115,7 +106,7 @@ def test_the_password_page_in_tibetan(browser: Any, live_server: Any, world: Any
         page.goto("/account/password")
         assert page.locator("html").get_attribute("lang") == "bo"
         assert re.search(r"[\u0f40-\u0fbc]", page.locator("h1").inner_text())
-        _shot(page, "password-bo")
+        shot(page, "password-bo", widths=(1280, 390))
         assert recorder.errors == []
     finally:
         context.close()

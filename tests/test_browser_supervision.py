@@ -3,34 +3,30 @@ for an order on a phone, and axe-core on the new pages in each language."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from tests.browser import (
+    WIDTHS,
     Recorder,
     browser,
     live_server,
     log_in,
+    overflows,
     recording_context,
     release_database,
+    serious_violations,
+    shot,
 )
 from tests.factories import PASSWORD
-from tests.test_accessibility import WIDTHS, _overflows, _serious
 from tracker.extensions import db
 from tracker.supervision import service as supervision
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-#: Set to a folder to keep the screenshots the tests take (to look at them).
-SHOTS = os.environ.get("TRACKER_TEST_SCREENSHOTS")
 
-
-def _shot(page: Any, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def _late(make: Any, world: Any, title: str, days: int = 5) -> Any:
@@ -58,7 +54,7 @@ def test_urge_selected_rows_of_the_overdue_report(browser, live_server, world, m
         body = page.locator("main").inner_text()
         for issue_id in ids:
             assert f"#{issue_id}：已催办。" in body
-        _shot(page, "urge-overdue-1280-zh")
+        shot(page, "urge-overdue-1280-zh")
         # Again the same day: each row says why it was not urged.
         page.get_by_label(f"选择 #{ids[0]}").check()
         page.get_by_role("button", name="催办所选问题").click()
@@ -85,17 +81,17 @@ def test_sign_for_an_order_on_a_phone(browser, live_server, world, make):
         page.goto("/")
         waiting = page.locator("[data-testid=orders-acknowledge]")
         assert number in waiting.inner_text()
-        _shot(page, "order-home-390-zh")
+        shot(page, "order-home-390-zh")
         waiting.get_by_role("link", name=number).click()
         page.wait_for_load_state()
         assert "督办通知单" in page.locator("h1").inner_text()
-        assert not _overflows(page)
+        assert not overflows(page)
         page.get_by_role("button", name="签收").click()
         page.wait_for_load_state()
         assert "已签收，待反馈" in page.locator("[data-testid=order-status]").inner_text()
         assert "才" in page.locator("[data-testid=ack-box]").inner_text() or \
             page.locator("[data-testid=ack-box]").inner_text().strip()
-        _shot(page, "order-signed-390-zh")
+        shot(page, "order-signed-390-zh")
     finally:
         context.close()
     assert recorder.foreign() == [] and recorder.errors == []
@@ -127,13 +123,13 @@ def test_supervision_pages_pass_axe(browser, live_server, world, make, lang, wid
             for path in wanted:
                 response = page.goto(path)
                 assert response is not None and response.status == 200, path
-                problems += [f"{username} {path}: {p}" for p in _serious(page)]
-                if width == "phone" and _overflows(page):
+                problems += [f"{username} {path}: {p}" for p in serious_violations(page)]
+                if width == "phone" and overflows(page):
                     problems.append(f"{username} {path}: wider than a phone's screen")
                 if path.startswith("/orders/") and username == "madosup":
-                    _shot(page, f"order-{lang}-{width}")
+                    shot(page, f"order-{lang}-{width}")
                 if path.startswith("/orders/new"):
-                    _shot(page, f"order-new-{lang}-{width}")
+                    shot(page, f"order-new-{lang}-{width}")
         finally:
             context.close()
     assert not problems, "\n".join(problems)

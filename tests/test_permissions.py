@@ -360,6 +360,8 @@ EXTRA_COVERED = {
     ("POST", "/api/v1/orders/{order_id}/close"), ("GET", "/api/v1/reports/ranking"),
     # Documents (issue 23): tests/test_documents.py (officers 403, a unit outside scope 404).
     ("GET", "/api/v1/reports/rectification"),
+    # The trend (issue 22): tests/test_trend.py (officers 403, a unit outside scope 404).
+    ("GET", "/api/v1/reports/trend"),
     # Jobs (issue 26): tests/test_jobs.py (a caller reads only their own jobs; 404 else).
     ("POST", "/api/v1/exports"), ("GET", "/api/v1/jobs/{job_id}"),
     ("GET", "/api/v1/jobs/{job_id}/file"),

@@ -611,3 +611,50 @@ def test_the_index_finds_what_reading_every_text_finds(ledger: Ledger, api: Any)
                 break
             page += 1
         assert found == wanted, q
+
+
+# --- keyset pages ----------------------------------------------------------------------
+
+
+def test_a_keyset_page_starts_the_due_date_index_at_its_anchor(ledger: Ledger,
+                                                               api: Any) -> None:
+    """``after=`` (the documented way to walk the ledger) is a row comparison that the
+    planners start the sort key's index at: no walk from the country's first deadline."""
+    from tracker.issues.models import Issue
+
+    anchor = db.session.scalar(select(Issue.id).order_by(Issue.due_on, Issue.id)
+                               .offset(SHAPE.issues // 2).limit(1))
+    for sort in ("due_on", "-due_on"):
+        path = f"/api/v1/issues?sort={sort}&page_size=50&after={anchor}"
+        first = api.get(path, user=ledger.admin)
+        assert first.status_code == 200 and len(first.get_json()) == 50
+        with statements() as seen:
+            api.get(path, user=ledger.admin)
+        pages = [(s, p) for s, p in _issue_selects(seen) if "LIMIT" in s.upper()]
+        assert len(pages) == 1, seen
+        plan = _plan(*pages[0])
+        assert not _full_scans_of_issues(plan, pages[0][0]), plan
+        if db.session.get_bind().dialect.name == "sqlite":
+            assert re.search(r"SEARCH issues USING (COVERING )?INDEX ix_issues_due \(due_on[<>]",
+                             plan), plan
+        else:
+            scan = re.search(r"Index Scan( Backward)? using ix_issues_due on issues"
+                             r"[^\n]*\n\s*Index Cond: ([^\n]*)", plan)
+            assert scan and "due_on" in scan.group(2), plan
+
+
+def test_the_whole_country_summary_reads_the_kept_counts_not_the_ledger(
+        ledger: Ledger, api: Any) -> None:
+    """An admin's summary of today: a read of the kept counts, the same statements whatever
+    the ledger's size, none of them over the issues (it aggregated all of them before)."""
+    def summary() -> Any:
+        resp = api.get("/api/v1/reports/summary", user=ledger.admin)
+        assert resp.status_code == 200 and resp.get_json()
+        return resp
+
+    small = _count_statements(summary)
+    _grow(SHAPE.issues)  # the generator builds the counts again, as the migration does
+    with statements() as seen:
+        summary()
+    assert len(seen) == small
+    assert not [s for s, _ in seen if re.search(r"\bFROM issues\b", s)], seen

@@ -109,6 +109,28 @@ def init_app(app: Flask) -> None:
         from flask import request
 
         read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+        if (request.method == "GET" and request.endpoint in AUTOCOMMIT_READS
+                and request.args.get("format") in (None, "", "json")):
+            _read_outside_a_transaction()
+
+
+#: Endpoints whose GET (a JSON page) only reads, each statement whole by itself (the page
+#: and its total are one statement): on PostgreSQL they run without BEGIN and ROLLBACK, two
+#: round trips of the four a list page made (bench/README.md).  Domains add theirs.
+AUTOCOMMIT_READS: set[str] = set()
+
+
+def _read_outside_a_transaction() -> None:
+    """Let the request's session read in autocommit on PostgreSQL (each statement its own
+    snapshot; nothing is written).  Not for a session bound to an outer connection (tests
+    that roll back), whose transaction must stay."""
+    from sqlalchemy.engine import Engine as _Engine
+
+    if db.session().in_transaction():
+        return  # a session kept from before this request (an app context that outlives it)
+    bind = db.session.get_bind()
+    if isinstance(bind, _Engine) and bind.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 class TibetanNamed:

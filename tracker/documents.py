@@ -104,6 +104,12 @@ def _row_property(tr: Any, tag: str) -> None:
     trpr.append(OxmlElement(tag))
 
 
+def _keep_with_next(p: Any) -> None:
+    """``w:keepNext`` on a paragraph's XML (one inside a table row keeps the row with what
+    follows the table)."""
+    p.get_or_add_pPr().keepNext_val = True  # python-docx's element API: in schema order
+
+
 def _field(paragraph: Any, instruction: str) -> None:
     """A field (``PAGE``) in the paragraph, as begin / instruction / separate / end runs."""
     for kind, text in (("begin", None), (None, f" {instruction} "), ("separate", None),
@@ -272,14 +278,24 @@ class Document:
 
     def signature(self, org: str, on: str) -> None:
         """The signature block: two empty lines, then the issuing org and the date, right-
-        aligned four characters in from the right edge (the standard's 右空四字)."""
-        self.doc.add_paragraph()
-        self.doc.add_paragraph()
-        for text in (org, on):
+        aligned four characters in from the right edge (the standard's 右空四字).  The block
+        is kept on the page of what precedes it (a paragraph, or a table's last row): a
+        signature never stands alone on a page."""
+        blocks = [el for el in self.doc.element.body if el.tag in (qn("w:p"), qn("w:tbl"))]
+        if blocks:
+            last = blocks[-1]
+            if last.tag == qn("w:tbl"):
+                last = last.findall(qn("w:tr"))[-1]
+            for p in ([last] if last.tag == qn("w:p") else last.iter(qn("w:p"))):
+                _keep_with_next(p)
+        for text in ("", "", org, on):
             paragraph = self.doc.add_paragraph()
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            paragraph.paragraph_format.right_indent = Pt(BODY_SIZE.pt * 4)
-            self._run(paragraph, text)
+            if text:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                paragraph.paragraph_format.right_indent = Pt(BODY_SIZE.pt * 4)
+                self._run(paragraph, text)
+            if text != on:
+                paragraph.paragraph_format.keep_with_next = True
 
     # --- tables and sections ---------------------------------------------------------------
 

@@ -50,6 +50,10 @@ def init_app(app: Flask) -> None:
     light.init_listeners()
     for blp in issues_api.BLUEPRINTS:
         api.register_blueprint(blp)
+    # The hot JSON pages read in autocommit on PostgreSQL (no BEGIN and ROLLBACK around them).
+    from tracker.database import AUTOCOMMIT_READS
+
+    AUTOCOMMIT_READS.update({"issues_api.Issues", "reports.OverdueReport"})
     # Each package registers its own (in this order: the OpenAPI document lists the tags so);
     # evidence, reports, deadlines and admin add their page rules to the ledger's page
     # blueprint, so it is registered after them.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.extensions import db
 from tracker.issues.calendar.service import WorkingDays, current_calendar
 from tracker.issues.models import Campaign, Issue
+from tracker.issues.reports import counts
 from tracker.issues.reports.spans import IssueSpan
 
 
@@ -71,6 +72,8 @@ def refresh_campaign(campaign: Campaign) -> None:
                                                    IssueSpan.valid_to.is_(None))
                            .values(warn_from=start)
                            .execution_options(synchronize_session=False))
+    # The summary's kept counts of the campaign light by the new window too.
+    counts.recount_campaign(campaign.id)
 
 
 def init_listeners() -> None:

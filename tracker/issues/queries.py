@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -127,10 +127,14 @@ def issue_rows_after(user: User, stmt: Select[Any], sort: str, after: int,
     key_name = sort.lstrip("-")
     anchor = get_issue(user, after)
     key, column = getattr(anchor, key_name), getattr(Issue, key_name)
+    # A row comparison, (key, id) > (anchor's key, anchor's id), and the key's own bound
+    # beside it: both planners then start the sort key's index at the anchor (an OR of the
+    # two made PostgreSQL walk the due-date index from the country's first deadline).
+    row, mark = tuple_(column, Issue.id), tuple_(literal(key), literal(anchor.id))
     if sort.startswith("-"):
-        later = or_(column < key, and_(column == key, Issue.id < anchor.id))
+        later = and_(column <= key, row < mark)
     else:
-        later = or_(column > key, and_(column == key, Issue.id > anchor.id))
+        later = and_(column >= key, row > mark)
     return list(db.session.execute(
         stmt.with_only_columns(*ISSUE_COLUMNS).where(later).limit(page_size)).all())
 

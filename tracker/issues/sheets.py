@@ -66,6 +66,8 @@ DOWNLOADS: dict[str, tuple[Any, str]] = {
     "summary": (_l("Summary"), "summary"),
     "template": (_l("Import template"), "import-template"),
     "rectification": (_l("Rectification report"), "rectification-report"),
+    "ranking": (_l("Ranking"), "ranking"),
+    "bulletin": (_l("Ranking bulletin"), "ranking-bulletin"),
 }
 
 #: Characters a file name on Windows cannot hold (and controls): replaced in each part.

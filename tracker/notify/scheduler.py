@@ -84,6 +84,10 @@ def scheduled_pass(app: Flask) -> None:
     scheduled_anchor(app)
 
 
+#: How often the scheduler checks that the summary's day figures stand on today.
+COUNTS_MINUTES = 5
+
+
 def _run_logged(app: Flask, what: str, run: Callable[[], Any], *,
                 quiet: bool = False) -> None:
     """Run one job in the app's context: its tally is logged (unless ``quiet`` and it found
@@ -148,6 +152,14 @@ def scheduled_jobs_sweep(app: Flask) -> None:
     _run_logged(app, "Jobs sweep", jobs.sweep, quiet=True)
 
 
+def scheduled_counts_roll(app: Flask) -> None:
+    """The job: bring the summary's kept day figures (overdue, yellow) to today; until it
+    has run on a new day the summary aggregates from the ledger, right but slower."""
+    from tracker.issues.reports.counts import roll_today
+
+    _run_logged(app, "Summary counts", roll_today, quiet=True)
+
+
 def build_scheduler(
     app: Flask, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
@@ -185,6 +197,11 @@ def build_scheduler(
     scheduler.add_job(
         scheduled_jobs, IntervalTrigger(seconds=JOBS_SECONDS), args=[app], id="jobs",
         name="export and import jobs", replace_existing=True, misfire_grace_time=JOBS_SECONDS,
+    )
+    scheduler.add_job(
+        scheduled_counts_roll, IntervalTrigger(minutes=COUNTS_MINUTES, timezone=zone),
+        args=[app], id="counts-roll", name="summary counts roll", replace_existing=True,
+        next_run_time=datetime.now(zone),  # and once at start
     )
     scheduler.add_job(
         scheduled_jobs_sweep, IntervalTrigger(hours=1, timezone=zone), args=[app],

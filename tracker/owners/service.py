@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -285,8 +286,16 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
     return org
 
 
+#: Sent after an org moved under another parent, in the move's transaction, with ``org_id``,
+#: the ancestors it ``left`` and those it ``joined`` (its own org excluded from both): what
+#: is kept per subtree (the summary's counts) moves with it.
+subtree_moved = Namespace().signal("subtree-moved")
+
+
 def _move_subtree(org: Org, parent: Org | None) -> None:
     """Re-link the closure rows of org's subtree under a new parent."""
+    left = list(db.session.scalars(select(OrgClosure.ancestor_id).where(
+        OrgClosure.descendant_id == org.id, OrgClosure.ancestor_id != org.id)))
     sub = select(OrgClosure.descendant_id).where(OrgClosure.ancestor_id == org.id)
     above = select(OrgClosure.ancestor_id).where(
         OrgClosure.descendant_id == org.id, OrgClosure.ancestor_id != org.id
@@ -313,6 +322,9 @@ def _move_subtree(org: Org, parent: Org | None) -> None:
                 .join(down, true()),
             )
         )
+    joined = list(db.session.scalars(select(OrgClosure.ancestor_id).where(
+        OrgClosure.descendant_id == org.id, OrgClosure.ancestor_id != org.id)))
+    subtree_moved.send(org_id=org.id, left=left, joined=joined)
     org.parent_id = parent.id if parent else None
     delta = ((parent.depth + 1) if parent else 0) - org.depth
     # Write the org's own pending changes before expire_all() below would drop them.

@@ -12,7 +12,8 @@ from tracker.documents import DOCX_MIMETYPE
 from tracker.extensions import db
 from tracker.issues.service import get_issue
 from tracker.owners.auth import current_api_user, login_required
-from tracker.supervision import ranking, service
+from tracker.spreadsheets import XLSX_MIMETYPE
+from tracker.supervision import bulletin, ranking, service, trend
 from tracker.supervision.models import Order, Urge
 from tracker.supervision.notice import send_order_docx
 from tracker.supervision.schemas import (
@@ -24,12 +25,14 @@ from tracker.supervision.schemas import (
     RankingArgs,
     RankingRowSchema,
     ReplySchema,
+    TrendArgs,
+    TrendSeriesSchema,
     UrgeCreateSchema,
     UrgeManySchema,
     UrgeResultSchema,
     UrgeSchema,
 )
-from tracker.timeutil import reader_language
+from tracker.timeutil import reader_language, today
 from tracker.webapi import (
     ID,
     PAGINATION_HEADER_DOC,
@@ -221,10 +224,41 @@ class Ranking(MethodView):
     @login_required
     @ranking_blp.arguments(RankingArgs, location="query")
     @ranking_blp.response(200, RankingRowSchema(many=True))
+    @ranking_blp.doc(responses={200: {"content": {
+        XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
+        DOCX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, args: dict[str, Any]) -> Any:
-        """Best first; equal scores share a rank; children without findings last, unranked."""
+        """Best first; equal scores share a rank; children without findings last, unranked
+        (``format=xlsx`` the table, ``format=docx`` the 通报)."""
+        if args["format"] in bulletin.FORMATS:
+            return bulletin.send_ranking(current_api_user(), args["format"],
+                                         args["campaign_id"], args["as_of"] or today(),
+                                         args["org_id"], args["lang"])
         return ranking.ranking_rows(current_api_user(), args["campaign_id"], args["as_of"],
                                     args["org_id"])
 
 
-BLUEPRINTS = (urges_blp, many_blp, orders_blp, ranking_blp)
+# --- the trend ---------------------------------------------------------------------------
+
+trend_blp = api_blueprint("trend", __name__, "/reports/trend",
+                          "The trend: the ledger of each child of an org at the end of each "
+                          "week or month.")
+
+
+@trend_blp.route("")
+class Trend(MethodView):
+    """The trend."""
+
+    @login_required
+    @trend_blp.arguments(TrendArgs, location="query", unknown=ma.RAISE)
+    @trend_blp.response(200, TrendSeriesSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """A series per child of the org: at the end of each step within [from, to] (and at
+        `to`), the findings, closed, open, overdue and completion rate as they stood then;
+        more than 120 points, `from` after `to` or another step is 422."""
+        return trend.trend_series(current_api_user(), args["step"], args["to"] or today(),
+                                  args["from_"], args["points"], args["campaign_id"],
+                                  args["org_id"])
+
+
+BLUEPRINTS = (urges_blp, many_blp, orders_blp, ranking_blp, trend_blp)

@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from tracker.issues.demo import demo_loaded
     from tracker.issues.reports.rectification import supervision_figures
     from tracker.supervision import api as supervision_api
-    from tracker.supervision import demo, service, views
+    from tracker.supervision import demo, report_views, service, views
 
     # The demo's 2018 urges and orders, told the ledger's demo is loaded.
     demo_loaded.connect(demo.load_supervision_demo)
@@ -25,5 +25,6 @@ def init_app(app: Flask) -> None:
         reason="recently_urged"))
     for blp in supervision_api.BLUEPRINTS:
         api.register_blueprint(blp)
+    assert report_views.bp is views.bp  # the ranking's and trend's pages are on it
     app.register_blueprint(views.bp)
     app.jinja_env.globals.update(views.JINJA_GLOBALS)

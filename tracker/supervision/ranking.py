@@ -112,7 +112,7 @@ def _scored(row: dict[str, Any]) -> dict[str, Any]:
         return row
     score = (60 * row["completion_rate"] + 40 * (row["on_time_rate"] or 0.0)
              - min(20.0, row["overdue_days"] / 30))
-    row["score"] = round(score, 1)
+    row["score"] = round(score, 1) + 0.0  # + 0.0: never a "-0.0" on paper
     return row
 
 

@@ -1,4 +1,5 @@
-"""Schemas of supervision's API and webhooks: urges (催办), orders (督办单), the ranking.
+"""Schemas of supervision's API and webhooks: urges (催办), orders (督办单), the ranking, the
+trend.
 
 Kept apart from ``api`` so that the webhooks (in notify) dump an order without importing the
 HTTP layer."""
@@ -7,10 +8,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from tracker.supervision import service
+from tracker.issues.reports.rectification import LANGUAGES
+from tracker.supervision import service, trend
 from tracker.supervision.models import LEVELS, ORDER_STATUSES, Order
 from tracker.timeutil import today
 from tracker.webapi import (
+    AsciiInteger,
     IdField,
     IdParam,
     LedgerDate,
@@ -132,6 +135,10 @@ class CommentSchema(StrictSchema):
     comment = Text(max_length=service.MAX_COMMENT, multiline=True, load_default="")
 
 
+#: The files a ranking downloads as: the table (xlsx) and the 通报 (docx).
+RANKING_FORMATS = ("xlsx", "docx")
+
+
 class RankingArgs(QuerySchema):
     """Parameters of the ranking."""
 
@@ -141,6 +148,15 @@ class RankingArgs(QuerySchema):
                        "admin)."})
     as_of = LedgerDate(load_default=None, metadata={
         "description": "The ledger as it stood at the end of this day (default: today)."})
+    format = ma.fields.String(load_default="json",
+                              validate=ma.validate.OneOf(["json", *RANKING_FORMATS]),
+                              metadata={"description": "xlsx: the table to print; docx: "
+                                                       "the 通报 (a bulletin ranking the "
+                                                       "units, GB/T 9704 layout)."})
+    lang = ma.fields.String(load_default=None, validate=ma.validate.OneOf(LANGUAGES),
+                            metadata={"description": "The 通报's language, zh_Hans or bo "
+                                                     "(default: the reader's, Chinese "
+                                                     "unless Tibetan)."})
 
 
 class RankingRowSchema(ma.Schema):
@@ -166,3 +182,45 @@ class RankingRowSchema(ma.Schema):
         "description": "round(60 × completion_rate + 40 × on_time_rate − min(20, "
                        "overdue_days / 30), 1)"})
     rank = ma.fields.Integer(allow_none=True)
+
+
+# --- the trend ---------------------------------------------------------------------------
+
+
+class TrendArgs(QuerySchema):
+    """Parameters of the trend."""
+
+    campaign_id = IdParam(load_default=None)
+    org_id = IdParam(load_default=None, metadata={
+        "description": "One series per child of this org (default: the caller's home org; the "
+                       "root for an admin)."})
+    step = ma.fields.String(load_default="month", validate=ma.validate.OneOf(trend.STEPS),
+                            metadata={"description": "week (each Sunday) or month (the last "
+                                                     "day of each calendar month)."})
+    from_ = LedgerDate(data_key="from", load_default=None, metadata={
+        "description": "The first day: points at each step's end from here to `to`."})
+    to = LedgerDate(load_default=None, metadata={
+        "description": "The last day (default: today); a point of its own when it ends no "
+                       "step."})
+    points = AsciiInteger(load_default=None, metadata={
+        "description": f"Without `from`: this many points up to `to` (default "
+                       f"{trend.DEFAULT_POINTS}, at most {trend.MAX_POINTS})."})
+
+
+class TrendPointSchema(ma.Schema):
+    """The ledger of a unit as it stood at the end of one day."""
+
+    date = ma.fields.Date()
+    total = ma.fields.Integer(metadata={"description": "Findings registered by then."})
+    closed = ma.fields.Integer()
+    open = ma.fields.Integer(metadata={"description": "Not closed then (total - closed)."})
+    overdue = ma.fields.Integer()
+    completion_rate = ma.fields.Float(metadata={"description": "closed / total (0 when none)."})
+
+
+class TrendSeriesSchema(ma.Schema):
+    """One child of the org and its points, oldest first."""
+
+    org_id = ma.fields.Integer()
+    org_name = ma.fields.String()
+    points = ma.fields.List(ma.fields.Nested(TrendPointSchema))

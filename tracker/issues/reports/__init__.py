@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from tracker.issues.reports import api as reports_api
     from tracker.issues.reports import (
         blueprint,  # noqa: F401  (adds its rules to the ledger\'s pages)
+        counts,
         spans,
     )
     from tracker.issues.service import events_recorded
@@ -23,3 +24,8 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(reports_api.blp)
     # The reports keep the ledger's past (status spans) by listening to its events.
     events_recorded.connect(spans.record_spans)
+    # The summary's counts follow every change of the issues, and the org tree's moves.
+    from tracker.owners.service import subtree_moved
+
+    counts.init_listeners()
+    subtree_moved.connect(counts.subtree_moved)

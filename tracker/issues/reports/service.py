@@ -42,6 +42,7 @@ from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
 from tracker.issues import history, rules, sheets
 from tracker.issues.models import LIGHTS, Campaign, Category, Issue, Status
+from tracker.issues.reports import counts
 from tracker.issues.reports.spans import IssueSpan, as_of_clause, as_of_ranges
 from tracker.owners import service as owners
 from tracker.owners.models import Org, OrgClosure, Role, User
@@ -288,7 +289,7 @@ def _batches(stmt: Select[*tuple[Any, ...]], as_of: date) -> Iterator[dict[str, 
 # --- the summary table -------------------------------------------------------------------
 
 
-def _summary_parents(user: User, org_id: int | None) -> list[int]:
+def summary_parents(user: User, org_id: int | None) -> list[int]:
     """The orgs whose children make the rows: org_id, else the home org, else the roots."""
     if org_id is not None:
         _org_in_scope(user, org_id)
@@ -298,6 +299,10 @@ def _summary_parents(user: User, org_id: int | None) -> list[int]:
     if user.org_id is None:
         raise NotFound(_l("No such org in your scope."), errors={"org_id": [_l("No such org.")]})
     return [user.org_id]
+
+
+#: The name the ranking (``supervision.ranking``) calls it by.
+_summary_parents = summary_parents
 
 
 def _ratio(closed: int, total: int) -> float:
@@ -313,8 +318,21 @@ def subtree_counts(
     red, yellow and green then (the spans keep the light's inputs too).
 
     Keyed by (org id, category id); the summary table and the public disclosure
-    (``issues.public``) both read it, so that a figure means the same in both.
+    (``issues.public``) both read it, so that a figure means the same in both.  Today's
+    figures come from the counts kept as the ledger changes (``counts.py``) when they stand
+    on today; any other day is aggregated here.
     """
+    kept = counts.kept_subtree_counts(parents, as_of, campaign_id)
+    if kept is not None:
+        return kept  # type: ignore[return-value]
+    return aggregated_counts(parents, as_of, campaign_id)
+
+
+def aggregated_counts(
+    parents: list[int], as_of: date, campaign_id: int | None = None
+) -> dict[tuple[int, int], Any]:
+    """``subtree_counts`` aggregated from the ledger of ``as_of`` (the issues, or their spans
+    for a past day): one GROUP BY over the closure join."""
     unit = aliased(Org)
     ledger = ledger_on(as_of)
     src = ledger.rows  # the issues now, or their spans at the end of as_of
@@ -367,7 +385,7 @@ def summary_rows(
     """
     require_report_reader(user)
     as_of = as_of or today()
-    parents = _summary_parents(user, org_id)
+    parents = summary_parents(user, org_id)
     _campaign(campaign_id)
 
     org_rows = db.session.execute(
@@ -449,7 +467,7 @@ def summary_units(user: User, campaign_id: int | None = None, as_of: date | None
     """The summary's rows grouped by unit, numbered; units without any finding left out
     unless ``include_empty`` (a printed table lists the units that have work)."""
     rows = summary_rows(user, campaign_id, as_of, org_id)
-    parents = set(_summary_parents(user, org_id))
+    parents = set(summary_parents(user, org_id))
     units: list[SummaryUnit] = []
     lines: list[dict[str, Any]] = []
     for r in rows:

@@ -19,9 +19,10 @@ from tracker.extensions import db
 from tracker.issues.models import Campaign, Category
 from tracker.issues.reports import export, rectification
 from tracker.issues.reports import service as reports
+from tracker.owners import service as owners
 from tracker.owners.auth import page_user as actor
-from tracker.owners.choices import org_choices
-from tracker.owners.models import User
+from tracker.owners.choices import org_filter_choices
+from tracker.owners.models import Org, User
 from tracker.pages import int_arg, page_number
 from tracker.timeutil import (
     DATE_OUT_OF_RANGE,
@@ -34,10 +35,10 @@ from tracker.timeutil import (
 PAGE_SIZE = 50
 
 
-def report_date() -> date:
-    """The ``as_of`` of the query string in any form people type (2018-12-01, 2018/12/1,
-    2018年12月1日); today when absent, or (with a message) when it is no date."""
-    raw = (request.args.get("as_of") or "").strip()
+def report_date(name: str = "as_of") -> date:
+    """The ``as_of`` (or ``name``) of the query string in any form people type (2018-12-01,
+    2018/12/1, 2018年12月1日); today when absent, or (with a message) when it is no date."""
+    raw = (request.args.get(name) or "").strip()
     if not raw:
         return today()
     try:
@@ -45,7 +46,7 @@ def report_date() -> date:
     except DateOutOfRange as exc:
         # The ledger's one domain of dates (SPEC §4), answered as the API answers it.
         raise Invalid(exc.args[0], reason=DATE_OUT_OF_RANGE,
-                      errors={"as_of": [exc.args[0]]}) from None
+                      errors={name: [exc.args[0]]}) from None
     except ValueError:
         flash(_("Not a valid date: %(value)s", value=raw[:40]), "danger")
         return today()
@@ -77,7 +78,8 @@ def report_overdue() -> Any:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
     return render_template("issues/report_overdue.html", rows=rows, meta=meta, args=args,
-                           query=query, orgs=org_choices(user), categories=categories,
+                           query=query, orgs=org_filter_choices(user, args),
+                           categories=categories,
                            campaigns=campaigns)
 
 
@@ -97,8 +99,21 @@ def report_summary() -> Any:
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     query = {k: v for k, v in request.args.items() if k not in ("page", "format")}
     return render_template("issues/report_summary.html", args=args, query=query,
-                           orgs=org_choices(user), campaigns=campaigns, as_of=args["as_of"],
-                           **data)
+                           orgs=org_filter_choices(user, args), campaigns=campaigns,
+                           as_of=args["as_of"], up=_up(user, args["org_id"]), **data)
+
+
+def _up(user: User, org_id: int | None) -> dict[str, Any] | None:
+    """Where the summary of ``org_id`` leads back up to: its parent, when the reader sees it
+    (``org_id`` None: the top of the scope, nothing above)."""
+    if org_id is None:
+        return None
+    org = db.session.get(Org, org_id)
+    if org is None or org.parent_id is None or not owners.in_scope(user, org.parent_id):
+        return {"org_id": None, "name": None, "unit": org.local_name if org else None}
+    parent = db.session.get(Org, org.parent_id)
+    return {"org_id": org.parent_id, "name": parent.local_name if parent else None,
+            "unit": org.local_name}
 
 
 @login_required
@@ -129,6 +144,13 @@ def supervisor_dashboard(
             categories.setdefault(row["category_id"], row["category_name"])
             entry["cells"][row["category_id"]] = row
     counties = list(table.values())
+    # The units that have units below them: their names lead into their own summary.
+    ids = [c["org_id"] for c in counties]
+    branches = set(db.session.scalars(
+        select(Org.parent_id).where(Org.parent_id.in_(ids)).distinct())) if ids else set()
+    parents = set(reports.summary_parents(user, org_id))
+    for c in counties:
+        c["drill"] = c["org_id"] in branches and c["org_id"] not in parents
     peak = max([(c["total"] or {}).get("overdue", 0) for c in counties] + [0])
     return {
         "categories": categories, "counties": counties, "peak": peak,
