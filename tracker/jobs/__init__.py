@@ -12,10 +12,10 @@ def init_app(app: Flask) -> None:
     from tracker.extensions import api
     from tracker.issues.imports import api as imports_api
     from tracker.jobs import api as jobs_api
-    from tracker.jobs import cli, views
+    from tracker.jobs import blueprint, cli
 
     api.register_blueprint(jobs_api.blp)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(blueprint.bp)
     # The import's API and page queue big files (and, asked so, any) as jobs.
     if not imports_api.import_jobs:
         imports_api.import_jobs.append(jobs_api.ImportJobs())

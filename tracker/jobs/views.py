@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from tracker.extensions import db
@@ -14,15 +14,12 @@ from tracker.issues.imports.views import new_findings
 from tracker.jobs import service
 from tracker.jobs.api import _filters, _locale, job_dict
 from tracker.owners.auth import page_user as actor
-from tracker.webapi import MAX_ID, attachment, json_response
-
-bp = Blueprint("jobs", __name__)
+from tracker.webapi import attachment, json_response
 
 #: Form fields that hold lists (repeatable query parameters of the ledger).
 LIST_FIELDS = ("id", "status")
 
 
-@bp.post("/jobs/exports")
 @login_required
 def start_export() -> Any:
     """Queue an export of the ledger as the page filters it; then watch it."""
@@ -37,7 +34,6 @@ def start_export() -> Any:
     return redirect(target, 303)
 
 
-@bp.get(f"/jobs/<int(min=1, max={MAX_ID}):job_id>")
 @login_required
 def job_page(job_id: int) -> str:
     """A job's progress bar, kept current by the page polling the job's JSON."""
@@ -59,14 +55,12 @@ def _import_result(job: Any) -> dict[str, Any]:
     return {}
 
 
-@bp.get(f"/jobs/<int(min=1, max={MAX_ID}):job_id>.json")
 @login_required
 def job_json(job_id: int) -> Response:
     """The job as the API shows it, for the page's polling (session login)."""
     return json_response(_page_dict(service.get_job(actor(), job_id)))
 
 
-@bp.get(f"/jobs/<int(min=1, max={MAX_ID}):job_id>/file")
 @login_required
 def job_file(job_id: int) -> Response:
     """Download a finished export's file."""

@@ -23,7 +23,6 @@ from tracker.owners.auth import page_user
 from tracker.owners.choices import org_choices
 from tracker.pages import int_arg
 from tracker.supervision import bulletin, trend
-from tracker.supervision.views import bp
 from tracker.text import ascii_int
 from tracker.timeutil import reader_language
 
@@ -41,7 +40,6 @@ def _query() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k not in ("page", "format", "lang")}
 
 
-@bp.get("/reports/ranking")
 @login_required
 def ranking_page() -> Any:
     """The ranking of the units, best first, with a bar chart of their scores; ``format=xlsx``
@@ -69,7 +67,6 @@ def ranking_page() -> Any:
                            percent=bulletin.percent)
 
 
-@bp.get("/reports/trend")
 @login_required
 def trend_page() -> Any:
     """A line chart per county of its findings, closed and overdue at each week's or month's

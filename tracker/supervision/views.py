@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -29,8 +29,6 @@ from tracker.supervision.notice import send_order_docx
 from tracker.timeutil import reader_language, today
 from tracker.webapi import paginate
 
-bp = Blueprint("supervision", __name__)
-
 PAGE_SIZE = 30
 
 
@@ -47,7 +45,6 @@ JINJA_GLOBALS: dict[str, Any] = {
 }
 
 
-@bp.get("/orders")
 @login_required
 def orders_page() -> str:
     """Supervision orders received and issued, with filters."""
@@ -92,7 +89,6 @@ def _picked_ids() -> list[int]:
     return list(dict.fromkeys(ids))[: service.MAX_ORDER_ISSUES + 1]
 
 
-@bp.route("/orders/new", methods=["GET", "POST"])
 @login_required
 def new_order() -> str | Response:
     """Issue a supervision order from the pages: choose the unit (or come with rows picked on
@@ -157,7 +153,6 @@ def new_order() -> str | Response:
                            as_of=today(), limit=CANDIDATES)
 
 
-@bp.get("/orders/<int:order_id>")
 @login_required
 def order_page(order_id: int) -> str | Response:
     """The printable 督办通知单, with the actions the reader may take; ``format=docx`` its
@@ -187,7 +182,6 @@ def order_page(order_id: int) -> str | Response:
         replied_by=db.session.get(User, order.replied_by_id) if order.replied_by_id else None)
 
 
-@bp.post("/orders/<int:order_id>/<any(acknowledge, reply, close, return):step>")
 @login_required
 def order_step(order_id: int, step: str) -> Response:
     """One step of an order's life from its page: sign for, answer, close, return."""
@@ -212,7 +206,6 @@ def order_step(order_id: int, step: str) -> Response:
     return redirect(url_for("supervision.order_page", order_id=order_id))
 
 
-@bp.post("/issues/<int:issue_id>/urge")
 @login_required
 def urge_issue(issue_id: int) -> Response:
     """The issue page's 催办 button: urge with the typed comment."""
@@ -228,7 +221,6 @@ def urge_issue(issue_id: int) -> Response:
     return redirect(url_for("issues.issue_page", issue_id=issue_id))
 
 
-@bp.post("/reports/overdue/urge")
 @login_required
 def urge_rows() -> Response:
     """The overdue report's 催办 of the selected rows: a line per issue saying what happened."""

@@ -13,10 +13,10 @@ def init_app(app: Flask) -> None:
     """
     from tracker.extensions import api
     from tracker.issues.handover import api as handover_api
-    from tracker.issues.handover import cli, service, views
+    from tracker.issues.handover import blueprint, cli, service
     from tracker.owners.service import register_open_items
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(blueprint.bp)
     api.register_blueprint(handover_api.blp)
     for command in cli.commands:
         app.cli.add_command(command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -18,8 +18,6 @@ from tracker.owners.auth import page_user as actor
 from tracker.owners.forms import HandoverForm
 from tracker.owners.models import Org, User
 from tracker.pages import show_field_errors
-
-bp = Blueprint("handover_pages", __name__)
 
 #: Successors the page offers at most (the people on the leaving user's line of the tree).
 CHOICES_MAX = 500
@@ -36,7 +34,6 @@ def _successors(user: User) -> list[tuple[Any, str]]:
         (uid, f"{name} ({username}) · {org or ''}") for uid, name, username, org in rows]
 
 
-@bp.route("/handover", methods=["GET"])
 @login_required
 def people() -> Any:
     """交接 for supervisors (and admins): the people in scope who own open issues, each with a
@@ -47,7 +44,6 @@ def people() -> Any:
                            holders=service.holders(me, q), limit=service.HOLDERS_MAX)
 
 
-@bp.route("/admin/users/<int:user_id>/handover", methods=["GET", "POST"])
 @login_required
 def handover(user_id: int) -> Any:
     """Show the user's open issues and a successor to pick; on confirming, move them all."""

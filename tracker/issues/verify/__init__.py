@@ -7,6 +7,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the queue page (imported here, so that importing a model builds no pages)."""
-    from tracker.issues.verify import views
+    from tracker.issues.verify import blueprint
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(blueprint.bp)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -20,8 +20,6 @@ from tracker.owners.auth import page_user as actor
 from tracker.pages import flash_refusal
 from tracker.text import ascii_int
 
-bp = Blueprint("verification", __name__)
-
 
 def _ticked() -> list[tuple[int, str | None]]:
     """The ticked issue ids with the version each had on the page (ASCII digits only)."""
@@ -33,7 +31,6 @@ def _ticked() -> list[tuple[int, str | None]]:
     return wanted
 
 
-@bp.route("/verify", methods=["GET", "POST"])
 @login_required
 def queue() -> Any:
     """待我验收: tick several, one comment, 销号所选; then a line per issue."""
