@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.browser import (
+    WIDTHS,
     Recorder,
     browser,
     live_server,
     log_in,
     recording_context,
     release_database,
+    shot,
 )
 from tests.factories import PASSWORD
 from tests.support.pages import login, page_client
@@ -34,15 +36,7 @@ from tracker.timeutil import today
 
 __all__ = ["browser", "live_server"]  # fixtures, imported for pytest
 
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-SHOTS = Path(__file__).resolve().parent.parent / "instance" / "screenshots"
 TIBETAN = re.compile(r"[\u0f40-\u0fbc]")
-
-
-def _shot(page: Any, name: str) -> None:
-    """Keep a screenshot to look at (instance/ is not in the repository)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _sized(page: Any, width: str) -> None:
@@ -74,7 +68,7 @@ def test_a_tibetan_registrar_registers_with_the_forms_own_dates(
         page.select_option("select[name=owner_id]", str(officer_id))
         page.fill("input[name=title]", "导视牌无藏文")
         page.fill("input[name=due_on]", due)
-        _shot(page, f"daily-register-bo-{width}")
+        shot(page, f"daily-register-bo-{width}")
         page.locator("[data-testid=register]").click()
         page.wait_for_url(re.compile(r"/issues/\d+$"))
         # Shown dates follow the locale: the issue page writes them in Tibetan.
@@ -172,7 +166,7 @@ def test_the_red_banner_stays_when_only_local_days_were_added(
         assert why in banner.inner_text()
         if today().year in (2026, 2027):
             assert page.locator("[data-testid=calendar-warning]").count() >= 1
-        _shot(page, f"daily-calendar-local-{lang}-{width}")
+        shot(page, f"daily-calendar-local-{lang}-{width}")
         # 春节, ticked as the State Council's: the year is known.
         page.fill("input[name=first]", "2027-02-10")
         page.fill("input[name=last]", "2027-02-12")
@@ -182,7 +176,7 @@ def test_the_red_banner_stays_when_only_local_days_were_added(
         page.wait_for_url(re.compile(r"/admin/calendar\?year=2027$"))
         assert page.locator("[data-testid=schedule-missing]").count() == 0
         assert page.locator("tr[data-national=true]").count() == 3
-        _shot(page, f"daily-calendar-national-{lang}-{width}")
+        shot(page, f"daily-calendar-national-{lang}-{width}")
     finally:
         context.close()
     assert recorder.errors == []
@@ -236,7 +230,7 @@ def test_an_admin_opens_the_anchors_from_the_admin_menu(
             assert TIBETAN.search(page.locator("h1").inner_text())
         assert not page.evaluate(
             "document.documentElement.scrollWidth > document.documentElement.clientWidth + 1")
-        _shot(page, f"daily-anchors-{lang}-{width}")
+        shot(page, f"daily-anchors-{lang}-{width}")
     finally:
         context.close()
     assert recorder.errors == []
