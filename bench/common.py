@@ -115,6 +115,33 @@ class Result:
         return f"  {verdict} {self.name:<30} {self.db:<10} {fig}{note}"
 
 
+def scratch_url(kind: str, tmp: str, schema: str) -> str:
+    """A fresh, empty database for a benchmark that builds its own small ledger: a SQLite file
+    in ``tmp``, or the schema ``schema`` (dropped and made again) on PostgreSQL."""
+    if kind == "sqlite":
+        return "sqlite:///" + os.path.join(tmp, f"{schema}.sqlite3")
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_scratch(kind: str, schema: str) -> None:
+    """Drop what ``scratch_url`` made on PostgreSQL (SQLite's file goes with ``tmp``)."""
+    if kind == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def say(message: str) -> None:
     """Progress on standard output, flushed at once."""
     print(message, flush=True)

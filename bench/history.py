@@ -16,15 +16,19 @@ does not depend on the ledger's size (one indexed row per issue).
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 from datetime import date
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
-from bench.common import PG_URL, Result, Settings, interleaved_medians, say
+from bench.common import (
+    Result,
+    Settings,
+    drop_scratch,
+    interleaved_medians,
+    say,
+    scratch_url,
+)
 
 #: Issues of the benchmark's ledger (a batch writes one event to each of BATCH of them).
 ISSUES = 500
@@ -33,23 +37,11 @@ SCHEMA = "bench_history"
 
 
 def _url(kind: str, tmp: str) -> str:
-    if kind == "sqlite":
-        return "sqlite:///" + os.path.join(tmp, "history.sqlite3")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{SCHEMA}"
+    return scratch_url(kind, tmp, SCHEMA)
 
 
 def _drop(kind: str) -> None:
-    if kind == "postgresql":
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        admin.dispose()
+    drop_scratch(kind, SCHEMA)
 
 
 def _ledger() -> tuple[Any, list[Any]]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bench.common import PG_URL, Result, Settings, say
+from bench.common import Result, Settings, drop_scratch, say, scratch_url
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "10000"))
 UNITS = 20
@@ -38,23 +38,11 @@ SCHEMA = "bench_imports"
 
 
 def _url(kind: str, tmp: str) -> str:
-    if kind == "sqlite":
-        return "sqlite:///" + os.path.join(tmp, "imports.sqlite3")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{SCHEMA}"
+    return scratch_url(kind, tmp, SCHEMA)
 
 
 def _drop(kind: str) -> None:
-    if kind == "postgresql":
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        admin.dispose()
+    drop_scratch(kind, SCHEMA)
 
 
 def _setup() -> dict[str, Any]:
