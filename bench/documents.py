@@ -10,6 +10,7 @@ memory bounded, whatever the ledger's size.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import tempfile
@@ -45,6 +46,7 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
     scope = f"campaign_id={campaign_id}&org_id={ledger.prefecture_id}&as_of={ledger.today}"
     report = f"/api/v1/reports/rectification?{scope}"
     summary = f"/api/v1/reports/summary?{scope}"
+    os.makedirs(DATA_DIR, exist_ok=True)  # a PostgreSQL-only run has made no SQLite file there
     evidence_dir = tempfile.mkdtemp(prefix="evidence-", dir=DATA_DIR)
     server = Server(url, evidence_dir, 50)
     results: list[Result] = []
