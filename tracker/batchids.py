@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from tracker.extensions import db
 
@@ -33,3 +33,37 @@ def assign_ids(rows: Sequence[Any]) -> None:
     largest = db.session.scalar(select(func.max(key))) or 0
     for offset, row in enumerate(rows, start=1):
         setattr(row, attr, largest + offset)
+
+
+def reserve_ids(connection: Any, table: Any, count: int) -> list[int]:
+    """Ids for ``count`` new rows of ``table`` (an integer ``id`` key), in one statement, so
+    that the rows, and the rows that name them, go in by one executemany each without asking
+    anything back: on PostgreSQL drawn from the column's sequence; on SQLite the ids after
+    the table's largest, ours until the transaction that holds the write lock ends (see
+    above; a deferred transaction that read them and meets another writer fails to write,
+    it never doubles an id).  Ascending."""
+    if count <= 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        drawn = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count}).scalars().all()
+        return sorted(int(i) for i in drawn)
+    largest = connection.scalar(select(func.max(table.c.id))) or 0
+    return list(range(largest + 1, largest + count + 1))
+
+
+class Row(dict[str, Any]):
+    """A row to insert (a dict of its columns) that reads as attributes too, as a mapped
+    object does: what the ledger announces of rows written in bulk, so that a listener's
+    work over a batch takes them and ORM objects alike."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.batchids import assign_ids
+from tracker.batchids import Row, assign_ids, reserve_ids
 from tracker.extensions import db
 from tracker.issues import history
 from tracker.issues.models import (
@@ -25,8 +25,10 @@ from tracker.timeutil import utcnow
 
 _signals = Namespace()
 #: The ledger announces what happened: sent with ``events``, the new Event rows (in the
-#: session, not yet committed).  Listeners (notices, webhooks) write in the same transaction,
-#: so a change that is rolled back tells nobody; the ledger itself knows no listener.
+#: session, not yet committed, or rows written in bulk, ``batchids.Row``), and ``issues``,
+#: their issues by id (mapped objects or rows: listeners read attributes).  Listeners
+#: (notices, webhooks, spans) write in the same transaction, so a change that is rolled back
+#: tells nobody; the ledger itself knows no listener.
 events_recorded = _signals.signal("events-recorded")
 #: A person opened an issue's page: sent with ``reader`` (the User) and ``issue_id``.  The
 #: inbox listens and marks the reader's notices about the issue read (SPEC §6); each
@@ -56,26 +58,18 @@ def record_many(
 ) -> list[Event]:
     """Append events (issue, kind, actor, changes, comment) and announce them at once.
 
-    The one place events are written: each is sealed into its issue's hash chain
-    (``issues.history``) and the issue keeps the hash of its latest event.  ``at`` is the
-    time of the events (default now).
+    Each is sealed into its issue's hash chain (``event_row``) and the issue keeps the hash
+    of its latest event.  ``at`` is the time of the events (default now).  Rows registered
+    in bulk have their "created" events written by ``record_rows``.
     """
     now = at or utcnow()
     events: list[Event] = []
     heads: dict[int, str | None] = {}
     issues_by_id: dict[int, Issue] = {}
     for issue, kind, actor, changes, comment in entries:
-        event = Event(
-            issue_id=issue.id,
-            kind=kind,
-            actor_id=actor.id if actor is not None else None,
-            actor_label=owners.actor_label(actor),
-            at=now,
-            changes=_jsonable(changes),
-            comment=comment or "",
-        )
         prev = heads[issue.id] if issue.id in heads else issue.history_hash
-        heads[issue.id] = history.seal(event, prev)
+        event = Event(**event_row(issue.id, kind, actor, changes, comment, now, prev))
+        heads[issue.id] = event.hash
         issues_by_id[issue.id] = issue
         events.append(event)
     assign_ids(events)
@@ -85,33 +79,71 @@ def record_many(
     # bumped again by recording the change that bumped it.
     for iid, head in heads.items():
         set_committed_value(issues_by_id[iid], "history_hash", head)
-    held = _held_events.get()
-    if held is not None:
-        held.extend(events)  # announced once, when ``announced_together`` ends
-    else:
-        events_recorded.send(events=events)
+    _announce(events, issues_by_id)
     return events
 
 
-#: The events recorded inside ``announced_together``, not yet announced.
-_held_events: ContextVar[list[Event] | None] = ContextVar("held_events", default=None)
+def event_row(issue_id: int, kind: str, actor: User | None, changes: dict[str, Any],
+              comment: str, at: datetime, prev_hash: str | None) -> dict[str, Any]:
+    """An event's columns, sealed into its issue's chain after ``prev_hash``: the one home of
+    what an event holds (``record_many``, and ``record_rows`` for rows written in bulk)."""
+    values = _jsonable(changes)
+    actor_id = actor.id if actor is not None else None
+    label = owners.actor_label(actor)
+    comment = comment or ""
+    return {"issue_id": issue_id, "kind": kind, "actor_id": actor_id, "actor_label": label,
+            "at": at, "changes": values, "comment": comment, "prev_hash": prev_hash,
+            "hash": history.event_hash(prev_hash, issue_id, kind, actor_id, label, at,
+                                       values, comment)}
+
+
+def record_rows(connection: Any, events: list[dict[str, Any]],
+               issues: Mapping[int, Any]) -> list[Row]:
+    """Insert the first events of issues just inserted in bulk (rows of ``event_row``, with
+    no predecessor) in one executemany, and announce them as ``record_many`` does, with the
+    issues' rows (``issues``: id → the issue's row, which then holds its head).  The
+    listeners do for the batch what they do for one change."""
+    ids = reserve_ids(connection, Event.__table__, len(events))
+    rows = [Row(row, id=event_id) for row, event_id in zip(events, ids, strict=True)]
+    if rows:
+        connection.execute(insert(Event), rows)  # the trigger writes each issue's head
+    for row in rows:
+        issues[row["issue_id"]]["history_hash"] = row["hash"]
+    _announce(rows, issues)
+    return rows
+
+
+def _announce(events: Sequence[Any], issues: Mapping[int, Any]) -> None:
+    """Send ``events_recorded`` now, or when the enclosing ``announced_together`` ends."""
+    held = _held_events.get()
+    if held is not None:
+        held[0].extend(events)  # announced once, when ``announced_together`` ends
+        held[1].update(issues)
+    else:
+        events_recorded.send(events=events, issues=issues)
+
+
+#: The events recorded inside ``announced_together``, not yet announced, and their issues.
+_held_events: ContextVar[tuple[list[Any], dict[int, Any]] | None] = ContextVar(
+    "held_events", default=None)
 
 
 @contextmanager
 def announced_together() -> Iterator[list[Event]]:
     """Record events one change at a time but announce them as one batch when the block ends,
     so that listeners see the whole (a handover's one notice naming all its issues)."""
-    if _held_events.get() is not None:  # already inside a batch: it announces these too
-        yield cast(list[Event], _held_events.get())
+    outer = _held_events.get()
+    if outer is not None:  # already inside a batch: it announces these too
+        yield outer[0]
         return
-    held: list[Event] = []
+    held: tuple[list[Any], dict[int, Any]] = ([], {})
     token = _held_events.set(held)
     try:
-        yield held
+        yield held[0]
     finally:
         _held_events.reset(token)
-    if held:
-        events_recorded.send(events=held)
+    if held[0]:
+        events_recorded.send(events=held[0], issues=held[1])
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:

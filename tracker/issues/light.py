@@ -10,6 +10,7 @@ compares dates on both databases, for the issues now and for their spans in the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,23 +37,36 @@ def warn_from(due_on: date, warn_days: int, working: bool,
 def _keep_warn_from(session: Session, flush_context: Any, instances: Any) -> None:
     """Before each flush: the issues registered, or whose due_on or campaign changed, get
     their warning window worked out again."""
-    days: WorkingDays | None = None
+    changed = []
     for obj in list(session.new) + list(session.dirty):
-        if not isinstance(obj, Issue) or obj.due_on is None or obj.campaign_id is None:
+        if not isinstance(obj, Issue):
             continue
         if obj not in session.new:
             state = db.inspect(obj)
             if not (state.attrs.due_on.history.has_changes()
                     or state.attrs.campaign_id.history.has_changes()):
                 continue
+        changed.append(obj)
+    if changed:
         with session.no_autoflush:
-            campaign = session.get(Campaign, obj.campaign_id)
+            fill_warn_from(changed, lambda campaign_id: session.get(Campaign, campaign_id))
+
+
+def fill_warn_from(issues: Iterable[Any],
+                   campaign_of: Callable[[int], Campaign | None]) -> None:
+    """Give each of ``issues`` (mapped issues, or rows written in bulk: ``batchids.Row``) the
+    warning window of its due_on and campaign: the flush listener's work, over a batch."""
+    days: WorkingDays | None = None
+    for issue in issues:
+        if issue.due_on is None or issue.campaign_id is None:
+            continue
+        campaign = campaign_of(issue.campaign_id)
         if campaign is None:
             continue
         if campaign.counts_working_days and days is None:
             days = current_calendar()
-        obj.warn_from = warn_from(obj.due_on, campaign.warn_days, campaign.counts_working_days,
-                                  days)
+        issue.warn_from = warn_from(issue.due_on, campaign.warn_days,
+                                    campaign.counts_working_days, days)
 
 
 def refresh_campaign(campaign: Campaign) -> None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, Table, and_, exists, insert, select
 
-from tracker.batchids import assign_ids
+from tracker.batchids import Row, assign_ids, reserve_ids
 from tracker.errors import Conflict, DomainError
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
+from tracker.issues import light, search
 from tracker.issues.calendar import service as calendar
-from tracker.issues.events import record, record_many
+from tracker.issues.events import event_row, record, record_many, record_rows
 from tracker.issues.models import (
     Campaign,
     Category,
@@ -31,8 +33,9 @@ from tracker.issues.permissions import (
     require_work,
 )
 from tracker.issues.queries import TEXT_FIELDS
+from tracker.issues.reports import counts
 from tracker.owners import service as owners
-from tracker.owners.models import User
+from tracker.owners.models import OrgClosure, User
 from tracker.timeutil import check_dates, today, utcnow
 
 #: The fields a registrar may set when registering an issue; afterwards ``due_on`` moves only
@@ -41,6 +44,9 @@ EDITABLE_FIELDS = (
     "campaign_id", "org_id", "category_id", "title", "description", "cause", "measures",
     "owner_id", "starts_on", "due_on",
 )
+
+#: The issues' table, for inserts in bulk.
+ISSUES = cast(Table, Issue.__table__)
 
 #: Given only when registering (or importing): the day the finding entered the ledger.
 REGISTRATION_FIELDS = (*EDITABLE_FIELDS, "registered_on")
@@ -93,6 +99,31 @@ class RegistrationMemo:
                     select(Issue.campaign_id, Issue.org_id, Issue.title)
                     .where(Issue.campaign_id.in_(campaigns),
                            Issue.title.in_(titles[start:start + 500]))))
+
+
+    def grounds(self, actor: User) -> tuple[Any, ...]:
+        """What this memo's verdicts rest on, read now (three statements): the accounts it
+        looked at and the actor's (active, home org, role), the lines of the orgs it looked
+        at (their closure rows) and the campaigns' day basis and warning window.  An import
+        reads them again once it holds the write lock: the same, and its check still holds
+        (a title registered meanwhile meets the unique constraint instead)."""
+        def keys(model: type) -> set[Any]:
+            return {key for kind, key in self.rows if kind is model and key is not None}
+
+        users = keys(User) | ({actor.id} if actor.id is not None else set())
+        orgs = (keys(owners.Org) | set(self.scope) | {o for pair in self.line for o in pair}
+                | ({actor.org_id} if actor.org_id is not None else set()))
+        return (
+            sorted(tuple(r) for r in db.session.execute(
+                select(User.id, User.active, User.org_id, User.role)
+                .where(User.id.in_(sorted(users))))),
+            sorted(tuple(r) for r in db.session.execute(
+                select(OrgClosure.ancestor_id, OrgClosure.descendant_id)
+                .where(OrgClosure.descendant_id.in_(sorted(orgs))))),
+            sorted(tuple(r) for r in db.session.execute(
+                select(Campaign.id, Campaign.day_basis, Campaign.warn_days)
+                .where(Campaign.id.in_(sorted(keys(Campaign)))))),
+        )
 
 
 def check_registration(actor: User, values: dict[str, Any], current: Issue | None = None,
@@ -201,16 +232,12 @@ def _registration_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def register_issues(actor: User, batch: list[dict[str, Any]], *,
-                    write: bool = True, memo: RegistrationMemo | None = None) -> list[Issue]:
-    """Register findings as new open issues, each with its "created" event: one, or a batch
-    of an import (a few statements for the whole batch).
-
-    Every finding is checked by ``check_registration``; when any is refused, ``RowsRefused``
-    names each refused one by its index and nothing is written.  ``write=False`` checks only
-    (an import that has found a wrong row keeps checking the rest); an import passes one
-    ``memo`` for all its chunks, so its lookups are asked once, not once a chunk.
-    """
+def checked_registrations(actor: User, batch: list[dict[str, Any]], *,
+                          memo: RegistrationMemo | None = None) -> list[dict[str, Any]]:
+    """The findings of ``batch`` checked by ``check_registration``, as they would be
+    registered (a deadline in working days made a date, texts trimmed, registered_on
+    given); when any is refused, ``RowsRefused`` names each refused one by its index.  An
+    import passes one ``memo`` for all its chunks, so its lookups are asked once."""
     require_registrar(actor)
     refusals: dict[int, DomainError] = {}
     clean: list[dict[str, Any]] = []
@@ -232,24 +259,87 @@ def register_issues(actor: User, batch: list[dict[str, Any]], *,
         clean.append(values)
     if refusals:
         raise RowsRefused(refusals)
-    if not write:
-        return []
+    return clean
+
+
+def issue_row(values: dict[str, Any], actor: User, now: datetime) -> dict[str, Any]:
+    """Every column of a new open issue registered with ``values`` (as
+    ``checked_registrations`` gives them) by ``actor`` at ``now``, but its id: the one home
+    of a new issue's columns, for the form's mapped object and an import's bulk insert."""
+    return {**values, "original_due_on": values["due_on"], "status": Status.open.value,
+            "evidence_count": 0, "extension_count": 0, "version": 1,
+            "created_by_id": actor.id, "created_at": now, "updated_at": now,
+            "closed_at": None, "closed_by_id": None, "closed_on": None,
+            "submitted_by_id": None, "history_hash": None, "warn_from": None,
+            "chased_on": None, "urge_count": 0, "last_urged_at": None, "open_orders": 0}
+
+
+def register_issues(actor: User, batch: list[dict[str, Any]], *,
+                    memo: RegistrationMemo | None = None) -> list[Issue]:
+    """Register findings as new open issues, each with its "created" event, through the
+    session (its flush listeners and ``events_recorded``): one finding of the form or the
+    API, or a few.  All or none: ``RowsRefused`` names each refused one by its index.  An
+    import writes its thousands by ``write_registrations`` instead."""
+    clean = checked_registrations(actor, batch, memo=memo)
     now = utcnow()
-    created = [
-        Issue(**values, original_due_on=values["due_on"], status=Status.open,
-              evidence_count=0, extension_count=0, created_by_id=actor.id, created_at=now,
-              updated_at=now)
-        for values in clean
-    ]
+    created = [Issue(**issue_row(values, actor, now)) for values in clean]
     assign_ids(created)
     db.session.add_all(created)
     db.session.flush()
     record_many([
-        (issue, "created", actor,
-         {k: (None, getattr(issue, k)) for k in REGISTRATION_FIELDS}, "")
+        (issue, "created", actor, _created_changes(issue), "")
         for issue in created
     ])
     return created
+
+
+def _created_changes(issue: Any) -> dict[str, Any]:
+    """The changes a "created" event records: every field given, from nothing."""
+    return {k: (None, getattr(issue, k)) for k in REGISTRATION_FIELDS}
+
+
+@dataclass
+class Prepared:
+    """Checked findings made into the rows they will be, before the write (on SQLite: before
+    the write lock), so that the write is a few bulk statements: each issue's columns but
+    its id (``issue_row``, its warning window worked out) and its search index row."""
+
+    actor: User
+    now: datetime
+    issues: list[Row]
+    search: list[dict[str, Any]]
+
+
+def prepare_registrations(actor: User, clean: list[dict[str, Any]]) -> Prepared:
+    """The rows of findings checked by ``checked_registrations``, ready to write."""
+    now = utcnow()
+    rows = [Row(issue_row(values, actor, now)) for values in clean]
+    light.fill_warn_from(rows, lambda campaign_id: db.session.get(Campaign, campaign_id))
+    index = [search.index_row(0, [row[f] for f in search.FIELDS]) for row in rows]
+    return Prepared(actor, now, rows, index)
+
+
+def write_registrations(prepared: Prepared) -> list[int]:
+    """Write prepared findings in the caller's transaction as bulk statements whose number
+    does not grow with the rows: the issues, their search rows, the kept counts, and their
+    "created" events sealed into new chains, announced as ``record_many`` announces (spans,
+    notices, the webhooks' outbox).  What the session's flush listeners do for one issue is
+    done here by the same functions for the batch.  The new ids, in the rows' order."""
+    connection = db.session.connection()
+    rows = prepared.issues
+    ids = reserve_ids(connection, ISSUES, len(rows))
+    for row, issue_id, found in zip(rows, ids, prepared.search, strict=True):
+        row["id"] = found["issue_id"] = issue_id
+    if not rows:
+        return ids
+    connection.execute(insert(ISSUES), rows)
+    search.write_rows(connection, prepared.search, new=True)
+    counts.add_changes(connection, [(None, row) for row in rows])
+    record_rows(connection, [
+        event_row(row["id"], "created", prepared.actor, _created_changes(row), "",
+                  prepared.now, None)
+        for row in rows], {row["id"]: row for row in rows})
+    return ids
 
 
 def register_issue(actor: User, values: dict[str, Any]) -> Issue:

@@ -228,15 +228,18 @@ def matches(q: str) -> ColumnElement[bool]:
 # --- keeping the index ----------------------------------------------------------------------
 
 
-def write_rows(connection: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """Replace the index rows of these issues (in the caller's transaction)."""
+def write_rows(connection: Any, rows: Iterable[dict[str, Any]], *, new: bool = False) -> None:
+    """Replace the index rows of these issues (in the caller's transaction); ``new``: the
+    issues were registered in this transaction and have none yet (one executemany, however
+    many rows: an import's)."""
     rows = list(rows)
     if not rows:
         return
-    ids = [row["issue_id"] for row in rows]
-    for start in range(0, len(ids), 1000):
-        connection.execute(delete(IssueSearch).where(
-            IssueSearch.issue_id.in_(ids[start:start + 1000])))
+    if not new:
+        ids = [row["issue_id"] for row in rows]
+        for start in range(0, len(ids), 1000):
+            connection.execute(delete(IssueSearch).where(
+                IssueSearch.issue_id.in_(ids[start:start + 1000])))
     connection.execute(insert(IssueSearch), rows)
 
 
@@ -253,15 +256,16 @@ def reindex(connection: Any, issue_ids: Iterable[int]) -> None:
 @event.listens_for(Session, "after_flush")
 def _index_changed(session: Session, _context: Any) -> None:
     """Index the issues this flush registered or whose texts it changed, in its transaction."""
-    rows = []
+    registered, changed = [], []
     for obj in (*session.new, *session.dirty):
         if not isinstance(obj, Issue) or obj.id is None:
             continue
-        if obj in session.dirty and not _texts_changed(obj):
-            continue
-        rows.append(index_row(obj.id, [getattr(obj, f) for f in FIELDS]))
-    if rows:
-        write_rows(session.connection(), rows)
+        if obj in session.new:
+            registered.append(index_row(obj.id, [getattr(obj, f) for f in FIELDS]))
+        elif _texts_changed(obj):
+            changed.append(index_row(obj.id, [getattr(obj, f) for f in FIELDS]))
+    write_rows(session.connection(), registered, new=True)
+    write_rows(session.connection(), changed)
 
 
 def _texts_changed(issue: Issue) -> bool:

@@ -77,12 +77,16 @@ from tracker.issues.registration import (
     RowsRefused,
     add_note,
     check_registration,
+    checked_registrations,
+    issue_row,
     owner_clause,
     owner_refusal,
+    prepare_registrations,
     reassign_issues,
     register_issue,
     register_issues,
     update_issue,
+    write_registrations,
 )
 
 __all__ = [
@@ -114,6 +118,7 @@ __all__ = [
     "can_verify",
     "can_work",
     "check_registration",
+    "checked_registrations",
     "check_version",
     "close_refusal",
     "close_several",
@@ -123,6 +128,7 @@ __all__ = [
     "decide_refusal",
     "events_recorded",
     "issue_opened",
+    "issue_row",
     "filter_issues",
     "get_issue",
     "issue_rows",
@@ -137,6 +143,7 @@ __all__ = [
     "record",
     "record_many",
     "register_issue",
+    "prepare_registrations",
     "register_issues",
     "require_edit",
     "require_evidence",
@@ -156,4 +163,5 @@ __all__ = [
     "validate_policy",
     "verifier_scope_clause",
     "withheld_reasons",
+    "write_registrations",
 ]

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, cast
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Table, exists, select
+from sqlalchemy import Table, exists, insert, select
 
-from tracker.batchids import assign_ids
+from tracker.batchids import reserve_ids
 from tracker.extensions import db
 from tracker.issues.models import Event, Extension, Issue
 from tracker.notify import claims, mail
@@ -37,6 +37,8 @@ from tracker.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 NOTICE_MAILS = cast(Table, NoticeMail.__table__)
+NOTICES = cast(Table, Notification.__table__)
+NOTICE_ITEMS = cast(Table, NotificationItem.__table__)
 
 #: The notice an event of the ledger gives (besides "assigned", see ``_notice_kind``).
 NOTICE_OF_EVENT = {
@@ -71,23 +73,26 @@ def _requester(issue_id: int) -> int | None:
     )
 
 
-def recipients_of(events: Sequence[Event]) -> list[tuple[Event, Issue, str, list[int]]]:
+def recipients_of(events: Sequence[Any], issues: Mapping[int, Any] | None = None
+                  ) -> list[tuple[Any, Any, str, list[int]]]:
     """For each event that tells someone: the event, its issue, the notice and whom it tells
-    (the actor never among them)."""
-    found: list[tuple[Event, Issue, str]] = []
+    (the actor never among them).  ``issues`` (id → issue) are those the announcement names;
+    others are read from the session."""
+    known = issues or {}
+    found: list[tuple[Any, Any, str]] = []
     verifier_orgs: set[int] = set()
     for event in events:
         kind = _notice_kind(event)
         if kind is None:
             continue
-        issue = db.session.get(Issue, event.issue_id)
+        issue = known.get(event.issue_id) or db.session.get(Issue, event.issue_id)
         if issue is None:  # pragma: no cover - an event always has its issue
             continue
         found.append((event, issue, kind))
         if kind in TO_VERIFIERS:
             verifier_orgs.add(issue.org_id)
     verifiers = escalation_recipients(verifier_orgs) if verifier_orgs else {}
-    told: list[tuple[Event, Issue, str, list[int]]] = []
+    told: list[tuple[Any, Any, str, list[int]]] = []
     for event, issue, kind in found:
         if kind == "assigned":
             to = [event.changes["owner_id"][1]]
@@ -103,17 +108,23 @@ def recipients_of(events: Sequence[Event]) -> list[tuple[Event, Issue, str, list
     return told
 
 
-def on_events_recorded(sender: Any = None, *, events: Sequence[Event], **_: Any) -> None:
-    """Write the notices of ``events`` into the inboxes, in the transaction of the change."""
-    told = recipients_of(events)
+def on_events_recorded(sender: Any = None, *, events: Sequence[Any],
+                       issues: Mapping[int, Any] | None = None, **_: Any) -> None:
+    """Write the notices of ``events`` into the inboxes, in the transaction of the change:
+    three executemany statements (notices, their issues, their mails) however many events
+    (an import's thousands), their ids drawn at once."""
+    told = recipients_of(events, issues)
     if not told:
         return
     user_ids = sorted({u for *_rest, to in told for u in to})
-    users: dict[int, User] = {}
+    users: dict[int, Any] = {}
     for chunk in claims.chunks(user_ids):
-        users.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(chunk))))
-    notices: list[Notification] = []
-    mails: list[NoticeMail] = []
+        users.update((u.id, u) for u in db.session.execute(
+            select(User.id, User.locale, User.active, User.notify_mail, User.email)
+            .where(User.id.in_(chunk))))
+    notices: list[dict[str, Any]] = []
+    items: list[list[dict[str, Any]]] = []
+    mailed: list[bool] = []
     for user_id, batch in _batched(told):
         user = users.get(user_id)
         if user is None or not user.active:
@@ -127,20 +138,27 @@ def on_events_recorded(sender: Any = None, *, events: Sequence[Event], **_: Any)
             else:
                 subject = gettext("%(what)s: %(n)s issues",
                                   what=notice_label(kind, event.kind), n=len(batch))
-        notice = Notification(
-            user_id=user.id, kind=kind, subject=subject, created_at=event.at,
-            actor_id=event.actor_id, actor_label=event.actor_label,
-            comment=event.comment or "",
-            items=[NotificationItem(issue_id=i.id, step=e.kind) for e, i, _k in batch],
-        )
-        notices.append(notice)
-        if user.notify_mail != "off" and user.email:
-            mails.append(NoticeMail(notification=notice, recipient_id=user.id, attempts=0))
-    # With their ids given, an import's thousands of notices are one INSERT, not one each.
-    assign_ids(notices)
-    assign_ids(mails)
-    db.session.add_all(notices)
-    db.session.add_all(mails)
+        notices.append({"user_id": user.id, "kind": kind, "subject": subject,
+                        "created_at": event.at, "actor_id": event.actor_id,
+                        "actor_label": event.actor_label, "comment": event.comment or ""})
+        # One item per issue (the key): an issue named twice in one notice is named once.
+        named = {i.id: e.kind for e, i, _k in reversed(batch)}
+        items.append([{"issue_id": issue_id, "step": step}
+                      for issue_id, step in sorted(named.items())])
+        mailed.append(user.notify_mail != "off" and bool(user.email))
+    if not notices:
+        return
+    connection = db.session.connection()
+    ids = reserve_ids(connection, NOTICES, len(notices))
+    connection.execute(insert(NOTICES), [{**n, "id": i} for n, i in zip(notices, ids,
+                                                                       strict=True)])
+    connection.execute(insert(NOTICE_ITEMS), [{**item, "notification_id": i}
+                                              for named, i in zip(items, ids, strict=True)
+                                              for item in named])
+    mails = [{"notification_id": i, "recipient_id": n["user_id"], "attempts": 0}
+             for n, i, m in zip(notices, ids, mailed, strict=True) if m]
+    if mails:
+        connection.execute(insert(NOTICE_MAILS), mails)
 
 
 def _batched(told: Sequence[tuple[Event, Issue, str, list[int]]]

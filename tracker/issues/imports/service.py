@@ -1,9 +1,11 @@
 """Importing findings from a spreadsheet (xlsx or csv): all rows or none.
 
-Every row goes through ``issues.service.register_issue``, so the import follows exactly the
-rules of the form and the API.  Rows are streamed from the file and checked in a transaction
-that only reads; the right ones are written afterwards, all together (``import_findings``);
-orgs, categories and owners are looked up once per distinct value, not once per row.
+Every row goes through the registration rules (``issues.service.checked_registrations``), so
+the import follows exactly the rules of the form and the API.  Rows are streamed from the file
+and checked in a transaction that only reads; the right ones are written afterwards, all
+together, in one short transaction of bulk statements (``issues.service.write_registrations``,
+which does for the batch what the session's listeners do for one registration); orgs,
+categories and owners are looked up once per distinct value, not once per row.
 
 Longer than our ~500 lines: one pipeline (read the sheet, map its headings, check and look up
 each row, register all or none) whose steps share the row's context; the next cut separates
@@ -21,6 +23,7 @@ from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker import database, spreadsheets
 from tracker import text as clean_text
@@ -270,9 +273,9 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
     other users' writes go on while a big file is checked); a row registered already in the
     campaign (its org in the actor's scope, its title) or repeated in the file is skipped.
     If any row is wrong, ``ImportFailed`` lists every error and nothing is written.  Then the
-    checked rows (held in memory between the steps: the file's size bounds them) are written
-    in one transaction of bulk inserts (``issues.service.register_issues`` a chunk at a time,
-    each checked again under the lock, so that a row registered meanwhile is refused, never
+    checked rows (held in memory between the steps: the file's size bounds them) are made
+    into rows and written in one short transaction of bulk statements whose number does not
+    grow with the rows (``_Batch.write``: a row registered meanwhile is refused, never
     doubled); the caller commits it.
 
     The caller's transaction is ended (committed) before the rows are read.  ``dry_run``
@@ -280,9 +283,7 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
     is told the rows checked so far.  The command line acts as a system actor
     (``owners.service.system_actor``), named in the history.
     """
-    if db.session.get(Campaign, campaign_id) is None:
-        raise NotFound(_l("No campaign with id %(id)s.", id=campaign_id),
-                       errors={"campaign_id": [_l("No such campaign.")]})
+    require_campaign(campaign_id)
     issues.require_registrar(actor)
     report = ImportReport(filename=filename, dry_run=dry_run)
     # Reading and checking writes nothing: end the caller's transaction (which on SQLite may
@@ -306,6 +307,13 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
         checked.write()
     report.created = report.rows - len(report.skipped)
     return report
+
+
+def require_campaign(campaign_id: int) -> None:
+    """404 naming the campaign when there is none with this id."""
+    if db.session.get(Campaign, campaign_id) is None:
+        raise NotFound(_l("No campaign with id %(id)s.", id=campaign_id),
+                       errors={"campaign_id": [_l("No such campaign.")]})
 
 
 def _check_rows(path: str, campaign_id: int, actor: User, report: ImportReport,
@@ -339,6 +347,8 @@ def _check_rows(path: str, campaign_id: int, actor: User, report: ImportReport,
                 progress(report.rows, max(expected, report.rows))
     if chunk:
         batch.run(chunk)
+    if not report.errors:
+        batch.grounds = batch.memo.grounds(actor)
     if progress is not None:
         progress(report.rows, report.rows)
     return batch
@@ -358,8 +368,11 @@ class _Batch:
     #: The registration rules' lookups (scope, lines, rows by id), shared by all the chunks.
     memo: RegistrationMemo = field(default_factory=RegistrationMemo)
 
-    #: The rows checked and found right, to register: (row number, values, window used).
+    #: The rows checked and found right, to register: (row number, values as they will be
+    #: registered, window used).
     checked: list[tuple[int, dict[str, Any], bool]] = field(default_factory=list)
+    #: What the check rested on (``RegistrationMemo.grounds``), read as it ended.
+    grounds: tuple[Any, ...] = ()
 
     def run(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         """Check a chunk of rows (nothing is written): the right ones are kept to register,
@@ -380,39 +393,55 @@ class _Batch:
                 self._report(row_number, errors, values.get("title"))
             else:
                 candidates.append((row_number, values, window_used))
-        if candidates:
-            self._register(candidates, self.memo, write=False)
+        clean = self._check(candidates, self.memo) if candidates else []
         if not self.report.errors:
-            self.checked.extend(candidates)
+            self.checked.extend((n, values, w) for (n, _v, w), values in
+                                zip(candidates, clean, strict=True))
 
     def write(self) -> None:
-        """Register the checked rows in the caller's transaction, a few bulk statements per
-        chunk of ``BATCH``.  Each chunk is checked again under the write lock with fresh
-        lookups: a row registered meanwhile, or whose owner was deactivated meanwhile, fails
-        the import as a row error (``ImportFailed``) and nothing is written."""
-        memo = RegistrationMemo()
-        savepoint = db.session.begin_nested()
+        """Register the checked rows in the caller's transaction: their rows are made first
+        (``issues.prepare_registrations``, before SQLite's write lock), then written as a
+        few bulk statements (``issues.write_registrations``), so that other users' writes
+        wait only for that short transaction.  Once it holds the write lock, the import
+        reads again what its check rested on (``RegistrationMemo.grounds``): when anything
+        changed meanwhile (an owner deactivated, an org moved), every row is checked again
+        under the lock; a title registered meanwhile meets the unique constraint, and then
+        too.  A row refused then fails the import as a row error (``ImportFailed``) and
+        nothing is written."""
+        prepared = issues.prepare_registrations(self.actor, [v for _n, v, _w in self.checked])
+        savepoint = db.session.begin_nested()  # the write transaction begins here
         try:
-            for start in range(0, len(self.checked), BATCH):
-                chunk = self.checked[start:start + BATCH]
-                created = self._register(chunk, memo, write=not self.report.errors)
-                self.report.created_ids.extend(issue.id for issue in created)
+            if self.memo.grounds(self.actor) != self.grounds:
+                prepared = issues.prepare_registrations(self.actor, self._check_again())
+            ids = issues.write_registrations(prepared)
+        except IntegrityError:
+            savepoint.rollback()
+            self._check_again()  # names the rows registered meanwhile (ImportFailed)
+            raise
         except BaseException:
             savepoint.rollback()
             raise
-        if self.report.errors:
-            savepoint.rollback()
-            self.report.created_ids.clear()
-            raise ImportFailed(self.report)
         savepoint.commit()
+        self.report.created_ids = ids
 
-    def _register(self, rows: list[tuple[int, dict[str, Any], bool]], memo: RegistrationMemo,
-                  *, write: bool) -> list[Issue]:
-        """``register_issues`` on ``rows`` (or only its checks); the rows it refuses become
-        row errors."""
+    def _check_again(self) -> list[dict[str, Any]]:
+        """Every checked row checked again with fresh lookups; ``ImportFailed`` when any is
+        refused now."""
+        memo = RegistrationMemo()
+        clean: list[dict[str, Any]] = []
+        for start in range(0, len(self.checked), BATCH):
+            clean.extend(self._check(self.checked[start:start + BATCH], memo))
+        if self.report.errors:
+            raise ImportFailed(self.report)
+        return clean
+
+    def _check(self, rows: list[tuple[int, dict[str, Any], bool]],
+               memo: RegistrationMemo) -> list[dict[str, Any]]:
+        """``checked_registrations`` on ``rows``: their values as they will be registered;
+        the rows it refuses become row errors (and nothing is returned)."""
         try:
-            return issues.register_issues(self.actor, [values for _n, values, _w in rows],
-                                          write=write, memo=memo)
+            return issues.checked_registrations(
+                self.actor, [values for _n, values, _w in rows], memo=memo)
         except issues.RowsRefused as refused:
             for index, refusal in sorted(refused.refusals.items()):
                 row_number, values, window_used = rows[index]

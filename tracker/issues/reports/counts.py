@@ -11,7 +11,8 @@ How the table stays right:
 
 * every flush that registers, changes or deletes issues adds the difference of their
   contributions in the same transaction (``_before_flush`` reads the old state from the
-  database, ``_after_flush`` writes the deltas to each ancestor's row, one statement);
+  database, ``_after_flush`` writes the deltas to each ancestor's row, one statement), and
+  so does an import for the rows it writes in bulk (``add_changes``, the same work);
 * an org moved to another parent takes its subtree's counts with it (``subtree_moved``);
 * a campaign's warning window moved by a bulk UPDATE (``light.refresh_campaign``) has its
   rows' day figures worked out again (``recount_campaign``);
@@ -195,9 +196,17 @@ def _after_flush(session: Session, _context: Any) -> None:
         now = {name: obj.__dict__.get(name, old[name]) for name in TRACKED}
         if now != old:
             changes.append((old, now))
+    add_changes(session.connection(), changes)
+
+
+def add_changes(connection: Any,
+                changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> None:
+    """Add to the counts what changed: for each (before, after) pair of an issue's TRACKED
+    values (None: it did not exist, or no longer does), its contribution after less its
+    contribution before, both on the table's day; one statement besides the day's (shared)
+    lock.  The flush listener's work, and an import's for all its rows at once."""
     if not changes:
         return
-    connection = session.connection()
     day = _day(connection, lock="share")
     deltas: dict[Key, list[int]] = defaultdict(lambda: [0] * len(FIGURES))
     for was, will in changes:

@@ -17,6 +17,7 @@ the fields before and after"), so no other path needs to know the spans exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -41,7 +42,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tracker.extensions import Model, db
 from tracker.issues.models import (
     OPEN_STATUSES,
-    Event,
     Issue,
     days_overdue,
     light_case,
@@ -145,35 +145,47 @@ def as_of_ranges(day: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
             and_(IssueSpan.valid_to >= moment, IssueSpan.valid_from < moment))
 
 
-def span_values(issue: Issue, valid_from: datetime) -> dict[str, Any]:
-    """The row of an open span holding ``issue``'s present state from ``valid_from``."""
+def span_values(issue: Any, valid_from: datetime) -> dict[str, Any]:
+    """The row of an open span holding ``issue``'s present state from ``valid_from`` (a
+    mapped issue, or an issue's row written in bulk)."""
     return {"issue_id": issue.id, "valid_from": valid_from, "valid_to": None,
             **{name: getattr(issue, name) for name in TRACKED}}
 
 
-def first_span_start(issue: Issue) -> datetime:
+def first_span_start(issue: Any) -> datetime:
     """Where an issue's history begins: the start of its registration day (local)."""
     return local_start_of(issue.registered_on)
 
 
-def record_spans(sender: Any = None, *, events: list[Event], **_: Any) -> None:
+def record_spans(sender: Any = None, *, events: Sequence[Any],
+                 issues: Mapping[int, Any] | None = None, **_: Any) -> None:
     """Listener of ``events_recorded``: keep each issue's spans in step with its events.
 
     Two statements at most for any batch (close the open spans, insert the new ones), none
-    for events that change nothing a span keeps (notes, evidence, requests).
+    for events that change nothing a span keeps (notes, evidence, requests).  ``issues``
+    (id → issue) are those the announcement names; others are read from the session.
     """
-    created: dict[int, Event] = {}
-    changed: dict[int, Event] = {}
+    known = issues or {}
+
+    def issue_of(issue_id: int) -> Any:
+        issue = known.get(issue_id) or db.session.get(Issue, issue_id)
+        assert issue is not None
+        return issue
+
+    created: dict[int, Any] = {}
+    changed: dict[int, Any] = {}
     for ev in events:
         if ev.kind == "created":
             created[ev.issue_id] = ev
         elif any(name in TRACKED for name in (ev.changes or {})):
             changed[ev.issue_id] = ev
     rows: list[dict[str, Any]] = []
+    starts: dict[date, datetime] = {}  # an import's rows share a few registration days
     for issue_id in created:
-        issue = db.session.get(Issue, issue_id)
-        assert issue is not None
-        rows.append(span_values(issue, first_span_start(issue)))
+        issue = issue_of(issue_id)
+        if issue.registered_on not in starts:
+            starts[issue.registered_on] = first_span_start(issue)
+        rows.append(span_values(issue, starts[issue.registered_on]))
     later = {k: v for k, v in changed.items() if k not in created}
     if later:
         at = {ev.at for ev in later.values()}
@@ -186,8 +198,6 @@ def record_spans(sender: Any = None, *, events: list[Event], **_: Any) -> None:
                 .execution_options(synchronize_session=False)
             )
         for issue_id, ev in later.items():
-            issue = db.session.get(Issue, issue_id)
-            assert issue is not None
-            rows.append(span_values(issue, ev.at))
+            rows.append(span_values(issue_of(issue_id), ev.at))
     if rows:
         db.session.execute(insert(IssueSpan), rows)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.batchids import reserve_ids
 from tracker.extensions import db
 from tracker.issues.deadlines.schemas import ExtensionSchema
 from tracker.issues.evidence.schemas import EvidenceSchema
@@ -90,24 +92,23 @@ def _write(entries: list[tuple[str, Issue, datetime, dict[str, Any]]],
     if not messages:
         return 0
     now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(messages), CHUNK):
-        chunk = messages[start:start + CHUNK]
-        ids = db.session.execute(
-            insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True), chunk
-        ).scalars().all()
-        for message_id, subscribers in zip(ids, targets[start:start + CHUNK], strict=True):
-            rows.extend({"message_id": message_id, "webhook_id": hook_id, "status": "pending",
-                         "attempt": 0, "next_attempt_at": now, "created_at": now}
-                        for hook_id in subscribers)
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(DELIVERIES), rows[start:start + CHUNK])
+    connection = db.session.connection()
+    ids = reserve_ids(connection, MESSAGES, len(messages))
+    connection.execute(insert(MESSAGES), [{**m, "id": i} for m, i in zip(messages, ids,
+                                                                           strict=True)])
+    rows = [{"message_id": message_id, "webhook_id": hook_id, "status": "pending",
+             "attempt": 0, "next_attempt_at": now, "created_at": now}
+            for message_id, subscribers in zip(ids, targets, strict=True)
+            for hook_id in subscribers]
+    connection.execute(insert(DELIVERIES), rows)
     return len(rows)
 
 
-def on_events_recorded(sender: Any = None, *, events: list[Event], **_kw: Any) -> None:
+def on_events_recorded(sender: Any = None, *, events: Sequence[Any],
+                       issues: Mapping[int, Any] | None = None, **_kw: Any) -> None:
     """The ledger recorded ``events``: put what subscribers asked for into the outbox, in the
-    same transaction.  Costs one small query when no subscription is active."""
+    same transaction.  Costs one small query when no subscription is active.  ``issues``
+    (id → issue) are those the announcement names; others are read from the session."""
     typed = [(KIND_TYPES[e.kind], e) for e in events if e.kind in KIND_TYPES]
     if not typed:
         return
@@ -118,9 +119,10 @@ def on_events_recorded(sender: Any = None, *, events: list[Event], **_kw: Any) -
     typed = [(t, e) for t, e in typed if t in wanted]
     if not typed:
         return
+    known = issues or {}
     entries = []
     for event_type, event in typed:
-        issue = db.session.get(Issue, event.issue_id)
+        issue = known.get(event.issue_id) or db.session.get(Issue, event.issue_id)
         if issue is None:
             continue
         entries.append((event_type, issue, event.at or utcnow(),
