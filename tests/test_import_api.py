@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.support.pages import csrf_token, login
+from tests.support.pages import import_on_page, login
 from tests.support.sheets import finding_row, upload, write_csv, write_xlsx
 from tracker.extensions import db
 from tracker.issues.models import Event, Issue
+from tracker.jobs.models import Job
 
 
 def count(model: Any) -> int:
@@ -81,6 +83,7 @@ def test_api_template_download(api, world):
 # --- the upload page -------------------------------------------------------------------
 
 
+@pytest.mark.commits  # the page's import runs as a job, reporting on its own connection
 def test_upload_page_imports_and_lists_wrong_rows(pages, world, tmp_path):
     login(pages, "reg")
     page = pages.get("/imports")
@@ -88,24 +91,26 @@ def test_upload_page_imports_and_lists_wrong_rows(pages, world, tmp_path):
     assert "/imports/template" in page.text
 
     bad = write_csv(str(tmp_path / "bad.csv"), [finding_row(1, "群众办事来回跑", org="火星")])
-    with open(bad, "rb") as fh:
-        resp = pages.post("/imports", data={
-            "csrf_token": csrf_token(page.text), "campaign_id": str(world.campaign.id),
-            "file": (fh, "bad.csv"),
-        }, content_type="multipart/form-data")
-    assert resp.status_code == 422
+    resp = import_on_page(pages, bad, world.campaign.id)
+    assert 'data-testid="import-failed"' in resp.text
     assert "第 2 行" in resp.text and "火星" in resp.text
     assert count(Issue) == 0
 
     good = write_csv(str(tmp_path / "good.csv"), [finding_row(1, "群众办事来回跑")])
-    page = pages.get("/imports")
-    with open(good, "rb") as fh:
-        resp = pages.post("/imports", data={
-            "csrf_token": csrf_token(page.text), "campaign_id": str(world.campaign.id),
-            "file": (fh, "good.csv"),
-        }, content_type="multipart/form-data")
+    resp = import_on_page(pages, good, world.campaign.id)
     assert resp.status_code == 200 and 'data-testid="import-done"' in resp.text
     assert count(Issue) == 1
+
+
+@pytest.mark.commits
+def test_the_page_refuses_a_file_that_is_no_spreadsheet_before_queueing_it(pages, world,
+                                                                           tmp_path):
+    login(pages, "reg")
+    path = tmp_path / "台账.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+    resp = import_on_page(pages, str(path), world.campaign.id)
+    assert resp.status_code == 415 and ".xlsx" in resp.text
+    assert count(Job) == 0
 
 
 def test_upload_page_is_for_registrars_and_template_for_everyone(pages, world):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select, text
 
-from tests.support.pages import csrf_token, login
+from tests.support.pages import csrf_token, import_on_page, login
 from tests.support.sheets import finding_row as _row
 from tests.support.sheets import write_csv, write_xlsx
 from tracker.extensions import db
@@ -105,12 +105,17 @@ def test_an_import_job_with_wrong_rows_lists_them_by_row_in_the_readers_language
     assert not os.path.exists(kept)
 
 
-def test_a_small_file_is_imported_while_the_clerk_waits(client, world, config, tmp_path):
+def test_a_small_file_on_the_page_goes_to_a_job_too(client, world, config, tmp_path):
+    """SPEC §6: the pages run every import as a job (the API imports a small file while its
+    client waits)."""
     config(TRACKER_IMPORT_JOB_ROWS=3)
     login(client, "reg")
-    resp = _page_upload(client, write_csv(str(tmp_path / "l.csv"), _rows(3)), world.campaign.id)
-    assert resp.status_code == 200 and 'data-testid="import-done"' in resp.text
-    assert _issues() == 3 and db.session.scalar(select(func.count()).select_from(Job)) == 0
+    resp = _page_upload(client, write_csv(str(tmp_path / "l.csv"), _rows(1)), world.campaign.id)
+    assert resp.status_code == 303 and re.fullmatch(r"/jobs/\d+", resp.headers["Location"])
+    assert _issues() == 0 and db.session.scalar(select(func.count()).select_from(Job)) == 1
+    assert service.work(once=True) == 1
+    assert 'data-testid="import-done"' in client.get(resp.headers["Location"]).text
+    assert _issues() == 1
 
 
 def test_the_api_answers_202_for_a_big_file_and_201_for_a_small_one(api, world, config,
@@ -138,7 +143,7 @@ def test_dry_run_checks_every_row_and_saves_nothing(api, client, world, tmp_path
     assert resp.get_json()["dry_run"] is True and resp.get_json()["created"] == 3
     assert _issues() == 0
     login(client, "reg")
-    page = _page_upload(client, path, world.campaign.id, dry_run="1")
+    page = import_on_page(client, path, world.campaign.id, dry_run="1")
     assert page.status_code == 200 and 'data-testid="import-checked"' in page.text
     assert _issues() == 0
 

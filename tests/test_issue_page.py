@@ -11,11 +11,12 @@ import re
 import time
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
-from tests.support.pages import csrf_token, login, post_form
+from tests.support.pages import csrf_token, import_on_page, login, post_form
 from tests.support.sheets import finding_row, write_csv
 from tracker.extensions import db
 from tracker.issues import service as issues
@@ -278,13 +279,10 @@ def test_the_withdrawal_refusal_in_english_and_tibetan(api: Any, world: Any, mak
 
 
 def _import(client: FlaskClient, world: Any, path: str) -> Any:
-    page = client.get("/imports")
-    with open(path, "rb") as fh:
-        return client.post("/imports", data={
-            "csrf_token": csrf_token(page.text), "campaign_id": str(world.campaign.id),
-            "file": (fh, os.path.basename(path))}, content_type="multipart/form-data")
+    return import_on_page(client, path, world.campaign.id)
 
 
+@pytest.mark.commits  # the import runs as a job, which reports on a connection of its own
 def test_the_import_links_each_new_finding_and_the_ledger_of_them(
         client: FlaskClient, world: Any, make: Any, tmp_path: Any) -> None:
     make.issue(world.centre, world.officer, world.campaign, world.category, title="早已登记")
@@ -296,7 +294,7 @@ def test_the_import_links_each_new_finding_and_the_ledger_of_them(
     assert resp.status_code == 200
     new = db.session.scalars(select(Issue.id).where(Issue.title.in_(
         ["窗口授权不到位", "群众办事来回跑"])).order_by(Issue.id)).all()
-    done = resp.text.split('data-testid="import-done"')[1].split('data-testid="import-form"')[0]
+    done = resp.text.split('data-testid="import-done"')[1].split('data-testid="import-again"')[0]
     assert len(new) == 2
     for issue_id in new:
         assert f'href="/issues/{issue_id}"' in done and f"#{issue_id}<" in done
@@ -308,6 +306,7 @@ def test_the_import_links_each_new_finding_and_the_ledger_of_them(
     assert "早已登记" not in listed  # only what this import registered
 
 
+@pytest.mark.commits
 def test_each_import_error_names_its_row_and_the_title_given_there(
         client: FlaskClient, world: Any, tmp_path: Any) -> None:
     path = write_csv(str(tmp_path / "错误.csv"), [
@@ -317,7 +316,7 @@ def test_each_import_error_names_its_row_and_the_title_given_there(
     ])
     login(client, "reg")
     resp = _import(client, world, path)
-    assert resp.status_code == 422
+    assert 'data-testid="import-failed"' in resp.text
     rows = re.findall(r"<tr><td>(第 \d+ 行)</td><td>([^<]*)</td>",
                       resp.text.split('data-testid="import-errors"')[1])
     assert ("第 3 行", "群众办事来回跑") in rows and ("第 4 行", "排队等待时间长") in rows

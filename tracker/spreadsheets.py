@@ -340,6 +340,12 @@ def cell_text(value: Any) -> str:
     return text_rules.trim(str(value))
 
 
+def kind_of(path: str, filename: str) -> str:
+    """The file's kind, "xlsx" or "csv", from its content and name; 415 otherwise (before an
+    upload is queued for a job, so that a wrong file is refused at once)."""
+    return _sniff(path, filename)
+
+
 def _sniff(path: str, filename: str) -> str:
     """The file's kind from its content and name: "xlsx" or "csv"; 415 otherwise."""
     with open(path, "rb") as fh:

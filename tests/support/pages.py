@@ -55,3 +55,27 @@ def post_form(client: FlaskClient, page_path: str, action: str, data: dict[str, 
 def page_client(app: Flask) -> PageClient:
     """A new page session on ``app``: its own cookies (a second browser, another user)."""
     return PageClient(app, app.response_class, use_cookies=True)
+
+
+def import_on_page(client: FlaskClient, path: str, campaign_id: int, **form: Any) -> Any:
+    """Upload a spreadsheet on the import page, as a clerk does, and let a worker run the job
+    the page queues (the pages run every import as a job, SPEC §6): the job's page once the
+    job has ended, or the import page's own answer when it refused the upload.  The test
+    must commit for real (``pytest.mark.commits``): the job reports from a connection of its
+    own."""
+    import io
+    import os
+
+    from tracker.jobs import service
+
+    page = client.get("/imports")
+    with open(path, "rb") as fh:
+        answer = client.post("/imports", data={
+            "csrf_token": csrf_token(page.text), "campaign_id": str(campaign_id),
+            "file": (io.BytesIO(fh.read()), os.path.basename(path)), **form},
+            content_type="multipart/form-data")
+    if answer.status_code != 303:
+        return answer
+    assert re.fullmatch(r"/jobs/\d+", answer.headers["Location"]), answer.headers["Location"]
+    assert service.work(once=True) == 1
+    return client.get(answer.headers["Location"])

@@ -9,16 +9,16 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from tracker import spreadsheets
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.issues.imports.api import (
     checked_upload,
     import_jobs,
-    runs_as_job,
     saved,
     template_response,
 )
-from tracker.issues.imports.service import ImportFailed, import_findings
+from tracker.issues.imports.service import ImportFailed, import_findings, require_campaign
 from tracker.issues.models import Campaign
 from tracker.issues.schemas import MAX_ID_FILTER
 from tracker.issues.service import require_registrar
@@ -42,9 +42,11 @@ def upload_form() -> tuple[str, int]:
 
 @login_required
 def upload() -> tuple[str, int] | Response:
-    """Import the uploaded spreadsheet: all rows or none, every wrong row listed.  A big file
-    (more rows than ``TRACKER_IMPORT_JOB_ROWS``) goes to a job, whose page shows a progress
-    bar and then this page's result."""
+    """Import the uploaded spreadsheet: all rows or none, every wrong row listed.  Every file
+    goes to a job (SPEC §6: the pages run every import as a job), whose page shows a
+    progress bar and then this page's result; only an incomplete form, or a file that is no
+    spreadsheet, is answered here.
+    (Without the jobs package, the import runs while the clerk waits.)"""
     user = actor()
     require_registrar(user)
     upload = request.files.get("file")
@@ -54,7 +56,10 @@ def upload() -> tuple[str, int] | Response:
         assert upload is not None and upload.filename  # checked_upload says so
         filename = os.path.basename(upload.filename)
         with saved(upload) as path:
-            if runs_as_job(path, filename):
+            if import_jobs:
+                # Refused at once, not on the job's page: a wrong file or campaign.
+                spreadsheets.kind_of(path, filename)
+                require_campaign(campaign_id)
                 job = import_jobs[0].queue(user, path, filename, campaign_id, dry_run)
                 target = url_for("jobs.job_page", job_id=job.id)
                 db.session.commit()
