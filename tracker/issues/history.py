@@ -4,8 +4,9 @@ Every event carries ``prev_hash`` (the ``hash`` of the issue's previous event, N
 first) and ``hash``, the SHA-256 of ``canonical(...)``: a JSON text of the previous hash, the
 issue, kind, actor, time, changes and comment, with sorted keys and no spaces, so that the same
 event always gives the same bytes.  The issue keeps the hash of its latest event (written by
-an insert trigger).  The chain is built in ``issues.service.record_many``, the one place events
-are written; the database refuses UPDATE and DELETE of events (triggers, ``APPEND_ONLY_DDL``).
+an insert trigger).  The chain is built by ``issues.events.event_row``, the one home of an
+event's values (``record_many`` for changes, ``record_rows`` for an import's rows in bulk); the
+database refuses UPDATE and DELETE of events (triggers, ``APPEND_ONLY_DDL``).
 
 ``verify`` recomputes every chain and names the first break: a row changed (its hash no longer
 matches), deleted or reordered (the next row's ``prev_hash`` no longer names the row before it),

@@ -6,11 +6,12 @@ username, or when a word is its number (``17``, ``#17``).  Chinese words are fou
 longer text, Tibetan words are one or more syllables, Latin words match case-insensitively.
 
 The text is indexed in ``issue_search``, one row per issue, written in the transaction of every
-change (a flush listener below): ``tokens`` (bigrams and single characters of CJK runs,
-Tibetan syllables split at the tsheg, Latin and digit words whole) and ``body`` (the four texts,
-normalised).  PostgreSQL answers the tokens from a GIN index over their ``tsvector``; SQLite
-from an FTS5 table kept by triggers (migration 0019).  A word is looked up by its tokens, then
-confirmed by ``LIKE`` on the candidates' body, so the index narrows and the text decides.
+change (a flush listener below; an import's rows in bulk through the same ``write_rows``):
+``tokens`` (bigrams and single characters of CJK runs, Tibetan syllables split at the tsheg,
+Latin and digit words whole) and ``body`` (the four texts, normalised).  PostgreSQL answers
+the tokens from a GIN index over their ``tsvector``; SQLite from an FTS5 table kept by
+triggers (migration 0019).  A word is looked up by its tokens, then confirmed by ``LIKE`` on
+the candidates' body, so the index narrows and the text decides.
 
 The owner's name is not in the tokens: a word is looked up among the users first (10,000 at
 most, one short statement) and, when it names someone, adds that person's issues through the
