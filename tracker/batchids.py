@@ -11,10 +11,11 @@ until we commit; they are the ids SQLite itself would have given (no AUTOINCREME
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 
 from tracker.extensions import db
 
@@ -52,6 +53,44 @@ def reserve_ids(connection: Any, table: Any, count: int) -> list[int]:
         return sorted(int(i) for i in drawn)
     largest = connection.scalar(select(func.max(table.c.id))) or 0
     return list(range(largest + 1, largest + count + 1))
+
+
+def insert_rows(connection: Any, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in one statement, however
+    many: on SQLite one executemany; on PostgreSQL one ``INSERT … SELECT unnest(…)`` with an
+    array per column (psycopg's executemany sends one INSERT per row: at 10,000 rows its round
+    trips, and a statement trigger run once a row, were most of an import's write)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    from sqlalchemy import JSON, Text, bindparam, cast
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    names = list(rows[0])
+    columns: list[Any] = []
+    for name in names:
+        column = table.c[name]
+        values = [row[name] for row in rows]
+        if isinstance(column.type, JSON):
+            texts = [None if v is None else json.dumps(v) for v in values]
+            columns.append(cast(func.unnest(bindparam(f"a_{name}", texts, type_=ARRAY(Text))),
+                                column.type))
+        else:
+            columns.append(func.unnest(bindparam(f"a_{name}", values,
+                                                 type_=ARRAY(column.type))))
+    connection.execute(insert(table).from_select(names, select(*columns)))
+
+
+def confirm_ids(connection: Any, table: Any, ids: list[int]) -> list[int]:
+    """The ids to write rows with that ``reserve_ids`` gave in an earlier transaction (so
+    that the rows could be made before the write): on PostgreSQL the same, the sequence gave
+    them for good; on SQLite the ids after the table's largest now, under the write lock:
+    the same unless rows were added meanwhile (then the caller makes its rows again)."""
+    if connection.dialect.name == "postgresql":
+        return ids
+    return reserve_ids(connection, table, len(ids))
 
 
 class Row(dict[str, Any]):

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.batchids import Row, assign_ids, reserve_ids
+from tracker.batchids import Row, assign_ids, insert_rows, reserve_ids
 from tracker.extensions import db
 from tracker.issues import history
 from tracker.issues.models import (
@@ -106,7 +106,7 @@ def record_rows(connection: Any, events: list[dict[str, Any]],
     ids = reserve_ids(connection, Event.__table__, len(events))
     rows = [Row(row, id=event_id) for row, event_id in zip(events, ids, strict=True)]
     if rows:
-        connection.execute(insert(Event), rows)  # the trigger writes each issue's head
+        insert_rows(connection, Event.__table__, rows)  # the trigger writes the heads
     for row in rows:
         issues[row["issue_id"]]["history_hash"] = row["hash"]
     _announce(rows, issues)

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Table, and_, exists, insert, select
+from sqlalchemy import ColumnElement, Table, and_, exists, select
 
-from tracker.batchids import Row, assign_ids, reserve_ids
+from tracker.batchids import Row, assign_ids, confirm_ids, insert_rows, reserve_ids
 from tracker.errors import Conflict, DomainError
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -301,44 +301,57 @@ def _created_changes(issue: Any) -> dict[str, Any]:
 @dataclass
 class Prepared:
     """Checked findings made into the rows they will be, before the write (on SQLite: before
-    the write lock), so that the write is a few bulk statements: each issue's columns but
-    its id (``issue_row``, its warning window worked out) and its search index row."""
+    the write lock), so that the write is a few bulk statements: each issue's columns
+    (``issue_row``, its warning window worked out, its id), its search index row and its
+    "created" event sealed into its new chain."""
 
     actor: User
     now: datetime
+    ids: list[int]
     issues: list[Row]
     search: list[dict[str, Any]]
+    events: list[dict[str, Any]]
 
 
 def prepare_registrations(actor: User, clean: list[dict[str, Any]]) -> Prepared:
-    """The rows of findings checked by ``checked_registrations``, ready to write."""
+    """The rows of findings checked by ``checked_registrations``, ready to write, with the
+    ids ``batchids.reserve_ids`` gives them now (confirmed by the write)."""
     now = utcnow()
     rows = [Row(issue_row(values, actor, now)) for values in clean]
     light.fill_warn_from(rows, lambda campaign_id: db.session.get(Campaign, campaign_id))
     index = [search.index_row(0, [row[f] for f in search.FIELDS]) for row in rows]
-    return Prepared(actor, now, rows, index)
+    ids = reserve_ids(db.session.connection(), ISSUES, len(rows))
+    return _numbered(Prepared(actor, now, [], rows, index, []), ids)
+
+
+def _numbered(prepared: Prepared, ids: list[int]) -> Prepared:
+    """``prepared`` with these ids, and its events sealed for them (an event's hash covers
+    its issue's id)."""
+    for row, issue_id, found in zip(prepared.issues, ids, prepared.search, strict=True):
+        row["id"] = found["issue_id"] = issue_id
+    prepared.ids = ids
+    prepared.events = [event_row(row["id"], "created", prepared.actor, _created_changes(row),
+                                 "", prepared.now, None) for row in prepared.issues]
+    return prepared
 
 
 def write_registrations(prepared: Prepared) -> list[int]:
     """Write prepared findings in the caller's transaction as bulk statements whose number
     does not grow with the rows: the issues, their search rows, the kept counts, and their
-    "created" events sealed into new chains, announced as ``record_many`` announces (spans,
-    notices, the webhooks' outbox).  What the session's flush listeners do for one issue is
-    done here by the same functions for the batch.  The new ids, in the rows' order."""
+    "created" events, announced as ``record_many`` announces (spans, notices, the webhooks'
+    outbox).  What the session's flush listeners do for one issue is done here by the same
+    functions for the batch.  The new ids, in the rows' order."""
     connection = db.session.connection()
+    ids = confirm_ids(connection, ISSUES, prepared.ids)
+    if ids != prepared.ids:  # SQLite: issues were registered meanwhile; number them again
+        prepared = _numbered(prepared, ids)
     rows = prepared.issues
-    ids = reserve_ids(connection, ISSUES, len(rows))
-    for row, issue_id, found in zip(rows, ids, prepared.search, strict=True):
-        row["id"] = found["issue_id"] = issue_id
     if not rows:
         return ids
-    connection.execute(insert(ISSUES), rows)
+    insert_rows(connection, ISSUES, rows)
     search.write_rows(connection, prepared.search, new=True)
     counts.add_changes(connection, [(None, row) for row in rows])
-    record_rows(connection, [
-        event_row(row["id"], "created", prepared.actor, _created_changes(row), "",
-                  prepared.now, None)
-        for row in rows], {row["id"]: row for row in rows})
+    record_rows(connection, prepared.events, {row["id"]: row for row in rows})
     return ids
 
 

@@ -37,7 +37,6 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     literal,
     literal_column,
     or_,
@@ -49,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tracker.batchids import insert_rows
 from tracker.extensions import Model, db
 from tracker.issues.models import Issue
 from tracker.owners.models import User
@@ -241,7 +241,7 @@ def write_rows(connection: Any, rows: Iterable[dict[str, Any]], *, new: bool = F
         for start in range(0, len(ids), 1000):
             connection.execute(delete(IssueSearch).where(
                 IssueSearch.issue_id.in_(ids[start:start + 1000])))
-    connection.execute(insert(IssueSearch), rows)
+    insert_rows(connection, IssueSearch.__table__, rows)
 
 
 def reindex(connection: Any, issue_ids: Iterable[int]) -> None:

@@ -21,9 +21,9 @@ from email.message import EmailMessage
 from typing import Any, cast
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Table, exists, insert, select
+from sqlalchemy import Table, exists, select
 
-from tracker.batchids import reserve_ids
+from tracker.batchids import insert_rows, reserve_ids
 from tracker.extensions import db
 from tracker.issues.models import Event, Extension, Issue
 from tracker.notify import claims, mail
@@ -150,15 +150,15 @@ def on_events_recorded(sender: Any = None, *, events: Sequence[Any],
         return
     connection = db.session.connection()
     ids = reserve_ids(connection, NOTICES, len(notices))
-    connection.execute(insert(NOTICES), [{**n, "id": i} for n, i in zip(notices, ids,
-                                                                       strict=True)])
-    connection.execute(insert(NOTICE_ITEMS), [{**item, "notification_id": i}
-                                              for named, i in zip(items, ids, strict=True)
-                                              for item in named])
+    insert_rows(connection, NOTICES, [{**n, "id": i} for n, i in zip(notices, ids,
+                                                                     strict=True)])
+    insert_rows(connection, NOTICE_ITEMS, [{**item, "notification_id": i}
+                                           for named, i in zip(items, ids, strict=True)
+                                           for item in named])
     mails = [{"notification_id": i, "recipient_id": n["user_id"], "attempts": 0}
              for n, i, m in zip(notices, ids, mailed, strict=True) if m]
     if mails:
-        connection.execute(insert(NOTICE_MAILS), mails)
+        insert_rows(connection, NOTICE_MAILS, mails)
 
 
 def _batched(told: Sequence[tuple[Event, Issue, str, list[int]]]

@@ -292,6 +292,11 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
     marker = database.read_only.set(True)
     try:
         checked = _check_rows(path, campaign_id, actor, report, progress)
+        # The rows to write are made here, outside the write that follows (on SQLite: before
+        # its lock): columns, search tokens, events sealed into their chains.
+        prepared = None
+        if not (dry_run or report.errors or report.rows == 0):
+            prepared = issues.prepare_registrations(actor, [v for _n, v, _w in checked.checked])
         db.session.commit()  # the reading transaction ends; nothing was written
     except BaseException:
         db.session.rollback()
@@ -303,8 +308,8 @@ def import_findings(path: str, filename: str, campaign_id: int, actor: User, *,
     if report.rows == 0:
         raise Invalid(_l("The file has a header row but no findings."),
                       errors={"file": [_l("No rows below the header.")]})
-    if not dry_run:
-        checked.write()
+    if prepared is not None:
+        checked.write(prepared)
     report.created = report.rows - len(report.skipped)
     return report
 
@@ -398,17 +403,16 @@ class _Batch:
             self.checked.extend((n, values, w) for (n, _v, w), values in
                                 zip(candidates, clean, strict=True))
 
-    def write(self) -> None:
-        """Register the checked rows in the caller's transaction: their rows are made first
-        (``issues.prepare_registrations``, before SQLite's write lock), then written as a
-        few bulk statements (``issues.write_registrations``), so that other users' writes
-        wait only for that short transaction.  Once it holds the write lock, the import
+    def write(self, prepared: issues.Prepared) -> None:
+        """Register the checked rows, made into ``prepared`` while they were read (before
+        SQLite's write lock), in the caller's transaction as a few bulk statements
+        (``issues.write_registrations``), so that other users' writes wait only for that
+        short transaction.  Once it holds the write lock, the import
         reads again what its check rested on (``RegistrationMemo.grounds``): when anything
         changed meanwhile (an owner deactivated, an org moved), every row is checked again
         under the lock; a title registered meanwhile meets the unique constraint, and then
         too.  A row refused then fails the import as a row error (``ImportFailed``) and
         nothing is written."""
-        prepared = issues.prepare_registrations(self.actor, [v for _n, v, _w in self.checked])
         savepoint = db.session.begin_nested()  # the write transaction begins here
         try:
             if self.memo.grounds(self.actor) != self.grounds:

@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tracker.batchids import reserve_ids
+from tracker.batchids import insert_rows, reserve_ids
 from tracker.extensions import db
 from tracker.issues.deadlines.schemas import ExtensionSchema
 from tracker.issues.evidence.schemas import EvidenceSchema
@@ -94,13 +94,13 @@ def _write(entries: list[tuple[str, Issue, datetime, dict[str, Any]]],
     now = utcnow()
     connection = db.session.connection()
     ids = reserve_ids(connection, MESSAGES, len(messages))
-    connection.execute(insert(MESSAGES), [{**m, "id": i} for m, i in zip(messages, ids,
-                                                                           strict=True)])
+    insert_rows(connection, MESSAGES, [{**m, "id": i} for m, i in zip(messages, ids,
+                                                                       strict=True)])
     rows = [{"message_id": message_id, "webhook_id": hook_id, "status": "pending",
              "attempt": 0, "next_attempt_at": now, "created_at": now}
             for message_id, subscribers in zip(ids, targets, strict=True)
             for hook_id in subscribers]
-    connection.execute(insert(DELIVERIES), rows)
+    insert_rows(connection, DELIVERIES, rows)
     return len(rows)
 
 
