@@ -73,7 +73,7 @@ def test_a_big_import_from_the_page_shows_its_progress_then_its_result(
     from tracker.extensions import db
     from tracker.issues.models import Issue
 
-    config(TRACKER_IMPORT_JOB_ROWS=3)  # a job from four rows on, so the test stays quick
+    config(TRACKER_IMPORT_JOB_ROWS=3)  # the page makes a job of any file; the API from 4 rows
     path = write_xlsx(str(tmp_path / "台账.xlsx"),
                       [finding_row(n, f"窗口无藏文标识第{n}处") for n in range(1, 7)])
     owners.update_user(world.registrar, world.registrar, locale=locale)

@@ -236,3 +236,53 @@ def test_the_write_is_one_short_transaction_whatever_the_rows(world, tmp_path):
     assert [s for t in big[:-1] for s in t if s.lstrip().upper().startswith(writes)] == []
     assert sum(s.lstrip().upper().startswith("INSERT") for s in write) >= 7
     assert db.session.scalar(select(func.count()).select_from(Issue)) == 1520
+
+
+# --- what changed between the check and the write ------------------------------------------
+
+
+def _rows_for(world: Any, n: int) -> list[list[Any]]:
+    return [finding_row(i, f"窗口问题第{i}项", owner=("off", "off2")[i % 2])
+            for i in range(1, n + 1)]
+
+
+def test_an_owner_deactivated_while_the_file_was_checked_fails_the_import(world, tmp_path):
+    """The write reads again what the check rested on; an owner deactivated meanwhile makes
+    every row checked again under the lock, and their rows are refused: nothing is saved."""
+    from sqlalchemy import update
+
+    from tracker.issues.imports.service import ImportFailed
+    from tracker.owners.models import User
+
+    path = write_csv(str(tmp_path / "l.csv"), _rows_for(world, 6))
+
+    def meanwhile(rows: int, total: int) -> None:
+        db.session.execute(update(User).where(User.id == world.officer2.id).values(active=False))
+
+    with pytest.raises(ImportFailed) as failed:
+        import_findings(path, "l.csv", world.campaign.id, world.registrar, progress=meanwhile)
+    db.session.rollback()
+    assert sorted(e.row for e in failed.value.report.errors) == [2, 4, 6]  # off2's rows
+    assert db.session.scalar(select(func.count()).select_from(Issue)) == 0
+
+
+def test_a_title_registered_while_the_file_was_checked_fails_the_import(world, tmp_path):
+    """A finding registered by someone else between the check and the write meets the
+    unique constraint: the rows are checked again and the import names the row; only the
+    other registration stays."""
+    from tracker.issues.imports.service import ImportFailed
+
+    path = write_csv(str(tmp_path / "l.csv"), _rows_for(world, 4))
+
+    def meanwhile(rows: int, total: int) -> None:
+        issues.register_issue(world.registrar, {
+            "campaign_id": world.campaign.id, "org_id": world.centre.id,
+            "category_id": world.category.id, "title": "窗口问题第3项",
+            "owner_id": world.officer.id, "starts_on": date(2018, 7, 7),
+            "due_on": date(2019, 1, 7)})
+
+    with pytest.raises(ImportFailed) as failed:
+        import_findings(path, "l.csv", world.campaign.id, world.registrar, progress=meanwhile)
+    db.session.rollback()
+    assert [e.row for e in failed.value.report.errors] == [4]
+    assert list(db.session.scalars(select(Issue.title))) == ["窗口问题第3项"]
