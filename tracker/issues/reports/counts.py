@@ -400,10 +400,11 @@ class Figures:
     urged: int = 0
 
 
-def kept_subtree_counts(parents: list[int], as_of: date,
-                        campaign_id: int | None = None) -> dict[tuple[int, int], Figures] | None:
+def kept_subtree_counts(parents: list[int], as_of: date, campaign_id: int | None = None,
+                        *, whole: bool = False) -> dict[tuple[int, int], Figures] | None:
     """``service.subtree_counts`` read from the kept table: per child of ``parents`` (its
-    subtree) and per parent (its own findings: its subtree less its children's), by category.
+    subtree) and per parent (its own findings: its subtree less its children's), by category;
+    with ``whole``, per parent (its whole subtree) alone.
     None when the table cannot answer for ``as_of`` (not today, or not rolled to today)."""
     if as_of != today():
         return None
@@ -412,7 +413,8 @@ def kept_subtree_counts(parents: list[int], as_of: date,
     grouped = (select(IssueCount.org_id, unit_parent.label("parent_id"), IssueCount.category_id,
                       *sums)
                .join(Org, Org.id == IssueCount.org_id)
-               .where(or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
+               .where(Org.id.in_(parents) if whole
+                      else or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
                .group_by(IssueCount.org_id, unit_parent, IssueCount.category_id))
     if campaign_id is not None:
         grouped = grouped.where(IssueCount.campaign_id == campaign_id)
@@ -426,7 +428,7 @@ def kept_subtree_counts(parents: list[int], as_of: date,
         return None
     raw: dict[tuple[int, int], list[int]] = {}
     children: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * len(FIGURES))
-    parent_set = set(parents)
+    parent_set = set() if whole else set(parents)
     for row in found:
         if row.org_id is None:
             continue  # the day alone: nothing counted
