@@ -9,7 +9,7 @@ the status spans up to two days before today (tracker/issues/reports/daily.py);
 ``trend_days`` lists the days kept.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0027
 Create Date: 2026-12-08 02:30:00
 
 """
@@ -22,7 +22,7 @@ from tracker.timeutil import today
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0020'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
