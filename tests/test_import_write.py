@@ -168,7 +168,8 @@ def test_an_import_leaves_the_ledger_as_registering_one_by_one_does(world, tmp_p
     kept = _kept_counts()
     counts.rebuild(db.session.connection(), today())
     assert kept == _kept_counts()
-    assert any(c[-2] for c in got["counts"])  # overdue findings are counted red
+    red = 2 + counts.FIGURES.index("overdue")  # after the org and the category
+    assert any(c[red] for c in got["counts"])  # overdue findings are counted red
 
 
 _HEADERS = ["序号", "单位", "问题类别", "问题", "问题描述", "原因分析", "整改措施", "责任人",
