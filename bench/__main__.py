@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if "history" in settings.only:
             results += history.run(settings, kind)  # its own small ledger
         if "imports" in settings.only:
-            results += imports.run(settings, kind)  # its own small ledger
+            results += imports.run(settings, kind)  # a scratch ledger of the run's shape
         if "users" in settings.only:
             results += users.run(settings, kind)  # its own small ledger
         if settings.only and not set(settings.only) - {"history", "imports", "users"}:
