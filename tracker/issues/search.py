@@ -7,10 +7,15 @@ longer text, Tibetan words are one or more syllables, Latin words match case-ins
 
 The text is indexed in ``issue_search``, one row per issue, written in the transaction of every
 change (a flush listener below): ``tokens`` (bigrams and single characters of CJK runs,
-Tibetan syllables split at the tsheg, Latin and digit words whole) and ``body`` (the four texts,
-normalised).  PostgreSQL answers the tokens from a GIN index over their ``tsvector``; SQLite
-from an FTS5 table kept by triggers (migration 0019).  A word is looked up by its tokens, then
-confirmed by ``LIKE`` on the candidates' body, so the index narrows and the text decides.
+Tibetan syllables split at the tsheg, Latin and digit words whole), ``body`` (the four texts,
+normalised) and ``scope`` (a token ``§<id>`` for the issue's org and every org above it, read
+from the org closure by the statement that writes the row).  PostgreSQL answers the tokens and
+the scope from one GIN index over a stored ``tsvector`` of both (``vector``, a generated column:
+migration 0025); SQLite from an FTS5 table over both kept by triggers.  A search asks the index
+for the word's tokens and the reader's scope together, so the index itself keeps a prefecture's
+matches from the rest of the country's; where the tokens cannot decide (a word of three Chinese
+characters is found by its pairs, which may stand apart) ``LIKE`` on the candidates' body
+confirms the word.  A search counts its matches up to COUNT_LIMIT only.
 
 The owner's name is not in the tokens: a word is looked up among the users first (10,000 at
 most, one short statement) and, when it names someone, adds that person's issues through the
@@ -25,12 +30,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     ForeignKey,
+    Integer,
+    ScalarSelect,
     Select,
     String,
     Text,
     and_,
+    bindparam,
     cast,
     column,
     delete,
@@ -50,15 +59,22 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.extensions import Model, db
 from tracker.issues.models import Issue
-from tracker.owners.models import User
+from tracker.owners.models import OrgClosure, User
 from tracker.text import ascii_int
 
 #: The fields whose words are indexed, in the order the body holds them.
 FIELDS = ("title", "description", "cause", "measures")
 #: Longest token kept (a Latin "word" of a pasted URL; PostgreSQL's lexemes are bounded).
 MAX_TOKEN = 60
+#: Marks an org's scope token (see ``scope_token``).
+SCOPE_MARK = "§"
 #: The largest issue number a word may be (the id column is a 32-bit integer).
 MAX_ID = 2_147_483_647
+#: A search counts its matches up to this many, no further: a common word matches a good
+#: part of the ledger, and counting every match cost more than finding the page (at 100,000
+#: issues a prefecture's ``窗口`` matches 23,255).  Past it the list says "more than 1,000"
+#: (``total_exact`` false in ``X-Pagination``); the pages past it are still served.
+COUNT_LIMIT = 1000
 
 
 class IssueSearch(Model):
@@ -70,7 +86,13 @@ class IssueSearch(Model):
                                           primary_key=True)
     tokens: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    #: ``scope_tokens`` of the issue's org (migration 0025).
+    scope: Mapped[str] = mapped_column(Text)
 
+
+#: PostgreSQL's stored ``tsvector`` of the tokens (migration 0025: a generated column, so the
+#: database writes it with the tokens; not mapped, SQLite has none).
+_VECTOR: ColumnClause[Any] = literal_column("issue_search.vector")
 
 #: SQLite's FTS5 table over ``issue_search.tokens`` (migration 0019; not a model: virtual).
 _FTS = table("issue_search_fts", column("rowid"))
@@ -149,10 +171,27 @@ def words(q: str) -> list[str]:
     return list(seen)
 
 
+def count_limit(q: str | None) -> int | None:
+    """How far a list filtered by ``q`` counts its matches: COUNT_LIMIT for a search, None
+    (every one) for a list without words."""
+    return COUNT_LIMIT if q and words(q) else None
+
+
 def _number(word: str) -> int | None:
     """The issue number ``word`` names (``17``, ``#17``), or None."""
     number = ascii_int(word.removeprefix("#"))
     return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def scope_token(org_id: int) -> str:
+    """The index token of an org's scope: an issue holds it when it lies in that org's
+    subtree.  ``§`` is no word character, so no text token is ever one."""
+    return f"{SCOPE_MARK}{org_id}"
+
+
+def scope_tokens(org_ids: Iterable[int]) -> str:
+    """The ``scope`` of an issue whose org has these ancestors (itself included)."""
+    return " ".join(scope_token(o) for o in sorted(set(org_ids)))
 
 
 def index_row(issue_id: int, texts: Sequence[str | None]) -> dict[str, Any]:
@@ -169,8 +208,7 @@ def _token_match(dialect: str, needed: list[tuple[str, bool]]) -> ColumnElement[
     """The index condition on ``issue_search``: it holds every one of ``needed``."""
     if dialect == "postgresql":
         terms = " & ".join(f"'{t}'" + (":*" if prefix else "") for t, prefix in needed)
-        vector = func.array_to_tsvector(func.string_to_array(IssueSearch.tokens, " "))
-        return vector.op("@@")(cast(literal(terms, String), TSQUERY))
+        return _VECTOR.op("@@")(cast(literal(terms, String), TSQUERY))
     # FTS5's phrases, all of them (a space between phrases means AND).
     terms = " ".join(f'"{t}"' + ("*" if prefix else "") for t, prefix in needed)
     return IssueSearch.issue_id.in_(
@@ -178,12 +216,28 @@ def _token_match(dialect: str, needed: list[tuple[str, bool]]) -> ColumnElement[
             literal(terms, String))))
 
 
-def _text_ids(dialect: str, text_words: list[str]) -> Select[Any]:
-    """The ids of issues whose texts hold every one of ``text_words``."""
+def decided_by_tokens(word: str) -> bool:
+    """Whether holding the tokens of ``word`` is holding ``word`` itself, so that no ``LIKE``
+    need confirm it: a word of one run (no separator inside or around it) that is one token
+    — one or two CJK characters (a pair is indexed only where the two stand together), one
+    Tibetan syllable, or one other word (its token, whole or as a prefix, contains it)."""
+    runs = list(_runs(word))
+    if len(runs) != 1 or runs[0][1] != word:
+        return False
+    kind, run = runs[0]
+    return len(run) <= 2 if kind == "c" else len(run) <= MAX_TOKEN
+
+
+def _text_ids(dialect: str, text_words: list[str], scope: int | None) -> Select[Any]:
+    """The ids of issues whose texts hold every one of ``text_words`` (in the subtree of
+    org ``scope``, when given: the index narrows to it, the caller's filters still apply)."""
     needed = [t for word in text_words for t in query_tokens(word)]
     stmt = select(IssueSearch.issue_id).where(
-        *[IssueSearch.body.contains(word, autoescape=True) for word in text_words])
+        *[IssueSearch.body.contains(word, autoescape=True) for word in text_words
+          if not (needed and decided_by_tokens(word))])
     if needed:
+        if scope is not None:
+            needed.append((scope_token(scope), False))
         stmt = stmt.where(_token_match(dialect, list(dict.fromkeys(needed))))
     return stmt
 
@@ -195,8 +249,11 @@ def _owners_named(word: str) -> list[int]:
         User.username.icontains(word, autoescape=True)))))
 
 
-def matches(q: str) -> ColumnElement[bool]:
+def matches(q: str, scope: int | None = None) -> ColumnElement[bool]:
     """WHERE clause on ``Issue``: the issues that hold every word of ``q`` (see the module).
+
+    ``scope``: an org whose subtree the caller keeps to anyway (the reader's scope or the
+    ``org_id`` filter): the index is asked for it with the words.
 
     Words that only text can match are looked up together, through one index condition;
     a word that names an owner or an issue number adds those issues to its own candidates.
@@ -213,14 +270,14 @@ def matches(q: str) -> ColumnElement[bool]:
         if not owner_ids and number is None:
             plain.append(word)
             continue
-        branches: list[Select[Any]] = [_text_ids(dialect, [word])]
+        branches: list[Select[Any]] = [_text_ids(dialect, [word], scope)]
         if owner_ids:
             branches.append(select(Issue.id).where(Issue.owner_id.in_(owner_ids)))
         if number is not None:
             branches.append(select(Issue.id).where(Issue.id == number))
         alternatives.append(Issue.id.in_(union(*branches)))
     clauses: list[ColumnElement[bool]] = (
-        [Issue.id.in_(_text_ids(dialect, plain))] if plain else [])
+        [Issue.id.in_(_text_ids(dialect, plain, scope))] if plain else [])
     clauses.extend(alternatives)
     return and_(*clauses)
 
@@ -228,8 +285,19 @@ def matches(q: str) -> ColumnElement[bool]:
 # --- keeping the index ----------------------------------------------------------------------
 
 
+def scope_of(issue_id: Any) -> ScalarSelect[Any]:
+    """The ``scope`` of the issue ``issue_id`` (a column or a parameter), from its org's
+    ancestors in the org closure: SQL, so that the statement writing a row reads it."""
+    return (select(func.aggregate_strings(
+        literal(SCOPE_MARK, String) + cast(OrgClosure.ancestor_id, String), " "))
+        .select_from(Issue).join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
+        .where(Issue.id == issue_id).scalar_subquery())
+
+
 def write_rows(connection: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """Replace the index rows of these issues (in the caller's transaction)."""
+    """Replace the index rows of these issues (in the caller's transaction): rows of
+    ``index_row`` (the issues already written), each with its scope read in the same
+    statement."""
     rows = list(rows)
     if not rows:
         return
@@ -237,7 +305,11 @@ def write_rows(connection: Any, rows: Iterable[dict[str, Any]]) -> None:
     for start in range(0, len(ids), 1000):
         connection.execute(delete(IssueSearch).where(
             IssueSearch.issue_id.in_(ids[start:start + 1000])))
-    connection.execute(insert(IssueSearch), rows)
+    issue_id = bindparam("issue_id", type_=Integer)
+    connection.execute(insert(IssueSearch).from_select(
+        ["issue_id", "tokens", "body", "scope"],
+        select(issue_id, bindparam("tokens", type_=Text), bindparam("body", type_=Text),
+               scope_of(issue_id))), rows)
 
 
 def reindex(connection: Any, issue_ids: Iterable[int]) -> None:
@@ -252,7 +324,8 @@ def reindex(connection: Any, issue_ids: Iterable[int]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _index_changed(session: Session, _context: Any) -> None:
-    """Index the issues this flush registered or whose texts it changed, in its transaction."""
+    """Index the issues this flush registered or whose texts or org it changed, in its
+    transaction."""
     rows = []
     for obj in (*session.new, *session.dirty):
         if not isinstance(obj, Issue) or obj.id is None:
@@ -265,8 +338,8 @@ def _index_changed(session: Session, _context: Any) -> None:
 
 
 def _texts_changed(issue: Issue) -> bool:
-    """Whether this flush changed one of the indexed texts of ``issue``."""
+    """Whether this flush changed one of the indexed texts of ``issue``, or its org."""
     from sqlalchemy import inspect
 
     state = inspect(issue)
-    return any(state.attrs[f].history.has_changes() for f in FIELDS)
+    return any(state.attrs[f].history.has_changes() for f in (*FIELDS, "org_id"))
