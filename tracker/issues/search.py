@@ -216,11 +216,15 @@ def _token_match(dialect: str, needed: list[tuple[str, bool]]) -> ColumnElement[
         query = bindparam("search_terms", terms, type_=String, unique=True,
                           literal_execute=True)
         return _VECTOR.op("@@")(cast(query, TSQUERY))
+    return IssueSearch.issue_id.in_(_fts_ids(needed))
+
+
+def _fts_ids(needed: list[tuple[str, bool]]) -> Select[Any]:
+    """SQLite: the ids of the issues whose index row holds every one of ``needed``."""
     # FTS5's phrases, all of them (a space between phrases means AND).
     terms = " ".join(f'"{t}"' + ("*" if prefix else "") for t, prefix in needed)
-    return IssueSearch.issue_id.in_(
-        select(_FTS.c.rowid).where(literal_column("issue_search_fts").op("MATCH")(
-            literal(terms, String))))
+    return select(_FTS.c.rowid).where(literal_column("issue_search_fts").op("MATCH")(
+        literal(terms, String)))
 
 
 def decided_by_tokens(word: str) -> bool:
@@ -239,14 +243,17 @@ def _text_ids(dialect: str, text_words: list[str], scope: int | None) -> Select[
     """The ids of issues whose texts hold every one of ``text_words`` (in the subtree of
     org ``scope``, when given: the index narrows to it, the caller's filters still apply)."""
     needed = [t for word in text_words for t in query_tokens(word)]
-    stmt = select(IssueSearch.issue_id).where(
-        *[IssueSearch.body.contains(word, autoescape=True) for word in text_words
-          if not (needed and decided_by_tokens(word))])
-    if needed:
-        if scope is not None:
-            needed.append((scope_token(scope), False))
-        stmt = stmt.where(_token_match(dialect, list(dict.fromkeys(needed))))
-    return stmt
+    confirm = [IssueSearch.body.contains(word, autoescape=True) for word in text_words
+               if not (needed and decided_by_tokens(word))]
+    if not needed:
+        return select(IssueSearch.issue_id).where(*confirm)
+    if scope is not None:
+        needed.append((scope_token(scope), False))
+    needed = list(dict.fromkeys(needed))
+    if dialect != "postgresql" and not confirm:
+        # The tokens decide: FTS5's ids as they are, without a lookup in issue_search each.
+        return _fts_ids(needed)
+    return select(IssueSearch.issue_id).where(*confirm, _token_match(dialect, needed))
 
 
 def _owners_named(word: str) -> list[int]:
