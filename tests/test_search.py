@@ -149,6 +149,10 @@ def test_every_registered_issue_has_its_index_row(ctx, world, make):
     row = rows[made["both"].id]
     assert {"导视", "视牌", "藏文", "导"} <= set(row.tokens.split())
     assert "政务大厅导视牌无藏文" in row.body
+    # Its scope: its own unit and every unit above it, none beside.
+    assert {search.scope_token(o.id) for o in (world.centre, world.county,
+                                               world.prefecture)} <= set(row.scope.split())
+    assert search.scope_token(world.other_centre.id) not in row.scope.split()
 
 
 def test_tokens_of_each_script():

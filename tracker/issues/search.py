@@ -299,11 +299,14 @@ def matches(q: str, scope: int | None = None) -> ColumnElement[bool]:
 # --- keeping the index ----------------------------------------------------------------------
 
 
-def scope_of(issue_id: Any) -> ScalarSelect[Any]:
+def scope_of(dialect: str, issue_id: Any) -> ScalarSelect[Any]:
     """The ``scope`` of the issue ``issue_id`` (a column or a parameter), from its org's
     ancestors in the org closure: SQL, so that the statement writing a row reads it."""
-    return (select(func.aggregate_strings(
-        literal(SCOPE_MARK, String) + cast(OrgClosure.ancestor_id, String), " "))
+    token = literal(SCOPE_MARK, String) + cast(OrgClosure.ancestor_id, String)
+    # The separator in the text (aggregate_strings renders it as a value bound at execution,
+    # which an executemany refuses).
+    aggregate = func.string_agg if dialect == "postgresql" else func.group_concat
+    return (select(aggregate(token, literal_column("' '")))
         .select_from(Issue).join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
         .where(Issue.id == issue_id).scalar_subquery())
 
@@ -323,7 +326,7 @@ def write_rows(connection: Any, rows: Iterable[dict[str, Any]]) -> None:
     connection.execute(insert(IssueSearch).from_select(
         ["issue_id", "tokens", "body", "scope"],
         select(issue_id, bindparam("tokens", type_=Text), bindparam("body", type_=Text),
-               scope_of(issue_id))), rows)
+               scope_of(connection.dialect.name, issue_id))), rows)
 
 
 def reindex(connection: Any, issue_ids: Iterable[int]) -> None:
