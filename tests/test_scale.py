@@ -717,3 +717,48 @@ def test_the_whole_country_summary_reads_the_kept_counts_not_the_ledger(
         summary()
     assert len(seen) == small
     assert not [s for s, _ in seen if re.search(r"\bFROM issues\b", s)], seen
+
+
+_LEDGER_READS = re.compile(r"\b(FROM|JOIN) (issues|issue_spans|urges)\b")
+
+
+def test_todays_ranking_reads_the_kept_counts_not_the_ledger(ledger: Ledger, api: Any) -> None:
+    """A prefecture's ranking of today: the kept counts (and the small orders table), the
+    same statements whatever the ledger's size, none over the issues, their spans or the
+    urges (it aggregated the prefecture's findings before)."""
+    def ranking() -> Any:
+        resp = api.get(f"/api/v1/reports/ranking?org_id={ledger.prefecture_id}",
+                       user=ledger.prefecture_supervisor)
+        assert resp.status_code == 200 and resp.get_json()
+        return resp
+
+    small = _count_statements(ranking)
+    _grow(SHAPE.issues)  # the generator builds the counts again, as the migration does
+    with statements() as seen:
+        ranking()
+    assert len(seen) == small
+    assert not [s for s, _ in seen if _LEDGER_READS.search(s)], seen
+
+
+def test_a_trend_of_kept_months_reads_the_kept_figures_not_the_ledger(ledger: Ledger,
+                                                                       api: Any) -> None:
+    """Twelve monthly points up to the last month's end the roll has kept (two days before
+    today at the latest): the kept figures, the same statements whatever the ledger's size,
+    none over the issues or their spans."""
+    last = date.fromisoformat(ledger.today) - timedelta(days=2)
+    last = last if (last + timedelta(days=1)).day == 1 else last.replace(day=1) - timedelta(
+        days=1)
+
+    def trend() -> Any:
+        resp = api.get(f"/api/v1/reports/trend?org_id={ledger.prefecture_id}&step=month"
+                       f"&points=12&to={last.isoformat()}", user=ledger.prefecture_supervisor)
+        assert resp.status_code == 200 and resp.get_json()
+        return resp
+
+    small = _count_statements(trend)
+    _grow(SHAPE.issues)  # the generator keeps the past days again, as the migration does
+    with statements() as seen:
+        body = trend().get_json()
+    assert len(seen) == small
+    assert not [s for s, _ in seen if _LEDGER_READS.search(s)], seen
+    assert sum(s["points"][-1]["total"] for s in body) > SHAPE.issues // 20
