@@ -11,7 +11,7 @@ SQLite's FTS5 table is made again over both columns (FTS5 tables take no new col
 Existing rows get their scope here, from the org closure.
 
 Revision ID: 0025
-Revises: 0027
+Revises: 0024
 Create Date: 2026-12-08 02:50:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0025'
-down_revision = '0027'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
