@@ -615,7 +615,10 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
     rng = random.Random(shape.seed * 1_000_003 + first_id)
     next_span = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM issue_spans"))
                     .scalar_one()) + 1
+    from tracker.issues.search import scope_tokens
+
     n = 0
+    scopes = {o.id: scope_tokens(a.id for a in o.line_up()) for o in world.orgs}
     # Issues and their status spans in step, a batch at a time (bounded memory).
     for batch in _batches(issue_rows(shape, world.orgs, world.campaigns, world.categories,
                                      rng, first_id=first_id, count=count)):
@@ -625,7 +628,7 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
             spans += span_rows(row, next_span)
             next_span = spans[-1][0] + 1
         bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
-        bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch))
+        bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch, scopes))
     reset_sequences(conn)
     # The summary's kept counts and the trend's kept past days, as migrations 0020 and
     # 0024 build them for an existing ledger.
@@ -637,17 +640,22 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
     return n
 
 
-#: The search index's columns (tracker/issues/search.py), one row per issue.
-SEARCH_COLUMNS = ("issue_id", "tokens", "body")
+#: The search index's columns (tracker/issues/search.py), one row per issue (PostgreSQL
+#: computes ``vector`` from them).
+SEARCH_COLUMNS = ("issue_id", "tokens", "body", "scope")
 
 
-def _search_rows(batch: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """The search index's rows of these generated issues, as the ledger writes them."""
+def _search_rows(batch: list[tuple[Any, ...]], scopes: dict[int, str],
+                 ) -> Iterator[tuple[Any, ...]]:
+    """The search index's rows of these generated issues, as the ledger writes them
+    (``scopes``: each org's ``scope_tokens``, from the same tree as the org closure)."""
     from tracker.issues.search import FIELDS, index_row
 
     at = [ISSUE_COLUMNS.index(f) for f in FIELDS]
+    org_at = ISSUE_COLUMNS.index("org_id")
     for row in batch:
         found = index_row(row[0], [row[i] for i in at])
+        found["scope"] = scopes[row[org_at]]
         yield tuple(found[c] for c in SEARCH_COLUMNS)
 
 

@@ -31,7 +31,9 @@ def run(settings: Settings, kind: str, url: str, ledger: Ledger) -> list[Result]
         if resp.status_code != 200:
             say(f"  skip search {q}: answered {resp.status_code}")
             continue
-        total = json.loads(resp.headers.get("X-Pagination", "{}")).get("total")
+        meta = json.loads(resp.headers.get("X-Pagination", "{}"))
+        # Past search.COUNT_LIMIT a search says "more than" (total_exact false).
+        total = f"{meta.get('total')}{'' if meta.get('total_exact', True) else '+'}"
         times = interleaved_medians({
             "search": lambda path=path: _get(client, path, token),
             "list": lambda: _get(client, base, token),

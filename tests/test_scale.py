@@ -583,7 +583,7 @@ def _search_plans(seen: list[tuple[str, Any]]) -> list[str]:
 
 def _uses_the_search_index(plan: str) -> bool:
     if db.engine.dialect.name == "postgresql":
-        return "ix_issue_search_tokens" in plan and not re.search(
+        return "ix_issue_search_vector" in plan and not re.search(
             r"Seq Scan on issue_search\b", plan)
     return "VIRTUAL TABLE INDEX" in plan and not re.search(r"\bSCAN issue_search\b(?!_)", plan)
 
@@ -598,6 +598,43 @@ def test_a_search_reads_the_issues_through_the_search_index(ledger: Ledger, api:
         plans = _search_plans(seen)
         assert plans, "no statement read the search index"
         assert all(_uses_the_search_index(plan) for plan in plans), "\n\n".join(plans)
+
+
+def test_a_search_asks_the_index_for_the_readers_scope_and_counts_to_a_bound(
+        ledger: Ledger, api: Any) -> None:
+    """The reader's scope (here the prefecture) is a token the index intersects with the
+    words' own, inside the index scan, and a common word's matches are counted up to
+    ``search.COUNT_LIMIT``, not to the last (窗口 is in most generated findings)."""
+    from tracker.issues import search
+
+    scope = search.scope_token(ledger.prefecture_id)
+    api.get(_search_path(ledger, "窗口"), user=ledger.prefecture_supervisor)
+    with statements() as seen:
+        resp = api.get(_search_path(ledger, "窗口"), user=ledger.prefecture_supervisor)
+    assert resp.status_code == 200
+    meta = json.loads(resp.headers["X-Pagination"])
+    assert meta["total"] == search.COUNT_LIMIT and meta["total_exact"] is False, meta
+    reads = [(s, p) for s, p in seen if "issue_search" in s]
+    assert reads
+    for statement, parameters in reads:
+        plan = _plan(statement, parameters)
+        if db.engine.dialect.name == "postgresql":
+            conds = [line for line in plan.splitlines() if "Index Cond" in line
+                     and "vector @@" in line]
+            assert conds and all(scope in line for line in conds), plan
+            # The words are in the statement's text, not a parameter: a plan psycopg
+            # prepares (from a statement's fifth use) still sees how common they are.
+            assert f"'{scope}'" in statement, statement
+        else:
+            # SQLite's plan shows no MATCH text: the scope is among the MATCH's phrases.
+            assert re.search(r"issue_search_fts MATCH", statement), statement
+            assert any(isinstance(v, str) and f'"{scope}"' in v
+                       for v in _values(parameters)), parameters
+        assert re.search(r"\bLIMIT\b", statement), statement  # the count is bounded
+
+
+def _values(parameters: Any) -> list[Any]:
+    return list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
 
 
 def test_search_statements_do_not_grow_with_the_ledger(ledger: Ledger, api: Any) -> None:

@@ -149,6 +149,10 @@ def test_every_registered_issue_has_its_index_row(ctx, world, make):
     row = rows[made["both"].id]
     assert {"导视", "视牌", "藏文", "导"} <= set(row.tokens.split())
     assert "政务大厅导视牌无藏文" in row.body
+    # Its scope: its own unit and every unit above it, none beside.
+    assert {search.scope_token(o.id) for o in (world.centre, world.county,
+                                               world.prefecture)} <= set(row.scope.split())
+    assert search.scope_token(world.other_centre.id) not in row.scope.split()
 
 
 def test_tokens_of_each_script():
@@ -158,3 +162,66 @@ def test_tokens_of_each_script():
     assert search.query_tokens("导视牌") == [("导视", False), ("视牌", False)]
     assert search.query_tokens("导") == [("导", False)]
     assert search.words("导视牌　藏文 导视牌") == ["导视牌", "藏文"]
+
+
+def test_a_moved_issue_is_found_in_its_new_scope_only(world, make, api):
+    """The index holds each issue's scope (its org and the orgs above it): moving the issue
+    to another county moves it in the index too, in the same change."""
+    made = _issues(make, world)
+    sign = made["sign"]
+    assert _found(api, world.other_registrar, "导视牌") == set()
+    resp = api.patch(f"/api/v1/issues/{sign.id}", user=world.supervisor,
+                     json={"org_id": world.other_centre.id,
+                           "owner_id": world.other_officer.id})
+    assert resp.status_code == 200, resp.get_json()
+    assert _found(api, world.other_registrar, "导视牌") == {sign.id}
+    assert _found(api, world.supervisor, "导视牌", org_id=world.county.id) == {
+        made["both"].id}
+    assert _found(api, world.supervisor, "导视牌") == {made["both"].id, sign.id}
+
+
+def test_a_unit_moved_to_another_county_takes_its_issues_scope_with_it(world, make, api):
+    """An admin moves a centre under the other county: its findings are then found by the
+    other county's registrar and within the other county, no more within the first one (the
+    index's scope follows the org tree in the move's transaction)."""
+    from tracker.owners import service as owners
+
+    made = _issues(make, world)
+    assert _found(api, world.supervisor, "导视牌", org_id=world.county.id) == {
+        made["both"].id, made["sign"].id}
+    owners.update_org(world.admin, world.centre, parent_id=world.other_county.id)
+    db.session.commit()
+    # The department below the centre moved with it, and so did its finding.
+    assert _found(api, world.supervisor, "导视牌", org_id=world.other_county.id) == {
+        made["both"].id, made["sign"].id}
+    assert _found(api, world.supervisor, "导视牌", org_id=world.county.id) == set()
+    assert _found(api, world.supervisor, "导视牌") == {made["both"].id, made["sign"].id}
+
+
+def test_a_search_counts_its_matches_up_to_a_bound_and_says_so(client, world, make, api,
+                                                              monkeypatch):
+    """A common word is not counted to its last match: past COUNT_LIMIT the list says "more
+    than" it (X-Pagination ``total_exact`` false, the page's "超过 … 项"), and the pages past
+    it are still served; below it the count is exact."""
+    import json
+
+    monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+    made = [make.issue(world.centre, world.officer, world.campaign, world.category,
+                       title=f"窗口排队时间长 {n}") for n in range(5)]
+    resp = api.get("/api/v1/issues", user=world.supervisor,
+                   query_string={"q": "窗口", "page_size": 2, "page": 3})
+    assert resp.status_code == 200
+    assert len(resp.get_json()) == 1  # the fifth match, past the bound
+    meta = json.loads(resp.headers["X-Pagination"])
+    assert meta["total"] == 3 and meta["total_exact"] is False and meta["total_pages"] == 2
+    exact = api.get("/api/v1/issues", user=world.supervisor,
+                    query_string={"q": f"窗口 #{made[0].id}"})
+    meta = json.loads(exact.headers["X-Pagination"])
+    assert meta["total"] == 1 and meta["total_exact"] is True
+    plain = api.get("/api/v1/issues", user=world.supervisor)
+    assert "total_exact" not in json.loads(plain.headers["X-Pagination"])  # not a search
+    login(client, "zhou")
+    page = client.get("/issues", query_string={"q": "窗口"}).text
+    assert "超过 3 项" in page and "共 3 项" not in page
+    page = client.get("/issues", query_string={"q": f"窗口 #{made[0].id}"}).text
+    assert "共 1 项" in page and "超过" not in page

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         public,
         reports,
         rules,
+        search,
         verify,
     )
     from tracker.issues import api as issues_api
@@ -48,6 +49,10 @@ def init_app(app: Flask) -> None:
         reason="extension_pending"))
     # Each issue's traffic-light warning window follows its deadline and campaign.
     light.init_listeners()
+    # The search index's scope follows the org tree when a unit moves.
+    from tracker.owners.service import subtree_moved
+
+    subtree_moved.connect(search.subtree_moved)
     for blp in issues_api.BLUEPRINTS:
         api.register_blueprint(blp)
     # The hot JSON pages read in autocommit on PostgreSQL (no BEGIN and ROLLBACK around them).

@@ -19,7 +19,7 @@ from sqlalchemy import Select, select
 from tracker import spreadsheets
 from tracker.errors import NotFound
 from tracker.extensions import db
-from tracker.issues import history, service
+from tracker.issues import history, search, service
 from tracker.issues.models import Campaign, Category, Event, Issue
 from tracker.issues.reports.export import export_ledger
 from tracker.issues.schemas import (
@@ -237,7 +237,8 @@ class Issues(MethodView):
             rows = service.issue_rows_after(user, stmt, args["sort"], args["after"],
                                             args["page_size"])
             return json_response([issue_dict(row, today) for row in rows])
-        rows, meta = service.issue_rows(stmt, args["sort"], args["page"], args["page_size"])
+        rows, meta = service.issue_rows(stmt, args["sort"], args["page"], args["page_size"],
+                                        count_limit=search.count_limit(args.get("q")))
         return json_response([issue_dict(row, today) for row in rows],
                              headers=pagination_header(meta))
 

@@ -81,11 +81,13 @@ APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
         "END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
         "FOR EACH ROW EXECUTE FUNCTION events_append_only()",
-        # Once per statement: a batch of 500 events updates its issues in one UPDATE.
+        # Once per statement: a batch of 500 events updates its issues in one UPDATE; only
+        # the heads that differ (an import writes its issues with their head already: 0026).
         "CREATE OR REPLACE FUNCTION events_head() RETURNS trigger AS $$ "
         "BEGIN UPDATE issues SET history_hash = n.hash FROM (SELECT DISTINCT ON (issue_id) "
         "issue_id, hash FROM new_events ORDER BY issue_id, id DESC) AS n "
-        "WHERE issues.id = n.issue_id; RETURN NULL; END; $$ LANGUAGE plpgsql",
+        "WHERE issues.id = n.issue_id AND issues.history_hash IS DISTINCT FROM n.hash; "
+        "RETURN NULL; END; $$ LANGUAGE plpgsql",
         "CREATE TRIGGER events_head AFTER INSERT ON events REFERENCING NEW TABLE AS new_events "
         "FOR EACH STATEMENT EXECUTE FUNCTION events_head()",
     ),
@@ -95,7 +97,8 @@ APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {
         "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
         "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
         "CREATE TRIGGER events_head AFTER INSERT ON events "
-        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id; END",
+        "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id "
+        "AND history_hash IS NOT NEW.hash; END",
     ),
 }
 DROP_APPEND_ONLY_DDL: dict[str, tuple[str, ...]] = {

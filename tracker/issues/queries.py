@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, literal, or_, select, tuple_
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
@@ -19,8 +19,8 @@ from tracker.issues.models import (
 )
 from tracker.issues.permissions import get_issue, may_close_clause, readable_clause
 from tracker.owners import service as owners
-from tracker.owners.models import User
-from tracker.paging import page_meta, page_offset
+from tracker.owners.models import Role, User
+from tracker.paging import count_upto, page_meta, page_offset
 
 SORTABLE = ("due_on", "id", "updated_at", "created_at", "status", "starts_on", "title")
 TEXT_FIELDS = ("title", "description", "cause", "measures")
@@ -66,8 +66,19 @@ def filter_issues(user: User, filters: dict[str, Any], as_of: date) -> Select[An
     if filters.get("awaiting") == "verification":
         stmt = stmt.where(Issue.status == Status.submitted, may_close_clause(user))
     if filters.get("q"):
-        stmt = stmt.where(search.matches(filters["q"]))
+        stmt = stmt.where(search.matches(filters["q"], _search_scope(user, filters)))
     return stmt.order_by(*sort_order(filters.get("sort") or "due_on"))
+
+
+def _search_scope(user: User, filters: dict[str, Any]) -> int | None:
+    """The org whose subtree a search keeps to anyway, asked of the search index with the
+    words: the ``org_id`` filter, else a registrar's or supervisor's own org (their scope,
+    ``readable_clause``); none for an admin's or an officer's whole reading."""
+    if filters.get("org_id") is not None:
+        return int(filters["org_id"])
+    if user.role in (Role.supervisor, Role.registrar) and user.org_id is not None:
+        return user.org_id
+    return None
 
 
 def _users_named(text: str, *, exact: bool = False) -> Select[Any]:
@@ -99,24 +110,24 @@ ISSUE_COLUMNS = (
 )
 
 
-def issue_rows(stmt: Select[Any], sort: str, page: int, page_size: int,
-               ) -> tuple[list[Any], dict[str, int]]:
+def issue_rows(stmt: Select[Any], sort: str, page: int, page_size: int, *,
+               count_limit: int | None = None) -> tuple[list[Any], dict[str, int]]:
     """One page of the ledger ``stmt`` selects, as rows of every issue column, with its
     pagination metadata: one statement for the page and its total.
 
     The page's ids come first from the same filters and order (what an index answers), the
     count rides along as a scalar subquery the database evaluates once, and rows are plain
     tuples rather than ORM objects (a third of the list request's cost, bench/README.md).
+    ``count_limit``: count no further than this (a search: ``search.count_limit``).
     """
     ids = stmt.with_only_columns(Issue.id).limit(page_size).offset(page_offset(page, page_size))
-    total = select(func.count()).select_from(
-        stmt.with_only_columns(Issue.id).order_by(None).subquery()).scalar_subquery()
+    total = count_upto(stmt.with_only_columns(Issue.id), count_limit).scalar_subquery()
     rows = db.session.execute(
         select(*ISSUE_COLUMNS, total.label("total_count"))
         .where(Issue.id.in_(ids.scalar_subquery())).order_by(*sort_order(sort))
     ).all()
     count = rows[0].total_count if rows else int(db.session.scalar(select(total)) or 0)
-    return list(rows), page_meta(count, page, page_size)
+    return list(rows), page_meta(count, page, page_size, limit=count_limit)
 
 
 def issue_rows_after(user: User, stmt: Select[Any], sort: str, after: int,

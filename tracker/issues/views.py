@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.issues import labels, rules
+from tracker.issues import labels, rules, search
 from tracker.issues import service as issues
 from tracker.issues.deadlines import service as extension_service
 from tracker.issues.evidence import service as evidence_service
@@ -332,7 +332,8 @@ def issue_list() -> Any:
                                     user, filters.get("org_id"))
     sort = filters.get("sort") or "due_on"
     rows, meta = paginate(filtered_issues(user, filters, as_of), page_number(), PAGE_SIZE,
-                          load=issues.page_loader(sort, *RELATIONS))
+                          load=issues.page_loader(sort, *RELATIONS),
+                          count_limit=search.count_limit(filters.get("q")))
     categories = db.session.scalars(select(Category).order_by(Category.code)).all()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     wide = user.role == Role.admin or (
