@@ -627,9 +627,12 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
         bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
         bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch))
     reset_sequences(conn)
-    # The summary's kept counts, as migration 0020 builds them for an existing ledger.
+    # Each issue's county and the summary's kept counts, as migrations 0023 and 0020 build
+    # them for an existing ledger.
+    from tracker.issues.counties import refill
     from tracker.issues.reports.counts import rebuild
 
+    refill(conn)
     rebuild(conn, shape.today)
     return n
 

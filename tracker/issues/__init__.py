@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         blueprint,
         calendar,
         cli,
+        counties,
         deadlines,
         demo,
         evidence,
@@ -48,6 +49,8 @@ def init_app(app: Flask) -> None:
         reason="extension_pending"))
     # Each issue's traffic-light warning window follows its deadline and campaign.
     light.init_listeners()
+    # And its county (the key of a county's pages) follows its org.
+    counties.init_listeners()
     for blp in issues_api.BLUEPRINTS:
         api.register_blueprint(blp)
     # The hot JSON pages read in autocommit on PostgreSQL (no BEGIN and ROLLBACK around them).
