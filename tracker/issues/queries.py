@@ -101,13 +101,11 @@ NARROWING = ("id", "status", "category_id", "campaign_id", "owner_id", "owner", 
              "light", "urged", "due_before", "due_after", "awaiting", "q")
 
 
-def kept_total(scope: Scope, filters: dict[str, Any]) -> ScalarSelect[Any] | None:
-    """The list's total from the kept counts when the list is a whole subtree and nothing
-    else narrows it; None when it must be counted."""
-    if not scope.whole_subtree or any(filters.get(name) not in (None, "", [], ())
-                                      for name in NARROWING):
-        return None
-    return _kept_total_of(scope.within)
+def counts_answer(scope: Scope, filters: dict[str, Any]) -> bool:
+    """Whether the kept counts give the list's total: the list is a whole subtree and
+    nothing else narrows it."""
+    return scope.whole_subtree and all(filters.get(name) in (None, "", [], ())
+                                       for name in NARROWING)
 
 
 def filter_issues(user: User, filters: dict[str, Any], as_of: date,
@@ -193,7 +191,7 @@ def issue_rows(stmt: Select[Any], sort: str, page: int, page_size: int,
     The page's ids come first from the same filters and order (what an index answers), the
     count rides along as a scalar subquery the database evaluates once, and rows are plain
     tuples rather than ORM objects (a third of the list request's cost, bench/README.md).
-    ``total``: the count when it is known otherwise (``kept_total``).
+    ``total``: the count when it is known otherwise.
     """
     ids = stmt.with_only_columns(Issue.id).limit(page_size).offset(page_offset(page, page_size))
     if total is None:
@@ -218,12 +216,12 @@ def issue_page(user: User, filters: dict[str, Any], as_of: date,
     """
     sort, page, page_size = filters["sort"], filters["page"], filters["page_size"]
     scope = scope_of(user, filters.get("org_id"))
-    total = kept_total(scope, filters)
-    if total is None:
+    if not counts_answer(scope, filters):
         return issue_rows(filter_issues(user, filters, as_of, scope), sort, page, page_size)
     rows = db.session.execute(_subtree_page(sort, scope.county), {
         "org": scope.within, "limit": page_size, "offset": page_offset(page, page_size)}).all()
-    count = rows[0].total_count if rows else int(db.session.scalar(select(total)) or 0)
+    count = rows[0].total_count if rows else int(
+        db.session.scalar(select(_kept_total_of(scope.within))) or 0)
     return list(rows), page_meta(count, page, page_size)
 
 
