@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 #: Bump when the generated data changes shape, so cached ledgers are rebuilt.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
 #: The one password every generated user has (hashed once).
 BENCH_PASSWORD = "bench-pass-1"
 BATCH = 10_000
@@ -627,13 +627,15 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
         bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
         bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch))
     reset_sequences(conn)
-    # Each issue's county and the summary's kept counts, as migrations 0023 and 0020 build
-    # them for an existing ledger.
+    # Each issue's county, the summary's kept counts and the trend's kept past days, as
+    # migrations 0023, 0020 and 0024 build them for an existing ledger.
     from tracker.issues.counties import refill
     from tracker.issues.reports.counts import rebuild
+    from tracker.issues.reports.daily import build_past
 
     refill(conn)
     rebuild(conn, shape.today)
+    build_past(conn, shape.today)
     return n
 
 

@@ -44,6 +44,10 @@ def test_demo_loads_the_seed_world(runner, ctx):
     assert _count(Campaign) == 2
     seed = _seed_campaign()
     assert seed.title == demo_data.CAMPAIGN["title"] and seed.day_basis == "calendar"
+    # Both rounds have a Tibetan title: a Tibetan reader's pages and documents name them in
+    # Tibetan (藏汉双语), not in Chinese.
+    titles_bo = [c.title_in("bo") for c in db.session.scalars(select(Campaign))]
+    assert all("\u0f00" <= t[0] <= "\u0fff" for t in titles_bo), titles_bo
     assert _count(Issue) == len(demo_data.FINDINGS) + len(demo_data.WORKING_FINDINGS)
     assert db.session.scalar(select(func.count()).where(Issue.campaign_id == seed.id)) == 33
     # The closure table knows every ancestor: 果洛州 sees all 36 orgs.

@@ -34,6 +34,10 @@ from tracker.timeutil import clock, today
 STEPS = st.lists(st.one_of(
     st.tuples(st.just("register"), st.integers(0, 3), st.integers(0, 1), st.integers(0, 1),
               st.integers(-12, 12)),
+    # Registered with an earlier registration day (a finding entered late): its history
+    # begins that day, before days the trend keeps.
+    st.tuples(st.just("register_past"), st.integers(0, 3), st.integers(0, 1),
+              st.integers(1, 40), st.integers(-12, 12)),
     st.tuples(st.sampled_from(["start", "submit", "close", "reject", "urge"]),
               st.integers(0, 40)),
     st.tuples(st.just("extend"), st.integers(0, 40), st.integers(1, 20)),
@@ -79,6 +83,12 @@ def _apply(s: dict[str, Any], step: tuple[Any, ...]) -> None:
         if kind == "register":
             org = s["orgs"][step[1]]
             make.issue(org, s["owners"][org.id], s["camps"][step[3]], s["cats"][step[2]],
+                       due_on=s["day"] + timedelta(days=step[4]))
+            return
+        if kind == "register_past":
+            org = s["orgs"][step[1]]
+            make.issue(org, s["owners"][org.id], s["camps"][step[2]], s["cats"][0],
+                       registered_on=s["day"] - timedelta(days=step[3]),
                        due_on=s["day"] + timedelta(days=step[4]))
             return
         if kind == "warn":

@@ -14,7 +14,7 @@ Create Date: 2026-12-07 23:50:00
 import sqlalchemy as sa
 from alembic import op
 
-from tracker.issues.reports.counts import rebuild
+from tracker.issues.reports.counts import FIGURES_0020, rebuild
 from tracker.timeutil import today
 
 # revision identifiers, used by Alembic.
@@ -41,7 +41,8 @@ def upgrade():
         sa.Column('day', sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_issue_counts_day')),
     )
-    rebuild(op.get_bind(), today())
+    # The columns of this revision (0024 adds more and builds the table again).
+    rebuild(op.get_bind(), today(), FIGURES_0020)
 
 
 def downgrade():

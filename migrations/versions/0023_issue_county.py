@@ -5,7 +5,7 @@ county), indexed with the ledger's order (county_id, due_on, id); filled for exi
 (``tracker.issues.counties``).
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0024
 Create Date: 2026-12-08 02:30:00
 
 """
@@ -16,7 +16,7 @@ from tracker.issues.counties import refill
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0020'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

@@ -102,7 +102,7 @@ def load_demo() -> dict[str, int]:
                   for code, name in demo_data.CATEGORIES}
     camp = demo_data.CAMPAIGN
     campaign = issues.create_campaign(admin, {
-        "title": camp["title"], "reference": camp["reference"],
+        "title": camp["title"], "title_bo": camp["title_bo"], "reference": camp["reference"],
         "org_id": orgs[camp["org_code"]].id, "starts_on": camp["starts_on"],
         # Published at /public (政务公开), as the prefecture would link it from its website.
         "public": True,
@@ -164,7 +164,7 @@ def _load_working_campaign(admin: User, orgs: dict[str, Org], users: dict[str, U
 
     camp = demo_data.WORKING_CAMPAIGN
     campaign = issues.create_campaign(admin, {
-        "title": camp["title"], "reference": camp["reference"],
+        "title": camp["title"], "title_bo": camp["title_bo"], "reference": camp["reference"],
         "org_id": orgs[camp["org_code"]].id,
         "starts_on": back(camp["started_working_days_ago"]), "day_basis": WORKING,
     })

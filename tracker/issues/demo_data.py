@@ -68,6 +68,7 @@ class UserSpec(TypedDict):
 
 class CampaignSpec(TypedDict):
     title: str
+    title_bo: str
     reference: str
     org_code: str
     starts_on: date
@@ -75,6 +76,7 @@ class CampaignSpec(TypedDict):
 
 class WorkingCampaignSpec(TypedDict):
     title: str
+    title_bo: str
     reference: str | None
     org_code: str
     #: The campaign's first day: this many working days before the day of loading.

@@ -264,6 +264,11 @@ class Issue(Model):
         Index("ix_issues_category", "category_id"),
         # A public campaign's closed findings, latest closure first (政务公开).
         Index("ix_issues_campaign_status_closed", "campaign_id", "status", "closed_on", "id"),
+        # 待我验收, longest waiting first: the submitted issues in the order of the queue, so
+        # that a country's queue reads its first fifty instead of sorting every submission.
+        Index("ix_issues_submitted_since", "updated_at", "id",
+              postgresql_where=text("status = 'submitted'"),
+              sqlite_where=text("status = 'submitted'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

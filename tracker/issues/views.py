@@ -268,6 +268,10 @@ def home() -> str:
 
 #: Items each queue of the supervisor's home lists (the API pages through the rest).
 QUEUE_LIMIT = 50
+#: How far a queue's badge counts exactly; beyond it the badge says "1000+": a whole
+#: country's tens of thousands of submissions are not counted row by row, with every
+#: four-eyes condition, on each view of the home page (bench/README.md).
+QUEUE_COUNT_BOUND = 1000
 
 
 def supervisor_queues(user: User) -> dict[str, Any]:
@@ -277,7 +281,7 @@ def supervisor_queues(user: User) -> dict[str, Any]:
 
     def count(stmt: Select[Any]) -> int:
         return db.session.scalar(select(func.count()).select_from(
-            stmt.order_by(None).subquery())) or 0
+            stmt.order_by(None).limit(QUEUE_COUNT_BOUND + 1).subquery())) or 0
 
     verify_stmt = issues.awaiting_verification(user)
     decide_stmt = issues.awaiting_decision(user)
@@ -309,6 +313,7 @@ def supervisor_queues(user: User) -> dict[str, Any]:
              "who": names.get(x.requested_by_id or 0, ""), "since": x.requested_at}
             for x in to_decide],
         "decide_count": len(to_decide) if len(to_decide) < QUEUE_LIMIT else count(decide_stmt),
+        "count_bound": QUEUE_COUNT_BOUND,
     }
 
 

@@ -5,6 +5,12 @@ score = round(60 × completion_rate + 40 × on_time_rate − min(20, overdue_day
 completion_rate = closed / total and on_time_rate = closed_on_time / closed (null when nothing
 is closed, counted as 0 in the score).  Best first; equal scores share a rank (1, 2, 2, 4); a
 child with no findings is listed last, unranked.
+
+Today's ranking reads the summary's kept counts (``issues/reports/counts.py``), which keep
+the ranking's figures beside the summary's, when they stand on today (the scheduler's roll
+moves them to each new day); any other day, or today before the roll, is aggregated from
+the ledger of the day.  Both give the same figures; the orders (a small table) are counted
+directly either way.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select
 
 from tracker.extensions import db
 from tracker.issues.models import LIGHTS, Campaign, Issue, Status
+from tracker.issues.reports import counts as kept_counts
 from tracker.issues.reports import service as reports
 from tracker.owners.models import Org, OrgClosure, User
 from tracker.supervision.models import Order, Urge
@@ -45,6 +52,45 @@ def ranking_rows(user: User, campaign_id: int | None = None, as_of: date | None 
     children = db.session.execute(
         select(Org.id, Org.local_name_column().label("name"))
         .where(Org.parent_id.in_(parents)).order_by(Org.id)).all()
+    moment = end_of_day(as_of)
+    orders = dict(db.session.execute(
+        select(OrgClosure.ancestor_id, func.count(Order.id))
+        .select_from(Order).join(OrgClosure, OrgClosure.descendant_id == Order.org_id)
+        .join(Org, Org.id == OrgClosure.ancestor_id)
+        .where(Org.parent_id.in_(parents), Order.issued_at < moment)
+        .group_by(OrgClosure.ancestor_id)).all())
+    counted = _kept(parents, as_of, campaign_id)
+    if counted is None:
+        counted = _aggregated(parents, as_of, campaign_id)
+    rows = []
+    for child in children:
+        row: dict[str, Any] = {"org_id": child.id, "org_name": child.name,
+                               **counted.get(child.id, dict.fromkeys(COUNTS, 0))}
+        row["orders"] = int(orders.get(child.id, 0))
+        rows.append(_scored(row))
+    return _ranked(rows)
+
+
+def _kept(parents: list[int], as_of: date,
+          campaign_id: int | None) -> dict[int, dict[str, int]] | None:
+    """Each child's counts from the kept counts (None when they do not stand on ``as_of``)."""
+    kept = kept_counts.kept_subtree_counts(parents, as_of, campaign_id)
+    if kept is None:
+        return None
+    result: dict[int, dict[str, int]] = {}
+    for (org_id, _category), figures in kept.items():
+        if org_id in parents:
+            continue  # the parent's own findings: not a unit of the ranking
+        row = result.setdefault(org_id, dict.fromkeys(COUNTS, 0))
+        for name in COUNTS:
+            if name != "orders":
+                row[name] += getattr(figures, name)
+    return result
+
+
+def _aggregated(parents: list[int], as_of: date,
+                campaign_id: int | None) -> dict[int, dict[str, int]]:
+    """Each child's counts (all but the orders) aggregated from the ledger of ``as_of``."""
     ledger = reports.ledger_on(as_of)
     src = ledger.rows
     closed = src.status == Status.closed
@@ -84,22 +130,14 @@ def ranking_rows(user: User, campaign_id: int | None = None, as_of: date | None 
     if campaign_id is not None:
         urged_stmt = urged_stmt.where(Issue.campaign_id == campaign_id)
     urged = dict(db.session.execute(urged_stmt).all())
-    orders = dict(db.session.execute(
-        select(OrgClosure.ancestor_id, func.count(Order.id))
-        .select_from(Order).join(OrgClosure, OrgClosure.descendant_id == Order.org_id)
-        .join(Org, Org.id == OrgClosure.ancestor_id)
-        .where(Org.parent_id.in_(parents), Order.issued_at < moment)
-        .group_by(OrgClosure.ancestor_id)).all())
-    rows = []
-    for child in children:
-        found = counts.get(child.id)
-        row: dict[str, Any] = {"org_id": child.id, "org_name": child.name}
-        for name in COUNTS:
-            row[name] = int(getattr(found, name) or 0) if found is not None and hasattr(
-                found, name) else 0
-        row["urged"], row["orders"] = int(urged.get(child.id, 0)), int(orders.get(child.id, 0))
-        rows.append(_scored(row))
-    return _ranked(rows)
+    result: dict[int, dict[str, int]] = {}
+    for org_id in set(counts) | set(urged):
+        found = counts.get(org_id)
+        row = {name: int(getattr(found, name) or 0) if found is not None and hasattr(
+            found, name) else 0 for name in COUNTS}
+        row["urged"] = int(urged.get(org_id, 0))
+        result[org_id] = row
+    return result
 
 
 def _scored(row: dict[str, Any]) -> dict[str, Any]:

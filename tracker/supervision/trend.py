@@ -1,41 +1,33 @@
 """The trend (SPEC §6): for each child of an org, the ledger as it stood at the end of each
-week or month — findings, closed, overdue and the completion rate — aggregated in SQL.
+week or month — findings, closed, overdue and the completion rate.
 
 Each point is what the summary of that day counts (``reports.summary_rows`` as of the day):
 the issues registered by then, each in the state its history records at the end of the day.
-Both read the status spans (``issues/reports/spans.py``); a span holds on day D when it began
-before D ended and had not ended by then.
-
-One statement answers every point at once, whatever the ledger's size or the number of points.
-The points' moments sort the spans into buckets: a span holds at points ``[begins, ends)``,
-where ``begins`` is the first point whose end of day comes after the span began and ``ends``
-the first whose end of day comes after it ended (past the last point while it still holds);
-an open span is overdue from the first point after its deadline.  Each span gives three rows of
-changes (+1 where it begins to count, -1 where it stops, +1 where it becomes overdue) grouped by
-unit and bucket, so the database returns at most (points + 1) rows per unit, and the running
-sums over the buckets give each point's figures.  The buckets are a balanced CASE over the
-points' bounds (a binary search of at most seven comparisons for 120 points).
+The rule lives in the ledger (``issues/reports/daily.py``, ``points``: one statement over the
+status spans for any number of points).  Past points are read from the figures it keeps
+per step end for the orgs that have children (``daily.kept_points``), today's from the
+summary's kept counts when they stand on today; whatever is not kept (a leaf unit's points,
+a day within two days of today, a day forgotten since a backdated change, a day ahead) is
+aggregated from the spans as before, in one statement for all of them.
 """
 
 from __future__ import annotations
 
 import calendar
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import select
 
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues.models import OPEN_STATUSES, Status
+from tracker.issues.reports import counts, daily
 from tracker.issues.reports import service as reports
-from tracker.issues.reports.spans import IssueSpan
-from tracker.owners.models import Org, OrgClosure, User
-from tracker.timeutil import end_of_day, today
+from tracker.owners.models import Org, User
+from tracker.timeutil import today
 
 #: At most this many points in one trend (SPEC §6: more is 422).
 MAX_POINTS = 120
@@ -54,9 +46,7 @@ STEPS = tuple(s.value for s in Step)
 
 
 def _is_step_end(day: date, step: str) -> bool:
-    if step == Step.week:
-        return day.weekday() == 6  # Sunday
-    return day.day == calendar.monthrange(day.year, day.month)[1]
+    return daily.is_step_end(day, step)
 
 
 def _next_step_end(day: date, step: str) -> date:
@@ -106,22 +96,6 @@ def trend_dates(step: str, to: date, start: date | None = None,
     return days
 
 
-def _bucket(value: Any, bounds: Sequence[Any], below: int = 0) -> Any:
-    """SQL: 1 + the number of ``bounds`` (sorted) that are ``<= value``, as a balanced CASE;
-    a NULL value counts past them all (a span still holding)."""
-    if not bounds:
-        return literal(below + 1, Integer)
-    mid = len(bounds) // 2
-    return case((value < bounds[mid], _bucket(value, bounds[:mid], below)),
-                else_=_bucket(value, bounds[mid + 1:], below + mid + 1))
-
-
-def _greatest(a: Any, b: Any) -> Any:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.greatest(a, b)
-    return func.max(a, b)  # SQLite's scalar max of two values
-
-
 @dataclass
 class Series:
     """One unit's points."""
@@ -144,64 +118,42 @@ def trend_series(user: User, step: str = "month", to: date | None = None,
     children = db.session.execute(
         select(Org.id, Org.local_name_column().label("name"))
         .where(Org.parent_id.in_(parents)).order_by(Org.id)).all()
-    deltas = _deltas(parents, days, campaign_id)
+    found = _points(parents, [child.id for child in children], days, campaign_id)
     result = []
     for child in children:
-        running = {"total": 0, "closed": 0, "overdue": 0}
         series: list[dict[str, Any]] = []
-        for index, day in enumerate(days, start=1):
-            for name in running:
-                running[name] += deltas.get((child.id, index), {}).get(name, 0)
-            total, closed = running["total"], running["closed"]
+        for day in days:
+            total, closed, overdue = found.get(day, {}).get(child.id, (0, 0, 0))
             series.append({"date": day, "total": total, "closed": closed,
-                           "open": total - closed, "overdue": running["overdue"],
+                           "open": total - closed, "overdue": overdue,
                            "completion_rate": round(closed / total, 4) if total else 0.0})
         result.append(Series(child.id, child.name, series))
     return result
 
 
-def _deltas(parents: list[int], days: list[date],
-            campaign_id: int | None) -> dict[tuple[int, int], dict[str, int]]:
-    """(unit, point) -> the changes of total, closed and overdue at that point, one query."""
-    moments = [end_of_day(day) for day in days]
-    span = IssueSpan
-    closed = case((span.status == Status.closed, 1), else_=0)
-    is_open = span.status.in_([literal(s, literal_execute=True) for s in OPEN_STATUSES])
-    begins = _bucket(span.valid_from, moments)
-    ends = _bucket(span.valid_to, moments)
-    # Overdue from the first point after the deadline (day > due_on), once the span holds.
-    overdue_from = _greatest(begins, _bucket(span.due_on, days))
-    overdue_counts = and_(is_open, overdue_from < ends)
-    units = (
-        select(OrgClosure.descendant_id, OrgClosure.ancestor_id)
-        .join(Org, Org.id == OrgClosure.ancestor_id)
-        .where(Org.parent_id.in_(parents))
-        .subquery()
-    )
-    where = [span.valid_from < moments[-1],
-             or_(span.valid_to.is_(None), span.valid_to >= moments[0])]
-    if campaign_id is not None:
-        where.append(span.campaign_id == campaign_id)
-
-    def part(bucket: Any, total: Any, closed_: Any, overdue: Any, *extra: Any) -> Any:
-        return (select(units.c.ancestor_id.label("org_id"), bucket.label("bucket"),
-                       total.label("total"), closed_.label("closed"),
-                       overdue.label("overdue"))
-                .select_from(span).join(units, units.c.descendant_id == span.org_id)
-                .where(*where, *extra))
-
-    zero = literal(0, Integer)
-    changes = union_all(
-        part(begins, literal(1, Integer), closed, zero),
-        part(ends, literal(-1, Integer), -closed,
-             -case((overdue_counts, 1), else_=0), span.valid_to < moments[-1]),
-        part(overdue_from, zero, zero, literal(1, Integer), overdue_counts),
-    ).subquery()
-    rows = db.session.execute(
-        select(changes.c.org_id, changes.c.bucket, func.sum(changes.c.total),
-               func.sum(changes.c.closed), func.sum(changes.c.overdue))
-        .where(changes.c.bucket <= len(days))
-        .group_by(changes.c.org_id, changes.c.bucket))
-    return {(org, int(bucket)): {"total": int(t or 0), "closed": int(c or 0),
-                                 "overdue": int(o or 0)}
-            for org, bucket, t, c, o in rows}
+def _points(parents: list[int], children: list[int], days: list[date],
+            campaign_id: int | None) -> dict[date, dict[int, daily.Point]]:
+    """day -> child -> (total, closed, overdue): kept past days, today's kept counts, and the
+    rest aggregated from the spans."""
+    if not children:
+        return {}
+    found = daily.kept_points(parents, days, campaign_id)
+    if days[-1] == today() and days[-1] not in found:
+        kept = counts.kept_subtree_counts(parents, days[-1], campaign_id)
+        if kept is not None:
+            now: dict[int, daily.Point] = {}
+            wanted_children = set(children)
+            for (org_id, _category), cell in kept.items():
+                if org_id in wanted_children:
+                    t, c, o = now.get(org_id, (0, 0, 0))
+                    now[org_id] = (t + cell.total, c + cell.closed, o + cell.overdue)
+            found[days[-1]] = now
+    rest = [day for day in days if day not in found]
+    if rest:
+        live = daily.points(db.session.connection(), daily.children_units(parents), rest,
+                            campaign_id)
+        for (org_id, _campaign, day), figures in live.items():
+            found.setdefault(day, {})[org_id] = figures
+        for day in rest:
+            found.setdefault(day, {})
+    return found

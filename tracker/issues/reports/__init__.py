@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from tracker.issues.reports import (
         blueprint,  # noqa: F401  (adds its rules to the ledger\'s pages)
         counts,
+        daily,
         spans,
     )
     from tracker.issues.service import events_recorded
@@ -24,8 +25,11 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(reports_api.blp)
     # The reports keep the ledger's past (status spans) by listening to its events.
     events_recorded.connect(spans.record_spans)
+    # The trend's kept past days forget what a change dated before today touches.
+    events_recorded.connect(daily.forget_backdated)
     # The summary's counts follow every change of the issues, and the org tree's moves.
     from tracker.owners.service import subtree_moved
 
     counts.init_listeners()
     subtree_moved.connect(counts.subtree_moved)
+    subtree_moved.connect(daily.subtree_moved)

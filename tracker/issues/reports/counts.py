@@ -5,7 +5,11 @@ category and campaign, the figures of the summary table over the org's whole sub
 closed, closed late, extended and not closed; and two figures that depend on the day,
 overdue (the red light) and yellow, as they stand on the table's day (``issue_counts_day``).
 Green is what is not closed, neither red nor yellow.  A whole-country summary then reads a
-few hundred rows instead of aggregating a million issues.
+few hundred rows instead of aggregating a million issues.  The ranking (supervision) reads
+three more figures kept beside them (migration 0024): closed on time, the urges
+(``urge_count``), and the sum of the overdue ones' deadlines as day numbers
+(``overdue_due_days``, a day figure), from which the days overdue of what is overdue on the
+table's day are ``overdue × day − overdue_due_days``.
 
 How the table stays right:
 
@@ -18,8 +22,10 @@ How the table stays right:
 * the day figures move on with the calendar: ``roll`` (the scheduler, every few minutes)
   brings them to today by adding what changed between the two days,
   under a lock that writers share (PostgreSQL: the day row FOR UPDATE / FOR SHARE);
-* ``rebuild`` (migration 0020, the benchmark's generator) builds it
+* ``rebuild`` (migrations 0020 and 0024, the benchmark's generator) builds it
   all from the issues.
+
+The same roll moves the trend's kept past days on (``daily.py``).
 
 Reads use the table only for today's summary and when the table's day is today; any other
 day (a past day's spans, a day ahead, or before the day's roll) takes the aggregation in SQL
@@ -34,11 +40,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     event,
     func,
@@ -54,15 +62,31 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tracker.extensions import Model, db
 from tracker.issues.models import OPEN_STATUSES, Issue, Light, Status, light_case, light_of
 from tracker.owners.models import Org, OrgClosure
-from tracker.timeutil import today
+from tracker.timeutil import FIRST_DAY, today
 
 #: The figures kept per row, in this order everywhere below.
-FIGURES = ("total", "closed", "closed_late", "extended", "open_count", "overdue", "yellow")
+FIGURES = ("total", "closed", "closed_late", "extended", "open_count", "overdue", "yellow",
+           "closed_on_time", "urged", "overdue_due_days")
+#: The figures migration 0020 built (those after them came with 0024).
+FIGURES_0020 = FIGURES[:7]
 #: The figures that depend on the table's day.
-DAY_FIGURES = ("overdue", "yellow")
+DAY_FIGURES = ("overdue", "yellow", "overdue_due_days")
 #: The issue's columns a contribution depends on.
 TRACKED = ("org_id", "category_id", "campaign_id", "status", "due_on", "closed_on",
-           "extension_count", "warn_from", "chased_on")
+           "extension_count", "warn_from", "chased_on", "urge_count")
+
+
+def day_number(day: date) -> int:
+    """A date as a whole number of days (from ``FIRST_DAY``): what ``overdue_due_days`` sums."""
+    return (day - FIRST_DAY).days
+
+
+def _day_number_sql(connection: Any, column: Any) -> Any:
+    """``day_number`` of a date column, in SQL on either database."""
+    if connection.dialect.name == "postgresql":
+        return column - cast(literal(FIRST_DAY), Date)
+    return cast(func.julianday(column) - func.julianday(literal(FIRST_DAY.isoformat())),
+                Integer)
 
 
 class IssueCount(Model):
@@ -80,6 +104,11 @@ class IssueCount(Model):
     open_count: Mapped[int] = mapped_column(Integer, default=0)
     overdue: Mapped[int] = mapped_column(Integer, default=0)
     yellow: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    #: Urges (催办) of the issues: the sum of their ``urge_count``.
+    urged: Mapped[int] = mapped_column(Integer, default=0)
+    #: The sum of ``day_number(due_on)`` of the issues overdue on the table's day.
+    overdue_due_days: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class IssueCountsDay(Model):
@@ -102,9 +131,12 @@ def contribution(row: dict[str, Any], day: date | None) -> tuple[int, ...]:
     closed = status == Status.closed
     light = (light_of(status, due_on, row["warn_from"], row["chased_on"], day)
              if day is not None else None)
+    red = light == Light.red
     return (1, int(closed), int(closed and closed_on is not None and closed_on > due_on),
             int((row["extension_count"] or 0) > 0), int(status in OPEN_STATUSES),
-            int(light == Light.red), int(light == Light.yellow))
+            int(red), int(light == Light.yellow),
+            int(closed and closed_on is not None and closed_on <= due_on),
+            int(row["urge_count"] or 0), day_number(due_on) if red else 0)
 
 
 def _key(row: dict[str, Any]) -> Key:
@@ -120,12 +152,16 @@ def _insert(connection: Any) -> Any:
             else sqlite.insert)(IssueCount)
 
 
-def _adding(stmt: Any) -> Any:
+def _adding(stmt: Any, figures: tuple[str, ...] = FIGURES) -> Any:
     """``stmt`` (an INSERT of the dialect) adding to the row it meets instead of failing."""
     table = IssueCount.__table__
     return stmt.on_conflict_do_update(
         index_elements=["org_id", "category_id", "campaign_id"],
-        set_={f: table.c[f] + stmt.excluded[f] for f in FIGURES})
+        set_={f: table.c[f] + stmt.excluded[f] for f in figures})
+
+
+def _figure_type(name: str) -> Any:
+    return BigInteger if name == "overdue_due_days" else Integer
 
 
 def add_deltas(connection: Any, deltas: dict[Key, list[int]]) -> None:
@@ -138,7 +174,7 @@ def add_deltas(connection: Any, deltas: dict[Key, list[int]]) -> None:
         return
     source = select(OrgClosure.ancestor_id, bindparam("d_cat", type_=Integer),
                     bindparam("d_camp", type_=Integer),
-                    *(bindparam(f"d_{f}", type_=Integer) for f in FIGURES)) \
+                    *(bindparam(f"d_{f}", type_=_figure_type(f)) for f in FIGURES)) \
         .where(OrgClosure.descendant_id == bindparam("d_org", type_=Integer))
     stmt = _adding(_insert(connection).from_select(
         ["org_id", "category_id", "campaign_id", *FIGURES], source))
@@ -244,7 +280,7 @@ def recount_campaign(campaign_id: int) -> None:
     connection = db.session.connection()
     day = _day(connection, lock="share")
     connection.execute(update(IssueCount).where(IssueCount.campaign_id == campaign_id)
-                       .values(overdue=0, yellow=0))
+                       .values(dict.fromkeys(DAY_FIGURES, 0)))
     if day is not None:
         _add_aggregate(connection, Issue.campaign_id == campaign_id, day, None,
                        figures=DAY_FIGURES)
@@ -254,13 +290,15 @@ def recount_campaign(campaign_id: int) -> None:
 
 
 def _add_aggregate(connection: Any, where: Any, day: date | None, since: date | None,
-                   figures: tuple[str, ...] = FIGURES) -> None:
+                   figures: tuple[str, ...] = FIGURES,
+                   columns: tuple[str, ...] = FIGURES) -> None:
     """Add to every ancestor's rows, grouped in SQL, the ``figures`` of the issues matching
-    ``where`` on ``day``, less (when ``since`` is given) their day figures on ``since``."""
+    ``where`` on ``day``, less (when ``since`` is given) their day figures on ``since``;
+    ``columns``: the figures the table has (all but in migration 0020)."""
     closed = Issue.status == Status.closed
 
-    def count(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def count(condition: Any, value: Any = 1) -> Any:
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
     def lit(on: date | None, light: str) -> Any:
         if on is None:
@@ -268,6 +306,7 @@ def _add_aggregate(connection: Any, where: Any, day: date | None, since: date | 
         return light_case(Issue.status, Issue.due_on, Issue.warn_from, Issue.chased_on,
                           on) == light
 
+    due_number = _day_number_sql(connection, Issue.due_on)
     exprs = {
         "total": func.count(Issue.id),
         "closed": count(closed),
@@ -276,24 +315,31 @@ def _add_aggregate(connection: Any, where: Any, day: date | None, since: date | 
         "open_count": count(Issue.status.in_(OPEN_STATUSES)),
         "overdue": count(lit(day, Light.red)),
         "yellow": count(lit(day, Light.yellow)),
+        "closed_on_time": count(and_(closed, Issue.closed_on <= Issue.due_on)),
+        "urged": func.coalesce(func.sum(Issue.urge_count), 0),
+        "overdue_due_days": count(lit(day, Light.red), due_number),
     }
     if since is not None:
         exprs["overdue"] = exprs["overdue"] - count(lit(since, Light.red))
         exprs["yellow"] = exprs["yellow"] - count(lit(since, Light.yellow))
-    values = [exprs[f] if f in figures else literal(0) for f in FIGURES]
+        exprs["overdue_due_days"] = (exprs["overdue_due_days"]
+                                     - count(lit(since, Light.red), due_number))
+    values = [exprs[f] if f in figures else literal(0) for f in columns]
     source = (select(OrgClosure.ancestor_id, Issue.category_id, Issue.campaign_id, *values)
               .select_from(Issue).join(OrgClosure, OrgClosure.descendant_id == Issue.org_id)
               .where(where)
               .group_by(OrgClosure.ancestor_id, Issue.category_id, Issue.campaign_id))
     connection.execute(_adding(_insert(connection).from_select(
-        ["org_id", "category_id", "campaign_id", *FIGURES], source)))
+        ["org_id", "category_id", "campaign_id", *columns], source, include_defaults=False),
+        columns))
 
 
-def rebuild(connection: Any, day: date) -> None:
-    """Build the whole table from the issues, its day figures on ``day`` (one aggregation)."""
+def rebuild(connection: Any, day: date, figures: tuple[str, ...] = FIGURES) -> None:
+    """Build the whole table from the issues, its day figures on ``day`` (one aggregation);
+    ``figures``: the columns the table has at the migration that calls it."""
     _set_day(connection, day, lock=True)
     connection.execute(delete(IssueCount))
-    _add_aggregate(connection, literal(True), day, None)
+    _add_aggregate(connection, literal(True), day, None, figures, figures)
 
 
 def _set_day(connection: Any, day: date, *, lock: bool = False) -> date | None:
@@ -319,13 +365,17 @@ def roll(day: date | None = None) -> date | None:
     _set_day(connection, day)
     open_now = Issue.status.in_(OPEN_STATUSES)
     if was is None:
-        connection.execute(update(IssueCount).values(overdue=0, yellow=0))
+        connection.execute(update(IssueCount).values(dict.fromkeys(DAY_FIGURES, 0)))
         _add_aggregate(connection, open_now, day, None, figures=DAY_FIGURES)
     else:
         def light(on: date) -> Any:
             return light_case(Issue.status, Issue.due_on, Issue.warn_from, Issue.chased_on, on)
         _add_aggregate(connection, and_(open_now, light(day) != light(was)), day, was,
                        figures=DAY_FIGURES)
+    # The trend's kept days move with the same day, under the same lock.
+    from tracker.issues.reports import daily
+
+    daily.roll(connection, was, day)
     return was
 
 
@@ -344,12 +394,17 @@ class Figures:
     red: int = 0
     yellow: int = 0
     green: int = 0
+    closed_on_time: int = 0
+    #: The days overdue of what is overdue, summed (the ranking's ``overdue_days``).
+    overdue_days: int = 0
+    urged: int = 0
 
 
-def kept_subtree_counts(parents: list[int], as_of: date,
-                        campaign_id: int | None = None) -> dict[tuple[int, int], Figures] | None:
+def kept_subtree_counts(parents: list[int], as_of: date, campaign_id: int | None = None,
+                        *, whole: bool = False) -> dict[tuple[int, int], Figures] | None:
     """``service.subtree_counts`` read from the kept table: per child of ``parents`` (its
-    subtree) and per parent (its own findings: its subtree less its children's), by category.
+    subtree) and per parent (its own findings: its subtree less its children's), by category;
+    with ``whole``, per parent (its whole subtree) alone.
     None when the table cannot answer for ``as_of`` (not today, or not rolled to today)."""
     if as_of != today():
         return None
@@ -358,7 +413,8 @@ def kept_subtree_counts(parents: list[int], as_of: date,
     grouped = (select(IssueCount.org_id, unit_parent.label("parent_id"), IssueCount.category_id,
                       *sums)
                .join(Org, Org.id == IssueCount.org_id)
-               .where(or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
+               .where(Org.id.in_(parents) if whole
+                      else or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
                .group_by(IssueCount.org_id, unit_parent, IssueCount.category_id))
     if campaign_id is not None:
         grouped = grouped.where(IssueCount.campaign_id == campaign_id)
@@ -372,7 +428,7 @@ def kept_subtree_counts(parents: list[int], as_of: date,
         return None
     raw: dict[tuple[int, int], list[int]] = {}
     children: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * len(FIGURES))
-    parent_set = set(parents)
+    parent_set = set() if whole else set(parents)
     for row in found:
         if row.org_id is None:
             continue  # the day alone: nothing counted
@@ -394,7 +450,9 @@ def kept_subtree_counts(parents: list[int], as_of: date,
             total=named["total"], closed=named["closed"], closed_late=named["closed_late"],
             extended=named["extended"], overdue=named["overdue"], red=named["overdue"],
             yellow=named["yellow"],
-            green=named["open_count"] - named["overdue"] - named["yellow"])
+            green=named["open_count"] - named["overdue"] - named["yellow"],
+            closed_on_time=named["closed_on_time"], urged=named["urged"],
+            overdue_days=named["overdue"] * day_number(as_of) - named["overdue_due_days"])
     return result
 
 

@@ -335,10 +335,11 @@ def _ratio(closed: int, total: int) -> float:
 
 
 def subtree_counts(
-    parents: list[int], as_of: date, campaign_id: int | None = None
+    parents: list[int], as_of: date, campaign_id: int | None = None, *, whole: bool = False
 ) -> dict[tuple[int, int], Any]:
     """The summary's aggregation, one GROUP BY in SQL: for each child of ``parents`` (its
-    whole subtree, by the closure table) and for each parent's own findings, per category:
+    whole subtree, by the closure table) and for each parent's own findings, per category
+    (``whole``: for each parent's whole subtree instead):
     total, closed, closed_late, extended and overdue on ``as_of``, and the traffic light's
     red, yellow and green then (the spans keep the light's inputs too).
 
@@ -347,14 +348,14 @@ def subtree_counts(
     figures come from the counts kept as the ledger changes (``counts.py``) when they stand
     on today; any other day is aggregated here.
     """
-    kept = counts.kept_subtree_counts(parents, as_of, campaign_id)
+    kept = counts.kept_subtree_counts(parents, as_of, campaign_id, whole=whole)
     if kept is not None:
         return kept  # type: ignore[return-value]
-    return aggregated_counts(parents, as_of, campaign_id)
+    return aggregated_counts(parents, as_of, campaign_id, whole=whole)
 
 
 def aggregated_counts(
-    parents: list[int], as_of: date, campaign_id: int | None = None
+    parents: list[int], as_of: date, campaign_id: int | None = None, *, whole: bool = False
 ) -> dict[tuple[int, int], Any]:
     """``subtree_counts`` aggregated from the ledger of ``as_of`` (the issues, or their spans
     for a past day): one GROUP BY over the closure join."""
@@ -379,7 +380,8 @@ def aggregated_counts(
         .select_from(src)
         .join(OrgClosure, OrgClosure.descendant_id == src.org_id)
         .join(unit, unit.id == OrgClosure.ancestor_id)
-        .where(subtree_units(parents, unit), *ledger.where)
+        .where(OrgClosure.ancestor_id.in_(parents) if whole else subtree_units(parents, unit),
+               *ledger.where)
         .group_by(OrgClosure.ancestor_id, src.category_id)
     )
     if campaign_id is not None:
@@ -401,21 +403,29 @@ def summary_rows(
     campaign_id: int | None = None,
     as_of: date | None = None,
     org_id: int | None = None,
+    *,
+    tops: bool = False,
 ) -> list[dict[str, Any]]:
     """The 汇总表: per child org of ``org_id`` and category, then a total row per child.
 
     Each child counts its whole subtree (closure table).  Findings registered on the parent
     org itself, which belong to no child, get rows of their own under the parent's id, so
     that the table adds up to the whole scope.  Every category appears, zeros included.
+
+    ``tops`` (the pages): where the scope has several tops (an admin's several roots), the
+    rows are the tops themselves, each with its whole subtree, so that a country of twenty
+    prefectures reads as twenty rows leading down into each (``summary_top_level``).
     """
     require_report_reader(user)
     as_of = as_of or today()
     parents = summary_parents(user, org_id)
     _campaign(campaign_id)
+    whole = tops and summary_top_level(org_id, parents)
 
     org_rows = db.session.execute(
         select(Org.id, Org.local_name_column().label("name"), Org.parent_id)
-        .where(or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
+        .where(Org.id.in_(parents) if whole
+               else or_(Org.parent_id.in_(parents), Org.id.in_(parents)))
         .order_by(Org.depth, Org.id)
     ).all()
     categories = db.session.execute(
@@ -423,12 +433,12 @@ def summary_rows(
         .order_by(Category.code, Category.id)
     ).all()
 
-    counts = subtree_counts(parents, as_of, campaign_id)
+    counts = subtree_counts(parents, as_of, campaign_id, whole=whole)
 
     fields = ("total", "closed", "closed_late", "extended", "overdue", *LIGHTS)
     result: list[dict[str, Any]] = []
     for org in org_rows:
-        is_parent = org.id in parents
+        is_parent = org.id in parents and not whole
         if is_parent and not any(key[0] == org.id for key in counts):
             continue  # nothing registered on the parent itself: no row for it
         sums = dict.fromkeys(fields, 0)
@@ -444,8 +454,15 @@ def summary_rows(
                        "category_name": None, **sums,
                        "completion_rate": _ratio(sums["closed"], sums["total"])})
     # The parent's own findings (if any) come after its children, as 本级 does in print.
-    result.sort(key=lambda r: r["org_id"] in parents)
+    if not whole:
+        result.sort(key=lambda r: r["org_id"] in parents)
     return result
+
+
+def summary_top_level(org_id: int | None, parents: list[int]) -> bool:
+    """Whether a page's summary lists the tops of the scope themselves rather than their
+    children: when no unit is chosen and the scope has several tops (an admin's roots)."""
+    return org_id is None and len(parents) > 1
 
 
 

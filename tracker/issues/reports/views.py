@@ -130,7 +130,7 @@ def supervisor_dashboard(
     most_overdue: bool = True,
 ) -> dict[str, Any]:
     """The overdue dashboard: summary table, overdue per unit, most overdue items."""
-    summary = reports.summary_rows(user, campaign_id, as_of, org_id)
+    summary = reports.summary_rows(user, campaign_id, as_of, org_id, tops=True)
     # The table: one row per child org (a county for the prefecture), one column per category.
     categories: dict[int, str] = {}
     table: dict[int, dict[str, Any]] = {}
@@ -148,9 +148,11 @@ def supervisor_dashboard(
     ids = [c["org_id"] for c in counties]
     branches = set(db.session.scalars(
         select(Org.parent_id).where(Org.parent_id.in_(ids)).distinct())) if ids else set()
-    parents = set(reports.summary_parents(user, org_id))
+    parents = reports.summary_parents(user, org_id)
+    # A row of a parent's own findings does not lead further down; a top of several does.
+    own = set() if reports.summary_top_level(org_id, parents) else set(parents)
     for c in counties:
-        c["drill"] = c["org_id"] in branches and c["org_id"] not in parents
+        c["drill"] = c["org_id"] in branches and c["org_id"] not in own
     peak = max([(c["total"] or {}).get("overdue", 0) for c in counties] + [0])
     return {
         "categories": categories, "counties": counties, "peak": peak,
