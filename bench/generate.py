@@ -630,11 +630,13 @@ def append_issues(conn: Any, shape: Shape, count: int, *, first_id: int,
         bulk_insert(conn, "issue_spans", SPAN_COLUMNS, spans)
         bulk_insert(conn, "issue_search", SEARCH_COLUMNS, _search_rows(batch, scopes))
     reset_sequences(conn)
-    # The summary's kept counts and the trend's kept past days, as migrations 0020 and
-    # 0024 build them for an existing ledger.
+    # Each issue's county, the summary's kept counts and the trend's kept past days, as
+    # migrations 0023, 0020 and 0024 build them for an existing ledger.
+    from tracker.issues.counties import refill
     from tracker.issues.reports.counts import rebuild
     from tracker.issues.reports.daily import build_past
 
+    refill(conn)
     rebuild(conn, shape.today)
     build_past(conn, shape.today)
     return n

@@ -8,6 +8,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from functools import wraps
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
@@ -31,6 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+#: The highest page number a list accepts.
+MAX_PAGE = 10_000_000
 
 
 def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
@@ -73,10 +76,76 @@ class AsciiInteger(ma.fields.Integer):
 class PageArgs(QuerySchema):
     """``page`` and ``page_size`` (at most 500)."""
 
-    page = AsciiInteger(load_default=1, validate=ma.validate.Range(min=1, max=10_000_000))
+    page = AsciiInteger(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     page_size = AsciiInteger(
         load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
+
+
+#: A query string's value in its plain form: ``plain_query`` reads only these itself.
+_PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def plain_number(low: int, high: int) -> Callable[[str], Any]:
+    """A reader of ``plain_query``: a whole number in ``low`` … ``high`` written plainly
+    (digits, no sign, no leading zero, no space); None for anything else."""
+
+    def read(value: str) -> int | None:
+        if _PLAIN_NUMBER.fullmatch(value) is None:
+            return None
+        number = int(value)
+        return number if low <= number <= high else None
+
+    return read
+
+
+def plain_choice(choices: Iterable[str]) -> Callable[[str], Any]:
+    """A reader of ``plain_query``: one of ``choices`` exactly; None for anything else."""
+    allowed = frozenset(choices)
+    return lambda value: value if value in allowed else None
+
+
+def plain_date(value: str) -> Any:
+    """A reader of ``plain_query``: an ISO date ``YYYY-MM-DD`` within the ledger's domain;
+    None for anything else."""
+    if _PLAIN_DATE.fullmatch(value) is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+        check_dates({"date": day})
+    except (ValueError, DomainError):
+        return None
+    return day
+
+
+def schema_defaults(schema: ma.Schema) -> dict[str, Any]:
+    """What a schema loads for the fields a query string leaves out (its ``load_default``s)."""
+    return {name: f.load_default for name, f in schema.fields.items()
+            if f.load_default is not ma.missing}
+
+
+def plain_query(readers: dict[str, Callable[[str], Any]],
+                defaults: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's query string read without webargs, for the hot JSON reads (issue 26):
+    ``defaults`` with each parameter read by its reader, when every parameter is one of
+    ``readers``, given once, in the plain form its reader takes.  Anything else (an
+    unknown, repeated or unusual parameter, a bad value) gives None: the caller then
+    parses with its schema, which answers or refuses (422) exactly as it always did, so
+    this reader decides nothing a user could notice.  Tests hold the two to the same
+    arguments (tests/test_hot_path.py)."""
+    args = dict(defaults)
+    query = request.args
+    for key in query:
+        reader = readers.get(key)
+        values = query.getlist(key)
+        if reader is None or len(values) != 1:
+            return None
+        value = reader(values[0])
+        if value is None:
+            return None
+        args[key] = value
+    return args
 
 
 def json_response(data: Any, status: int = 200,

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         blueprint,
         calendar,
         cli,
+        counties,
         deadlines,
         demo,
         evidence,
@@ -53,6 +54,8 @@ def init_app(app: Flask) -> None:
     from tracker.owners.service import subtree_moved
 
     subtree_moved.connect(search.subtree_moved)
+    # And its county (the key of a county's pages) follows its org.
+    counties.init_listeners()
     for blp in issues_api.BLUEPRINTS:
         api.register_blueprint(blp)
     # The hot JSON pages read in autocommit on PostgreSQL (no BEGIN and ROLLBACK around them).

@@ -14,7 +14,7 @@ from tracker.batchids import Row, assign_ids, confirm_ids, insert_rows, reserve_
 from tracker.errors import Conflict, DomainError
 from tracker.errors import ValidationError as Invalid
 from tracker.extensions import db
-from tracker.issues import light, search
+from tracker.issues import counties, light, search
 from tracker.issues.calendar import service as calendar
 from tracker.issues.events import event_row, record, record_many, record_rows
 from tracker.issues.models import (
@@ -271,7 +271,10 @@ def issue_row(values: dict[str, Any], actor: User, now: datetime) -> dict[str, A
             "created_by_id": actor.id, "created_at": now, "updated_at": now,
             "closed_at": None, "closed_by_id": None, "closed_on": None,
             "submitted_by_id": None, "history_hash": None, "warn_from": None,
-            "chased_on": None, "urge_count": 0, "last_urged_at": None, "open_orders": 0}
+            "chased_on": None, "urge_count": 0, "last_urged_at": None, "open_orders": 0,
+            # The county: set in the INSERT by counties' flush listener for a mapped object,
+            # from counties.county_ids for a bulk insert (prepare_registrations).
+            "county_id": None}
 
 
 def register_issues(actor: User, batch: list[dict[str, Any]], *,
@@ -319,6 +322,9 @@ def prepare_registrations(actor: User, clean: list[dict[str, Any]]) -> Prepared:
     now = utcnow()
     rows = [Row(issue_row(values, actor, now)) for values in clean]
     light.fill_warn_from(rows, lambda campaign_id: db.session.get(Campaign, campaign_id))
+    county = counties.county_ids(db.session.connection(), {row["org_id"] for row in rows})
+    for row in rows:
+        row["county_id"] = county[row["org_id"]]
     index = [search.index_row(0, [row[f] for f in search.FIELDS]) for row in rows]
     ids = reserve_ids(db.session.connection(), ISSUES, len(rows))
     return _numbered(Prepared(actor, now, [], rows, index, []), ids)

@@ -276,6 +276,7 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
             raise Invalid(_l("This org has children that cannot sit under a %(kind)s.",
                              kind=ORG_KIND_LABELS.get(kind, kind)),
                           errors={"kind": [_l("Its children must be of a lower level.")]})
+    kind_changes = kind != org.kind
     org.kind = kind
     if new_parent_id != org.parent_id:
         if new_parent_id is not None and org_in_subtree(new_parent_id, org.id):
@@ -283,6 +284,8 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
                           errors={"parent_id": [_l("Would make a cycle.")]})
         _move_subtree(org, parent)
     db.session.flush()
+    if kind_changes:
+        kind_changed.send(org_id=org.id)
     return org
 
 
@@ -290,6 +293,9 @@ def update_org(actor: User, org: Org, **fields: Any) -> Org:
 #: the ancestors it ``left`` and those it ``joined`` (its own org excluded from both): what
 #: is kept per subtree (the summary's counts) moves with it.
 subtree_moved = Namespace().signal("subtree-moved")
+#: Sent after an org's kind changed (written), in the change's transaction, with ``org_id``:
+#: what depends on the kinds on its subtree's lines (each issue's county) follows.
+kind_changed = Namespace().signal("kind-changed")
 
 
 def _move_subtree(org: Org, parent: Org | None) -> None:

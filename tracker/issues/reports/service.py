@@ -230,9 +230,12 @@ def overdue_rows(
     # Counted on the issues alone (every issue has its owner), which an index answers
     # without reading the table: a country's admin counts some 100,000 overdue issues.  The
     # count rides along the page as a scalar subquery, evaluated once: one round trip.
-    counts = [select(func.count()).select_from(src).where(*where).scalar_subquery()
-              for where in parts]
-    total_q = functools.reduce(operator.add, counts)
+    counted = [select(func.count()).select_from(src).where(*where).scalar_subquery()
+               for where in parts]
+    total_q: Any = functools.reduce(operator.add, counted)
+    kept = _kept_overdue(user, as_of, org_id, category_id, campaign_id)
+    if kept is not None:
+        total_q = case(kept, else_=total_q)
     # The page's ids first, from the same index; then only those rows, with their owners.
     order = (src.due_on, ledger.issue_id)
     offset = page_offset(page, page_size)
@@ -255,6 +258,28 @@ def overdue_rows(
     total = rows[0].total_count if rows else int(db.session.scalar(select(total_q)) or 0)
     meta = page_meta(total, page, page_size)
     return _overdue_dicts(list(rows), as_of), meta
+
+
+def _kept_overdue(user: User, as_of: date, org_id: int | None, category_id: int | None,
+                  campaign_id: int | None) -> Any:
+    """Today's overdue total of the report's subtree from the kept counts (their red figure,
+    the overdue rule itself): a CASE branch (the counts' day is today, their figure), the
+    count itself its ELSE for when the counts do not stand on today yet (before the
+    scheduler's roll); the database evaluates only the branch it takes, in the page's one
+    statement.  None for a past day, or for a reader whose scope is not one subtree (an
+    admin without ``org_id``)."""
+    within = org_id if org_id is not None else (
+        user.org_id if user.role != Role.admin else None)
+    if as_of != today() or within is None:
+        return None
+    figures = select(func.coalesce(func.sum(counts.IssueCount.overdue), 0)).where(
+        counts.IssueCount.org_id == within)
+    if category_id is not None:
+        figures = figures.where(counts.IssueCount.category_id == category_id)
+    if campaign_id is not None:
+        figures = figures.where(counts.IssueCount.campaign_id == campaign_id)
+    day = select(counts.IssueCountsDay.day).where(counts.IssueCountsDay.id == 1)
+    return (day.scalar_subquery() == as_of, figures.scalar_subquery())
 
 
 def overdue(user: User, as_of: date | None = None, limit: int = 15,
