@@ -29,7 +29,19 @@ def upgrade():
     op.create_index('ix_issues_county_due', 'issues', ['county_id', 'due_on', 'id'])
 
 
+#: SQLite rebuilds issues to drop a column; its trigger on events names issues, so it is set
+#: aside while the table is rebuilt (as 0026 left it), as 0015 does.
+SQLITE_HEAD = ("CREATE TRIGGER events_head AFTER INSERT ON events "
+               "BEGIN UPDATE issues SET history_hash = NEW.hash WHERE id = NEW.issue_id "
+               "AND history_hash IS NOT NEW.hash; END")
+
+
 def downgrade():
     op.drop_index('ix_issues_county_due', table_name='issues')
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        op.execute('DROP TRIGGER IF EXISTS events_head')
     with op.batch_alter_table('issues') as batch:
         batch.drop_column('county_id')
+    if sqlite:
+        op.execute(SQLITE_HEAD)
